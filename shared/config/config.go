@@ -1,0 +1,173 @@
+// Package config owns how a function reads its configuration: plain
+// environment variables with defaults, secrets given either directly in the
+// environment (local) or as the name of an SSM Parameter Store SecureString
+// (deployed), and the one aws.Config every function builds its clients from.
+//
+// Functions read their configuration once per container, at init; nothing
+// here is meant for the request path. No error returned here ever contains a
+// secret value: only variable and parameter names.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// ErrMissing is matched (errors.Is) by every *MissingError.
+var ErrMissing = errors.New("config: missing")
+
+// ErrInvalid is matched by errors about a set but unparsable variable.
+var ErrInvalid = errors.New("config: invalid")
+
+// MissingError names the variables of which one must be set.
+type MissingError struct {
+	Vars []string
+}
+
+func (e *MissingError) Error() string {
+	return "config: set " + strings.Join(e.Vars, " or ")
+}
+
+// Is makes errors.Is(err, ErrMissing) true.
+func (e *MissingError) Is(target error) bool { return target == ErrMissing }
+
+// Secret returns the secret called name: the value of env var name if set
+// (local runs), else the decrypted SSM SecureString whose parameter name is
+// in env var name+"_PARAM" (deployed), else a *MissingError. SSM values are
+// cached per parameter for the life of the container.
+func Secret(ctx context.Context, name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	param := os.Getenv(name + "_PARAM")
+	if param == "" {
+		return "", &MissingError{Vars: []string{name, name + "_PARAM"}}
+	}
+	if v, ok := secrets.Load(param); ok {
+		return v.(string), nil
+	}
+	cfg, err := AWS(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{
+		Name:           aws.String(param),
+		WithDecryption: aws.Bool(true),
+	})
+	if err != nil {
+		// The SDK's error names the operation and the service's error code,
+		// never a parameter value.
+		return "", fmt.Errorf("config: %s: read SSM parameter %q: %w", name, param, err)
+	}
+	if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
+		return "", fmt.Errorf("config: %s: SSM parameter %q is empty: %w", name, param, ErrInvalid)
+	}
+	v := aws.ToString(out.Parameter.Value)
+	secrets.Store(param, v)
+	return v, nil
+}
+
+var secrets sync.Map // SSM parameter name -> value
+
+// Env returns env var name, or def when it is unset or empty.
+func Env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Required returns env var name, or a *MissingError when it is unset or empty.
+func Required(name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	return "", &MissingError{Vars: []string{name}}
+}
+
+// Duration parses env var name as a Go duration ("1h", "90s"); def when
+// unset. Zero or negative durations are invalid.
+func Duration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("config: %s=%q is not a positive Go duration such as 1h: %w", name, v, ErrInvalid)
+	}
+	return d, nil
+}
+
+// Int parses env var name as a base-10 integer; def when unset.
+func Int(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("config: %s=%q is not an integer: %w", name, v, ErrInvalid)
+	}
+	return n, nil
+}
+
+// MaxAttempts and MaxBackoff bound the SDK's standard retryer for every
+// client built from AWS: a Lambda has seconds, not minutes, so a throttled
+// call gives up quickly and the caller answers 503. The context deadline
+// bounds the whole thing too: the retryer stops sleeping when ctx is done.
+const (
+	MaxAttempts = 5
+	MaxBackoff  = time.Second
+)
+
+var (
+	awsMu  sync.Mutex
+	awsCfg *aws.Config
+)
+
+// AWS loads the default AWS configuration once per container (region and
+// credentials from the environment, endpoint overrides such as
+// AWS_ENDPOINT_URL_DYNAMODB honoured by the SDK) with the bounded standard
+// retryer. A failed load is not cached, so a later call may succeed.
+func AWS(ctx context.Context) (aws.Config, error) {
+	awsMu.Lock()
+	defer awsMu.Unlock()
+	if awsCfg != nil {
+		return *awsCfg, nil
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(NewRetryer))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("config: load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, &MissingError{Vars: []string{"AWS_REGION"}}
+	}
+	awsCfg = &cfg
+	return cfg, nil
+}
+
+// NewRetryer is the standard retryer with this project's bounds. It retries
+// throttling (ThrottlingException, ProvisionedThroughputExceededException,
+// RequestLimitExceeded), 5xx and transport errors with jittered exponential
+// backoff. The client-side retry quota is off: under heavy throttling it
+// would turn retries into immediate failures across the whole container.
+func NewRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = MaxAttempts
+		o.MaxBackoff = MaxBackoff
+		o.RateLimiter = ratelimit.None
+	})
+}

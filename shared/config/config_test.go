@@ -1,0 +1,140 @@
+package config
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+func TestSecret(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    string
+		wantErr error
+	}{
+		{"direct value is used", map[string]string{"APP_SECRET": "s3cr3t"}, "s3cr3t", nil},
+		{"direct value wins over param", map[string]string{"APP_SECRET": "s3cr3t", "APP_SECRET_PARAM": "/nowhere"}, "s3cr3t", nil},
+		{"neither set is missing", nil, "", ErrMissing},
+		{"empty values count as unset", map[string]string{"APP_SECRET": "", "APP_SECRET_PARAM": ""}, "", ErrMissing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("APP_SECRET", "")
+			t.Setenv("APP_SECRET_PARAM", "")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			got, err := Secret(context.Background(), "APP_SECRET")
+			if !errors.Is(err, tt.wantErr) || got != tt.want {
+				t.Fatalf("Secret = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestMissingErrorNamesBothVariables(t *testing.T) {
+	t.Setenv("APP_SECRET", "")
+	t.Setenv("APP_SECRET_PARAM", "")
+	_, err := Secret(context.Background(), "APP_SECRET")
+	var me *MissingError
+	if !errors.As(err, &me) {
+		t.Fatalf("err = %v, want *MissingError", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "APP_SECRET or APP_SECRET_PARAM") {
+		t.Fatalf("message %q does not say which variables to set", msg)
+	}
+}
+
+func TestPlainVars(t *testing.T) {
+	t.Setenv("X_DUR", "")
+	t.Setenv("X_INT", "")
+	t.Setenv("X_STR", "")
+	if d, err := Duration("X_DUR", time.Hour); d != time.Hour || err != nil {
+		t.Errorf("unset duration = %v, %v; want default", d, err)
+	}
+	if n, err := Int("X_INT", 10000); n != 10000 || err != nil {
+		t.Errorf("unset int = %v, %v; want default", n, err)
+	}
+	if s := Env("X_STR", "def"); s != "def" {
+		t.Errorf("unset string = %q; want default", s)
+	}
+	if _, err := Required("X_STR"); !errors.Is(err, ErrMissing) {
+		t.Errorf("Required unset = %v; want ErrMissing", err)
+	}
+
+	t.Setenv("X_DUR", "90s")
+	t.Setenv("X_INT", "8000")
+	t.Setenv("X_STR", "v")
+	if d, err := Duration("X_DUR", time.Hour); d != 90*time.Second || err != nil {
+		t.Errorf("set duration = %v, %v", d, err)
+	}
+	if n, err := Int("X_INT", 10000); n != 8000 || err != nil {
+		t.Errorf("set int = %v, %v", n, err)
+	}
+	if s, err := Required("X_STR"); s != "v" || err != nil {
+		t.Errorf("Required set = %q, %v", s, err)
+	}
+
+	for _, bad := range []string{"1 hour", "-1m", "0s"} {
+		t.Setenv("X_DUR", bad)
+		if _, err := Duration("X_DUR", time.Hour); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Duration(%q) err = %v; want ErrInvalid", bad, err)
+		}
+	}
+	t.Setenv("X_INT", "ten")
+	if _, err := Int("X_INT", 1); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Int(ten) err = %v; want ErrInvalid", err)
+	}
+}
+
+// TestSecretFromSSM runs against moto's server mode, as the deployed path
+// reads a SecureString from Parameter Store.
+func TestSecretFromSSM(t *testing.T) {
+	if os.Getenv("AWS_ENDPOINT_URL_SSM") == "" {
+		t.Fatal("AWS_ENDPOINT_URL_SSM is not set: run the tests through `make test` (go run ./local exec -- go test ...), which starts moto and exports it")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cfg, err := AWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	param := "/werun-test/secret-" + hex.EncodeToString(b)
+	const value = "the-app-secret-value"
+	if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String(param), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString,
+	}); err != nil {
+		t.Fatalf("create parameter: %v", err)
+	}
+
+	t.Setenv("APP_SECRET", "")
+	t.Setenv("APP_SECRET_PARAM", param)
+	got, err := Secret(ctx, "APP_SECRET")
+	if err != nil || got != value {
+		t.Fatalf("Secret = %q, %v; want the decrypted parameter", got, err)
+	}
+
+	t.Run("absent parameter is an error without values", func(t *testing.T) {
+		t.Setenv("OTHER_SECRET", "")
+		t.Setenv("OTHER_SECRET_PARAM", param+"-absent")
+		_, err := Secret(ctx, "OTHER_SECRET")
+		if err == nil {
+			t.Fatal("want an error for an absent parameter")
+		}
+		if errors.Is(err, ErrMissing) || strings.Contains(err.Error(), value) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
