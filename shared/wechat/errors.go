@@ -1,0 +1,109 @@
+package wechat
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Error is a failed WeChat call. Code is WeChat's errcode when WeChat
+// answered with one; it is 0 when the call failed before WeChat could
+// answer (transport, HTTP status, undecodable body) or answered success
+// without what the call needs. Use errors.Is with the Err* sentinels
+// rather than comparing codes.
+//
+// Error() names the operation and the code, never the AppSecret, an access
+// token, a session key or a request URL: net/http's own errors carry the
+// full URL with secret= and access_token=, so the client unwraps them
+// before they reach an Error.
+type Error struct {
+	Op   string // "jscode2session", "stable_token" or "getopendata"
+	Code int    // WeChat errcode; 0 when WeChat gave none
+	Msg  string // WeChat's errmsg, or what went wrong on the way
+
+	kind  *sentinel // for Code 0: ErrUnavailable or ErrBadAnswer
+	cause error     // a sanitized cause (e.g. context.DeadlineExceeded), for errors.Is
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("wechat: ")
+	b.WriteString(e.Op)
+	switch {
+	case e.Code != 0:
+		b.WriteString(": errcode ")
+		b.WriteString(strconv.Itoa(e.Code))
+	case e.kind != nil:
+		b.WriteString(": ")
+		b.WriteString(e.kind.name)
+	}
+	if e.Msg != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Msg)
+	}
+	return b.String()
+}
+
+// Is reports whether target is a sentinel this error belongs to.
+func (e *Error) Is(target error) bool {
+	s, ok := target.(*sentinel)
+	if !ok {
+		return false
+	}
+	if e.Code == 0 {
+		return e.kind == s
+	}
+	for _, c := range s.codes {
+		if c == e.Code {
+			return true
+		}
+	}
+	return false
+}
+
+// Unwrap gives the sanitized cause, so errors.Is(err,
+// context.DeadlineExceeded) works on a call cut short by its context.
+func (e *Error) Unwrap() error { return e.cause }
+
+// sentinel is a class of failures, matched by (*Error).Is through its
+// errcodes (or, for failures without a code, by identity).
+type sentinel struct {
+	name  string
+	codes []int
+}
+
+func (s *sentinel) Error() string { return "wechat: " + s.name }
+
+// Sentinels for errors.Is. One class may cover several errcodes.
+var (
+	// ErrInvalidCode: the login code is unknown, malformed or expired (40029).
+	ErrInvalidCode error = &sentinel{"invalid code", []int{40029}}
+	// ErrCodeUsed: the login code was already exchanged (40163).
+	ErrCodeUsed error = &sentinel{"code already used", []int{40163}}
+	// ErrRateLimited: a per-minute (45011) or daily (45009) quota is spent. Not retried.
+	ErrRateLimited error = &sentinel{"rate limited", []int{45011, 45009}}
+	// ErrBlocked: WeChat blocks this user as high-risk (40226).
+	ErrBlocked error = &sentinel{"user blocked", []int{40226}}
+	// ErrBusy: WeChat's "system busy" (-1), still so after the retries.
+	ErrBusy error = &sentinel{"busy", []int{-1}}
+	// ErrTokenRejected: the access token is invalid (40001) or expired
+	// (42001). Not retried here: the caller refreshes the token and retries once.
+	ErrTokenRejected error = &sentinel{"access token rejected", []int{40001, 42001}}
+	// ErrCloudIDExpired: the cloudID is past its ~5 minute life (-601006),
+	// whether WeChat says so for the call or for the entry.
+	ErrCloudIDExpired error = &sentinel{"cloudID expired", []int{-601006}}
+	// ErrBadCredential: the app's own configuration is wrong: invalid appid
+	// (40013), invalid secret (40125), caller IP not whitelisted (40164).
+	ErrBadCredential error = &sentinel{"bad app credential", []int{40013, 40125, 40164}}
+	// ErrUnavailable: WeChat could not be reached or gave no usable answer
+	// (transport failure, timeout, HTTP 5xx, undecodable body), after retries.
+	ErrUnavailable error = unavailable
+	// ErrBadAnswer: WeChat answered success without what the call needs (no
+	// openid or session_key, no access_token, no entry for a requested cloudID).
+	ErrBadAnswer error = badAnswer
+)
+
+// The kinds of failure that carry no errcode.
+var (
+	unavailable = &sentinel{"unavailable", nil}
+	badAnswer   = &sentinel{"incomplete answer", nil}
+)
