@@ -1,0 +1,188 @@
+package crypto
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	keyA = []byte("key-A-0123456789abcdef0123456789abcdef")
+	keyB = []byte("key-B-0123456789abcdef0123456789abcdef")
+	keyC = []byte("key-C-0123456789abcdef0123456789abcdef")
+)
+
+func mustSigner(t testing.TB, keys ...[]byte) *Signer {
+	t.Helper()
+	s, err := NewSigner(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSignVerify(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	exp := now.Add(time.Hour)
+	current := mustSigner(t, keyA)
+	rotated := mustSigner(t, keyB, keyA) // B is new, A still verifies
+	stranger := mustSigner(t, keyC)
+	tok := current.Sign("oGZUI0egBJY1zhBYw2KhdUfwVJJE", exp)
+
+	forge := func(payload string) string {
+		enc := base64.RawURLEncoding.EncodeToString([]byte(payload))
+		return enc + "." + base64.RawURLEncoding.EncodeToString(mac(keyA, enc))
+	}
+	enc, sig, _ := strings.Cut(tok, ".")
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+
+	tests := []struct {
+		name   string
+		signer *Signer
+		token  string
+		now    time.Time
+		want   string
+		err    error
+	}{
+		{"fresh token", current, tok, now, "oGZUI0egBJY1zhBYw2KhdUfwVJJE", nil},
+		{"previous key after rotation", rotated, tok, now, "oGZUI0egBJY1zhBYw2KhdUfwVJJE", nil},
+		{"new key signs after rotation", current, rotated.Sign("u", exp), now, "", ErrTokenInvalid},
+		{"unknown key", stranger, tok, now, "", ErrTokenInvalid},
+		{"one second before expiry", current, tok, exp.Add(-time.Second), "oGZUI0egBJY1zhBYw2KhdUfwVJJE", nil},
+		{"at expiry", current, tok, exp, "", ErrTokenExpired},
+		{"after expiry", current, tok, exp.Add(time.Hour), "", ErrTokenExpired},
+		{"tampered payload", current, flip(enc, 3) + "." + sig, now, "", ErrTokenInvalid},
+		{"tampered mac", current, enc + "." + flip(sig, 5), now, "", ErrTokenInvalid},
+		{"empty", current, "", now, "", ErrTokenInvalid},
+		{"no dot", current, enc + sig, now, "", ErrTokenInvalid},
+		{"two dots", current, tok + ".x", now, "", ErrTokenInvalid},
+		{"padded base64", current, enc + "." + sig + "=", now, "", ErrTokenInvalid},
+		{"std base64 alphabet", current, strings.NewReplacer("-", "+", "_", "/").Replace(tok), now, "", ErrTokenInvalid},
+		{"mac truncated", current, enc + "." + sig[:20], now, "", ErrTokenInvalid},
+		{"bearer prefix left on", current, "Bearer " + tok, now, "", ErrTokenInvalid},
+		{"overlong", current, strings.Repeat("A", 2000) + "." + sig, now, "", ErrTokenInvalid},
+		{"signed but wrong version", current, forge("2|1700003600|u"), now, "", ErrTokenInvalid},
+		{"signed but no openid", current, forge("1|1700003600|"), now, "", ErrTokenInvalid},
+		{"signed but expiry not canonical", current, forge("1|+1700003600|u"), now, "", ErrTokenInvalid},
+		{"signed but expiry with leading zero", current, forge("1|01700003600|u"), now, "", ErrTokenInvalid},
+		{"signed but too few fields", current, forge("1|1700003600"), now, "", ErrTokenInvalid},
+		{"longest openid", current, current.Sign(strings.Repeat("o", MaxOpenIDLen), exp), now, strings.Repeat("o", MaxOpenIDLen), nil},
+		{"openid over the limit", current, current.Sign(strings.Repeat("o", MaxOpenIDLen+1), exp), now, "", ErrTokenInvalid},
+		{"signed with bar in openid keeps it whole", current, forge("1|1700003600|a|b"), now, "a|b", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.signer.Verify(tt.token, tt.now)
+			if !errors.Is(err, tt.err) || got != tt.want {
+				t.Fatalf("Verify = %q, %v; want %q, %v", got, err, tt.want, tt.err)
+			}
+			if err != nil && (strings.Contains(err.Error(), tt.token) && tt.token != "" || strings.Contains(err.Error(), string(keyA))) {
+				t.Fatalf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestNewSigner(t *testing.T) {
+	tests := []struct {
+		name string
+		keys [][]byte
+		want error
+	}{
+		{"one key", [][]byte{keyA}, nil},
+		{"two keys", [][]byte{keyA, keyB}, nil},
+		{"none", nil, ErrNoSigningKey},
+		{"short current", [][]byte{keyA[:31]}, ErrWeakKey},
+		{"short previous", [][]byte{keyA, []byte("short")}, ErrWeakKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := NewSigner(tt.keys...); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSignerCopiesKeys(t *testing.T) {
+	k := append([]byte(nil), keyA...)
+	s := mustSigner(t, k)
+	tok := s.Sign("u", time.Unix(2e9, 0))
+	k[0] ^= 0xff
+	if _, err := s.Verify(tok, time.Unix(1e9, 0)); err != nil {
+		t.Fatalf("caller's slice changed the signer: %v", err)
+	}
+}
+
+func TestParseSigningKeys(t *testing.T) {
+	a, b := string(keyA), string(keyB)
+	tests := []struct {
+		name string
+		in   string
+		want []string
+		err  error
+	}{
+		{"current only", a, []string{a}, nil},
+		{"current and previous", a + "," + b, []string{a, b}, nil},
+		{"whitespace and newline trimmed", " " + a + " ,\n" + b + "\n", []string{a, b}, nil},
+		{"empty", "", nil, ErrNoSigningKey},
+		{"blank", " \n", nil, ErrNoSigningKey},
+		{"short", "short", nil, ErrWeakKey},
+		{"trailing comma", a + ",", nil, ErrWeakKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseSigningKeys(tt.in)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d keys, want %d", len(got), len(tt.want))
+			}
+			for i := range got {
+				if string(got[i]) != tt.want[i] {
+					t.Fatalf("key %d differs", i)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), a) {
+				t.Fatalf("error leaks a key")
+			}
+		})
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	s := mustSigner(f, keyA, keyB)
+	now := time.Unix(1_700_000_000, 0)
+	f.Add(s.Sign("oGZUI0egBJY1zhBYw2KhdUfwVJJE", now.Add(time.Hour)), "u", int64(1_700_003_600))
+	f.Add("", "", int64(0))
+	f.Add("a.b", "a|b", int64(-1))
+	f.Add("MXwxfHU.AAAA", "\x00", int64(1<<62))
+	f.Fuzz(func(t *testing.T, token, openid string, exp int64) {
+		if got, err := s.Verify(token, now); err == nil && got == "" {
+			t.Fatal("verified a token with no openid")
+		}
+		if openid == "" || len(openid) > MaxOpenIDLen {
+			return
+		}
+		got, err := s.Verify(s.Sign(openid, time.Unix(exp, 0)), now)
+		switch {
+		case exp > now.Unix():
+			if err != nil || got != openid {
+				t.Fatalf("round trip = %q, %v", got, err)
+			}
+		case !errors.Is(err, ErrTokenExpired):
+			t.Fatalf("expired token: err = %v", err)
+		}
+	})
+}
