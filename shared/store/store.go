@@ -1,0 +1,120 @@
+// Package store owns the DynamoDB single-table layout of werun-sam: the item
+// keys, the one-Query read of a user's sync window, monotonic conditional
+// day writes, the user's last few WeChat session keys, and the shared
+// WeChat access-token record with its refresh lease.
+//
+// It knows nothing of HTTP, WeChat or the steps domain: it has its own small
+// types. Errors never contain item values (session keys, tokens); throttling
+// and timeouts that outlast the SDK's retries match ErrUnavailable.
+//
+// Item layout (one table, PK/SK strings):
+//
+//	USER#<openid> / DAY#YYYY-MM-DD   steps N, sourceTs N, source S, updatedAt N (unix ms)
+//	USER#<openid> / SKEY#<20-digit unix nanos>   sessionKey S, expiresAt N (unix s, the table's TTL)
+//	USER#<openid> / SUMMARY          owned by the summary writer; read raw here
+//	APP#<appid>   / ACCESS_TOKEN     accessToken S, tokenExpiresAt N, leaseHolder S, leaseUntil N (unix ms)
+//
+// Sort keys order DAY# < SKEY# < SUMMARY, so one Query with
+// SK >= DAY#<first day> reads the window, the keys and the summary.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+const (
+	// SessionKeyTTL is how long a stored session key stays usable (and when
+	// DynamoDB TTL may delete it). Data fetched before a wx.login rotation
+	// reaches us within minutes, so a week is generous.
+	SessionKeyTTL = 7 * 24 * time.Hour
+	// MaxSessionKeys is how many session keys are kept per user, newest
+	// first: enough to decrypt data fetched just before a re-login.
+	MaxSessionKeys = 3
+	// writeConcurrency bounds the parallel UpdateItems of one WriteDays, so
+	// a first sync of a 31-day window costs about one round trip.
+	writeConcurrency = 8
+)
+
+// Day is one stored day of steps. Date is "YYYY-MM-DD" (China Standard Time,
+// decided by the caller).
+type Day struct {
+	Date      string
+	Steps     int64
+	SourceTS  int64     // the WeRun timestamp the count came with
+	Source    string    // how it arrived, e.g. "decrypt", "cloudid"
+	UpdatedAt time.Time // when it was written; zero means now
+}
+
+// SessionKey is one WeChat session_key and when it was issued.
+type SessionKey struct {
+	Key      string
+	IssuedAt time.Time
+}
+
+// User is what one sync needs, read by one Query.
+type User struct {
+	Days        []Day        // date ascending, all >= the fromDate asked for
+	SessionKeys []SessionKey // unexpired, newest first, at most MaxSessionKeys
+	// Summary is the raw SUMMARY item without PK/SK, nil when absent. Its
+	// shape belongs to whoever writes it.
+	Summary map[string]types.AttributeValue
+}
+
+// AccessToken is the shared WeChat access-token record and its refresh lease.
+type AccessToken struct {
+	Token       string
+	ExpiresAt   time.Time
+	LeaseHolder string
+	LeaseUntil  time.Time
+}
+
+// Store is the storage the use cases depend on.
+type Store interface {
+	// LoadUser reads days >= fromDate, the session keys and the summary with
+	// one strongly consistent Query.
+	LoadUser(ctx context.Context, openid, fromDate string) (User, error)
+	// AddSessionKey stores k (once, however often the same key is added) and
+	// keeps only the newest MaxSessionKeys.
+	AddSessionKey(ctx context.Context, openid string, k SessionKey) error
+	// WriteDays writes each day only if it is new or raises the stored count,
+	// and returns the days actually written, date ascending.
+	WriteDays(ctx context.Context, openid string, days []Day) (written []Day, err error)
+	// GetAccessToken reads the access-token record; found is false when no
+	// record exists (a record may hold only a lease and no token yet).
+	GetAccessToken(ctx context.Context, appid string) (tok AccessToken, found bool, err error)
+	// AcquireTokenLease takes the refresh lease until `until` if nobody holds
+	// one at `now`; false means another holder has it.
+	AcquireTokenLease(ctx context.Context, appid, holder string, now, until time.Time) (bool, error)
+	// PutAccessToken stores a fresh token and releases the lease, only if
+	// holder still holds it (else ErrLeaseLost).
+	PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt time.Time) error
+}
+
+var (
+	// ErrUnavailable: DynamoDB throttled, failed or timed out beyond the
+	// retries; the request may be retried later (HTTP 503).
+	ErrUnavailable = errors.New("store: unavailable, retry later")
+	// ErrLeaseLost: PutAccessToken by someone no longer holding the lease.
+	ErrLeaseLost = errors.New("store: access-token lease not held")
+	// ErrInvalidArgument: an empty openid, appid or holder.
+	ErrInvalidArgument = errors.New("store: invalid argument")
+)
+
+// DynamoStore is the Store over one DynamoDB table.
+type DynamoStore struct {
+	db    *dynamodb.Client
+	table string
+}
+
+var _ Store = (*DynamoStore)(nil)
+
+// New returns a DynamoStore on table. Build client from config.AWS so the
+// bounded retryer applies to throttling.
+func New(client *dynamodb.Client, table string) *DynamoStore {
+	return &DynamoStore{db: client, table: table}
+}

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+const accessTokenSK = "ACCESS_TOKEN"
+
+func tokenKey(appid string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"PK": s("APP#" + appid), "SK": s(accessTokenSK)}
+}
+
+// GetAccessToken implements Store with a strongly consistent GetItem, so a
+// token just put by the lease holder is seen by everyone after it.
+func (d *DynamoStore) GetAccessToken(ctx context.Context, appid string) (AccessToken, bool, error) {
+	if appid == "" {
+		return AccessToken{}, false, fmt.Errorf("store: GetAccessToken: empty appid: %w", ErrInvalidArgument)
+	}
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &d.table,
+		Key:            tokenKey(appid),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return AccessToken{}, false, wrap("GetAccessToken", err)
+	}
+	if len(out.Item) == 0 {
+		return AccessToken{}, false, nil
+	}
+	return AccessToken{
+		Token:       str(out.Item["accessToken"]),
+		ExpiresAt:   millis(out.Item["tokenExpiresAt"]),
+		LeaseHolder: str(out.Item["leaseHolder"]),
+		LeaseUntil:  millis(out.Item["leaseUntil"]),
+	}, true, nil
+}
+
+// AcquireTokenLease implements Store: one conditional UpdateItem that
+// succeeds for exactly one of many concurrent callers while no unexpired
+// lease exists. The token itself is left untouched, so others keep using it
+// while the holder refreshes.
+func (d *DynamoStore) AcquireTokenLease(ctx context.Context, appid, holder string, now, until time.Time) (bool, error) {
+	if appid == "" || holder == "" {
+		return false, fmt.Errorf("store: AcquireTokenLease: empty appid or holder: %w", ErrInvalidArgument)
+	}
+	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &d.table,
+		Key:                 tokenKey(appid),
+		UpdateExpression:    aws.String("SET leaseHolder = :h, leaseUntil = :until"),
+		ConditionExpression: aws.String("attribute_not_exists(leaseUntil) OR leaseUntil <= :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h":     s(holder),
+			":until": n(until.UnixMilli()),
+			":now":   n(now.UnixMilli()),
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("AcquireTokenLease", err)
+	}
+	return true, nil
+}
+
+// PutAccessToken implements Store: it writes the token only while holder
+// still holds the lease (even an expired one nobody took over), and
+// releases the lease in the same write.
+func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt time.Time) error {
+	if appid == "" || holder == "" || token == "" {
+		return fmt.Errorf("store: PutAccessToken: empty appid, holder or token: %w", ErrInvalidArgument)
+	}
+	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &d.table,
+		Key:                 tokenKey(appid),
+		UpdateExpression:    aws.String("SET accessToken = :t, tokenExpiresAt = :exp REMOVE leaseHolder, leaseUntil"),
+		ConditionExpression: aws.String("leaseHolder = :h"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t":   s(token),
+			":exp": n(expiresAt.UnixMilli()),
+			":h":   s(holder),
+		},
+	})
+	if isConditionFailed(err) {
+		return ErrLeaseLost
+	}
+	return wrap("PutAccessToken", err)
+}
+
+func millis(av types.AttributeValue) time.Time {
+	if _, ok := av.(*types.AttributeValueMemberN); !ok {
+		return time.Time{}
+	}
+	return time.UnixMilli(num(av))
+}

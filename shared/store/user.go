@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+const (
+	dayPrefix  = "DAY#"
+	skeyPrefix = "SKEY#"
+	summarySK  = "SUMMARY"
+)
+
+func userPK(openid string) types.AttributeValue { return s("USER#" + openid) }
+
+func skeySK(issuedAt time.Time) string {
+	// Zero-padded so the string order is the time order.
+	return fmt.Sprintf("%s%020d", skeyPrefix, issuedAt.UnixNano())
+}
+
+// LoadUser implements Store. It is one strongly consistent Query (a session
+// key added a moment ago by POST /v1/session must be visible to the decrypt
+// that follows); it only paginates past 1 MB, which a 31-day window, three
+// keys and a summary never reach.
+func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (User, error) {
+	if openid == "" {
+		return User{}, fmt.Errorf("store: LoadUser: empty openid: %w", ErrInvalidArgument)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              &d.table,
+		KeyConditionExpression: aws.String("PK = :pk AND SK >= :from"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   userPK(openid),
+			":from": s(dayPrefix + fromDate),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	var u User
+	now := time.Now()
+	for {
+		out, err := d.db.Query(ctx, in)
+		if err != nil {
+			return User{}, wrap("LoadUser", err)
+		}
+		for _, item := range out.Items {
+			sk := str(item["SK"])
+			switch {
+			case strings.HasPrefix(sk, dayPrefix):
+				u.Days = append(u.Days, Day{
+					Date:      strings.TrimPrefix(sk, dayPrefix),
+					Steps:     num(item["steps"]),
+					SourceTS:  num(item["sourceTs"]),
+					Source:    str(item["source"]),
+					UpdatedAt: millis(item["updatedAt"]),
+				})
+			case strings.HasPrefix(sk, skeyPrefix):
+				// TTL deletion is lazy (up to days late): skip expired keys.
+				if exp := num(item["expiresAt"]); exp != 0 && time.Unix(exp, 0).Before(now) {
+					continue
+				}
+				nanos, err := strconv.ParseInt(strings.TrimPrefix(sk, skeyPrefix), 10, 64)
+				if err != nil {
+					continue
+				}
+				u.SessionKeys = append(u.SessionKeys, SessionKey{Key: str(item["sessionKey"]), IssuedAt: time.Unix(0, nanos)})
+			case sk == summarySK:
+				delete(item, "PK")
+				delete(item, "SK")
+				u.Summary = item
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	// The Query returns ascending SKs; keys are wanted newest first.
+	sort.Slice(u.SessionKeys, func(i, j int) bool { return u.SessionKeys[i].IssuedAt.After(u.SessionKeys[j].IssuedAt) })
+	if len(u.SessionKeys) > MaxSessionKeys {
+		// Two concurrent AddSessionKeys may briefly leave one extra.
+		u.SessionKeys = u.SessionKeys[:MaxSessionKeys]
+	}
+	return u, nil
+}
+
+// AddSessionKey implements Store: one Query of the user's keys, a PutItem
+// unless the same key is already stored (WeChat may hand out the same
+// session_key on re-login), then DeleteItems of the keys beyond the newest
+// MaxSessionKeys. A zero IssuedAt means now.
+func (d *DynamoStore) AddSessionKey(ctx context.Context, openid string, k SessionKey) error {
+	if openid == "" || k.Key == "" {
+		return fmt.Errorf("store: AddSessionKey: empty openid or key: %w", ErrInvalidArgument)
+	}
+	if k.IssuedAt.IsZero() {
+		k.IssuedAt = time.Now()
+	}
+	existing, err := d.sessionKeySKs(ctx, openid, k.Key)
+	if err != nil {
+		return err
+	}
+	if existing.dup {
+		return nil
+	}
+	newSK := skeySK(k.IssuedAt)
+	_, err = d.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &d.table,
+		Item: map[string]types.AttributeValue{
+			"PK":         userPK(openid),
+			"SK":         s(newSK),
+			"sessionKey": s(k.Key),
+			"expiresAt":  n(k.IssuedAt.Add(SessionKeyTTL).Unix()),
+		},
+	})
+	if err != nil {
+		return wrap("AddSessionKey", err)
+	}
+	sks := append(existing.sks, newSK)
+	if len(sks) <= MaxSessionKeys {
+		return nil
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(sks)))
+	for _, sk := range sks[MaxSessionKeys:] {
+		_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: &d.table,
+			Key:       map[string]types.AttributeValue{"PK": userPK(openid), "SK": s(sk)},
+		})
+		if err != nil {
+			return wrap("AddSessionKey", err)
+		}
+	}
+	return nil
+}
+
+type storedKeys struct {
+	sks []string
+	dup bool // key is already stored
+}
+
+func (d *DynamoStore) sessionKeySKs(ctx context.Context, openid, key string) (storedKeys, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &d.table,
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :p)"),
+		ProjectionExpression:      aws.String("SK, sessionKey"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": userPK(openid), ":p": s(skeyPrefix)},
+		ConsistentRead:            aws.Bool(true),
+	}
+	var r storedKeys
+	for {
+		out, err := d.db.Query(ctx, in)
+		if err != nil {
+			return storedKeys{}, wrap("AddSessionKey", err)
+		}
+		for _, item := range out.Items {
+			r.sks = append(r.sks, str(item["SK"]))
+			if str(item["sessionKey"]) == key {
+				r.dup = true
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return r, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// WriteDays implements Store. Each day is its own conditional UpdateItem
+// (attribute_not_exists(steps) OR steps < :new), so counts only ever go up
+// whatever the order of retries and concurrent syncs; a failed condition
+// means a higher or equal count is stored and the day is simply not
+// written. BatchWriteItem would save requests but cannot carry a
+// condition: two concurrent first syncs could then overwrite a higher
+// count with a lower one. The UpdateItems run in parallel (at most
+// writeConcurrency at once) so a sync costs about one round trip.
+//
+// On error the days written before it are still returned.
+func (d *DynamoStore) WriteDays(ctx context.Context, openid string, days []Day) ([]Day, error) {
+	if openid == "" {
+		return nil, fmt.Errorf("store: WriteDays: empty openid: %w", ErrInvalidArgument)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		written  []Day
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, writeConcurrency)
+		now      = time.Now()
+	)
+	for _, day := range days {
+		if day.UpdatedAt.IsZero() {
+			day.UpdatedAt = now
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok, err := d.writeDay(ctx, openid, day)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && firstErr == nil:
+				firstErr = err
+				cancel() // the sync fails anyway; do not start more writes
+			case ok:
+				written = append(written, day)
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(written, func(i, j int) bool { return written[i].Date < written[j].Date })
+	return written, firstErr
+}
+
+func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, wrap("WriteDays", err)
+	}
+	update := "SET steps = :new, sourceTs = :ts, updatedAt = :at"
+	values := map[string]types.AttributeValue{
+		":new": n(day.Steps),
+		":ts":  n(day.SourceTS),
+		":at":  n(day.UpdatedAt.UnixMilli()),
+	}
+	if day.Source != "" {
+		update += ", #source = :src"
+		values[":src"] = s(day.Source)
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       map[string]types.AttributeValue{"PK": userPK(openid), "SK": s(dayPrefix + day.Date)},
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("attribute_not_exists(steps) OR steps < :new"),
+		ExpressionAttributeValues: values,
+	}
+	if day.Source != "" {
+		// "source" is a DynamoDB reserved word.
+		in.ExpressionAttributeNames = map[string]string{"#source": "source"}
+	}
+	_, err := d.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("WriteDays", err)
+	}
+	return true, nil
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func str(av types.AttributeValue) string {
+	if v, ok := av.(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func num(av types.AttributeValue) int64 {
+	if v, ok := av.(*types.AttributeValueMemberN); ok {
+		i, _ := strconv.ParseInt(v.Value, 10, 64)
+		return i
+	}
+	return 0
+}
