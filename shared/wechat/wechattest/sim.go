@@ -12,11 +12,13 @@
 package wechattest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -191,6 +193,10 @@ func (s *Sim) RevokeTokens() {
 // ServeHTTP serves WeChat's paths and the /_sim/ control API.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := s.delay(r.URL.Path); d > 0 {
+		// Read the body first: until it is read, net/http cannot see the
+		// client hang up, and the wait below would outlive the request.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
