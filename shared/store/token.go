@@ -49,7 +49,7 @@ func (d *DynamoStore) AcquireTokenLease(ctx context.Context, appid, holder strin
 	if appid == "" || holder == "" {
 		return false, fmt.Errorf("store: AcquireTokenLease: empty appid or holder: %w", ErrInvalidArgument)
 	}
-	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return d.conditionalUpdate(ctx, "AcquireTokenLease", &dynamodb.UpdateItemInput{
 		TableName:           &d.table,
 		Key:                 tokenKey(appid),
 		UpdateExpression:    aws.String("SET leaseHolder = :h, leaseUntil = :until"),
@@ -60,13 +60,6 @@ func (d *DynamoStore) AcquireTokenLease(ctx context.Context, appid, holder strin
 			":now":   n(now.UnixMilli()),
 		},
 	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, wrap("AcquireTokenLease", err)
-	}
-	return true, nil
 }
 
 // PutAccessToken implements Store: it writes the token only while holder
@@ -76,7 +69,7 @@ func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token s
 	if appid == "" || holder == "" || token == "" {
 		return fmt.Errorf("store: PutAccessToken: empty appid, holder or token: %w", ErrInvalidArgument)
 	}
-	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	ok, err := d.conditionalUpdate(ctx, "PutAccessToken", &dynamodb.UpdateItemInput{
 		TableName:           &d.table,
 		Key:                 tokenKey(appid),
 		UpdateExpression:    aws.String("SET accessToken = :t, tokenExpiresAt = :exp REMOVE leaseHolder, leaseUntil"),
@@ -87,10 +80,10 @@ func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token s
 			":h":   s(holder),
 		},
 	})
-	if isConditionFailed(err) {
+	if err == nil && !ok {
 		return ErrLeaseLost
 	}
-	return wrap("PutAccessToken", err)
+	return err
 }
 
 func millis(av types.AttributeValue) time.Time {

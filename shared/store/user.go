@@ -246,12 +246,18 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (boo
 		// "source" is a DynamoDB reserved word.
 		in.ExpressionAttributeNames = map[string]string{"#source": "source"}
 	}
+	return d.conditionalUpdate(ctx, "WriteDays", in)
+}
+
+// conditionalUpdate runs an UpdateItem whose ConditionExpression may fail:
+// a failed condition is an expected outcome (false), not an error.
+func (d *DynamoStore) conditionalUpdate(ctx context.Context, op string, in *dynamodb.UpdateItemInput) (bool, error) {
 	_, err := d.db.UpdateItem(ctx, in)
 	if isConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
-		return false, wrap("WriteDays", err)
+		return false, wrap(op, err)
 	}
 	return true, nil
 }
