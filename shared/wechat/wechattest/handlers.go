@@ -59,18 +59,13 @@ func (s *Sim) checkApp(appid, secret string) int {
 // token and invalidates every earlier one at once — the strict reading of
 // WeChat's docs, so that holders sharing a token must cope with it.
 func (s *Sim) stableToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeErr(w, 43002)
-		return
-	}
 	var req struct {
 		GrantType    string `json:"grant_type"`
 		AppID        string `json:"appid"`
 		Secret       string `json:"secret"`
 		ForceRefresh bool   `json:"force_refresh"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
-		writeErr(w, 47001)
+	if !decodePost(w, r, &req) {
 		return
 	}
 	if code := s.checkApp(req.AppID, req.Secret); code != 0 {
@@ -98,6 +93,20 @@ func (s *Sim) stableToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": left})
 }
 
+// decodePost reads a JSON POST body into v, answering WeChat's 43002
+// (not POST) or 47001 (bad body) when it cannot.
+func decodePost(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Method != http.MethodPost {
+		writeErr(w, 43002)
+		return false
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(v); err != nil {
+		writeErr(w, 47001)
+		return false
+	}
+	return true
+}
+
 // tokenError is 41001 without a token, 40001 for one never issued or
 // revoked, 42001 for an expired one.
 func (s *Sim) tokenError(tok string) int {
@@ -121,8 +130,10 @@ func (s *Sim) tokenError(tok string) int {
 // own errcode: -601006 when expired, 40097 when the cloudID is unknown or
 // was issued for another openid.
 func (s *Sim) getOpenData(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeErr(w, 43002)
+	var req struct {
+		CloudIDList []string `json:"cloudid_list"`
+	}
+	if !decodePost(w, r, &req) {
 		return
 	}
 	q := r.URL.Query()
@@ -130,11 +141,7 @@ func (s *Sim) getOpenData(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, code)
 		return
 	}
-	var req struct {
-		CloudIDList []string `json:"cloudid_list"`
-	}
-	err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req)
-	if err != nil || len(req.CloudIDList) == 0 {
+	if len(req.CloudIDList) == 0 {
 		writeErr(w, 47001)
 		return
 	}
