@@ -1,0 +1,422 @@
+package steps
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// ParsePayload decodes a WeRun plaintext. It is a small hand-written
+// decoder rather than encoding/json: this runs on every sync, and the
+// reflection-driven decoder costs several times the AES decryption before
+// it. It accepts exactly JSON (RFC 8259) and ignores unknown fields, as
+// encoding/json does, but matches field names exactly and is stricter about
+// the two numbers of an entry:
+//
+//   - any syntax error, a top level that is not an object, a field of the
+//     wrong type, an entry missing "timestamp" or "step", or a timestamp
+//     that is not an integer in int64 is ErrMalformedPayload;
+//   - a step that is negative, not a whole number, or beyond int64 is
+//     ErrInvalidSteps (a whole number written as 1200.0 or 1.2e3 is
+//     accepted).
+//
+// A missing or null stepInfoList is not an error here: Validate reports it
+// as ErrNoSteps. A missing watermark is left zero and fails Watermark.Check.
+func ParsePayload(b []byte) (Payload, error) {
+	p := parser{b: b}
+	pl, ok := p.payload()
+	if !ok {
+		return Payload{}, ErrMalformedPayload
+	}
+	if p.stepErr != nil {
+		return Payload{}, p.stepErr
+	}
+	return pl, nil
+}
+
+// maxDepth bounds nesting in the values ParsePayload skips, so hostile
+// input cannot exhaust the stack.
+const maxDepth = 64
+
+type parser struct {
+	b       []byte
+	i       int
+	depth   int
+	stepErr error // the first ErrInvalidSteps, reported once the JSON is known to be well-formed
+}
+
+func (p *parser) payload() (Payload, bool) {
+	var pl Payload
+	ok := p.object(func(key []byte) bool {
+		switch string(key) {
+		case "stepInfoList":
+			list, ok := p.entries()
+			pl.StepInfoList = list
+			return ok
+		case "watermark":
+			return p.watermark(&pl)
+		default:
+			return p.skip()
+		}
+	})
+	p.ws()
+	return pl, ok && p.i == len(p.b)
+}
+
+func (p *parser) entries() ([]Entry, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	if !p.consume('[') {
+		return nil, false
+	}
+	list := make([]Entry, 0, WindowDays+1)
+	if p.consume(']') {
+		return list, true
+	}
+	for {
+		e, ok := p.entry(len(list))
+		if !ok {
+			return nil, false
+		}
+		list = append(list, e)
+		if p.consume(']') {
+			return list, true
+		}
+		if !p.consume(',') {
+			return nil, false
+		}
+	}
+}
+
+func (p *parser) entry(index int) (Entry, bool) {
+	var e Entry
+	var hasTS, hasStep bool
+	ok := p.object(func(key []byte) bool {
+		switch string(key) {
+		case "timestamp":
+			raw, whole, ok := p.number()
+			if !ok || !whole {
+				return false
+			}
+			e.Timestamp, ok = parseInt(raw)
+			hasTS = true
+			return ok
+		case "step":
+			raw, whole, ok := p.number()
+			if !ok {
+				return false
+			}
+			n, valid := stepValue(raw, whole)
+			if !valid && p.stepErr == nil {
+				p.stepErr = fmt.Errorf("%w: entry %d has a step count that is not a whole non-negative number", ErrInvalidSteps, index)
+			}
+			e.Step, hasStep = n, true
+			return true
+		default:
+			return p.skip()
+		}
+	})
+	return e, ok && hasTS && hasStep
+}
+
+func (p *parser) watermark(pl *Payload) bool {
+	if p.literal("null") {
+		return true
+	}
+	return p.object(func(key []byte) bool {
+		switch string(key) {
+		case "appid":
+			if p.literal("null") {
+				return true
+			}
+			s, ok := p.stringValue()
+			pl.Watermark.AppID = s
+			return ok
+		case "timestamp":
+			if p.literal("null") {
+				return true
+			}
+			raw, whole, ok := p.number()
+			if !ok || !whole {
+				return false
+			}
+			pl.Watermark.Timestamp, ok = parseInt(raw)
+			return ok
+		default:
+			return p.skip()
+		}
+	})
+}
+
+// object parses {"key": value, ...}, calling field with each key (escapes
+// resolved) positioned at its value; field must consume the value.
+func (p *parser) object(field func(key []byte) bool) bool {
+	if !p.consume('{') {
+		return false
+	}
+	if p.consume('}') {
+		return true
+	}
+	for {
+		p.ws()
+		start := p.i
+		key, escaped, ok := p.str()
+		if !ok {
+			return false
+		}
+		if escaped {
+			s, ok := unquote(p.b[start:p.i])
+			if !ok {
+				return false
+			}
+			key = []byte(s)
+		}
+		if !p.consume(':') {
+			return false
+		}
+		p.ws()
+		if !field(key) {
+			return false
+		}
+		if p.consume('}') {
+			return true
+		}
+		if !p.consume(',') {
+			return false
+		}
+	}
+}
+
+func (p *parser) stringValue() (string, bool) {
+	start := p.i
+	raw, escaped, ok := p.str()
+	if !ok {
+		return "", false
+	}
+	if escaped || !utf8.Valid(raw) {
+		// Resolve escapes, and replace invalid UTF-8 with U+FFFD as
+		// encoding/json does.
+		return unquote(p.b[start:p.i])
+	}
+	return string(raw), true
+}
+
+// unquote resolves a quoted JSON string's escapes; rare enough in WeRun
+// data to leave to encoding/json.
+func unquote(quoted []byte) (string, bool) {
+	var s string
+	err := json.Unmarshal(quoted, &s)
+	return s, err == nil
+}
+
+// str scans a JSON string at p.i and returns its raw contents.
+func (p *parser) str() (raw []byte, escaped, ok bool) {
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
+		return nil, false, false
+	}
+	start := p.i + 1
+	for i := start; i < len(p.b); i++ {
+		switch c := p.b[i]; {
+		case c == '"':
+			p.i = i + 1
+			return p.b[start:i], escaped, true
+		case c < 0x20:
+			return nil, false, false
+		case c == '\\':
+			escaped = true
+			i++
+			if i >= len(p.b) {
+				return nil, false, false
+			}
+			switch p.b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(p.b) {
+					return nil, false, false
+				}
+				for _, h := range p.b[i+1 : i+5] {
+					if !isHex(h) {
+						return nil, false, false
+					}
+				}
+				i += 4
+			default:
+				return nil, false, false
+			}
+		}
+	}
+	return nil, false, false
+}
+
+// number scans a JSON number at p.i; whole reports that it has neither a
+// fraction nor an exponent.
+func (p *parser) number() (raw []byte, whole, ok bool) {
+	b, i := p.b, p.i
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	default:
+		return nil, false, false
+	}
+	whole = true
+	if i < len(b) && b[i] == '.' {
+		whole = false
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return nil, false, false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		whole = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return nil, false, false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	p.i = i
+	return b[start:i], whole, true
+}
+
+// skip scans over any JSON value.
+func (p *parser) skip() bool {
+	if p.i >= len(p.b) {
+		return false
+	}
+	switch c := p.b[p.i]; {
+	case c == '{', c == '[':
+		if p.depth >= maxDepth {
+			return false
+		}
+		p.depth++
+		defer func() { p.depth-- }()
+		if c == '{' {
+			return p.object(func([]byte) bool { return p.skip() })
+		}
+		p.i++
+		if p.consume(']') {
+			return true
+		}
+		for {
+			p.ws()
+			if !p.skip() {
+				return false
+			}
+			if p.consume(']') {
+				return true
+			}
+			if !p.consume(',') {
+				return false
+			}
+		}
+	case c == '"':
+		_, _, ok := p.str()
+		return ok
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	default:
+		_, _, ok := p.number()
+		return ok
+	}
+}
+
+// consume skips whitespace and then c, if c is next.
+func (p *parser) consume(c byte) bool {
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// literal consumes the keyword lit (true, false, null) if it is next.
+func (p *parser) literal(lit string) bool {
+	if len(p.b)-p.i >= len(lit) && string(p.b[p.i:p.i+len(lit)]) == lit {
+		p.i += len(lit)
+		return true
+	}
+	return false
+}
+
+func (p *parser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// parseInt parses an integer number already checked by number().
+func parseInt(raw []byte) (int64, bool) {
+	neg := raw[0] == '-'
+	if neg {
+		raw = raw[1:]
+	}
+	var n uint64
+	for _, c := range raw {
+		if n > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true // -1<<63 wraps to itself, as wanted
+	}
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// stepValue reads a step count: a whole, non-negative number in int64.
+func stepValue(raw []byte, whole bool) (int64, bool) {
+	if whole {
+		n, ok := parseInt(raw)
+		if !ok || n < 0 {
+			return 0, false
+		}
+		return n, true
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	// 2^63 is not below MaxInt64 in float64; compare with it exclusively.
+	if err != nil || f != math.Trunc(f) || f < 0 || f >= 1<<63 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHex(c byte) bool {
+	return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
