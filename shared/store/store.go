@@ -11,11 +11,12 @@
 //
 //	USER#<openid> / DAY#YYYY-MM-DD   steps N, sourceTs N, source S, updatedAt N (unix ms)
 //	USER#<openid> / SKEY#<20-digit unix nanos>   sessionKey S, expiresAt N (unix s, the table's TTL)
-//	USER#<openid> / SUMMARY          owned by the summary writer; read raw here
+//	                                 boardShard S on today's day only: the sparse ActiveIndex key
 //	APP#<appid>   / ACCESS_TOKEN     accessToken S, tokenExpiresAt N, leaseHolder S, leaseUntil N (unix ms)
+//	APP#<appid>   / SNAPSHOT#<name>  data S (JSON owned by the caller), expiresAt N
 //
-// Sort keys order DAY# < SKEY# < SUMMARY, so one Query with
-// SK >= DAY#<first day> reads the window, the keys and the summary.
+// Sort keys order DAY# < SKEY#, so one Query with SK >= DAY#<first day>
+// reads the window and the keys.
 package store
 
 import (
@@ -24,7 +25,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 const (
@@ -48,6 +48,9 @@ type Day struct {
 	SourceTS  int64     // the WeRun timestamp the count came with
 	Source    string    // how it arrived, e.g. "decrypt", "cloudid"
 	UpdatedAt time.Time // when it was written; zero means now
+	// Board, when set, puts the day in the sparse ActiveIndex under this
+	// partition key (the caller's leaderboard shard); only a few days carry it.
+	Board string
 }
 
 // SessionKey is one WeChat session_key and when it was issued.
@@ -60,9 +63,6 @@ type SessionKey struct {
 type User struct {
 	Days        []Day        // date ascending, all >= the fromDate asked for
 	SessionKeys []SessionKey // unexpired, newest first, at most MaxSessionKeys
-	// Summary is the raw SUMMARY item without PK/SK, nil when absent. Its
-	// shape belongs to whoever writes it.
-	Summary map[string]types.AttributeValue
 }
 
 // AccessToken is the shared WeChat access-token record and its refresh lease.
@@ -75,8 +75,8 @@ type AccessToken struct {
 
 // Store is the storage the use cases depend on.
 type Store interface {
-	// LoadUser reads days >= fromDate, the session keys and the summary with
-	// one strongly consistent Query.
+	// LoadUser reads days >= fromDate and the session keys with one strongly
+	// consistent Query.
 	LoadUser(ctx context.Context, openid, fromDate string) (User, error)
 	// AddSessionKey stores k (once, however often the same key is added) and
 	// keeps only the newest MaxSessionKeys.
@@ -93,6 +93,14 @@ type Store interface {
 	// PutAccessToken stores a fresh token and releases the lease, only if
 	// holder still holds it (else ErrLeaseLost).
 	PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt time.Time) error
+	// Days reads the stored days from..to inclusive with one Query.
+	Days(ctx context.Context, openid, from, to string) ([]Day, error)
+	// BoardPage reads one page of the ActiveIndex partition board, starting
+	// at cursor ("" for the first page); next is "" after the last page.
+	BoardPage(ctx context.Context, board, cursor string) (entries []BoardEntry, next string, err error)
+	// GetSnapshot and PutSnapshot keep a caller's JSON document per app.
+	GetSnapshot(ctx context.Context, appid, name string) (data []byte, found bool, err error)
+	PutSnapshot(ctx context.Context, appid, name string, data []byte, expiresAt time.Time) error
 }
 
 var (

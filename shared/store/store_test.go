@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/werun-sam/werun-sam/shared/config"
 )
@@ -54,7 +53,7 @@ func mustWrite(t *testing.T, ctx context.Context, st *DynamoStore, openid string
 	return w
 }
 
-func TestLoadUserReadsWindowKeysAndSummary(t *testing.T) {
+func TestLoadUserReadsWindowAndKeys(t *testing.T) {
 	st, ctx := newTestStore(t)
 	openid := uniqueID("load")
 	mustWrite(t, ctx, st, openid,
@@ -69,11 +68,6 @@ func TestLoadUserReadsWindowKeysAndSummary(t *testing.T) {
 		if err := st.AddSessionKey(ctx, openid, SessionKey{Key: key, IssuedAt: base.Add(time.Duration(i) * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: map[string]types.AttributeValue{
-		"PK": userPK(openid), "SK": s(summarySK), "goal": n(10000),
-	}}); err != nil {
-		t.Fatal(err)
 	}
 	// Another user's data must not leak in.
 	mustWrite(t, ctx, st, openid+"x", Day{Date: "2025-02-05", Steps: 9})
@@ -102,18 +96,12 @@ func TestLoadUserReadsWindowKeysAndSummary(t *testing.T) {
 	if !u.SessionKeys[0].IssuedAt.Equal(base.Add(2 * time.Minute)) {
 		t.Errorf("IssuedAt = %v, want %v", u.SessionKeys[0].IssuedAt, base.Add(2*time.Minute))
 	}
-	if v, ok := u.Summary["goal"].(*types.AttributeValueMemberN); !ok || v.Value != "10000" {
-		t.Errorf("summary = %v", u.Summary)
-	}
-	if _, ok := u.Summary["PK"]; ok {
-		t.Error("summary keeps PK")
-	}
 }
 
 func TestLoadUserOfUnknownUserIsEmpty(t *testing.T) {
 	st, ctx := newTestStore(t)
 	u, err := st.LoadUser(ctx, uniqueID("nobody"), "2025-01-01")
-	if err != nil || len(u.Days) != 0 || len(u.SessionKeys) != 0 || u.Summary != nil {
+	if err != nil || len(u.Days) != 0 || len(u.SessionKeys) != 0 {
 		t.Fatalf("LoadUser = %+v, %v; want empty", u, err)
 	}
 }

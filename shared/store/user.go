@@ -17,7 +17,6 @@ import (
 const (
 	dayPrefix  = "DAY#"
 	skeyPrefix = "SKEY#"
-	summarySK  = "SUMMARY"
 )
 
 func userPK(openid string) types.AttributeValue { return s("USER#" + openid) }
@@ -55,13 +54,7 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 			sk := str(item["SK"])
 			switch {
 			case strings.HasPrefix(sk, dayPrefix):
-				u.Days = append(u.Days, Day{
-					Date:      strings.TrimPrefix(sk, dayPrefix),
-					Steps:     num(item["steps"]),
-					SourceTS:  num(item["sourceTs"]),
-					Source:    str(item["source"]),
-					UpdatedAt: millis(item["updatedAt"]),
-				})
+				u.Days = append(u.Days, dayOf(item))
 			case strings.HasPrefix(sk, skeyPrefix):
 				// TTL deletion is lazy (up to days late): skip expired keys.
 				if exp := num(item["expiresAt"]); exp != 0 && time.Unix(exp, 0).Before(now) {
@@ -72,10 +65,6 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 					continue
 				}
 				u.SessionKeys = append(u.SessionKeys, SessionKey{Key: str(item["sessionKey"]), IssuedAt: time.Unix(0, nanos)})
-			case sk == summarySK:
-				delete(item, "PK")
-				delete(item, "SK")
-				u.Summary = item
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
@@ -234,6 +223,10 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (boo
 	if day.Source != "" {
 		update += ", #source = :src"
 		values[":src"] = s(day.Source)
+	}
+	if day.Board != "" {
+		update += ", boardShard = :board"
+		values[":board"] = s(day.Board)
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 &d.table,
