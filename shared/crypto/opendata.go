@@ -35,11 +35,8 @@ const blockSize = aes.BlockSize
 // The ciphertext is decoded into one buffer and decrypted in place; the
 // returned plaintext aliases that buffer. Decrypt never panics.
 func Decrypt(sessionKey, encryptedData, iv string) ([]byte, error) {
-	var key, ivb [blockSize]byte
-	if err := decodeFixed(&key, sessionKey, ErrKeySize); err != nil {
-		return nil, err
-	}
-	if err := decodeFixed(&ivb, iv, ErrIVSize); err != nil {
+	block, ivb, err := newBlock(sessionKey, iv)
+	if err != nil {
 		return nil, err
 	}
 	src, err := b64Source(encryptedData)
@@ -55,10 +52,6 @@ func Decrypt(sessionKey, encryptedData, iv string) ([]byte, error) {
 	if n == 0 || n%blockSize != 0 {
 		return nil, ErrCiphertextSize
 	}
-	block, err := aes.NewCipher(key[:])
-	if err != nil { // unreachable: the key is 16 bytes
-		return nil, ErrKeySize
-	}
 	cipher.NewCBCDecrypter(block, ivb[:]).CryptBlocks(ct, ct)
 	pt, ok := unpad(ct)
 	// WeChat open data is always a JSON object: a first byte other than '{'
@@ -73,16 +66,9 @@ func Decrypt(sessionKey, encryptedData, iv string) ([]byte, error) {
 // plaintext with PKCS#7, encrypts it with AES-128-CBC and returns standard
 // base64.
 func Encrypt(sessionKey, iv string, plaintext []byte) (string, error) {
-	var key, ivb [blockSize]byte
-	if err := decodeFixed(&key, sessionKey, ErrKeySize); err != nil {
-		return "", err
-	}
-	if err := decodeFixed(&ivb, iv, ErrIVSize); err != nil {
-		return "", err
-	}
-	block, err := aes.NewCipher(key[:])
+	block, ivb, err := newBlock(sessionKey, iv)
 	if err != nil {
-		return "", ErrKeySize
+		return "", err
 	}
 	pad := blockSize - len(plaintext)%blockSize
 	buf := make([]byte, len(plaintext)+pad)
@@ -92,6 +78,23 @@ func Encrypt(sessionKey, iv string, plaintext []byte) (string, error) {
 	}
 	cipher.NewCBCEncrypter(block, ivb[:]).CryptBlocks(buf, buf)
 	return base64.StdEncoding.EncodeToString(buf), nil
+}
+
+// newBlock decodes the base64 session key and iv, both exactly 16 bytes,
+// and returns the AES-128 cipher and the iv.
+func newBlock(sessionKey, iv string) (cipher.Block, [blockSize]byte, error) {
+	var key, ivb [blockSize]byte
+	if err := decodeFixed(&key, sessionKey, ErrKeySize); err != nil {
+		return nil, ivb, err
+	}
+	if err := decodeFixed(&ivb, iv, ErrIVSize); err != nil {
+		return nil, ivb, err
+	}
+	block, err := aes.NewCipher(key[:])
+	if err != nil { // unreachable: the key is 16 bytes
+		return nil, ivb, ErrKeySize
+	}
+	return block, ivb, nil
 }
 
 // unpad checks PKCS#7 strictly (pad length 1..16, every pad byte equal to
