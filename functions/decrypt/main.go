@@ -1,15 +1,19 @@
-// Temporary scaffold: replaced by the real handler.
+// Command decrypt is the Lambda function behind POST /v1/werun/decrypt.
 package main
 
 import (
 	"context"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/werun-sam/werun-sam/shared/api"
+	"github.com/werun-sam/werun-sam/shared/app"
 )
 
 func main() {
-	lambda.Start(func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		return events.APIGatewayV2HTTPResponse{StatusCode: 501, Body: `{"error":{"code":"NOT_IMPLEMENTED","message":"not yet"}}`}, nil
-	})
+	svc, err := app.Service(context.Background(), app.Needs{AppSecret: true})
+	if err != nil {
+		app.Fatal(err)
+	}
+	lambda.Start(api.Decrypt(svc))
 }

@@ -1,0 +1,136 @@
+// Package api adapts API Gateway HTTP API requests (payload format 2.0) to the
+// werun use cases and back: body limits and decoding, the bearer token, the
+// error envelope. It holds no business rules.
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Handler is what each function passes to lambda.Start.
+type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// MaxBody is the largest request body accepted. A 31-day WeRun payload is
+// under 4 KiB of base64; 64 KiB leaves room and keeps decode cost bounded.
+const MaxBody = 64 << 10
+
+// route wraps a use case: it logs one line per request (never a body, a
+// header or a secret), turns a returned error into the envelope, and never
+// lets a panic reach the runtime as an internal error string.
+func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest) (int, any, error)) Handler {
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
+		start := time.Now()
+		defer func() {
+			if r := recover(); r != nil {
+				slog.ErrorContext(ctx, "panic", "route", name, "panic", slog.AnyValue(r))
+				resp = errorResponse(internal())
+			}
+			slog.InfoContext(ctx, "request", "route", name, "requestId", req.RequestContext.RequestID,
+				"status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+		}()
+		status, body, err := fn(ctx, req)
+		if err != nil {
+			e := classify(err)
+			if e.Status >= 500 {
+				slog.ErrorContext(ctx, "failed", "route", name, "code", e.Code, "err", err.Error())
+			} else {
+				slog.InfoContext(ctx, "refused", "route", name, "code", e.Code, "err", err.Error())
+			}
+			return errorResponse(e), nil
+		}
+		return jsonResponse(status, body), nil
+	}
+}
+
+func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return errorResponse(internal())
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
+		Body:       string(b),
+	}
+}
+
+// decode reads the JSON body into v: 413 past MaxBody, 400 for anything that
+// is not a JSON object of the right field types. Unknown fields are allowed,
+// because mini programs often forward getWeRunData's whole result (errMsg
+// and all).
+func decode(req events.APIGatewayV2HTTPRequest, v any) error {
+	body := req.Body
+	if len(body) > MaxBody*4/3+4 {
+		return errTooLarge
+	}
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return badRequest("INVALID_JSON", "The body must be a JSON object.")
+		}
+		body = string(b)
+	}
+	if len(body) > MaxBody {
+		return errTooLarge
+	}
+	if strings.TrimSpace(body) == "" {
+		return badRequest("INVALID_JSON", "The body is empty: send a JSON object.")
+	}
+	dec := json.NewDecoder(strings.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return badRequest("INVALID_FIELD", "Field "+te.Field+" must be a "+te.Type.String()+".")
+		}
+		return badRequest("INVALID_JSON", "The body must be a JSON object.")
+	}
+	if dec.More() {
+		return badRequest("INVALID_JSON", "The body must be a single JSON object.")
+	}
+	return nil
+}
+
+// required answers 400 naming the first empty field.
+func required(fields ...[2]string) error {
+	for _, f := range fields {
+		if f[1] == "" {
+			return badRequest("MISSING_FIELD", "Field "+f[0]+" is required.")
+		}
+	}
+	return nil
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+// API Gateway v2 lower-cases header names.
+func bearer(req events.APIGatewayV2HTTPRequest) string {
+	h := req.Headers["authorization"]
+	if h == "" {
+		h = req.Headers["Authorization"]
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// Authenticator names the user a session token belongs to.
+type Authenticator interface {
+	Authenticate(token string) (openid string, err error)
+}
+
+func authenticate(a Authenticator, req events.APIGatewayV2HTTPRequest) (string, error) {
+	token := bearer(req)
+	if token == "" {
+		return "", errMissingToken
+	}
+	return a.Authenticate(token)
+}

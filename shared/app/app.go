@@ -1,0 +1,87 @@
+// Package app assembles a function's dependencies from its configuration,
+// once per container, so every functions/<name>/main.go is a few lines:
+// build the service, hand its handler to lambda.Start.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/config"
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// Needs says which secrets a function reads, so a function that never calls
+// WeChat never reads the AppSecret (and its IAM policy need not allow it).
+type Needs struct {
+	AppSecret bool
+}
+
+// Service reads the configuration and builds the service. Lambda logs lines
+// written to stdout; with the template's JSON log format, slog's JSON lines
+// arrive as structured records.
+func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	appID, err := config.Required("WECHAT_APPID")
+	if err != nil {
+		return nil, err
+	}
+	table, err := config.Required("TABLE_NAME")
+	if err != nil {
+		return nil, err
+	}
+	maxAge, err := config.Duration("WATERMARK_MAX_AGE", crypto.DefaultMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	goal, err := config.Int("DAILY_GOAL", werun.DefaultGoal)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := config.Secret(ctx, "SESSION_SIGNING_KEY")
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := crypto.ParseSigningKeys(keys)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := crypto.NewSigner(parsed...)
+	if err != nil {
+		return nil, err
+	}
+	var secret string
+	if needs.AppSecret {
+		if secret, err = config.Secret(ctx, "WECHAT_SECRET"); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := config.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(dynamodb.NewFromConfig(cfg), table)
+	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
+	return &werun.Service{
+		AppID:  appID,
+		Store:  st,
+		WeChat: wc,
+		Signer: signer,
+		Tokens: &werun.AccessTokens{AppID: appID, Store: st, WeChat: wc},
+		MaxAge: maxAge,
+		Goal:   int64(goal),
+	}, nil
+}
+
+// Fatal logs why a container cannot start and exits; Lambda reports the
+// init failure and retries on the next request.
+func Fatal(err error) {
+	slog.Error("init failed", "err", err.Error())
+	os.Exit(1)
+}

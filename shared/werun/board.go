@@ -1,0 +1,188 @@
+package werun
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/steps"
+)
+
+// Leaderboard shape. Today's DAY item of a user carries boardShard =
+// "<date>#<shard>", which puts it in the sparse ActiveIndex; sharding spreads
+// one day's writes over BoardShards index partitions, so no partition runs hot.
+const (
+	BoardShards = 16
+	BoardTop    = 100
+	BucketWidth = 500 // steps per histogram bucket
+)
+
+// BoardShard is the index partition a user's day falls in.
+func BoardShard(openid, date string) string {
+	h := fnv.New32a()
+	h.Write([]byte(openid))
+	return fmt.Sprintf("%s#%02d", date, h.Sum32()%BoardShards)
+}
+
+// Board is one day's leaderboard snapshot: the top of the day and the
+// distribution rank and percentile come from. It never leaves the server
+// with other users' openids in it.
+type Board struct {
+	Date      string    `json:"date"`
+	Users     int       `json:"users"`
+	Top       []Ranked  `json:"top"`
+	Histogram []int     `json:"histogram"` // Histogram[i] users with steps in [i*BucketWidth, (i+1)*BucketWidth)
+	BuiltAt   time.Time `json:"builtAt"`
+}
+
+// Ranked is one entry of a board's top.
+type Ranked struct {
+	OpenID string `json:"openid"`
+	Steps  int64  `json:"steps"`
+}
+
+func bucket(n int64) int { return int(n / BucketWidth) }
+
+func (b *Board) add(openid string, n int64) {
+	b.Users++
+	i := bucket(n)
+	for len(b.Histogram) <= i {
+		b.Histogram = append(b.Histogram, 0)
+	}
+	b.Histogram[i]++
+	if len(b.Top) < BoardTop || n > b.Top[len(b.Top)-1].Steps {
+		b.Top = append(b.Top, Ranked{openid, n})
+		sort.SliceStable(b.Top, func(i, j int) bool {
+			if b.Top[i].Steps != b.Top[j].Steps {
+				return b.Top[i].Steps > b.Top[j].Steps
+			}
+			return b.Top[i].OpenID < b.Top[j].OpenID
+		})
+		if len(b.Top) > BoardTop {
+			b.Top = b.Top[:BoardTop]
+		}
+	}
+}
+
+// Rank places a count on the board: 1 + the users with more steps, exact
+// within the top, counted by bucket below it; and the percentage of users
+// with fewer steps.
+func (b *Board) Rank(n int64) (rank int, percentile float64) {
+	if b.Users == 0 {
+		return 1, 100
+	}
+	above, below := 0, 0
+	mine := bucket(n)
+	for i, c := range b.Histogram {
+		switch {
+		case i > mine:
+			above += c
+		case i < mine:
+			below += c
+		}
+	}
+	if len(b.Top) > 0 && n >= b.Top[len(b.Top)-1].Steps {
+		above = 0
+		for _, r := range b.Top {
+			if r.Steps > n {
+				above++
+			}
+		}
+	}
+	return above + 1, float64(below) * 100 / float64(b.Users)
+}
+
+// boardBuild is a board under construction, kept between scheduled runs
+// when one run's time runs out: the shard and page it stopped at.
+type boardBuild struct {
+	Board  Board  `json:"board"`
+	Shard  int    `json:"shard"`
+	Cursor string `json:"cursor"`
+	Done   bool   `json:"done"`
+}
+
+// stopMargin is the time a refresher keeps in hand to save its progress.
+const stopMargin = 2 * time.Second
+
+// buildBoard reads the day's shards of the ActiveIndex into a board and
+// publishes it if it differs from the one published; it resumes a build a
+// previous run left unfinished. It reports whether the board is complete.
+func (s *Service) buildBoard(ctx context.Context, date string) (complete, changed bool, err error) {
+	nextName, pubName := "BOARD#"+date+"#NEXT", "BOARD#"+date
+	b := boardBuild{Board: Board{Date: date}}
+	resumed := false
+	if raw, found, err := s.Store.GetSnapshot(ctx, s.AppID, nextName); err != nil {
+		return false, false, err
+	} else if found {
+		var prev boardBuild
+		if json.Unmarshal(raw, &prev) == nil && !prev.Done {
+			b, resumed = prev, true
+		}
+	}
+	deadline, bounded := ctx.Deadline()
+	for ; b.Shard < BoardShards; b.Shard, b.Cursor = b.Shard+1, "" {
+		shard := fmt.Sprintf("%s#%02d", date, b.Shard)
+		for {
+			if bounded && time.Until(deadline) < stopMargin {
+				return false, false, s.saveBuild(ctx, nextName, date, b)
+			}
+			entries, next, err := s.Store.BoardPage(ctx, shard, b.Cursor)
+			if err != nil {
+				return false, false, err
+			}
+			for _, e := range entries {
+				b.Board.add(e.OpenID, e.Steps)
+			}
+			if b.Cursor = next; next == "" {
+				break
+			}
+		}
+	}
+	if resumed {
+		if err := s.saveBuild(ctx, nextName, date, boardBuild{Done: true}); err != nil {
+			return false, false, err
+		}
+	}
+	if pub, found, err := s.board(ctx, date); err != nil {
+		return false, false, err
+	} else if found && sameBoard(pub, b.Board) {
+		return true, false, nil
+	}
+	b.Board.BuiltAt = s.now().UTC()
+	raw, _ := json.Marshal(b.Board)
+	return true, true, s.Store.PutSnapshot(ctx, s.AppID, pubName, raw, boardExpiry(date))
+}
+
+func (s *Service) saveBuild(ctx context.Context, name, date string, b boardBuild) error {
+	raw, _ := json.Marshal(b)
+	return s.Store.PutSnapshot(ctx, s.AppID, name, raw, boardExpiry(date))
+}
+
+// board reads the published board of a date.
+func (s *Service) board(ctx context.Context, date string) (Board, bool, error) {
+	raw, found, err := s.Store.GetSnapshot(ctx, s.AppID, "BOARD#"+date)
+	if err != nil || !found {
+		return Board{}, false, err
+	}
+	var b Board
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return Board{}, false, nil // unreadable: the next run replaces it
+	}
+	return b, true, nil
+}
+
+func sameBoard(a, b Board) bool {
+	a.BuiltAt, b.BuiltAt = time.Time{}, time.Time{}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// boardExpiry keeps a day's board for as long as its days are in the window.
+func boardExpiry(date string) time.Time {
+	d, _ := time.ParseInLocation(time.DateOnly, date, steps.CST)
+	return d.AddDate(0, 0, steps.WindowDays+1)
+}

@@ -1,0 +1,66 @@
+package werun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+)
+
+// SyncCloudID resolves a cloudID with the caller's openid through WeChat's
+// getopendata and stores the days that changed, through the same write path
+// as SyncEncrypted. The user's partition is read while WeChat answers.
+func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (SyncResult, error) {
+	type loaded struct {
+		user store.User
+		err  error
+	}
+	userc := make(chan loaded, 1)
+	go func() {
+		u, err := s.Store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+		userc <- loaded{u, err}
+	}()
+	data, err := s.openData(ctx, openid, cloudID)
+	l := <-userc
+	if err != nil {
+		return SyncResult{}, err
+	}
+	if l.err != nil {
+		return SyncResult{}, l.err
+	}
+	p, err := steps.ParsePayload(data)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	return s.commit(ctx, openid, l.user, p, SourceCloudID)
+}
+
+// openData calls getopendata, and when WeChat rejects the shared access
+// token, replaces it once and calls again.
+func (s *Service) openData(ctx context.Context, openid, cloudID string) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		token, err := s.Tokens.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list, err := s.WeChat.GetOpenData(ctx, token, openid, []string{cloudID})
+		if errors.Is(err, wechat.ErrTokenRejected) && attempt == 0 {
+			if err := s.Tokens.Rejected(ctx, token); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range list {
+			if d.CloudID == cloudID {
+				return d.Data, nil
+			}
+		}
+		return nil, fmt.Errorf("werun: getopendata answered without the requested cloudID: %w", wechat.ErrCloudIDExpired)
+	}
+}

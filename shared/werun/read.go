@@ -1,0 +1,106 @@
+package werun
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/steps"
+)
+
+// MaxRangeDays bounds one read, so an answer stays one small Query.
+const MaxRangeDays = 366
+
+// Days returns the stored days from..to (inclusive, "YYYY-MM-DD" in China
+// Standard Time). Empty bounds default to the last 31 days. Days never synced
+// are absent, not zero: WeRun only reports days the user had the app.
+func (s *Service) Days(ctx context.Context, openid, from, to string) ([]steps.Day, error) {
+	now := s.now()
+	if to == "" {
+		to = steps.DateOf(now)
+	}
+	if from == "" {
+		from = steps.FirstDate(now)
+	}
+	f, err := time.ParseInLocation(time.DateOnly, from, steps.CST)
+	if err != nil {
+		return nil, fmt.Errorf("%w: from must be a date like 2026-01-31", ErrInvalidRange)
+	}
+	t, err := time.ParseInLocation(time.DateOnly, to, steps.CST)
+	if err != nil {
+		return nil, fmt.Errorf("%w: to must be a date like 2026-01-31", ErrInvalidRange)
+	}
+	if t.Before(f) {
+		return nil, fmt.Errorf("%w: from is after to", ErrInvalidRange)
+	}
+	if t.Sub(f) >= MaxRangeDays*24*time.Hour {
+		return nil, fmt.Errorf("%w: at most %d days at a time", ErrInvalidRange, MaxRangeDays)
+	}
+	stored, err := s.Store.Days(ctx, openid, f.Format(time.DateOnly), t.Format(time.DateOnly))
+	if err != nil {
+		return nil, err
+	}
+	days := make([]steps.Day, len(stored))
+	for i, d := range stored {
+		days[i] = steps.Day{Date: d.Date, Steps: d.Steps}
+	}
+	return days, nil
+}
+
+// UserSummary is the answer to GET /v1/steps/summary: the user's totals and
+// streak, and where today's count places them among the users who synced
+// today (Rank and Percentile are absent until the user has synced today).
+type UserSummary struct {
+	steps.Summary
+	Rank       *int     `json:"rank"`
+	Percentile *float64 `json:"percentile"`
+	Users      int      `json:"users"` // users on today's board
+}
+
+// Summary computes the user's summary from the stored window at read time,
+// so it rolls over at midnight with nothing rewritten, and places today's
+// count on the board the scheduled run last built. The two reads run at once.
+func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, error) {
+	now := s.now()
+	today := steps.DateOf(now)
+	type boardRead struct {
+		b     Board
+		found bool
+		err   error
+	}
+	bc := make(chan boardRead, 1)
+	go func() {
+		b, found, err := s.board(ctx, today)
+		bc <- boardRead{b, found, err}
+	}()
+	stored, err := s.Store.Days(ctx, openid, steps.FirstDate(now), today)
+	br := <-bc
+	if err != nil {
+		return UserSummary{}, err
+	}
+	if br.err != nil {
+		return UserSummary{}, br.err
+	}
+	days := make([]steps.Day, len(stored))
+	var last time.Time
+	synced := false
+	for i, d := range stored {
+		days[i] = steps.Day{Date: d.Date, Steps: d.Steps}
+		if d.UpdatedAt.After(last) {
+			last = d.UpdatedAt
+		}
+		synced = synced || d.Date == today
+	}
+	out := UserSummary{Summary: steps.Summarize(days, now, s.goal())}
+	if !last.IsZero() {
+		out.LastSyncAt = last.UTC().Format(time.RFC3339)
+	}
+	if br.found {
+		out.Users = br.b.Users
+	}
+	if synced {
+		rank, pct := br.b.Rank(out.Today)
+		out.Rank, out.Percentile = &rank, &pct
+	}
+	return out, nil
+}

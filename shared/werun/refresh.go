@@ -1,0 +1,61 @@
+package werun
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/steps"
+)
+
+// TokenRefreshMargin is how far ahead of expiry the scheduled run replaces
+// the shared access token, so requests never wait on WeChat for it. Runs are
+// every 15 minutes: a margin of two runs survives one failed run.
+const TokenRefreshMargin = 30 * time.Minute
+
+// RefreshReport says what one scheduled run did.
+type RefreshReport struct {
+	TokenRefreshed bool     `json:"tokenRefreshed"`
+	Boards         []string `json:"boards"`  // dates whose board is complete
+	Changed        []string `json:"changed"` // dates whose published board changed
+	Pending        []string `json:"pending"` // dates to be continued by the next run
+}
+
+// Refresh is the scheduled run: it keeps the shared access token ahead of
+// expiry and builds today's leaderboard from the sparse index of users who
+// synced today. In the first hour of a day it also finishes yesterday's board,
+// so syncs from just before midnight are counted in it. A run that meets its
+// deadline saves where it stopped; a second run over the same data changes
+// nothing.
+func (s *Service) Refresh(ctx context.Context, withToken bool) (RefreshReport, error) {
+	var rep RefreshReport
+	if withToken {
+		if err := s.Tokens.Refresh(ctx, TokenRefreshMargin); err != nil {
+			// A board is still worth building; the token is tried next run
+			// and, failing that, by the first request that needs it.
+			slog.WarnContext(ctx, "access token refresh failed", "err", err.Error())
+		} else {
+			rep.TokenRefreshed = true
+		}
+	}
+	now := s.now().In(steps.CST)
+	dates := []string{steps.DateOf(now)}
+	if now.Hour() == 0 {
+		dates = append([]string{steps.DateOf(now.AddDate(0, 0, -1))}, dates...)
+	}
+	for _, date := range dates {
+		complete, changed, err := s.buildBoard(ctx, date)
+		if err != nil {
+			return rep, err
+		}
+		if complete {
+			rep.Boards = append(rep.Boards, date)
+		} else {
+			rep.Pending = append(rep.Pending, date)
+		}
+		if changed {
+			rep.Changed = append(rep.Changed, date)
+		}
+	}
+	return rep, nil
+}

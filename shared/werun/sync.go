@@ -1,0 +1,159 @@
+package werun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+)
+
+// Sources recorded on each day, so an operator can tell the paths apart.
+const (
+	SourceEncrypted = "encryptedData"
+	SourceCloudID   = "cloudID"
+)
+
+// SyncResult is the answer to a sync: every day the payload carried, at the
+// count now stored, and how many days this sync changed.
+type SyncResult struct {
+	Days    []steps.Day `json:"days"`
+	Changed int         `json:"changed"`
+	// Session is set when the sync logged the user in (the stateless flow).
+	Session *Session `json:"-"`
+}
+
+// EncryptedSync is a sync from wx.getWeRunData's encryptedData and iv.
+type EncryptedSync struct {
+	OpenID        string // from the session token; empty with Code
+	Code          string // a fresh wx.login code, for the stateless flow
+	EncryptedData string
+	IV            string
+}
+
+// SyncEncrypted decrypts the data with the user's session keys, newest first,
+// and stores the days that changed. With a Code and no OpenID it logs the user
+// in first and returns the new session too.
+func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResult, error) {
+	var (
+		session *Session
+		fresh   string // the key code2Session just returned, tried first
+	)
+	openid := in.OpenID
+	if openid == "" {
+		ws, err := s.WeChat.Code2Session(ctx, in.Code)
+		if err != nil {
+			return SyncResult{}, err
+		}
+		openid, fresh = ws.OpenID, ws.SessionKey
+		if err := s.Store.AddSessionKey(ctx, openid, store.SessionKey{Key: fresh, IssuedAt: s.now()}); err != nil {
+			return SyncResult{}, err
+		}
+		sess := s.issue(openid)
+		session = &sess
+	}
+	user, err := s.Store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+	if err != nil {
+		return SyncResult{}, err
+	}
+	keys := make([]string, 0, len(user.SessionKeys)+1)
+	if fresh != "" {
+		keys = append(keys, fresh)
+	}
+	for _, k := range user.SessionKeys {
+		if k.Key != fresh {
+			keys = append(keys, k.Key)
+		}
+	}
+	payload, err := s.open(keys, in.EncryptedData, in.IV)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	res, err := s.commit(ctx, openid, user, payload, SourceEncrypted)
+	res.Session = session
+	return res, err
+}
+
+// open tries each session key in turn. A wrong key almost always fails the
+// padding check; when it does not, the plaintext fails to parse or carries a
+// watermark of no app, so a payload whose watermark names this app proves the
+// key was the right one.
+func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, error) {
+	if len(keys) == 0 {
+		return steps.Payload{}, ErrNoSessionKey
+	}
+	wrongApp := false
+	for _, key := range keys {
+		plain, err := crypto.Decrypt(key, encryptedData, iv)
+		switch {
+		case errors.Is(err, crypto.ErrDecrypt):
+			continue
+		case errors.Is(err, crypto.ErrKeySize):
+			continue // a corrupt stored key cannot be the right one
+		case err != nil:
+			return steps.Payload{}, err // the input itself is malformed
+		}
+		p, err := steps.ParsePayload(plain)
+		if err != nil {
+			continue
+		}
+		if p.Watermark.AppID != s.AppID {
+			wrongApp = true
+			continue
+		}
+		return p, nil
+	}
+	if wrongApp {
+		return steps.Payload{}, crypto.ErrWrongApp
+	}
+	return steps.Payload{}, ErrNoMatchingKey
+}
+
+// commit is the one write path both ways in end in: check the watermark,
+// validate the list, write only the days that grew.
+func (s *Service) commit(ctx context.Context, openid string, user store.User, p steps.Payload, source string) (SyncResult, error) {
+	now := s.now()
+	if err := p.Watermark.Check(s.AppID, now, s.maxAge()); err != nil {
+		return SyncResult{}, err
+	}
+	days, err := steps.Validate(p.StepInfoList, now)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	stored := make(map[string]int64, len(user.Days))
+	for _, d := range user.Days {
+		stored[d.Date] = d.Steps
+	}
+	changed := steps.Diff(stored, days)
+	today := steps.DateOf(now)
+	writes := make([]store.Day, len(changed))
+	for i, d := range changed {
+		writes[i] = store.Day{Date: d.Date, Steps: d.Steps, SourceTS: p.Watermark.Timestamp, Source: source, UpdatedAt: now}
+		if d.Date == today {
+			// Today's day alone joins the sparse index today's board is read from.
+			writes[i].Board = BoardShard(openid, today)
+		}
+	}
+	written, err := s.Store.WriteDays(ctx, openid, writes)
+	if err != nil {
+		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
+	}
+	// A day already stored at a higher count answers with that count, which
+	// is what a read of the day would show.
+	for i, d := range days {
+		if n, ok := stored[d.Date]; ok && n > d.Steps {
+			days[i].Steps = n
+		}
+	}
+	return SyncResult{Days: days, Changed: len(written)}, nil
+}
+
+func (s *Service) maxAge() time.Duration {
+	if s.MaxAge > 0 {
+		return s.MaxAge
+	}
+	return crypto.DefaultMaxAge
+}

@@ -1,0 +1,152 @@
+package werun
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/store"
+)
+
+// ErrTokenBusy: another container holds the refresh lease and has not
+// published a token within the caller's deadline.
+var ErrTokenBusy = errors.New("werun: access token refresh in progress elsewhere")
+
+const (
+	// tokenMargin is how long before expiry a token counts as stale. WeChat
+	// renews a stable token five minutes ahead, so a token inside this margin
+	// may already have a successor.
+	tokenMargin = 5 * time.Minute
+	// leaseFor bounds how long a refresher may hold the lease; a holder that
+	// dies frees it by expiry.
+	leaseFor = 10 * time.Second
+)
+
+// AccessTokens is the WeChat access token shared by every function through
+// the table, cached per container until near its expiry, and refreshed by one
+// caller at a time under a lease, so a fleet of cold containers makes one
+// WeChat call.
+type AccessTokens struct {
+	AppID  string
+	Store  store.Store
+	WeChat WeChat
+	Now    func() time.Time
+	// Poll is the wait between reads while another holder refreshes.
+	Poll time.Duration
+
+	once   sync.Once
+	holder string
+
+	mu        sync.Mutex
+	token     string
+	expiresAt time.Time
+}
+
+func (a *AccessTokens) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *AccessTokens) id() string {
+	a.once.Do(func() {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		a.holder = hex.EncodeToString(b)
+	})
+	return a.holder
+}
+
+func (a *AccessTokens) cached(margin time.Duration) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.token, a.token != "" && a.now().Add(margin).Before(a.expiresAt)
+}
+
+func (a *AccessTokens) keep(token string, expiresAt time.Time) {
+	a.mu.Lock()
+	a.token, a.expiresAt = token, expiresAt
+	a.mu.Unlock()
+}
+
+// Token returns a valid access token: from memory, else from the table, else
+// fetched from WeChat by whichever caller wins the lease.
+func (a *AccessTokens) Token(ctx context.Context) (string, error) {
+	return a.fresh(ctx, tokenMargin, "")
+}
+
+// Refresh makes sure the shared token stays valid for at least margin; the
+// scheduled function calls it so requests rarely wait on WeChat.
+func (a *AccessTokens) Refresh(ctx context.Context, margin time.Duration) error {
+	_, err := a.fresh(ctx, margin, "")
+	return err
+}
+
+// Rejected replaces a token WeChat refused (40001, 42001). Another container
+// may have replaced it already; only when the table still holds the refused
+// token does this caller fetch, and it asks WeChat to force a new one only if
+// the normal answer is the refused token again, since forced refreshes are
+// limited to a few a day.
+func (a *AccessTokens) Rejected(ctx context.Context, token string) error {
+	a.mu.Lock()
+	if a.token == token {
+		a.token = ""
+	}
+	a.mu.Unlock()
+	_, err := a.fresh(ctx, tokenMargin, token)
+	return err
+}
+
+// fresh returns a token valid for at least margin that is not the rejected one.
+func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected string) (string, error) {
+	if t, ok := a.cached(margin); ok && t != rejected {
+		return t, nil
+	}
+	poll := a.Poll
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	for {
+		rec, found, err := a.Store.GetAccessToken(ctx, a.AppID)
+		if err != nil {
+			return "", err
+		}
+		now := a.now()
+		if found && rec.Token != rejected && now.Add(margin).Before(rec.ExpiresAt) {
+			a.keep(rec.Token, rec.ExpiresAt)
+			return rec.Token, nil
+		}
+		won, err := a.Store.AcquireTokenLease(ctx, a.AppID, a.id(), now, now.Add(leaseFor))
+		if err != nil {
+			return "", err
+		}
+		if won {
+			return a.fetch(ctx, rejected)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ErrTokenBusy
+		case <-time.After(poll):
+		}
+	}
+}
+
+func (a *AccessTokens) fetch(ctx context.Context, rejected string) (string, error) {
+	t, err := a.WeChat.StableToken(ctx, false)
+	if err == nil && rejected != "" && t.Token == rejected {
+		t, err = a.WeChat.StableToken(ctx, true)
+	}
+	if err != nil {
+		return "", err
+	}
+	expiresAt := a.now().Add(t.ExpiresIn)
+	if err := a.Store.PutAccessToken(ctx, a.AppID, a.id(), t.Token, expiresAt); err != nil {
+		return "", err
+	}
+	a.keep(t.Token, expiresAt)
+	return t.Token, nil
+}
