@@ -125,7 +125,7 @@ func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 			return "", err
 		}
 		if won {
-			return a.fetch(ctx, rejected)
+			return a.fetchHeld(ctx, margin, rejected)
 		}
 		select {
 		case <-ctx.Done():
@@ -133,6 +133,26 @@ func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 		case <-time.After(poll):
 		}
 	}
+}
+
+// fetchHeld runs under the lease. Another caller may have published a
+// token between this caller's read and its winning the lease (the lease is
+// free again once a token is put), so the record is read again first: while
+// the lease is held nobody else can write it, and a token already there is
+// kept, the lease released by putting it back unchanged.
+func (a *AccessTokens) fetchHeld(ctx context.Context, margin time.Duration, rejected string) (string, error) {
+	rec, found, err := a.Store.GetAccessToken(ctx, a.AppID)
+	if err != nil {
+		return "", err
+	}
+	if found && rec.Token != "" && rec.Token != rejected && a.now().Add(margin).Before(rec.ExpiresAt) {
+		if err := a.Store.PutAccessToken(ctx, a.AppID, a.id(), rec.Token, rec.ExpiresAt); err != nil {
+			return "", err
+		}
+		a.keep(rec.Token, rec.ExpiresAt)
+		return rec.Token, nil
+	}
+	return a.fetch(ctx, rejected)
 }
 
 func (a *AccessTokens) fetch(ctx context.Context, rejected string) (string, error) {

@@ -1,0 +1,227 @@
+package werun_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// newAppEnv is newEnv for an app of its own: the shared access-token record
+// (APP#<appid>) and the published boards are per app, so a test that counts
+// token fetches or reads a board is not disturbed by the other tests' records
+// in the same table.
+func newAppEnv(t *testing.T, now time.Time) (*env, string) {
+	t.Helper()
+	e := newEnv(t, now)
+	app := uniqueUser("wxapp")
+	e.sim = wechattest.NewServer(app, secret)
+	e.sim.SetNow(e.clock.Now)
+	t.Cleanup(e.sim.Close)
+	return e, app
+}
+
+// serviceFor is env.service for the app: one container with its own WeChat
+// client and token cache over the shared table.
+func (e *env) serviceFor(t testing.TB, app string) *werun.Service {
+	t.Helper()
+	signer, err := crypto.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := wechat.NewClient(e.sim.URL, app, secret, nil)
+	return &werun.Service{
+		AppID: app, Store: e.store, WeChat: wc, Signer: signer, Now: e.clock.Now,
+		Tokens: &werun.AccessTokens{AppID: app, Store: e.store, WeChat: wc, Now: e.clock.Now, Poll: 10 * time.Millisecond},
+	}
+}
+
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestSyncCloudID(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name string
+		// prepare makes the cloudID the user sends and sets up faults.
+		prepare  func(e *env, openid string) string
+		wantErr  error
+		wantCode int // a WeChat errcode without a sentinel
+		changed  int
+	}{
+		{"a simulator cloudID syncs every day", func(e *env, openid string) string {
+			return e.sim.CloudID(openid, wechattest.Days(31, now), now)
+		}, nil, 0, 31},
+		{"busy answers are retried", func(e *env, openid string) string {
+			e.sim.Fail(wechattest.PathGetOpenData, -1, 2)
+			return e.sim.CloudID(openid, wechattest.Days(3, now), now)
+		}, nil, 0, 3},
+		{"a cloudID older than five minutes is expired", func(e *env, openid string) string {
+			id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.clock.Set(e.clock.Now().Add(6 * time.Minute))
+			return id
+		}, wechat.ErrCloudIDExpired, 0, 0},
+		{"rate limit is not retried", func(e *env, openid string) string {
+			e.sim.Fail(wechattest.PathGetOpenData, 45011, 1)
+			return e.sim.CloudID(openid, wechattest.Days(3, now), now)
+		}, wechat.ErrRateLimited, 0, 0},
+		{"a cloudID issued for another openid fails", func(e *env, openid string) string {
+			return e.sim.CloudID(openid+"-other", wechattest.Days(3, now), now)
+		}, nil, 40097, 0},
+		{"an empty step list", func(e *env, openid string) string {
+			return e.sim.CloudID(openid, []wechattest.StepInfo{}, now)
+		}, steps.ErrNoSteps, 0, 0},
+		{"stale data", func(e *env, openid string) string {
+			return e.sim.CloudID(openid, wechattest.Days(3, now), now.Add(-2*time.Hour))
+		}, crypto.ErrStale, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, app := newAppEnv(t, now)
+			svc := e.serviceFor(t, app)
+			ctx := timeout(t, 20*time.Second)
+			openid := uniqueUser("cloud")
+			res, err := svc.SyncCloudID(ctx, openid, tt.prepare(e, openid))
+			switch {
+			case tt.wantCode != 0:
+				var we *wechat.Error
+				if !errors.As(err, &we) || we.Code != tt.wantCode {
+					t.Fatalf("err = %v, want WeChat errcode %d", err, tt.wantCode)
+				}
+			case !errors.Is(err, tt.wantErr):
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			stored, derr := svc.Days(ctx, openid, "", "")
+			if derr != nil {
+				t.Fatal(derr)
+			}
+			if err != nil {
+				if len(stored) != 0 {
+					t.Fatalf("a failed sync stored %d days", len(stored))
+				}
+				return
+			}
+			if res.Changed != tt.changed || len(stored) != tt.changed {
+				t.Fatalf("changed = %d, read back %d days; want %d", res.Changed, len(stored), tt.changed)
+			}
+			if total(stored) != total(res.Days) {
+				t.Errorf("read back %d steps, synced %d", total(stored), total(res.Days))
+			}
+			for _, d := range res.Days {
+				if d.Date == steps.DateOf(now) && d.Steps != stored[len(stored)-1].Steps {
+					t.Errorf("today read back as %d, synced %d", stored[len(stored)-1].Steps, d.Steps)
+				}
+			}
+		})
+	}
+}
+
+func TestManyCloudIDSyncsFromSeveralContainersFetchOneToken(t *testing.T) {
+	now := time.Now()
+	e, app := newAppEnv(t, now)
+	ctx := timeout(t, 30*time.Second)
+	const containers, users = 5, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, containers*users)
+	for c := 0; c < containers; c++ {
+		svc := e.serviceFor(t, app) // a cold container: empty cache
+		for u := 0; u < users; u++ {
+			openid := uniqueUser(fmt.Sprintf("fleet%d", c))
+			id := e.sim.CloudID(openid, wechattest.Days(2, now), now)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if res, err := svc.SyncCloudID(ctx, openid, id); err != nil || res.Changed != 2 {
+					errs <- fmt.Errorf("%s: changed %d, %v", openid, res.Changed, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := e.sim.TokenFetches(); n != 1 {
+		t.Errorf("stable_token fetched %d times by %d containers, want 1", n, containers)
+	}
+}
+
+func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
+	now := time.Now()
+	e, app := newAppEnv(t, now)
+	ctx := timeout(t, 30*time.Second)
+	// Three warm containers, each holding the token in memory.
+	svcs := []*werun.Service{e.serviceFor(t, app), e.serviceFor(t, app), e.serviceFor(t, app)}
+	for _, svc := range svcs {
+		if _, err := svc.Tokens.Token(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := e.sim.TokenFetches()
+	e.sim.RevokeTokens()
+	var wg sync.WaitGroup
+	for i, svc := range svcs {
+		openid := uniqueUser(fmt.Sprintf("revoked%d", i))
+		id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if res, err := svc.SyncCloudID(ctx, openid, id); err != nil || res.Changed != 3 {
+				t.Errorf("sync after revocation: changed %d, %v", res.Changed, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if grew := e.sim.TokenFetches() - before; grew < 1 || grew > 2 {
+		t.Errorf("token fetches grew by %d after one revocation, want 1 or 2", grew)
+	}
+}
+
+func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
+	start := time.Now()
+	e, app := newAppEnv(t, start)
+	ctx := timeout(t, 30*time.Second)
+	old, err := e.serviceFor(t, app).Tokens.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three minutes before expiry: inside the callers' margin, and inside
+	// the window in which WeChat hands out the successor.
+	e.clock.Set(start.Add(wechattest.TokenTTL - 3*time.Minute))
+	const callers = 20
+	tokens := make([]string, callers)
+	var wg sync.WaitGroup
+	for i := range tokens {
+		svc := e.serviceFor(t, app)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := svc.Tokens.Token(ctx)
+			if err != nil {
+				t.Errorf("caller %d: %v", i, err)
+			}
+			tokens[i] = tok
+		}()
+	}
+	wg.Wait()
+	if n := e.sim.TokenFetches(); n != 2 {
+		t.Errorf("stable_token fetched %d times, want 2 (the first token and one renewal)", n)
+	}
+	for i, tok := range tokens {
+		if tok == old || tok != tokens[0] {
+			t.Fatalf("caller %d got a different or the old token", i)
+		}
+	}
+}
