@@ -1,0 +1,361 @@
+package werun_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/config"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// boardDay is a noon (China Standard Time) on a random day decades ahead.
+// Board index partitions are "<date>#<shard>" for the whole table, so a test
+// that counts a day's users needs a day no other test (or earlier run against
+// the same table) wrote to.
+func boardDay() time.Time {
+	return time.Date(2040, 1, 1, 12, 0, 0, 0, steps.CST).AddDate(0, 0, rand.IntN(40*365))
+}
+
+// history is a step list ending today (as of now), oldest first.
+func history(now time.Time, counts ...int64) []wechattest.StepInfo {
+	t := now.In(steps.CST)
+	today := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, steps.CST)
+	list := make([]wechattest.StepInfo, len(counts))
+	for i, n := range counts {
+		list[i] = wechattest.StepInfo{Timestamp: today.AddDate(0, 0, i-len(counts)+1).Unix(), Step: n}
+	}
+	return list
+}
+
+// syncCounts syncs the user's counts (ending today) through a cloudID.
+func syncCounts(t *testing.T, e *env, svc *werun.Service, openid string, counts ...int64) {
+	t.Helper()
+	now := e.clock.Now()
+	id := e.sim.CloudID(openid, history(now, counts...), now)
+	if _, err := svc.SyncCloudID(timeout(t, 20*time.Second), openid, id); err != nil {
+		t.Fatalf("sync %s: %v", openid, err)
+	}
+}
+
+// publishedBoard reads the board the refresher published for app and date.
+func publishedBoard(t testing.TB, st *store.DynamoStore, app, date string) (werun.Board, bool) {
+	t.Helper()
+	raw, found, err := st.GetSnapshot(context.Background(), app, "BOARD#"+date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b werun.Board
+	if found {
+		if err := json.Unmarshal(raw, &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b, found
+}
+
+func TestAUserWhoSyncedYesterdaySeesTodayAtZeroAfterTheRefresher(t *testing.T) {
+	day := boardDay().Add(8 * time.Hour) // 20:00 CST
+	e, app := newAppEnv(t, day)
+	svc := e.serviceFor(t, app)
+	openid := uniqueUser("rollover")
+	syncCounts(t, e, svc, openid, 4000, 12345)
+
+	e.clock.Set(day.Add(14 * time.Hour)) // the next day, 10:00 CST
+	if _, err := svc.Refresh(timeout(t, 20*time.Second), true); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := svc.Summary(context.Background(), openid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Date != steps.DateOf(e.clock.Now()) || sum.Today != 0 || sum.Yesterday != 12345 {
+		t.Errorf("summary on %s: today %d, yesterday %d; want 0 and 12345", sum.Date, sum.Today, sum.Yesterday)
+	}
+	if sum.Last7 != 4000+12345 || sum.Rank != nil || sum.Percentile != nil {
+		t.Errorf("last7 %d, rank %v, percentile %v; want %d and no rank before today's sync", sum.Last7, sum.Rank, sum.Percentile, 4000+12345)
+	}
+}
+
+func TestSummaryStreakCountsDaysAtOrAboveTheGoal(t *testing.T) {
+	tests := []struct {
+		name   string
+		counts []int64 // ending today
+		streak int
+	}{
+		{"today short does not break the streak", []int64{9000, 5000, 8000, 12000, 3000}, 2},
+		{"today at the goal counts", []int64{8000, 8000, 8000}, 3},
+		{"a short day ends it", []int64{9000, 7999, 9000}, 1},
+		{"no day at the goal", []int64{100, 200}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, app := newAppEnv(t, boardDay())
+			svc := e.serviceFor(t, app)
+			svc.Goal = 8000
+			openid := uniqueUser("streak")
+			syncCounts(t, e, svc, openid, tt.counts...)
+			sum, err := svc.Summary(context.Background(), openid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Streak != tt.streak || sum.Goal != 8000 {
+				t.Errorf("streak %d (goal %d), want %d", sum.Streak, sum.Goal, tt.streak)
+			}
+		})
+	}
+}
+
+func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
+	now := boardDay()
+	date := steps.DateOf(now)
+	e, app := newAppEnv(t, now)
+	svc := e.serviceFor(t, app)
+	counts := []int64{1000, 3000, 5000, 7000, 9000}
+	users := make([]string, len(counts))
+	for i, n := range counts {
+		users[i] = uniqueUser("rank")
+		syncCounts(t, e, svc, users[i], 800, n) // yesterday too: only today is on the board
+	}
+	ctx := timeout(t, 30*time.Second)
+	rep, err := svc.Refresh(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Boards) != 1 || rep.Boards[0] != date || len(rep.Changed) != 1 || len(rep.Pending) != 0 {
+		t.Fatalf("first run: %+v, want the board of %s built and changed", rep, date)
+	}
+	for i, openid := range users {
+		sum, err := svc.Summary(ctx, openid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRank, wantPct := len(counts)-i, float64(i)*100/float64(len(counts))
+		if sum.Rank == nil || *sum.Rank != wantRank || *sum.Percentile != wantPct || sum.Users != len(counts) {
+			t.Errorf("user with %d: rank %v percentile %v of %d; want %d, %v of %d",
+				counts[i], deref(sum.Rank), deref(sum.Percentile), sum.Users, wantRank, wantPct, len(counts))
+		}
+	}
+	again, err := svc.Refresh(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Changed) != 0 || len(again.Boards) != 1 {
+		t.Errorf("second run: %+v, want the board complete and nothing changed", again)
+	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// slowBoard makes each index page take a while, so a run's deadline falls
+// in the middle of a build.
+type slowBoard struct {
+	store.Store
+	delay time.Duration
+}
+
+func (s slowBoard) BoardPage(ctx context.Context, board, cursor string) ([]store.BoardEntry, string, error) {
+	time.Sleep(s.delay)
+	return s.Store.BoardPage(ctx, board, cursor)
+}
+
+func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
+	now := boardDay()
+	date := steps.DateOf(now)
+	e, app := newAppEnv(t, now)
+	ctx := context.Background()
+	for i := 0; i < 64; i++ {
+		openid := uniqueUser("cut")
+		if _, err := e.store.WriteDays(ctx, openid, []store.Day{{Date: date, Steps: int64(i * 317), UpdatedAt: now, Board: werun.BoardShard(openid, date)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 2 s stop margin + about four 250 ms pages of the 16 shards.
+	slow := e.serviceFor(t, app)
+	slow.Store = slowBoard{e.store, 250 * time.Millisecond}
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	rep, err := slow.Refresh(short, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Pending) != 1 || rep.Pending[0] != date || len(rep.Boards) != 0 {
+		t.Fatalf("short run: %+v, want %s pending", rep, date)
+	}
+	if _, found := publishedBoard(t, e.store, app, date); found {
+		t.Fatal("a partial board was published")
+	}
+	rep, err = e.serviceFor(t, app).Refresh(ctx, false)
+	if err != nil || len(rep.Boards) != 1 || len(rep.Changed) != 1 || len(rep.Pending) != 0 {
+		t.Fatalf("next run: %+v, %v; want the board completed", rep, err)
+	}
+	resumed, _ := publishedBoard(t, e.store, app, date)
+
+	// The same day built in one go, published under another app.
+	other := uniqueUser("wxapp")
+	whole := e.serviceFor(t, other)
+	whole.AppID = other
+	if _, err := whole.Refresh(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := publishedBoard(t, e.store, other, date)
+	resumed.BuiltAt, want.BuiltAt = time.Time{}, time.Time{}
+	if a, b := fmt.Sprint(resumed), fmt.Sprint(want); a != b || resumed.Users != 64 {
+		t.Errorf("resumed board differs from an uninterrupted build:\n%s\n%s", a, b)
+	}
+}
+
+func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
+	start := boardDay()
+	e, app := newAppEnv(t, start)
+	svc := e.serviceFor(t, app)
+	ctx := timeout(t, 20*time.Second)
+	runs := []struct {
+		name    string
+		at      time.Duration // after start
+		fetches int           // total after the run
+	}{
+		{"no token yet", 0, 1},
+		{"a fresh token is left alone", time.Hour, 1},
+		{"a token near expiry is renewed", wechattest.TokenTTL - 3*time.Minute, 2},
+		{"the renewed token is fresh", wechattest.TokenTTL, 2},
+	}
+	for _, st := range runs {
+		e.clock.Set(start.Add(st.at))
+		rep, err := svc.Refresh(ctx, true)
+		if err != nil || !rep.TokenRefreshed {
+			t.Fatalf("%s: %+v, %v", st.name, rep, err)
+		}
+		if n := e.sim.TokenFetches(); n != st.fetches {
+			t.Errorf("%s: %d token fetches, want %d", st.name, n, st.fetches)
+		}
+	}
+	// A request in another container uses the renewed token without a fetch.
+	id := e.sim.CloudID("tok-user", history(e.clock.Now(), 10), e.clock.Now())
+	if _, err := e.serviceFor(t, app).SyncCloudID(ctx, "tok-user", id); err != nil || e.sim.TokenFetches() != 2 {
+		t.Errorf("sync after the renewal: %v, %d fetches", err, e.sim.TokenFetches())
+	}
+}
+
+// populate writes today's day of users openids prefix-00000.. directly, with
+// bounded parallelism. The ids and counts are fixed, so a rerun against the
+// same table writes nothing new.
+func populate(tb testing.TB, st *store.DynamoStore, prefix, date string, users int, count func(i int) int64) {
+	tb.Helper()
+	const workers = 16
+	at, _ := time.ParseInLocation(time.DateOnly, date, steps.CST)
+	jobs := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				openid := fmt.Sprintf("%s-%05d", prefix, i)
+				day := store.Day{Date: date, Steps: count(i), Source: "test", UpdatedAt: at, Board: werun.BoardShard(openid, date)}
+				if _, err := st.WriteDays(context.Background(), openid, []store.Day{day}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < users; i++ {
+		select {
+		case jobs <- i:
+		case err := <-errs:
+			tb.Fatal(err)
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		tb.Fatal(err)
+	default:
+	}
+}
+
+func scaleCount(i int) int64 { return int64(i*7919) % 30001 }
+
+func TestRefreshBuildsTheBoardOfTenThousandUsers(t *testing.T) {
+	const users = 10000
+	now := time.Date(2031, 6, 15, 12, 0, 0, 0, steps.CST)
+	date := steps.DateOf(now)
+	e, app := newAppEnv(t, now)
+	began := time.Now()
+	populate(t, e.store, "scale", date, users, scaleCount)
+	wrote := time.Since(began)
+
+	began = time.Now()
+	rep, err := e.serviceFor(t, app).Refresh(timeout(t, 5*time.Minute), false)
+	if err != nil || len(rep.Boards) != 1 {
+		t.Fatalf("refresh: %+v, %v", rep, err)
+	}
+	built := time.Since(began)
+	t.Logf("%d users: written in %v, board built in %v (%.0f users/s)", users, wrote.Round(time.Millisecond), built.Round(time.Millisecond), users/built.Seconds())
+
+	b, _ := publishedBoard(t, e.store, app, date)
+	best := werun.Ranked{Steps: -1}
+	for i := 0; i < users; i++ {
+		if n := scaleCount(i); n > best.Steps {
+			best = werun.Ranked{OpenID: fmt.Sprintf("scale-%05d", i), Steps: n}
+		}
+	}
+	sum := 0
+	for _, c := range b.Histogram {
+		sum += c
+	}
+	if b.Users != users || sum != users || len(b.Top) != werun.BoardTop || b.Top[0] != best {
+		t.Errorf("board: %d users, histogram total %d, top %d, first %+v; want %d, %d, %d, %+v",
+			b.Users, sum, len(b.Top), first(b.Top), users, users, werun.BoardTop, best)
+	}
+}
+
+func first(top []werun.Ranked) any {
+	if len(top) == 0 {
+		return nil
+	}
+	return top[0]
+}
+
+// BenchmarkRefreshBoard reports how many users' days one refresher run
+// reads into a board per second, over a pre-populated day.
+func BenchmarkRefreshBoard(b *testing.B) {
+	const users = 2000
+	table := os.Getenv("TABLE_NAME")
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
+		b.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run through `make test`, which starts dynalite")
+	}
+	cfg, err := config.AWS(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := store.New(dynamodb.NewFromConfig(cfg), table)
+	now := time.Date(2031, 7, 1, 12, 0, 0, 0, steps.CST)
+	populate(b, st, "bench", steps.DateOf(now), users, scaleCount)
+	svc := &werun.Service{AppID: uniqueUser("wxbench"), Store: st, Now: func() time.Time { return now }}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := svc.Refresh(context.Background(), false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(users*b.N)/b.Elapsed().Seconds(), "users/s")
+}
