@@ -38,6 +38,9 @@ func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (Sync
 	return s.commit(ctx, openid, l.user, p, SourceCloudID)
 }
 
+// errInvalidArgs is WeChat's "invalid args" errcode.
+const errInvalidArgs = 40097
+
 // openData calls getopendata, and when WeChat rejects the shared access
 // token, replaces it once and calls again.
 func (s *Service) openData(ctx context.Context, openid, cloudID string) ([]byte, error) {
@@ -52,6 +55,13 @@ func (s *Service) openData(ctx context.Context, openid, cloudID string) ([]byte,
 				return nil, err
 			}
 			continue
+		}
+		var we *wechat.Error
+		if errors.As(err, &we) && we.Code == errInvalidArgs {
+			// WeChat answers a cloudID it does not know, or one issued to
+			// another openid, with "invalid args": the client sent a cloudID
+			// it cannot use (422), not a server fault (500).
+			return nil, fmt.Errorf("werun: getopendata refused the cloudID: %w: %w", wechat.ErrCloudIDExpired, err)
 		}
 		if err != nil {
 			return nil, err

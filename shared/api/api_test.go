@@ -1,0 +1,618 @@
+package api
+
+// These tests drive the real handlers over a real werun.Service: the store is
+// DynamoDB (dynalite under make test) and WeChat is the wechattest simulator.
+// They prove that every refusal is an envelope with the right status and no
+// internal error text, and that one user's token reaches only that user's days.
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/config"
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+const (
+	testAppID = "wxapitest0000001"
+	// testSecret is distinctive so the log test can search for it.
+	testSecret = "api-test-app-secret-7f3a9c41d2"
+)
+
+// testSigningKey signs the tokens the service issues; tests sign with it too
+// to make expired tokens.
+var testSigningKey = []byte("api-test-signing-key-0123456789abcdef")
+
+// apiEnv is one test's world: simulator, real store, a shared clock and the
+// service behind the handlers.
+type apiEnv struct {
+	sim   *wechattest.Server
+	store *store.DynamoStore
+	clock *testClock
+	svc   *werun.Service
+}
+
+// testClock runs at real speed from a time the test sets.
+type testClock struct {
+	mu      sync.Mutex
+	t, real time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.Add(time.Since(c.real))
+}
+
+func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t, c.real = t, time.Now(); c.mu.Unlock() }
+
+func newAPIEnv(t testing.TB) *apiEnv {
+	t.Helper()
+	table := os.Getenv("TABLE_NAME")
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
+		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run the tests through `make test`, which starts dynalite")
+	}
+	cfg, err := config.AWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &apiEnv{
+		sim:   wechattest.NewServer(testAppID, testSecret),
+		store: store.New(dynamodb.NewFromConfig(cfg), table),
+		clock: &testClock{},
+	}
+	e.clock.Set(time.Now())
+	e.sim.SetNow(e.clock.Now)
+	t.Cleanup(e.sim.Close)
+	signer, err := crypto.NewSigner(testSigningKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := wechat.NewClient(e.sim.URL, testAppID, testSecret, nil)
+	e.svc = &werun.Service{
+		AppID: testAppID, Store: e.store, WeChat: wc, Signer: signer, Now: e.clock.Now,
+		Tokens: &werun.AccessTokens{AppID: testAppID, Store: e.store, WeChat: wc, Now: e.clock.Now, Poll: 10 * time.Millisecond},
+	}
+	return e
+}
+
+var userSeq struct {
+	sync.Mutex
+	n int
+}
+
+// newOpenID is unique across runs against the same table.
+func newOpenID(prefix string) string {
+	userSeq.Lock()
+	defer userSeq.Unlock()
+	userSeq.n++
+	return prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(userSeq.n)
+}
+
+// loginUser logs openid in through POST /v1/session and returns the token.
+func (e *apiEnv) loginUser(t testing.TB, openid string) string {
+	t.Helper()
+	resp := call(t, Session(e.svc), postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, ""))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login %s: %d %s", openid, resp.StatusCode, resp.Body)
+	}
+	var s struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &s); err != nil || s.Token == "" {
+		t.Fatalf("login answer %q: %v", resp.Body, err)
+	}
+	return s.Token
+}
+
+// weRun is wx.getWeRunData for openid now: the body of a decrypt request.
+func (e *apiEnv) weRun(openid string, list []wechattest.StepInfo, at time.Time) string {
+	ed, iv := e.sim.WeRunData(openid, list, at)
+	return decryptBody(ed, iv)
+}
+
+func decryptBody(ed, iv string) string {
+	b, _ := json.Marshal(DecryptRequest{EncryptedData: ed, IV: iv})
+	return string(b)
+}
+
+func postJSON(body, token string) events.APIGatewayV2HTTPRequest {
+	req := events.APIGatewayV2HTTPRequest{Body: body, Headers: map[string]string{"content-type": "application/json"}}
+	if token != "" {
+		req.Headers["authorization"] = "Bearer " + token
+	}
+	return req
+}
+
+func getReq(route, token string, q map[string]string) events.APIGatewayV2HTTPRequest {
+	req := events.APIGatewayV2HTTPRequest{RouteKey: route, QueryStringParameters: q, Headers: map[string]string{}}
+	if token != "" {
+		req.Headers["authorization"] = "Bearer " + token
+	}
+	return req
+}
+
+// call invokes h as the Lambda runtime would, with a deadline, and fails on
+// an error return: the handlers answer every failure in the envelope.
+func call(t testing.TB, h Handler, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := h(ctx, req)
+	if err != nil {
+		t.Fatalf("handler returned an error to the runtime: %v", err)
+	}
+	return resp
+}
+
+// leakMarkers are prefixes of this module's and the SDK's error strings, and
+// signs of a stack trace; none may reach a client.
+var leakMarkers = []string{"werun:", "store:", "wechat:", "crypto:", "steps:", "config:", "api:",
+	"goroutine", "panic", ".go:", "runtime error", "DynamoDB", "errcode", "rid:", "http://", "127.0.0.1"}
+
+var codePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+
+// checkEnvelope asserts resp is exactly {"error":{"code","message"}} with
+// status and code, JSON, and free of internal text; it returns the message.
+func checkEnvelope(t testing.TB, resp events.APIGatewayV2HTTPResponse, status int, code string) string {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, resp.Body)
+	}
+	if ct := resp.Headers["Content-Type"]; ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var env struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	dec := json.NewDecoder(strings.NewReader(resp.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		t.Fatalf("body %s is not the error envelope: %v", resp.Body, err)
+	}
+	if !codePattern.MatchString(env.Error.Code) || env.Error.Message == "" {
+		t.Fatalf("envelope %s: want an UPPER_SNAKE code and a message", resp.Body)
+	}
+	if code != "" && env.Error.Code != code {
+		t.Fatalf("code = %s, want %s (%s)", env.Error.Code, code, env.Error.Message)
+	}
+	for _, m := range leakMarkers {
+		if strings.Contains(resp.Body, m) {
+			t.Errorf("error body carries internal text %q: %s", m, resp.Body)
+		}
+	}
+	return env.Error.Message
+}
+
+// tokenParts splits a session token into its decoded payload and MAC.
+func tokenParts(t testing.TB, token string) (payload, mac string) {
+	t.Helper()
+	p, m, ok := strings.Cut(token, ".")
+	if !ok {
+		t.Fatalf("token %q has no dot", token)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), m
+}
+
+// errCase is one refusal through the real handlers. setup runs with a fresh
+// logged-in user (openid, token) and returns the request; it may switch on a
+// simulator fault, which the case clears when done.
+type errCase struct {
+	name       string
+	handler    func(*werun.Service) Handler
+	setup      func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest
+	status     int
+	code       string
+	retryAfter string   // the Retry-After header wanted, if any
+	msgHas     []string // phrases the message must carry
+}
+
+func body(s string) func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+	return func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest { return postJSON(s, "") }
+}
+
+func authedBody(s string) func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+	return func(_ *testing.T, _ *apiEnv, _, token string) events.APIGatewayV2HTTPRequest {
+		return postJSON(s, token)
+	}
+}
+
+// withToken is the user's fresh WeRun data sent with token.
+func withToken(token func(t *testing.T, e *apiEnv, openid, token string) string) func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+	return func(t *testing.T, e *apiEnv, openid, tok string) events.APIGatewayV2HTTPRequest {
+		now := e.clock.Now()
+		return postJSON(e.weRun(openid, wechattest.Days(3, now), now), token(t, e, openid, tok))
+	}
+}
+
+func signWith(key string, expiresIn time.Duration) func(*testing.T, *apiEnv, string, string) string {
+	return func(t *testing.T, e *apiEnv, openid, _ string) string {
+		s, err := crypto.NewSigner([]byte(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Sign(openid, e.clock.Now().Add(expiresIn))
+	}
+}
+
+func b64(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
+
+const validIV = "r7BXXKkLb8qrSNn05n0qiA=="
+
+func TestHandlersRefuseInTheEnvelope(t *testing.T) {
+	e := newAPIEnv(t)
+	big := `{"code":"` + strings.Repeat("a", MaxBody) + `"}`
+	// Just over MaxBody once decoded, yet short enough encoded to pass the
+	// first length check: the decoded size must be checked too.
+	bigDecoded := base64.StdEncoding.EncodeToString([]byte(`{"code":"` + strings.Repeat("a", MaxBody-10) + `"}`))
+	cases := []errCase{
+		// 400: malformed requests.
+		{"session body not JSON", Session, body("code=abc"), 400, "INVALID_JSON", "", nil},
+		{"session body empty", Session, body("  "), 400, "INVALID_JSON", "", nil},
+		{"session body a JSON array", Session, body(`["code"]`), 400, "INVALID_JSON", "", nil},
+		{"session body two objects", Session, body(`{"code":"a"}{"code":"b"}`), 400, "INVALID_JSON", "", nil},
+		{"session body truncated", Session, body(`{"code":"a"`), 400, "INVALID_JSON", "", nil},
+		{"session code a number", Session, body(`{"code":5}`), 400, "INVALID_FIELD", "", []string{"code"}},
+		{"decrypt encryptedData an array", Decrypt, authedBody(`{"encryptedData":[1],"iv":"x"}`), 400, "INVALID_FIELD", "", []string{"encryptedData"}},
+		{"session without code", Session, body(`{}`), 400, "MISSING_FIELD", "", []string{"code"}},
+		{"decrypt without iv", Decrypt, authedBody(`{"encryptedData":"` + b64(32) + `"}`), 400, "MISSING_FIELD", "", []string{"iv"}},
+		{"decrypt without encryptedData", Decrypt, authedBody(`{"iv":"` + validIV + `"}`), 400, "MISSING_FIELD", "", []string{"encryptedData"}},
+		{"cloudid without cloudID", CloudID, authedBody(`{"cloudid_list":["x"]}`), 400, "MISSING_FIELD", "", []string{"cloudID"}},
+		{"base64 flag on a body that is not base64", Session, func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+			r := postJSON(`{"code":"x"}`, "")
+			r.IsBase64Encoded = true
+			return r
+		}, 400, "INVALID_JSON", "", nil},
+		{"encryptedData not base64", Decrypt, authedBody(decryptBody("%%%not base64%%%", validIV)), 400, "INVALID_BASE64", "", nil},
+		{"iv of the wrong length", Decrypt, authedBody(decryptBody(b64(32), "AAAA")), 400, "INVALID_IV", "", nil},
+		{"ciphertext not whole blocks", Decrypt, authedBody(decryptBody(b64(17), validIV)), 400, "INVALID_ENCRYPTED_DATA", "", nil},
+		{"steps range reversed", Steps, func(_ *testing.T, _ *apiEnv, _, token string) events.APIGatewayV2HTTPRequest {
+			return getReq("GET /v1/steps", token, map[string]string{"from": "2026-02-01", "to": "2026-01-01"})
+		}, 400, "INVALID_RANGE", "", nil},
+		{"steps date malformed", Steps, func(_ *testing.T, _ *apiEnv, _, token string) events.APIGatewayV2HTTPRequest {
+			return getReq("GET /v1/steps", token, map[string]string{"from": "yesterday"})
+		}, 400, "INVALID_RANGE", "", nil},
+		{"code never issued", Session, body(`{"code":"nosuchcode"}`), 400, "INVALID_CODE", "", []string{"wx.login"}},
+		{"code used twice", Session, func(t *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+			code := e.sim.Login(openid)
+			if r := call(t, Session(e.svc), postJSON(`{"code":"`+code+`"}`, "")); r.StatusCode != 200 {
+				t.Fatalf("first use: %d %s", r.StatusCode, r.Body)
+			}
+			return postJSON(`{"code":"`+code+`"}`, "")
+		}, 400, "INVALID_CODE", "", []string{"wx.login"}},
+
+		// 401: no or bad session token.
+		{"decrypt without a token", Decrypt, withToken(func(*testing.T, *apiEnv, string, string) string { return "" }), 401, "MISSING_TOKEN", "", nil},
+		{"cloudid without a token", CloudID, body(`{"cloudID":"x"}`), 401, "MISSING_TOKEN", "", nil},
+		{"steps without a token", Steps, func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+			return getReq("GET /v1/steps", "", nil)
+		}, 401, "MISSING_TOKEN", "", nil},
+		{"summary without a token", Steps, func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+			return getReq("GET /v1/steps/summary", "", nil)
+		}, 401, "MISSING_TOKEN", "", nil},
+		{"token under another scheme", Steps, func(_ *testing.T, _ *apiEnv, _, token string) events.APIGatewayV2HTTPRequest {
+			return events.APIGatewayV2HTTPRequest{RouteKey: "GET /v1/steps", Headers: map[string]string{"authorization": "Basic " + token}}
+		}, 401, "MISSING_TOKEN", "", nil},
+		{"tampered token naming another user", Decrypt, withToken(func(t *testing.T, _ *apiEnv, _, token string) string {
+			payload, mac := tokenParts(t, token)
+			forged := strings.Replace(payload, "|api", "|APi", 1)
+			if forged == payload {
+				t.Fatalf("payload %q: nothing to tamper", payload)
+			}
+			return base64.RawURLEncoding.EncodeToString([]byte(forged)) + "." + mac
+		}), 401, "INVALID_TOKEN", "", []string{"wx.login"}},
+		{"token with a flipped MAC", Steps, func(t *testing.T, _ *apiEnv, _, token string) events.APIGatewayV2HTTPRequest {
+			b := []byte(token)
+			if b[len(b)-2] == 'A' {
+				b[len(b)-2] = 'B'
+			} else {
+				b[len(b)-2] = 'A'
+			}
+			return getReq("GET /v1/steps", string(b), nil)
+		}, 401, "INVALID_TOKEN", "", nil},
+		{"garbage token", CloudID, func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+			return postJSON(`{"cloudID":"x"}`, "not.a-token")
+		}, 401, "INVALID_TOKEN", "", nil},
+		{"expired token", Decrypt, withToken(signWith(string(testSigningKey), -time.Minute)), 401, "TOKEN_EXPIRED", "", []string{"wx.login"}},
+		{"token signed with another key", Decrypt, withToken(signWith("another-signing-key-0123456789abcdef", time.Hour)), 401, "INVALID_TOKEN", "", nil},
+
+		// 413: too large, raw or base64-encoded.
+		{"session body over 64 KiB", Session, body(big), 413, "PAYLOAD_TOO_LARGE", "", nil},
+		{"base64 body over 64 KiB once decoded", Session, func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+			r := postJSON(bigDecoded, "")
+			r.IsBase64Encoded = true
+			return r
+		}, 413, "PAYLOAD_TOO_LARGE", "", nil},
+		{"base64 body far over 64 KiB", Session, func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+			r := postJSON(base64.StdEncoding.EncodeToString([]byte(big+big)), "")
+			r.IsBase64Encoded = true
+			return r
+		}, 413, "PAYLOAD_TOO_LARGE", "", nil},
+		{"decrypt with huge encryptedData", Decrypt, authedBody(decryptBody(b64(MaxBody), validIV)), 413, "PAYLOAD_TOO_LARGE", "", nil},
+
+		// 422: well-formed but unusable.
+		{"data under a key the server never held", Decrypt, func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			e.sim.Login(openid) // a wx.login that never reached this backend
+			now := e.clock.Now()
+			return postJSON(e.weRun(openid, wechattest.Days(3, now), now), token)
+		}, 422, "DECRYPT_FAILED", "", []string{"wx.login", "wx.getWeRunData"}},
+		{"no session key held", Decrypt, func(t *testing.T, e *apiEnv, _, _ string) events.APIGatewayV2HTTPRequest {
+			stranger := newOpenID("api-stranger")
+			e.sim.Login(stranger)
+			now := e.clock.Now()
+			token := signWith(string(testSigningKey), time.Hour)(t, e, stranger, "")
+			return postJSON(e.weRun(stranger, wechattest.Days(3, now), now), token)
+		}, 422, "NO_SESSION_KEY", "", []string{"wx.login"}},
+		{"another app's data", Decrypt, func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.clock.Now().Unix()
+			plain := `{"stepInfoList":[{"timestamp":` + strconv.FormatInt(now, 10) + `,"step":5}],"watermark":{"appid":"wxotherapp","timestamp":` + strconv.FormatInt(now, 10) + `}}`
+			ed, err := crypto.Encrypt(e.sim.SessionKey(openid), validIV, []byte(plain))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return postJSON(decryptBody(ed, validIV), token)
+		}, 422, "WRONG_APPID", "", []string{"WECHAT_APPID"}},
+		{"stale data", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.clock.Now()
+			return postJSON(e.weRun(openid, wechattest.Days(3, now), now.Add(-2*time.Hour)), token)
+		}, 422, "STALE_DATA", "", []string{"wx.getWeRunData"}},
+		{"data dated in the future", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.clock.Now()
+			return postJSON(e.weRun(openid, wechattest.Days(3, now), now.Add(time.Hour)), token)
+		}, 422, "STALE_DATA", "", nil},
+		{"empty step list", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			return postJSON(e.weRun(openid, []wechattest.StepInfo{}, e.clock.Now()), token)
+		}, 422, "NO_STEP_DATA", "", nil},
+		{"impossible step count", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.clock.Now()
+			list := wechattest.Days(2, now)
+			list[1].Step = steps.MaxSteps + 1
+			return postJSON(e.weRun(openid, list, now), token)
+		}, 422, "INVALID_STEP_DATA", "", nil},
+		{"expired cloudID", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.clock.Now()
+			e.clock.Set(now.Add(-wechattest.CloudIDTTL - time.Minute)) // issued six minutes ago
+			id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.clock.Set(now)
+			return postJSON(`{"cloudID":"`+id+`"}`, token)
+		}, 422, "CLOUDID_EXPIRED", "", []string{"wx.getWeRunData"}},
+		{"blocked user", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+			e.sim.Fail(wechattest.PathCode2Session, 40226, 1)
+			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+		}, 422, "USER_BLOCKED", "", nil},
+
+		// 429 and 502: WeChat refuses or fails.
+		{"WeChat rate limit on login", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+			e.sim.Fail(wechattest.PathCode2Session, 45011, 1)
+			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+		}, 429, "RATE_LIMITED", "60", nil},
+		{"WeChat rate limit on getopendata", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.clock.Now()
+			id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.sim.Fail(wechattest.PathGetOpenData, 45011, 1)
+			return postJSON(`{"cloudID":"`+id+`"}`, token)
+		}, 429, "RATE_LIMITED", "60", nil},
+		{"WeChat busy after the retries", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+			e.sim.Fail(wechattest.PathCode2Session, -1, 3) // the client tries three times
+			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+		}, 502, "WECHAT_UNAVAILABLE", "5", nil},
+		{"WeChat refuses the AppSecret", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+			e.sim.Fail(wechattest.PathCode2Session, 40125, 1)
+			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+		}, 502, "WECHAT_CONFIG", "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Cleanup(func() {
+				for _, p := range []string{wechattest.PathCode2Session, wechattest.PathGetOpenData, wechattest.PathStableToken} {
+					e.sim.Fail(p, 0, 0)
+				}
+			})
+			openid := newOpenID("api-err")
+			token := e.loginUser(t, openid)
+			resp := call(t, tc.handler(e.svc), tc.setup(t, e, openid, token))
+			msg := checkEnvelope(t, resp, tc.status, tc.code)
+			if got := resp.Headers["Retry-After"]; got != tc.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tc.retryAfter)
+			}
+			for _, p := range tc.msgHas {
+				if !strings.Contains(msg, p) {
+					t.Errorf("message %q does not mention %q", msg, p)
+				}
+			}
+			if resp.StatusCode >= 400 && resp.StatusCode < 500 && tc.status != 429 {
+				// A refused request changed nothing of the user's days.
+				days, err := e.store.Days(context.Background(), openid, "2000-01-01", "2100-01-01")
+				if err != nil || len(days) != 0 {
+					t.Errorf("a refused request stored %d days (%v)", len(days), err)
+				}
+			}
+		})
+	}
+}
+
+// A body of exactly MaxBody bytes is not too large: it reaches WeChat.
+func TestBodyAtTheLimitIsAccepted(t *testing.T) {
+	e := newAPIEnv(t)
+	pad := `{"code":"nosuchcode","errMsg":"`
+	b := pad + strings.Repeat("x", MaxBody-len(pad)-2) + `"}`
+	if len(b) != MaxBody {
+		t.Fatalf("body is %d bytes", len(b))
+	}
+	checkEnvelope(t, call(t, Session(e.svc), postJSON(b, "")), 400, "INVALID_CODE")
+	r := postJSON(base64.StdEncoding.EncodeToString([]byte(b)), "")
+	r.IsBase64Encoded = true
+	checkEnvelope(t, call(t, Session(e.svc), r), 400, "INVALID_CODE")
+}
+
+func TestWeChatBusyIsRetriedBeforeAnswering(t *testing.T) {
+	e := newAPIEnv(t)
+	e.sim.Fail(wechattest.PathCode2Session, -1, 2) // two busy answers, then the real one
+	resp := call(t, Session(e.svc), postJSON(`{"code":"`+e.sim.Login(newOpenID("api-busy"))+`"}`, ""))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d %s: busy answers were not retried", resp.StatusCode, resp.Body)
+	}
+}
+
+// A panic inside a use case becomes a 500 envelope, not a crash or a stack.
+func TestPanicNeverEscapes(t *testing.T) {
+	broken := &werun.Service{AppID: testAppID} // no WeChat client: Login dereferences nil
+	resp := call(t, Session(broken), postJSON(`{"code":"abc"}`, ""))
+	checkEnvelope(t, resp, http.StatusInternalServerError, "INTERNAL")
+	signer, _ := crypto.NewSigner(testSigningKey)
+	broken.Signer = signer // authenticates, then the nil store panics
+	token := signer.Sign("api-panic", time.Now().Add(time.Hour))
+	checkEnvelope(t, call(t, Steps(broken), getReq("GET /v1/steps", token, nil)), http.StatusInternalServerError, "INTERNAL")
+	checkEnvelope(t, call(t, Decrypt(broken), postJSON(decryptBody(b64(32), validIV), token)), http.StatusInternalServerError, "INTERNAL")
+}
+
+// stepList is n days ending today with counts base+i, so two users' days differ.
+func stepList(now time.Time, n int, base int64) []wechattest.StepInfo {
+	list := wechattest.Days(n, now)
+	for i := range list {
+		list[i].Step = base + int64(i)
+	}
+	return list
+}
+
+func daysOf(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]int64 {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+	}
+	var r DaysResponse
+	if err := json.Unmarshal([]byte(resp.Body), &r); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int64{}
+	for _, d := range r.Days {
+		m[d.Date] = d.Steps
+	}
+	return m
+}
+
+func TestOneUsersTokenReachesOnlyTheirDays(t *testing.T) {
+	e := newAPIEnv(t)
+	now := e.clock.Now()
+	a, b := newOpenID("api-a"), newOpenID("api-b")
+	tokA, tokB := e.loginUser(t, a), e.loginUser(t, b)
+	listA, listB := stepList(now, 10, 1000), stepList(now, 31, 50000)
+	for _, u := range []struct {
+		openid, token string
+		list          []wechattest.StepInfo
+	}{{a, tokA, listA}, {b, tokB, listB}} {
+		if r := call(t, Decrypt(e.svc), postJSON(e.weRun(u.openid, u.list, now), u.token)); r.StatusCode != 200 {
+			t.Fatalf("sync %s: %d %s", u.openid, r.StatusCode, r.Body)
+		}
+	}
+	wantA := map[string]int64{}
+	for _, s := range listA {
+		wantA[steps.DateOf(time.Unix(s.Timestamp, 0))] = s.Step
+	}
+	bDays := func() map[string]int64 { return daysOf(t, call(t, Steps(e.svc), getReq("GET /v1/steps", tokB, nil))) }
+	beforeB := bDays()
+	if len(beforeB) != 31 {
+		t.Fatalf("B has %d days stored, want 31", len(beforeB))
+	}
+
+	t.Run("read returns only the caller's days", func(t *testing.T) {
+		got := daysOf(t, call(t, Steps(e.svc), getReq("GET /v1/steps", tokA, map[string]string{"from": steps.FirstDate(now), "to": steps.DateOf(now)})))
+		if len(got) != len(wantA) {
+			t.Fatalf("A reads %d days, want A's %d", len(got), len(wantA))
+		}
+		for d, n := range wantA {
+			if got[d] != n {
+				t.Errorf("A's %s = %d, want %d", d, got[d], n)
+			}
+		}
+	})
+
+	// Each attempt sends B's data (higher counts than anything stored) with
+	// A's token; none may land anywhere.
+	higherB := stepList(now, 31, 90000)
+	attempts := []struct {
+		name string
+		req  func() (Handler, events.APIGatewayV2HTTPRequest)
+		code string
+	}{
+		{"B's encryptedData with A's token", func() (Handler, events.APIGatewayV2HTTPRequest) {
+			return Decrypt(e.svc), postJSON(e.weRun(b, higherB, now), tokA)
+		}, "DECRYPT_FAILED"},
+		{"B's encryptedData and B's login code with A's token", func() (Handler, events.APIGatewayV2HTTPRequest) {
+			code := e.sim.Login(b) // B's fresh code; the data is under B's new key
+			ed, iv := e.sim.WeRunData(b, higherB, now)
+			bb, _ := json.Marshal(DecryptRequest{EncryptedData: ed, IV: iv, Code: code})
+			return Decrypt(e.svc), postJSON(string(bb), tokA)
+		}, "DECRYPT_FAILED"},
+		{"B's cloudID with A's token", func() (Handler, events.APIGatewayV2HTTPRequest) {
+			return CloudID(e.svc), postJSON(`{"cloudID":"`+e.sim.CloudID(b, higherB, now)+`"}`, tokA)
+		}, "CLOUDID_EXPIRED"},
+		{"a cloudID WeChat never issued", func() (Handler, events.APIGatewayV2HTTPRequest) {
+			return CloudID(e.svc), postJSON(`{"cloudID":"sim_forged"}`, tokA)
+		}, "CLOUDID_EXPIRED"},
+	}
+	for _, at := range attempts {
+		t.Run("write refused: "+at.name, func(t *testing.T) {
+			h, req := at.req()
+			resp := call(t, h, req)
+			checkEnvelope(t, resp, resp.StatusCode, at.code)
+			if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+				t.Errorf("status %d, want a 4xx refusal", resp.StatusCode)
+			}
+			afterB := bDays()
+			for d, n := range beforeB {
+				if afterB[d] != n {
+					t.Errorf("B's %s changed from %d to %d", d, n, afterB[d])
+				}
+			}
+			gotA := daysOf(t, call(t, Steps(e.svc), getReq("GET /v1/steps", tokA, nil)))
+			for d, n := range gotA {
+				if n != wantA[d] {
+					t.Errorf("A's %s became %d: B's data landed in A's days", d, n)
+				}
+			}
+		})
+	}
+}
+
+func TestBearerParsing(t *testing.T) {
+	for _, tc := range []struct {
+		headers map[string]string
+		want    string
+	}{
+		{map[string]string{"authorization": "Bearer abc"}, "abc"},
+		{map[string]string{"Authorization": "bearer  abc "}, "abc"},
+		{map[string]string{"authorization": "Basic abc"}, ""},
+		{map[string]string{"authorization": "Bearer"}, ""},
+		{map[string]string{"authorization": "abc"}, ""},
+		{nil, ""},
+	} {
+		if got := bearer(events.APIGatewayV2HTTPRequest{Headers: tc.headers}); got != tc.want {
+			t.Errorf("bearer(%v) = %q, want %q", tc.headers, got, tc.want)
+		}
+	}
+}
