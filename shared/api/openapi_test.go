@@ -31,8 +31,7 @@ const (
 )
 
 // openAPITypes names the Go types each route decodes and answers with 200.
-// A route with no body has a nil request. Add one line per new route or type
-// (the summary route gets its row when its answer type exists).
+// A route with no body has a nil request. Add one line per new route or type.
 var openAPITypes = []struct {
 	route   string
 	request any
@@ -42,6 +41,7 @@ var openAPITypes = []struct {
 	{"POST /v1/werun/decrypt", DecryptRequest{}, SyncResponse{}},
 	{"POST /v1/werun/cloudid", CloudIDRequest{}, SyncResponse{}},
 	{"GET /v1/steps", nil, DaysResponse{}},
+	{"GET /v1/steps/summary", nil, werun.UserSummary{}},
 }
 
 func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
@@ -191,6 +191,14 @@ Resources:
 			},
 			check: typesCheck,
 			want:  "required",
+		},
+		{
+			name: "nullable answer field not nullable",
+			mutate: func(s map[string]any) {
+				delete(get(s, "components", "schemas", "Summary", "properties", "rank").(map[string]any), "nullable")
+			},
+			check: typesCheck,
+			want:  `"rank"`,
 		},
 		{
 			name: "field type changed",
@@ -626,6 +634,11 @@ func compareSchema(spec map[string]any, where string, t reflect.Type, v any, pat
 			for _, n := range names {
 				if in := slices.Contains(req, any(n)); in == omit[n] {
 					out = append(out, fmt.Sprintf("%s: property %q: required=%v in the schema, but Go %s omitempty=%v", at, n, in, t, omit[n]))
+				}
+				// A nil pointer that is never omitted encodes as null.
+				mayBeNull := fields[n].Type.Kind() == reflect.Pointer && !omit[n]
+				if p := flatten(spec, props[n]); p != nil && mayBeNull && p["nullable"] != true {
+					out = append(out, fmt.Sprintf("%s: property %q: Go %s may encode it as null, the schema is not nullable", at, n, t))
 				}
 			}
 		}
