@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	svc, err := app.Service(context.Background(), app.Needs{AppSecret: true})
+	svc, err := app.Service(context.Background(), app.Needs{AppSecret: true, SessionTokens: true})
 	if err != nil {
 		app.Fatal(err)
 	}

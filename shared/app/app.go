@@ -17,10 +17,12 @@ import (
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
-// Needs says which secrets a function reads, so a function that never calls
-// WeChat never reads the AppSecret (and its IAM policy need not allow it).
+// Needs says which secrets a function reads, so each reads only its own and
+// its IAM policy allows only those: the HTTP functions verify session tokens,
+// the functions that call WeChat hold the AppSecret.
 type Needs struct {
-	AppSecret bool
+	AppSecret     bool
+	SessionTokens bool
 }
 
 // Service reads the configuration and builds the service. Lambda logs lines
@@ -44,17 +46,11 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := config.Secret(ctx, "SESSION_SIGNING_KEY")
-	if err != nil {
-		return nil, err
-	}
-	parsed, err := crypto.ParseSigningKeys(keys)
-	if err != nil {
-		return nil, err
-	}
-	signer, err := crypto.NewSigner(parsed...)
-	if err != nil {
-		return nil, err
+	var signer *crypto.Signer
+	if needs.SessionTokens {
+		if signer, err = newSigner(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var secret string
 	if needs.AppSecret {
@@ -84,4 +80,16 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 func Fatal(err error) {
 	slog.Error("init failed", "err", err.Error())
 	os.Exit(1)
+}
+
+func newSigner(ctx context.Context) (*crypto.Signer, error) {
+	keys, err := config.Secret(ctx, "SESSION_SIGNING_KEY")
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := crypto.ParseSigningKeys(keys)
+	if err != nil {
+		return nil, err
+	}
+	return crypto.NewSigner(parsed...)
 }
