@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	svc, err := app.Service(context.Background(), app.Needs{AppSecret: false, SessionTokens: true})
+	svc, err := app.Service(context.Background(), app.Needs{SessionTokens: true})
 	if err != nil {
 		app.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestSyncCloudID(t *testing.T) {
 		// prepare makes the cloudID the user sends and sets up faults.
 		prepare  func(e *env, openid string) string
 		wantErr  error
-		wantCode int // a WeChat errcode without a sentinel
+		wantCode int // WeChat's errcode, kept in the chain
 		changed  int
 	}{
 		{"a simulator cloudID syncs every day", func(e *env, openid string) string {
@@ -78,7 +78,7 @@ func TestSyncCloudID(t *testing.T) {
 		}, wechat.ErrRateLimited, 0, 0},
 		{"a cloudID issued for another openid fails", func(e *env, openid string) string {
 			return e.sim.CloudID(openid+"-other", wechattest.Days(3, now), now)
-		}, nil, 40097, 0},
+		}, wechat.ErrCloudIDExpired, 40097, 0}, // CLOUDID_EXPIRED: the mini program fetches again
 		{"an empty step list", func(e *env, openid string) string {
 			return e.sim.CloudID(openid, []wechattest.StepInfo{}, now)
 		}, steps.ErrNoSteps, 0, 0},
@@ -93,14 +93,12 @@ func TestSyncCloudID(t *testing.T) {
 			ctx := timeout(t, 20*time.Second)
 			openid := uniqueUser("cloud")
 			res, err := svc.SyncCloudID(ctx, openid, tt.prepare(e, openid))
-			switch {
-			case tt.wantCode != 0:
-				var we *wechat.Error
-				if !errors.As(err, &we) || we.Code != tt.wantCode {
-					t.Fatalf("err = %v, want WeChat errcode %d", err, tt.wantCode)
-				}
-			case !errors.Is(err, tt.wantErr):
+			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			var we *wechat.Error
+			if tt.wantCode != 0 && (!errors.As(err, &we) || we.Code != tt.wantCode) {
+				t.Fatalf("err = %v, want WeChat's errcode %d kept", err, tt.wantCode)
 			}
 			stored, derr := svc.Days(ctx, openid, "", "")
 			if derr != nil {
