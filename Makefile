@@ -1,0 +1,127 @@
+# werun-sam: build, test and run locally.
+#
+#   make local    the whole backend on 127.0.0.1:3000 (no Docker, no AWS account)
+#   make test     everything CI runs (installs its tools into build/ first)
+#
+# `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile,
+# in source), so there is exactly one build recipe for SAM, the local stack
+# and the tests.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO           ?= go
+GOARCH       ?= arm64
+ARTIFACTS_DIR ?= build/artifacts
+GOFLAGS_BUILD := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
+
+VENV        := build/venv
+SAM         := $(VENV)/bin/sam
+CFN_LINT    := $(VENV)/bin/cfn-lint
+RIE         := build/bin/aws-lambda-rie
+RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# LogicalId -> folder under functions/.
+FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction RefreshFunction
+
+# Fuzz targets run briefly by `make test`, as package:FuzzName; a missing one is skipped.
+FUZZ_TARGETS := ./shared/crypto:FuzzDecrypt
+FUZZ_TIME    ?= 5s
+
+# No AWS account or telemetry needed for sam build / validate.
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+FUNCTION ?= SessionFunction
+EVENT    ?= events/session.json
+
+.PHONY: help build test local invoke lint deploy tools clean fuzz check-template $(addprefix build-,$(FUNCTIONS))
+
+help:
+	@echo "make local                  run the API on 127.0.0.1:3000 with dynalite, the emulator and the WeChat simulator"
+	@echo "make test                   install tools, lint, cfn-lint, sam build, all Go tests against local services"
+	@echo "make invoke FUNCTION=StepsFunction EVENT=events/steps.json   one event through one function"
+	@echo "make build                  sam build (arm64 bootstraps in .aws-sam/build)"
+	@echo "make build-<LogicalId> ARTIFACTS_DIR=dir   one bootstrap (what sam build calls)"
+	@echo "make lint                   gofmt, go vet, staticcheck"
+	@echo "make deploy                 sam deploy --guided (see README: create the SSM parameters first)"
+
+# --- one bootstrap per function (called by sam build) -----------------------
+
+define gobuild
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+endef
+
+build-SessionFunction:
+	$(call gobuild,session)
+build-DecryptFunction:
+	$(call gobuild,decrypt)
+build-OpenDataFunction:
+	$(call gobuild,opendata)
+build-StepsFunction:
+	$(call gobuild,steps)
+build-RefreshFunction:
+	$(call gobuild,refresh)
+
+# --- tools, installed once into build/ (stamp files keep reruns cheap) ------
+
+tools: $(VENV)/.stamp local/node_modules/.stamp $(RIE)
+
+$(VENV)/.stamp: local/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements.txt
+	touch $@
+
+local/node_modules/.stamp: local/package.json local/package-lock.json
+	cd local && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(RIE):
+	GOBIN=$(abspath build/bin) CGO_ENABLED=0 $(GO) install $(RIE_MODULE)@$(RIE_VERSION)
+
+# --- the everyday commands ---------------------------------------------------
+
+build: $(VENV)/.stamp
+	$(SAM) build
+
+local: local/node_modules/.stamp $(RIE)
+	$(GO) run ./local serve
+
+invoke: local/node_modules/.stamp $(RIE)
+	$(GO) run ./local invoke -function $(FUNCTION) -event $(EVENT)
+
+deploy: build
+	@echo "First time: create the SSM SecureStrings (README, Deploy), then answer the prompts."
+	$(SAM) deploy --guided
+
+lint:
+	@test -z "$$(gofmt -l functions shared local)" || { gofmt -l functions shared local; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+check-template: $(VENV)/.stamp
+	$(CFN_LINT) template.yaml
+	$(SAM) validate --lint
+
+# Tests run inside `local exec`, which starts dynalite and moto on free ports
+# and stops them when the command ends, also when it fails.
+test: tools
+	@test -z "$$(gofmt -l functions shared local)" || { gofmt -l functions shared local; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(MAKE) --no-print-directory check-template
+	$(GO) run ./local exec -- $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  if grep -qs "func $$name(" $$pkg/*_test.go; then \
+	    echo "fuzz $$pkg $$name for $(FUZZ_TIME)"; \
+	    $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) $$pkg || exit 1; \
+	  else echo "fuzz $$pkg $$name: not there yet, skipped"; fi; \
+	done
+
+clean:
+	rm -rf .aws-sam build/local build/artifacts

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// invoke is `make invoke`: one event through one function under the
+// emulator, the answer on stdout, like `sam local invoke`.
+func invoke(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	id := fs.String("function", "", "LogicalId of the function, e.g. SessionFunction")
+	eventFile := fs.String("event", "", "event file, e.g. events/session.json (- for stdin)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *id == "" || *eventFile == "" {
+		return errors.New("invoke: give -function <LogicalId> and -event <file>")
+	}
+	var event []byte
+	var err error
+	if *eventFile == "-" {
+		event, err = readAll(os.Stdin)
+	} else {
+		event, err = os.ReadFile(*eventFile)
+	}
+	if err != nil {
+		return err
+	}
+	t, err := LoadTemplate("template.yaml")
+	if err != nil {
+		return err
+	}
+	fn, err := t.Function(*id)
+	if err != nil {
+		return err
+	}
+	procs := &Procs{}
+	defer procs.StopAll()
+	bootstrap, err := buildFunction(ctx, "Makefile", fn.LogicalID, filepath.Join(buildDir, fn.LogicalID))
+	if err != nil {
+		return err
+	}
+	over := Overrides{"TABLE_NAME": localTableName, "SESSION_SIGNING_KEY": randomKey()}
+	_, stopSim, err := wechatConfig(over, "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+	if ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
+		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
+	} else {
+		ep, err := startDynalite(ctx, procs, nil)
+		if err != nil {
+			return err
+		}
+		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
+		if err := createTable(ctx, t, ep, over["TABLE_NAME"]); err != nil {
+			return err
+		}
+	}
+	pool, err := NewPool(fn, bootstrap, functionVars(t, fn, over), 1, procs, os.Stderr)
+	if err != nil {
+		return err
+	}
+	out, err := pool.Invoke(ctx, event)
+	if len(out) > 0 {
+		fmt.Println(string(out))
+	}
+	return err
+}

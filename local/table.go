@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// localTableName is the table's name in the local stack.
+const localTableName = "werun-sam-local"
+
+// tableInput builds CreateTable from the Properties of the template's
+// `Table` resource. CloudFormation's property names are the API's member
+// names, so the SDK input decodes straight from them; settings dynalite
+// lacks (TTL, PITR, SSE) are left out, which changes no read or write.
+func tableInput(t *Template, name string) (*dynamodb.CreateTableInput, error) {
+	r, ok := t.Resources["Table"]
+	if !ok || r.Type != "AWS::DynamoDB::Table" {
+		return nil, errors.New("template.yaml has no AWS::DynamoDB::Table resource `Table`")
+	}
+	var props struct {
+		AttributeDefinitions   []types.AttributeDefinition
+		KeySchema              []types.KeySchemaElement
+		GlobalSecondaryIndexes []types.GlobalSecondaryIndex
+		LocalSecondaryIndexes  []types.LocalSecondaryIndex
+		BillingMode            types.BillingMode
+	}
+	if err := json.Unmarshal(r.Properties, &props); err != nil {
+		return nil, fmt.Errorf("Table properties: %w", err)
+	}
+	if len(props.KeySchema) == 0 {
+		return nil, errors.New("Table has no KeySchema")
+	}
+	return &dynamodb.CreateTableInput{
+		TableName:              aws.String(name),
+		AttributeDefinitions:   props.AttributeDefinitions,
+		KeySchema:              props.KeySchema,
+		GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,
+		LocalSecondaryIndexes:  props.LocalSecondaryIndexes,
+		BillingMode:            props.BillingMode,
+	}, nil
+}
+
+// localDynamo is a client for a local endpoint with dummy credentials.
+func localDynamo(endpoint string) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+// createTable creates the template's table at endpoint (if it is not there)
+// and waits until it is ACTIVE.
+func createTable(ctx context.Context, t *Template, endpoint, name string) error {
+	in, err := tableInput(t, name)
+	if err != nil {
+		return err
+	}
+	db := localDynamo(endpoint)
+	if _, err := db.CreateTable(ctx, in); err != nil {
+		var inUse *types.ResourceInUseException
+		if !errors.As(err, &inUse) {
+			return fmt.Errorf("create table %s: %w", name, err)
+		}
+	}
+	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50e6, 200e6
+	})
+	return w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30e9)
+}
