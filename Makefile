@@ -11,7 +11,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO           ?= go
-GOARCH       ?= arm64
+# Lambda's architecture (template.yaml: arm64). Only a command-line
+# GOARCH=... changes it (the local stack builds natively that way); a GOARCH
+# exported in the shell does not leak into Lambda builds.
+GOARCH       := arm64
 ARTIFACTS_DIR ?= build/artifacts
 GOFLAGS_BUILD := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
@@ -37,7 +40,9 @@ export AWS_DEFAULT_REGION ?= us-east-1
 FUNCTION ?= SessionFunction
 EVENT    ?= events/session.json
 
-.PHONY: help build test local invoke lint deploy tools clean fuzz check-template $(addprefix build-,$(FUNCTIONS))
+# (The build-<LogicalId> targets are not .PHONY on purpose: make then fails
+# loudly for a LogicalId that has no target, instead of doing nothing.)
+.PHONY: help build test local invoke lint deploy tools clean fuzz check-template
 
 help:
 	@echo "make local                  run the API on 127.0.0.1:3000 with dynalite, the emulator and the WeChat simulator"
