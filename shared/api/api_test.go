@@ -10,22 +10,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
-	"github.com/werun-sam/werun-sam/shared/store"
-	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
@@ -40,76 +35,24 @@ const (
 // to make expired tokens.
 var testSigningKey = []byte("api-test-signing-key-0123456789abcdef")
 
-// apiEnv is one test's world: simulator, real store, a shared clock and the
+// apiEnv is one test's world (simulator, real store, a shared clock) and the
 // service behind the handlers.
 type apiEnv struct {
-	sim   *wechattest.Server
-	store *store.DynamoStore
-	clock *testClock
-	svc   *werun.Service
+	*testenv.Env
+	svc *werun.Service
 }
-
-// testClock runs at real speed from a time the test sets.
-type testClock struct {
-	mu      sync.Mutex
-	t, real time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t.Add(time.Since(c.real))
-}
-
-func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t, c.real = t, time.Now(); c.mu.Unlock() }
 
 func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
-	table := os.Getenv("TABLE_NAME")
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run the tests through `make test`, which starts dynalite")
-	}
-	cfg, err := config.AWS(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &apiEnv{
-		sim:   wechattest.NewServer(testAppID, testSecret),
-		store: store.New(dynamodb.NewFromConfig(cfg), table),
-		clock: &testClock{},
-	}
-	e.clock.Set(time.Now())
-	e.sim.SetNow(e.clock.Now)
-	t.Cleanup(e.sim.Close)
-	signer, err := crypto.NewSigner(testSigningKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc := wechat.NewClient(e.sim.URL, testAppID, testSecret, nil)
-	e.svc = &werun.Service{
-		AppID: testAppID, Store: e.store, WeChat: wc, Signer: signer, Now: e.clock.Now,
-		Tokens: &werun.AccessTokens{AppID: testAppID, Store: e.store, WeChat: wc, Now: e.clock.Now, Poll: 10 * time.Millisecond},
-	}
-	return e
-}
-
-var userSeq struct {
-	sync.Mutex
-	n int
-}
-
-// newOpenID is unique across runs against the same table.
-func newOpenID(prefix string) string {
-	userSeq.Lock()
-	defer userSeq.Unlock()
-	userSeq.n++
-	return prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(userSeq.n)
+	e := testenv.New(t, testAppID, testSecret, time.Now())
+	e.SigningKey = testSigningKey
+	return &apiEnv{Env: e, svc: e.Service(t)}
 }
 
 // loginUser logs openid in through POST /v1/session and returns the token.
 func (e *apiEnv) loginUser(t testing.TB, openid string) string {
 	t.Helper()
-	resp := call(t, Session(e.svc), postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, ""))
+	resp := call(t, Session(e.svc), postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, ""))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("login %s: %d %s", openid, resp.StatusCode, resp.Body)
 	}
@@ -124,7 +67,7 @@ func (e *apiEnv) loginUser(t testing.TB, openid string) string {
 
 // weRun is wx.getWeRunData for openid now: the body of a decrypt request.
 func (e *apiEnv) weRun(openid string, list []wechattest.StepInfo, at time.Time) string {
-	ed, iv := e.sim.WeRunData(openid, list, at)
+	ed, iv := e.Sim.WeRunData(openid, list, at)
 	return decryptBody(ed, iv)
 }
 
@@ -244,7 +187,7 @@ func authedBody(s string) func(*testing.T, *apiEnv, string, string) events.APIGa
 // withToken is the user's fresh WeRun data sent with token.
 func withToken(token func(t *testing.T, e *apiEnv, openid, token string) string) func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
 	return func(t *testing.T, e *apiEnv, openid, tok string) events.APIGatewayV2HTTPRequest {
-		now := e.clock.Now()
+		now := e.Clock.Now()
 		return postJSON(e.weRun(openid, wechattest.Days(3, now), now), token(t, e, openid, tok))
 	}
 }
@@ -255,7 +198,7 @@ func signWith(key string, expiresIn time.Duration) func(*testing.T, *apiEnv, str
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.Sign(openid, e.clock.Now().Add(expiresIn))
+		return s.Sign(openid, e.Clock.Now().Add(expiresIn))
 	}
 }
 
@@ -298,7 +241,7 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 		}, 400, "INVALID_RANGE", "", nil},
 		{"code never issued", Session, body(`{"code":"nosuchcode"}`), 400, "INVALID_CODE", "", []string{"wx.login"}},
 		{"code used twice", Session, func(t *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
-			code := e.sim.Login(openid)
+			code := e.Sim.Login(openid)
 			if r := call(t, Session(e.svc), postJSON(`{"code":"`+code+`"}`, "")); r.StatusCode != 200 {
 				t.Fatalf("first use: %d %s", r.StatusCode, r.Body)
 			}
@@ -356,83 +299,83 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 
 		// 422: well-formed but unusable.
 		{"data under a key the server never held", Decrypt, func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			e.sim.Login(openid) // a wx.login that never reached this backend
-			now := e.clock.Now()
+			e.Sim.Login(openid) // a wx.login that never reached this backend
+			now := e.Clock.Now()
 			return postJSON(e.weRun(openid, wechattest.Days(3, now), now), token)
 		}, 422, "DECRYPT_FAILED", "", []string{"wx.login", "wx.getWeRunData"}},
 		{"no session key held", Decrypt, func(t *testing.T, e *apiEnv, _, _ string) events.APIGatewayV2HTTPRequest {
-			stranger := newOpenID("api-stranger")
-			e.sim.Login(stranger)
-			now := e.clock.Now()
+			stranger := testenv.UniqueID("api-stranger")
+			e.Sim.Login(stranger)
+			now := e.Clock.Now()
 			token := signWith(string(testSigningKey), time.Hour)(t, e, stranger, "")
 			return postJSON(e.weRun(stranger, wechattest.Days(3, now), now), token)
 		}, 422, "NO_SESSION_KEY", "", []string{"wx.login"}},
 		{"another app's data", Decrypt, func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			now := e.clock.Now().Unix()
+			now := e.Clock.Now().Unix()
 			plain := `{"stepInfoList":[{"timestamp":` + strconv.FormatInt(now, 10) + `,"step":5}],"watermark":{"appid":"wxotherapp","timestamp":` + strconv.FormatInt(now, 10) + `}}`
-			ed, err := crypto.Encrypt(e.sim.SessionKey(openid), validIV, []byte(plain))
+			ed, err := crypto.Encrypt(e.Sim.SessionKey(openid), validIV, []byte(plain))
 			if err != nil {
 				t.Fatal(err)
 			}
 			return postJSON(decryptBody(ed, validIV), token)
 		}, 422, "WRONG_APPID", "", []string{"WECHAT_APPID"}},
 		{"stale data", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			now := e.clock.Now()
+			now := e.Clock.Now()
 			return postJSON(e.weRun(openid, wechattest.Days(3, now), now.Add(-2*time.Hour)), token)
 		}, 422, "STALE_DATA", "", []string{"wx.getWeRunData"}},
 		{"data dated in the future", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			now := e.clock.Now()
+			now := e.Clock.Now()
 			return postJSON(e.weRun(openid, wechattest.Days(3, now), now.Add(time.Hour)), token)
 		}, 422, "STALE_DATA", "", nil},
 		{"empty step list", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			return postJSON(e.weRun(openid, []wechattest.StepInfo{}, e.clock.Now()), token)
+			return postJSON(e.weRun(openid, []wechattest.StepInfo{}, e.Clock.Now()), token)
 		}, 422, "NO_STEP_DATA", "", nil},
 		{"impossible step count", Decrypt, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			now := e.clock.Now()
+			now := e.Clock.Now()
 			list := wechattest.Days(2, now)
 			list[1].Step = steps.MaxSteps + 1
 			return postJSON(e.weRun(openid, list, now), token)
 		}, 422, "INVALID_STEP_DATA", "", nil},
 		{"expired cloudID", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			now := e.clock.Now()
-			e.clock.Set(now.Add(-wechattest.CloudIDTTL - time.Minute)) // issued six minutes ago
-			id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
-			e.clock.Set(now)
+			now := e.Clock.Now()
+			e.Clock.Set(now.Add(-wechattest.CloudIDTTL - time.Minute)) // issued six minutes ago
+			id := e.Sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.Clock.Set(now)
 			return postJSON(`{"cloudID":"`+id+`"}`, token)
 		}, 422, "CLOUDID_EXPIRED", "", []string{"wx.getWeRunData"}},
 		{"blocked user", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
-			e.sim.Fail(wechattest.PathCode2Session, 40226, 1)
-			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+			e.Sim.Fail(wechattest.PathCode2Session, 40226, 1)
+			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
 		}, 422, "USER_BLOCKED", "", nil},
 
 		// 429 and 502: WeChat refuses or fails.
 		{"WeChat rate limit on login", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
-			e.sim.Fail(wechattest.PathCode2Session, 45011, 1)
-			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+			e.Sim.Fail(wechattest.PathCode2Session, 45011, 1)
+			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
 		}, 429, "RATE_LIMITED", "60", nil},
 		{"WeChat rate limit on getopendata", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
-			now := e.clock.Now()
-			id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
-			e.sim.Fail(wechattest.PathGetOpenData, 45011, 1)
+			now := e.Clock.Now()
+			id := e.Sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.Sim.Fail(wechattest.PathGetOpenData, 45011, 1)
 			return postJSON(`{"cloudID":"`+id+`"}`, token)
 		}, 429, "RATE_LIMITED", "60", nil},
 		{"WeChat busy after the retries", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
-			e.sim.Fail(wechattest.PathCode2Session, -1, 3) // the client tries three times
-			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+			e.Sim.Fail(wechattest.PathCode2Session, -1, 3) // the client tries three times
+			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
 		}, 502, "WECHAT_UNAVAILABLE", "5", nil},
 		{"WeChat refuses the AppSecret", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
-			e.sim.Fail(wechattest.PathCode2Session, 40125, 1)
-			return postJSON(`{"code":"`+e.sim.Login(openid)+`"}`, "")
+			e.Sim.Fail(wechattest.PathCode2Session, 40125, 1)
+			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
 		}, 502, "WECHAT_CONFIG", "", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Cleanup(func() {
 				for _, p := range []string{wechattest.PathCode2Session, wechattest.PathGetOpenData, wechattest.PathStableToken} {
-					e.sim.Fail(p, 0, 0)
+					e.Sim.Fail(p, 0, 0)
 				}
 			})
-			openid := newOpenID("api-err")
+			openid := testenv.UniqueID("api-err")
 			token := e.loginUser(t, openid)
 			resp := call(t, tc.handler(e.svc), tc.setup(t, e, openid, token))
 			msg := checkEnvelope(t, resp, tc.status, tc.code)
@@ -446,7 +389,7 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 			}
 			if resp.StatusCode >= 400 && resp.StatusCode < 500 && tc.status != 429 {
 				// A refused request changed nothing of the user's days.
-				days, err := e.store.Days(context.Background(), openid, "2000-01-01", "2100-01-01")
+				days, err := e.Store.Days(context.Background(), openid, "2000-01-01", "2100-01-01")
 				if err != nil || len(days) != 0 {
 					t.Errorf("a refused request stored %d days (%v)", len(days), err)
 				}
@@ -471,8 +414,8 @@ func TestBodyAtTheLimitIsAccepted(t *testing.T) {
 
 func TestWeChatBusyIsRetriedBeforeAnswering(t *testing.T) {
 	e := newAPIEnv(t)
-	e.sim.Fail(wechattest.PathCode2Session, -1, 2) // two busy answers, then the real one
-	resp := call(t, Session(e.svc), postJSON(`{"code":"`+e.sim.Login(newOpenID("api-busy"))+`"}`, ""))
+	e.Sim.Fail(wechattest.PathCode2Session, -1, 2) // two busy answers, then the real one
+	resp := call(t, Session(e.svc), postJSON(`{"code":"`+e.Sim.Login(testenv.UniqueID("api-busy"))+`"}`, ""))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d %s: busy answers were not retried", resp.StatusCode, resp.Body)
 	}
@@ -517,8 +460,8 @@ func daysOf(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]int64
 
 func TestOneUsersTokenReachesOnlyTheirDays(t *testing.T) {
 	e := newAPIEnv(t)
-	now := e.clock.Now()
-	a, b := newOpenID("api-a"), newOpenID("api-b")
+	now := e.Clock.Now()
+	a, b := testenv.UniqueID("api-a"), testenv.UniqueID("api-b")
 	tokA, tokB := e.loginUser(t, a), e.loginUser(t, b)
 	listA, listB := stepList(now, 10, 1000), stepList(now, 31, 50000)
 	for _, u := range []struct {
@@ -563,13 +506,13 @@ func TestOneUsersTokenReachesOnlyTheirDays(t *testing.T) {
 			return Decrypt(e.svc), postJSON(e.weRun(b, higherB, now), tokA)
 		}, "DECRYPT_FAILED"},
 		{"B's encryptedData and B's login code with A's token", func() (Handler, events.APIGatewayV2HTTPRequest) {
-			code := e.sim.Login(b) // B's fresh code; the data is under B's new key
-			ed, iv := e.sim.WeRunData(b, higherB, now)
+			code := e.Sim.Login(b) // B's fresh code; the data is under B's new key
+			ed, iv := e.Sim.WeRunData(b, higherB, now)
 			bb, _ := json.Marshal(DecryptRequest{EncryptedData: ed, IV: iv, Code: code})
 			return Decrypt(e.svc), postJSON(string(bb), tokA)
 		}, "DECRYPT_FAILED"},
 		{"B's cloudID with A's token", func() (Handler, events.APIGatewayV2HTTPRequest) {
-			return CloudID(e.svc), postJSON(`{"cloudID":"`+e.sim.CloudID(b, higherB, now)+`"}`, tokA)
+			return CloudID(e.svc), postJSON(`{"cloudID":"`+e.Sim.CloudID(b, higherB, now)+`"}`, tokA)
 		}, "CLOUDID_EXPIRED"},
 		{"a cloudID WeChat never issued", func() (Handler, events.APIGatewayV2HTTPRequest) {
 			return CloudID(e.svc), postJSON(`{"cloudID":"sim_forged"}`, tokA)

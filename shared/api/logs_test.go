@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
 
@@ -37,9 +38,9 @@ func TestLogsCarryNoSecret(t *testing.T) {
 			secrets[what+" "+v[:4]] = v
 		}
 	}
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	accessToken := func() {
-		tok, found, err := e.store.GetAccessToken(context.Background(), testAppID)
+		tok, found, err := e.Store.GetAccessToken(context.Background(), testAppID)
 		if err != nil || !found || tok.Token == "" {
 			t.Fatalf("no access token in the table: %v", err)
 		}
@@ -63,34 +64,34 @@ func TestLogsCarryNoSecret(t *testing.T) {
 		return s.Token
 	}
 	login := func(openid string, status int) string {
-		code := e.sim.Login(openid)
-		keep("session key", e.sim.SessionKey(openid))
+		code := e.Sim.Login(openid)
+		keep("session key", e.Sim.SessionKey(openid))
 		return send(Session(e.svc), postJSON(`{"code":"`+code+`"}`, ""), status)
 	}
 
-	a, b := newOpenID("api-log-a"), newOpenID("api-log-b")
+	a, b := testenv.UniqueID("api-log-a"), testenv.UniqueID("api-log-b")
 	tokA := login(a, 200)
 	stale := e.weRun(a, wechattest.Days(31, now), now) // fetched before a re-login
 	login(a, 200)
 	send(Decrypt(e.svc), postJSON(stale, tokA), 200)
 
 	// Stateless flow: a code beside the data, a token in the answer.
-	code := e.sim.Login(b)
-	keep("session key", e.sim.SessionKey(b))
-	ed, iv := e.sim.WeRunData(b, wechattest.Days(5, now), now)
+	code := e.Sim.Login(b)
+	keep("session key", e.Sim.SessionKey(b))
+	ed, iv := e.Sim.WeRunData(b, wechattest.Days(5, now), now)
 	bb, _ := json.Marshal(DecryptRequest{EncryptedData: ed, IV: iv, Code: code})
 	tokB := send(Decrypt(e.svc), postJSON(string(bb), ""), 200)
 
 	cloud := func(openid, token string, status int) {
-		id := e.sim.CloudID(openid, wechattest.Days(31, now), now)
+		id := e.Sim.CloudID(openid, wechattest.Days(31, now), now)
 		send(CloudID(e.svc), postJSON(`{"cloudID":"`+id+`"}`, token), status)
 	}
 	cloud(a, tokA, 200)
 	accessToken()
-	e.sim.Fail(wechattest.PathGetOpenData, 40001, 1) // the token is refused once
+	e.Sim.Fail(wechattest.PathGetOpenData, 40001, 1) // the token is refused once
 	cloud(b, tokB, 200)
 	accessToken()
-	e.sim.RevokeTokens()
+	e.Sim.RevokeTokens()
 	cloud(a, tokA, 200)
 	accessToken()
 
@@ -98,24 +99,24 @@ func TestLogsCarryNoSecret(t *testing.T) {
 	send(Steps(e.svc), getReq("GET /v1/steps/summary", tokB, nil), 200)
 
 	// Refusals and failures, each of which logs its cause.
-	e.sim.Fail(wechattest.PathCode2Session, -1, 3)
+	e.Sim.Fail(wechattest.PathCode2Session, -1, 3)
 	login(a, 502)
-	e.sim.Fail(wechattest.PathCode2Session, 45011, 1)
+	e.Sim.Fail(wechattest.PathCode2Session, 45011, 1)
 	login(b, 429)
-	e.sim.Fail(wechattest.PathCode2Session, 40125, 1)
+	e.Sim.Fail(wechattest.PathCode2Session, 40125, 1)
 	login(b, 502)
-	e.sim.Fail(wechattest.PathGetOpenData, 45011, 1)
+	e.Sim.Fail(wechattest.PathGetOpenData, 45011, 1)
 	cloud(a, tokA, 429)
-	e.sim.Fail(wechattest.PathGetOpenData, -1, 3)
+	e.Sim.Fail(wechattest.PathGetOpenData, -1, 3)
 	cloud(a, tokA, 502)
-	e.sim.Delay(wechattest.PathGetOpenData, time.Second)
+	e.Sim.Delay(wechattest.PathGetOpenData, time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	if resp, _ := CloudID(e.svc)(ctx, postJSON(`{"cloudID":"`+e.sim.CloudID(a, wechattest.Days(3, now), now)+`"}`, tokA)); resp.StatusCode < 500 {
+	if resp, _ := CloudID(e.svc)(ctx, postJSON(`{"cloudID":"`+e.Sim.CloudID(a, wechattest.Days(3, now), now)+`"}`, tokA)); resp.StatusCode < 500 {
 		t.Errorf("slow getopendata: status %d", resp.StatusCode)
 	}
 	cancel()
-	e.sim.Delay(wechattest.PathGetOpenData, 0)
-	e.sim.Login(a) // a key this server never saw
+	e.Sim.Delay(wechattest.PathGetOpenData, 0)
+	e.Sim.Login(a) // a key this server never saw
 	send(Decrypt(e.svc), postJSON(e.weRun(a, wechattest.Days(3, now), now), tokA), 422)
 	send(Decrypt(e.svc), postJSON(stale, tokA+"x"), 401)
 	send(Steps(e.svc), getReq("GET /v1/steps", strings.Replace(tokB, tokB[:5], "AAAAA", 1), nil), 401)

@@ -9,39 +9,20 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
-// newAppEnv is newEnv for an app of its own: the shared access-token record
+// newAppEnv is an env for an app of its own: the shared access-token record
 // (APP#<appid>) and the published boards are per app, so a test that counts
 // token fetches or reads a board is not disturbed by the other tests' records
 // in the same table.
-func newAppEnv(t *testing.T, now time.Time) (*env, string) {
+func newAppEnv(t *testing.T, now time.Time) *testenv.Env {
 	t.Helper()
-	e := newEnv(t, now)
-	app := uniqueUser("wxapp")
-	e.sim = wechattest.NewServer(app, secret)
-	e.sim.SetNow(e.clock.Now)
-	t.Cleanup(e.sim.Close)
-	return e, app
-}
-
-// serviceFor is env.service for the app: one container with its own WeChat
-// client and token cache over the shared table.
-func (e *env) serviceFor(t testing.TB, app string) *werun.Service {
-	t.Helper()
-	signer, err := crypto.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc := wechat.NewClient(e.sim.URL, app, secret, nil)
-	return &werun.Service{
-		AppID: app, Store: e.store, WeChat: wc, Signer: signer, Now: e.clock.Now,
-		Tokens: &werun.AccessTokens{AppID: app, Store: e.store, WeChat: wc, Now: e.clock.Now, Poll: 10 * time.Millisecond},
-	}
+	return testenv.New(t, testenv.UniqueID("wxapp"), secret, now)
 }
 
 func timeout(t *testing.T, d time.Duration) context.Context {
@@ -55,43 +36,43 @@ func TestSyncCloudID(t *testing.T) {
 	tests := []struct {
 		name string
 		// prepare makes the cloudID the user sends and sets up faults.
-		prepare  func(e *env, openid string) string
+		prepare  func(e *testenv.Env, openid string) string
 		wantErr  error
 		wantCode int // WeChat's errcode, kept in the chain
 		changed  int
 	}{
-		{"a simulator cloudID syncs every day", func(e *env, openid string) string {
-			return e.sim.CloudID(openid, wechattest.Days(31, now), now)
+		{"a simulator cloudID syncs every day", func(e *testenv.Env, openid string) string {
+			return e.Sim.CloudID(openid, wechattest.Days(31, now), now)
 		}, nil, 0, 31},
-		{"busy answers are retried", func(e *env, openid string) string {
-			e.sim.Fail(wechattest.PathGetOpenData, -1, 2)
-			return e.sim.CloudID(openid, wechattest.Days(3, now), now)
+		{"busy answers are retried", func(e *testenv.Env, openid string) string {
+			e.Sim.Fail(wechattest.PathGetOpenData, -1, 2)
+			return e.Sim.CloudID(openid, wechattest.Days(3, now), now)
 		}, nil, 0, 3},
-		{"a cloudID older than five minutes is expired", func(e *env, openid string) string {
-			id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
-			e.clock.Set(e.clock.Now().Add(6 * time.Minute))
+		{"a cloudID older than five minutes is expired", func(e *testenv.Env, openid string) string {
+			id := e.Sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.Clock.Set(e.Clock.Now().Add(6 * time.Minute))
 			return id
 		}, wechat.ErrCloudIDExpired, 0, 0},
-		{"rate limit is not retried", func(e *env, openid string) string {
-			e.sim.Fail(wechattest.PathGetOpenData, 45011, 1)
-			return e.sim.CloudID(openid, wechattest.Days(3, now), now)
+		{"rate limit is not retried", func(e *testenv.Env, openid string) string {
+			e.Sim.Fail(wechattest.PathGetOpenData, 45011, 1)
+			return e.Sim.CloudID(openid, wechattest.Days(3, now), now)
 		}, wechat.ErrRateLimited, 0, 0},
-		{"a cloudID issued for another openid fails", func(e *env, openid string) string {
-			return e.sim.CloudID(openid+"-other", wechattest.Days(3, now), now)
+		{"a cloudID issued for another openid fails", func(e *testenv.Env, openid string) string {
+			return e.Sim.CloudID(openid+"-other", wechattest.Days(3, now), now)
 		}, wechat.ErrCloudIDExpired, 40097, 0}, // CLOUDID_EXPIRED: the mini program fetches again
-		{"an empty step list", func(e *env, openid string) string {
-			return e.sim.CloudID(openid, []wechattest.StepInfo{}, now)
+		{"an empty step list", func(e *testenv.Env, openid string) string {
+			return e.Sim.CloudID(openid, []wechattest.StepInfo{}, now)
 		}, steps.ErrNoSteps, 0, 0},
-		{"stale data", func(e *env, openid string) string {
-			return e.sim.CloudID(openid, wechattest.Days(3, now), now.Add(-2*time.Hour))
+		{"stale data", func(e *testenv.Env, openid string) string {
+			return e.Sim.CloudID(openid, wechattest.Days(3, now), now.Add(-2*time.Hour))
 		}, crypto.ErrStale, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, app := newAppEnv(t, now)
-			svc := e.serviceFor(t, app)
+			e := newAppEnv(t, now)
+			svc := e.Service(t)
 			ctx := timeout(t, 20*time.Second)
-			openid := uniqueUser("cloud")
+			openid := testenv.UniqueID("cloud")
 			res, err := svc.SyncCloudID(ctx, openid, tt.prepare(e, openid))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -127,16 +108,16 @@ func TestSyncCloudID(t *testing.T) {
 
 func TestManyCloudIDSyncsFromSeveralContainersFetchOneToken(t *testing.T) {
 	now := time.Now()
-	e, app := newAppEnv(t, now)
+	e := newAppEnv(t, now)
 	ctx := timeout(t, 30*time.Second)
 	const containers, users = 5, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, containers*users)
 	for c := 0; c < containers; c++ {
-		svc := e.serviceFor(t, app) // a cold container: empty cache
+		svc := e.Service(t) // a cold container: empty cache
 		for u := 0; u < users; u++ {
-			openid := uniqueUser(fmt.Sprintf("fleet%d", c))
-			id := e.sim.CloudID(openid, wechattest.Days(2, now), now)
+			openid := testenv.UniqueID(fmt.Sprintf("fleet%d", c))
+			id := e.Sim.CloudID(openid, wechattest.Days(2, now), now)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -151,28 +132,28 @@ func TestManyCloudIDSyncsFromSeveralContainersFetchOneToken(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := e.sim.TokenFetches(); n != 1 {
+	if n := e.Sim.TokenFetches(); n != 1 {
 		t.Errorf("stable_token fetched %d times by %d containers, want 1", n, containers)
 	}
 }
 
 func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
 	now := time.Now()
-	e, app := newAppEnv(t, now)
+	e := newAppEnv(t, now)
 	ctx := timeout(t, 30*time.Second)
 	// Three warm containers, each holding the token in memory.
-	svcs := []*werun.Service{e.serviceFor(t, app), e.serviceFor(t, app), e.serviceFor(t, app)}
+	svcs := []*werun.Service{e.Service(t), e.Service(t), e.Service(t)}
 	for _, svc := range svcs {
 		if _, err := svc.Tokens.Token(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	before := e.sim.TokenFetches()
-	e.sim.RevokeTokens()
+	before := e.Sim.TokenFetches()
+	e.Sim.RevokeTokens()
 	var wg sync.WaitGroup
 	for i, svc := range svcs {
-		openid := uniqueUser(fmt.Sprintf("revoked%d", i))
-		id := e.sim.CloudID(openid, wechattest.Days(3, now), now)
+		openid := testenv.UniqueID(fmt.Sprintf("revoked%d", i))
+		id := e.Sim.CloudID(openid, wechattest.Days(3, now), now)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -182,27 +163,27 @@ func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if grew := e.sim.TokenFetches() - before; grew < 1 || grew > 2 {
+	if grew := e.Sim.TokenFetches() - before; grew < 1 || grew > 2 {
 		t.Errorf("token fetches grew by %d after one revocation, want 1 or 2", grew)
 	}
 }
 
 func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 	start := time.Now()
-	e, app := newAppEnv(t, start)
+	e := newAppEnv(t, start)
 	ctx := timeout(t, 30*time.Second)
-	old, err := e.serviceFor(t, app).Tokens.Token(ctx)
+	old, err := e.Service(t).Tokens.Token(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Three minutes before expiry: inside the callers' margin, and inside
 	// the window in which WeChat hands out the successor.
-	e.clock.Set(start.Add(wechattest.TokenTTL - 3*time.Minute))
+	e.Clock.Set(start.Add(wechattest.TokenTTL - 3*time.Minute))
 	const callers = 20
 	tokens := make([]string, callers)
 	var wg sync.WaitGroup
 	for i := range tokens {
-		svc := e.serviceFor(t, app)
+		svc := e.Service(t)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -214,7 +195,7 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := e.sim.TokenFetches(); n != 2 {
+	if n := e.Sim.TokenFetches(); n != 2 {
 		t.Errorf("stable_token fetched %d times, want 2 (the first token and one renewal)", n)
 	}
 	for i, tok := range tokens {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 	"github.com/werun-sam/werun-sam/shared/werun"
@@ -21,9 +22,9 @@ import (
 func TestConcurrentSyncsOfOneUserLoseNoUpdate(t *testing.T) {
 	const syncs = 50
 	now := time.Now()
-	e := newEnv(t, now)
-	services := []*werun.Service{e.service(t), e.service(t), e.service(t), e.service(t)}
-	openid := uniqueUser("race")
+	e := testenv.New(t, appID, secret, now)
+	services := []*werun.Service{e.Service(t), e.Service(t), e.Service(t), e.Service(t)}
+	openid := testenv.UniqueID("race")
 	login(t, e, services[0], openid)
 
 	base := wechattest.Days(31, now)
@@ -36,7 +37,7 @@ func TestConcurrentSyncsOfOneUserLoseNoUpdate(t *testing.T) {
 			d := steps.DateOf(time.Unix(list[i].Timestamp, 0))
 			want[d] = max(want[d], list[i].Step)
 		}
-		ed, iv := e.sim.WeRunData(openid, list, now)
+		ed, iv := e.Sim.WeRunData(openid, list, now)
 		bodies[k] = [2]string{ed, iv}
 	}
 

@@ -34,6 +34,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/api"
 	"github.com/werun-sam/werun-sam/shared/config"
+	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -134,29 +135,24 @@ func (f *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // faultyService is a service whose store reaches DynamoDB through a
-// faultTransport; e.store stays a clean view of the same table.
-func faultyService(t *testing.T, e *env) (*werun.Service, *faultTransport) {
+// faultTransport; e.Store stays a clean view of the same table.
+func faultyService(t *testing.T, e *testenv.Env) (*werun.Service, *faultTransport) {
 	t.Helper()
-	cfg, err := config.AWS(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ft := &faultTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
 	ft.clear()
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	svc := e.Service(t)
+	svc.Store = testenv.Store(t, func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: ft}
 		o.Retryer = config.NewRetryer()
 	})
-	svc := e.service(t)
-	svc.Store = store.New(db, os.Getenv("TABLE_NAME"))
 	svc.Tokens.Store = svc.Store
 	return svc, ft
 }
 
 // storedDays is the user's stored window, read through the clean store.
-func storedDays(t *testing.T, e *env, openid string, now time.Time) map[string]int64 {
+func storedDays(t *testing.T, e *testenv.Env, openid string, now time.Time) map[string]int64 {
 	t.Helper()
-	days, err := e.store.Days(context.Background(), openid, steps.FirstDate(now), steps.DateOf(now))
+	days, err := e.Store.Days(context.Background(), openid, steps.FirstDate(now), steps.DateOf(now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +164,7 @@ func storedDays(t *testing.T, e *env, openid string, now time.Time) map[string]i
 }
 
 // wantStored checks that each day of list is stored at its count.
-func wantStored(t *testing.T, e *env, openid string, now time.Time, list []wechattest.StepInfo) {
+func wantStored(t *testing.T, e *testenv.Env, openid string, now time.Time, list []wechattest.StepInfo) {
 	t.Helper()
 	got := storedDays(t, e, openid, now)
 	for _, s := range list {
@@ -181,7 +177,7 @@ func wantStored(t *testing.T, e *env, openid string, now time.Time, list []wecha
 
 // acknowledgedAreStored checks a 200 answer's days against the table: every
 // acknowledged day is there, at least at the count acknowledged.
-func acknowledgedAreStored(t *testing.T, e *env, openid string, now time.Time, resp events.APIGatewayV2HTTPResponse) {
+func acknowledgedAreStored(t *testing.T, e *testenv.Env, openid string, now time.Time, resp events.APIGatewayV2HTTPResponse) {
 	t.Helper()
 	var r api.SyncResponse
 	if err := json.Unmarshal([]byte(resp.Body), &r); err != nil {
@@ -215,8 +211,8 @@ func syncRequest(body, token string) events.APIGatewayV2HTTPRequest {
 	return events.APIGatewayV2HTTPRequest{Body: body, Headers: h}
 }
 
-func encryptedBody(e *env, openid string, list []wechattest.StepInfo, at time.Time, code string) string {
-	ed, iv := e.sim.WeRunData(openid, list, at)
+func encryptedBody(e *testenv.Env, openid string, list []wechattest.StepInfo, at time.Time, code string) string {
+	ed, iv := e.Sim.WeRunData(openid, list, at)
 	b, _ := json.Marshal(api.DecryptRequest{EncryptedData: ed, IV: iv, Code: code})
 	return string(b)
 }
@@ -238,7 +234,7 @@ func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse) string {
 
 func TestTransientDynamoFaultsAreRetriedAndEveryDayIsStored(t *testing.T) {
 	now := time.Now()
-	e := newEnv(t, now)
+	e := testenv.New(t, appID, secret, now)
 	svc, ft := faultyService(t, e)
 	tests := []struct {
 		name   string
@@ -254,10 +250,10 @@ func TestTransientDynamoFaultsAreRetriedAndEveryDayIsStored(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			openid := uniqueUser("fault")
+			openid := testenv.UniqueID("fault")
 			login(t, e, svc, openid)
 			list := wechattest.Days(31, now)
-			ed, iv := e.sim.WeRunData(openid, list, now)
+			ed, iv := e.Sim.WeRunData(openid, list, now)
 			ft.set(tt.target, "", tt.kind, tt.n)
 			defer ft.clear()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -284,9 +280,9 @@ func TestTransientDynamoFaultsAreRetriedAndEveryDayIsStored(t *testing.T) {
 
 func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) {
 	now := time.Now()
-	e := newEnv(t, now)
+	e := testenv.New(t, appID, secret, now)
 	svc, ft := faultyService(t, e)
-	openid := uniqueUser("throttled")
+	openid := testenv.UniqueID("throttled")
 	login(t, e, svc, openid)
 	token := svc.Signer.Sign(openid, now.Add(time.Hour))
 	list := wechattest.Days(31, now)
@@ -336,9 +332,9 @@ func mustField(body, name string) string {
 
 func TestAHungDynamoDBEndsWithTheDeadline(t *testing.T) {
 	now := time.Now()
-	e := newEnv(t, now)
+	e := testenv.New(t, appID, secret, now)
 	svc, ft := faultyService(t, e)
-	openid := uniqueUser("hung")
+	openid := testenv.UniqueID("hung")
 	login(t, e, svc, openid)
 	token := svc.Signer.Sign(openid, now.Add(time.Hour))
 	list := wechattest.Days(31, now)
@@ -369,44 +365,44 @@ func TestWeChatFaultsEndInSuccessOrAResendableAnswer(t *testing.T) {
 		name string
 		// fault switches the fault on and returns the request to send twice
 		// (a login code is only consumed once WeChat really answers).
-		fault    func(e *env, openid string) events.APIGatewayV2HTTPRequest
+		fault    func(e *testenv.Env, openid string) events.APIGatewayV2HTTPRequest
 		deadline time.Duration
 		first    int    // status of the first answer
 		code     string // its error code
 	}{
-		{"getopendata busy twice is retried", func(e *env, openid string) events.APIGatewayV2HTTPRequest {
-			e.sim.Fail(wechattest.PathGetOpenData, -1, 2)
+		{"getopendata busy twice is retried", func(e *testenv.Env, openid string) events.APIGatewayV2HTTPRequest {
+			e.Sim.Fail(wechattest.PathGetOpenData, -1, 2)
 			return cloudReq(e, openid, now)
 		}, 5 * time.Second, 200, ""},
-		{"getopendata busy beyond the retries", func(e *env, openid string) events.APIGatewayV2HTTPRequest {
-			e.sim.Fail(wechattest.PathGetOpenData, -1, 3)
+		{"getopendata busy beyond the retries", func(e *testenv.Env, openid string) events.APIGatewayV2HTTPRequest {
+			e.Sim.Fail(wechattest.PathGetOpenData, -1, 3)
 			return cloudReq(e, openid, now)
 		}, 5 * time.Second, 502, "WECHAT_UNAVAILABLE"},
-		{"getopendata rate limited", func(e *env, openid string) events.APIGatewayV2HTTPRequest {
-			e.sim.Fail(wechattest.PathGetOpenData, 45011, 1)
+		{"getopendata rate limited", func(e *testenv.Env, openid string) events.APIGatewayV2HTTPRequest {
+			e.Sim.Fail(wechattest.PathGetOpenData, 45011, 1)
 			return cloudReq(e, openid, now)
 		}, 5 * time.Second, 429, "RATE_LIMITED"},
-		{"getopendata slower than the deadline", func(e *env, openid string) events.APIGatewayV2HTTPRequest {
-			e.sim.Delay(wechattest.PathGetOpenData, 3*time.Second)
+		{"getopendata slower than the deadline", func(e *testenv.Env, openid string) events.APIGatewayV2HTTPRequest {
+			e.Sim.Delay(wechattest.PathGetOpenData, 3*time.Second)
 			return cloudReq(e, openid, now)
 		}, 500 * time.Millisecond, 0, ""},
-		{"jscode2session slower than the deadline (stateless decrypt)", func(e *env, openid string) events.APIGatewayV2HTTPRequest {
-			code := e.sim.Login(openid)
+		{"jscode2session slower than the deadline (stateless decrypt)", func(e *testenv.Env, openid string) events.APIGatewayV2HTTPRequest {
+			code := e.Sim.Login(openid)
 			req := syncRequest(encryptedBody(e, openid, wechattest.Days(31, now), now, code), "")
-			e.sim.Delay(wechattest.PathCode2Session, 3*time.Second)
+			e.Sim.Delay(wechattest.PathCode2Session, 3*time.Second)
 			return req
 		}, 500 * time.Millisecond, 0, ""},
-		{"jscode2session busy twice is retried (stateless decrypt)", func(e *env, openid string) events.APIGatewayV2HTTPRequest {
-			code := e.sim.Login(openid)
-			e.sim.Fail(wechattest.PathCode2Session, -1, 2)
+		{"jscode2session busy twice is retried (stateless decrypt)", func(e *testenv.Env, openid string) events.APIGatewayV2HTTPRequest {
+			code := e.Sim.Login(openid)
+			e.Sim.Fail(wechattest.PathCode2Session, -1, 2)
 			return syncRequest(encryptedBody(e, openid, wechattest.Days(31, now), now, code), "")
 		}, 5 * time.Second, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, now)
-			svc := e.service(t)
-			openid := uniqueUser("wxfault")
+			e := testenv.New(t, appID, secret, now)
+			svc := e.Service(t)
+			openid := testenv.UniqueID("wxfault")
 			req := tt.fault(e, openid)
 			h := api.Decrypt(svc)
 			if strings.Contains(req.Body, "cloudID") {
@@ -438,8 +434,8 @@ func TestWeChatFaultsEndInSuccessOrAResendableAnswer(t *testing.T) {
 					t.Errorf("a refused sync stored %d days", n)
 				}
 				for _, p := range []string{wechattest.PathCode2Session, wechattest.PathGetOpenData} {
-					e.sim.Fail(p, 0, 0)
-					e.sim.Delay(p, 0)
+					e.Sim.Fail(p, 0, 0)
+					e.Sim.Delay(p, 0)
 				}
 				resp, _ = invoke(t, h, req, 5*time.Second)
 				if resp.StatusCode != 200 {
@@ -452,7 +448,7 @@ func TestWeChatFaultsEndInSuccessOrAResendableAnswer(t *testing.T) {
 	}
 }
 
-func cloudReq(e *env, openid string, now time.Time) events.APIGatewayV2HTTPRequest {
-	b, _ := json.Marshal(api.CloudIDRequest{CloudID: e.sim.CloudID(openid, wechattest.Days(31, now), now)})
+func cloudReq(e *testenv.Env, openid string, now time.Time) events.APIGatewayV2HTTPRequest {
+	b, _ := json.Marshal(api.CloudIDRequest{CloudID: e.Sim.CloudID(openid, wechattest.Days(31, now), now)})
 	return syncRequest(string(b), "x")
 }

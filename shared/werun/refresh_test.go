@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/werun-sam/werun-sam/shared/config"
+	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -39,10 +36,10 @@ func history(now time.Time, counts ...int64) []wechattest.StepInfo {
 }
 
 // syncCounts syncs the user's counts (ending today) through a cloudID.
-func syncCounts(t *testing.T, e *env, svc *werun.Service, openid string, counts ...int64) {
+func syncCounts(t *testing.T, e *testenv.Env, svc *werun.Service, openid string, counts ...int64) {
 	t.Helper()
-	now := e.clock.Now()
-	id := e.sim.CloudID(openid, history(now, counts...), now)
+	now := e.Clock.Now()
+	id := e.Sim.CloudID(openid, history(now, counts...), now)
 	if _, err := svc.SyncCloudID(timeout(t, 20*time.Second), openid, id); err != nil {
 		t.Fatalf("sync %s: %v", openid, err)
 	}
@@ -66,12 +63,12 @@ func publishedBoard(t testing.TB, st *store.DynamoStore, app, date string) (weru
 
 func TestAUserWhoSyncedYesterdaySeesTodayAtZeroAfterTheRefresher(t *testing.T) {
 	day := boardDay().Add(8 * time.Hour) // 20:00 CST
-	e, app := newAppEnv(t, day)
-	svc := e.serviceFor(t, app)
-	openid := uniqueUser("rollover")
+	e := newAppEnv(t, day)
+	svc := e.Service(t)
+	openid := testenv.UniqueID("rollover")
 	syncCounts(t, e, svc, openid, 4000, 12345)
 
-	e.clock.Set(day.Add(14 * time.Hour)) // the next day, 10:00 CST
+	e.Clock.Set(day.Add(14 * time.Hour)) // the next day, 10:00 CST
 	if _, err := svc.Refresh(timeout(t, 20*time.Second), true); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +76,7 @@ func TestAUserWhoSyncedYesterdaySeesTodayAtZeroAfterTheRefresher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Date != steps.DateOf(e.clock.Now()) || sum.Today != 0 || sum.Yesterday != 12345 {
+	if sum.Date != steps.DateOf(e.Clock.Now()) || sum.Today != 0 || sum.Yesterday != 12345 {
 		t.Errorf("summary on %s: today %d, yesterday %d; want 0 and 12345", sum.Date, sum.Today, sum.Yesterday)
 	}
 	if sum.Last7 != 4000+12345 || sum.Rank != nil || sum.Percentile != nil {
@@ -100,10 +97,10 @@ func TestSummaryStreakCountsDaysAtOrAboveTheGoal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, app := newAppEnv(t, boardDay())
-			svc := e.serviceFor(t, app)
+			e := newAppEnv(t, boardDay())
+			svc := e.Service(t)
 			svc.Goal = 8000
-			openid := uniqueUser("streak")
+			openid := testenv.UniqueID("streak")
 			syncCounts(t, e, svc, openid, tt.counts...)
 			sum, err := svc.Summary(context.Background(), openid)
 			if err != nil {
@@ -119,12 +116,12 @@ func TestSummaryStreakCountsDaysAtOrAboveTheGoal(t *testing.T) {
 func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
 	now := boardDay()
 	date := steps.DateOf(now)
-	e, app := newAppEnv(t, now)
-	svc := e.serviceFor(t, app)
+	e := newAppEnv(t, now)
+	svc := e.Service(t)
 	counts := []int64{1000, 3000, 5000, 7000, 9000}
 	users := make([]string, len(counts))
 	for i, n := range counts {
-		users[i] = uniqueUser("rank")
+		users[i] = testenv.UniqueID("rank")
 		syncCounts(t, e, svc, users[i], 800, n) // yesterday too: only today is on the board
 	}
 	ctx := timeout(t, 30*time.Second)
@@ -177,17 +174,17 @@ func (s slowBoard) BoardPage(ctx context.Context, board, cursor string) ([]store
 func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 	now := boardDay()
 	date := steps.DateOf(now)
-	e, app := newAppEnv(t, now)
+	e := newAppEnv(t, now)
 	ctx := context.Background()
 	for i := 0; i < 64; i++ {
-		openid := uniqueUser("cut")
-		if _, err := e.store.WriteDays(ctx, openid, []store.Day{{Date: date, Steps: int64(i * 317), UpdatedAt: now, Board: werun.BoardShard(openid, date)}}); err != nil {
+		openid := testenv.UniqueID("cut")
+		if _, err := e.Store.WriteDays(ctx, openid, []store.Day{{Date: date, Steps: int64(i * 317), UpdatedAt: now, Board: werun.BoardShard(openid, date)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// 2 s stop margin + about four 250 ms pages of the 16 shards.
-	slow := e.serviceFor(t, app)
-	slow.Store = slowBoard{e.store, 250 * time.Millisecond}
+	slow := e.Service(t)
+	slow.Store = slowBoard{e.Store, 250 * time.Millisecond}
 	short, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	rep, err := slow.Refresh(short, false)
@@ -197,23 +194,23 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 	if len(rep.Pending) != 1 || rep.Pending[0] != date || len(rep.Boards) != 0 {
 		t.Fatalf("short run: %+v, want %s pending", rep, date)
 	}
-	if _, found := publishedBoard(t, e.store, app, date); found {
+	if _, found := publishedBoard(t, e.Store, e.AppID, date); found {
 		t.Fatal("a partial board was published")
 	}
-	rep, err = e.serviceFor(t, app).Refresh(ctx, false)
+	rep, err = e.Service(t).Refresh(ctx, false)
 	if err != nil || len(rep.Boards) != 1 || len(rep.Changed) != 1 || len(rep.Pending) != 0 {
 		t.Fatalf("next run: %+v, %v; want the board completed", rep, err)
 	}
-	resumed, _ := publishedBoard(t, e.store, app, date)
+	resumed, _ := publishedBoard(t, e.Store, e.AppID, date)
 
 	// The same day built in one go, published under another app.
-	other := uniqueUser("wxapp")
-	whole := e.serviceFor(t, other)
+	other := testenv.UniqueID("wxapp")
+	whole := e.Service(t)
 	whole.AppID = other
 	if _, err := whole.Refresh(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := publishedBoard(t, e.store, other, date)
+	want, _ := publishedBoard(t, e.Store, other, date)
 	resumed.BuiltAt, want.BuiltAt = time.Time{}, time.Time{}
 	if a, b := fmt.Sprint(resumed), fmt.Sprint(want); a != b || resumed.Users != 64 {
 		t.Errorf("resumed board differs from an uninterrupted build:\n%s\n%s", a, b)
@@ -222,8 +219,8 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 
 func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
 	start := boardDay()
-	e, app := newAppEnv(t, start)
-	svc := e.serviceFor(t, app)
+	e := newAppEnv(t, start)
+	svc := e.Service(t)
 	ctx := timeout(t, 20*time.Second)
 	runs := []struct {
 		name    string
@@ -236,19 +233,19 @@ func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
 		{"the renewed token is fresh", wechattest.TokenTTL, 2},
 	}
 	for _, st := range runs {
-		e.clock.Set(start.Add(st.at))
+		e.Clock.Set(start.Add(st.at))
 		rep, err := svc.Refresh(ctx, true)
 		if err != nil || !rep.TokenRefreshed {
 			t.Fatalf("%s: %+v, %v", st.name, rep, err)
 		}
-		if n := e.sim.TokenFetches(); n != st.fetches {
+		if n := e.Sim.TokenFetches(); n != st.fetches {
 			t.Errorf("%s: %d token fetches, want %d", st.name, n, st.fetches)
 		}
 	}
 	// A request in another container uses the renewed token without a fetch.
-	id := e.sim.CloudID("tok-user", history(e.clock.Now(), 10), e.clock.Now())
-	if _, err := e.serviceFor(t, app).SyncCloudID(ctx, "tok-user", id); err != nil || e.sim.TokenFetches() != 2 {
-		t.Errorf("sync after the renewal: %v, %d fetches", err, e.sim.TokenFetches())
+	id := e.Sim.CloudID("tok-user", history(e.Clock.Now(), 10), e.Clock.Now())
+	if _, err := e.Service(t).SyncCloudID(ctx, "tok-user", id); err != nil || e.Sim.TokenFetches() != 2 {
+		t.Errorf("sync after the renewal: %v, %d fetches", err, e.Sim.TokenFetches())
 	}
 }
 
@@ -298,20 +295,20 @@ func TestRefreshBuildsTheBoardOfTenThousandUsers(t *testing.T) {
 	const users = 10000
 	now := time.Date(2031, 6, 15, 12, 0, 0, 0, steps.CST)
 	date := steps.DateOf(now)
-	e, app := newAppEnv(t, now)
+	e := newAppEnv(t, now)
 	began := time.Now()
-	populate(t, e.store, "scale", date, users, scaleCount)
+	populate(t, e.Store, "scale", date, users, scaleCount)
 	wrote := time.Since(began)
 
 	began = time.Now()
-	rep, err := e.serviceFor(t, app).Refresh(timeout(t, 5*time.Minute), false)
+	rep, err := e.Service(t).Refresh(timeout(t, 5*time.Minute), false)
 	if err != nil || len(rep.Boards) != 1 {
 		t.Fatalf("refresh: %+v, %v", rep, err)
 	}
 	built := time.Since(began)
 	t.Logf("%d users: written in %v, board built in %v (%.0f users/s)", users, wrote.Round(time.Millisecond), built.Round(time.Millisecond), users/built.Seconds())
 
-	b, _ := publishedBoard(t, e.store, app, date)
+	b, _ := publishedBoard(t, e.Store, e.AppID, date)
 	best := werun.Ranked{Steps: -1}
 	for i := 0; i < users; i++ {
 		if n := scaleCount(i); n > best.Steps {
@@ -339,18 +336,10 @@ func first(top []werun.Ranked) any {
 // reads into a board per second, over a pre-populated day.
 func BenchmarkRefreshBoard(b *testing.B) {
 	const users = 2000
-	table := os.Getenv("TABLE_NAME")
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
-		b.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run through `make test`, which starts dynalite")
-	}
-	cfg, err := config.AWS(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := store.New(dynamodb.NewFromConfig(cfg), table)
+	st := testenv.Store(b)
 	now := time.Date(2031, 7, 1, 12, 0, 0, 0, steps.CST)
 	populate(b, st, "bench", steps.DateOf(now), users, scaleCount)
-	svc := &werun.Service{AppID: uniqueUser("wxbench"), Store: st, Now: func() time.Time { return now }}
+	svc := &werun.Service{AppID: testenv.UniqueID("wxbench"), Store: st, Now: func() time.Time { return now }}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := svc.Refresh(context.Background(), false); err != nil {

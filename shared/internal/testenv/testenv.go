@@ -1,0 +1,107 @@
+// Package testenv builds the world the integration tests of werun and api
+// run in: the real DynamoDB store (dynalite under `make test`), the WeChat
+// simulator, and a clock they share. It is used only by tests.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/config"
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// Clock runs at real speed from a time the test sets, so the order of
+// events (session keys issued one after another) stays real.
+type Clock struct {
+	mu      sync.Mutex
+	t, real time.Time
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.Add(time.Since(c.real))
+}
+
+func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t, c.real = t, time.Now(); c.mu.Unlock() }
+
+// Store is the real table named by TABLE_NAME, reached through config.AWS
+// with opts applied to the DynamoDB client. Without AWS_ENDPOINT_URL_DYNAMODB
+// and TABLE_NAME the test fails: it never runs against a real account and
+// never skips.
+func Store(t testing.TB, opts ...func(*dynamodb.Options)) *store.DynamoStore {
+	t.Helper()
+	table := os.Getenv("TABLE_NAME")
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
+		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run the tests through `make test`, which starts dynalite")
+	}
+	cfg, err := config.AWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.New(dynamodb.NewFromConfig(cfg, opts...), table)
+}
+
+// Env is one test's world: the simulator of app AppID, the real store and
+// the clock both share. SigningKey signs the tokens of the services built
+// after it is set.
+type Env struct {
+	Sim           *wechattest.Server
+	Store         *store.DynamoStore
+	Clock         *Clock
+	AppID, Secret string
+	SigningKey    []byte
+}
+
+// New builds an Env whose clock reads now; the simulator is closed when the
+// test ends.
+func New(t testing.TB, appID, secret string, now time.Time) *Env {
+	t.Helper()
+	e := &Env{
+		Store:      Store(t),
+		Sim:        wechattest.NewServer(appID, secret),
+		Clock:      &Clock{},
+		AppID:      appID,
+		Secret:     secret,
+		SigningKey: []byte("0123456789abcdef0123456789abcdef"),
+	}
+	e.Clock.Set(now)
+	e.Sim.SetNow(e.Clock.Now)
+	t.Cleanup(e.Sim.Close)
+	return e
+}
+
+// Service is one container's worth of dependencies: its own WeChat client
+// and access-token cache over the shared table.
+func (e *Env) Service(t testing.TB) *werun.Service {
+	t.Helper()
+	signer, err := crypto.NewSigner(e.SigningKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil)
+	return &werun.Service{
+		AppID: e.AppID, Store: e.Store, WeChat: wc, Signer: signer, Now: e.Clock.Now,
+		Tokens: &werun.AccessTokens{AppID: e.AppID, Store: e.Store, WeChat: wc, Now: e.Clock.Now, Poll: 10 * time.Millisecond},
+	}
+}
+
+// UniqueID is prefix and a random suffix: unique across runs against the
+// same table.
+func UniqueID(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
