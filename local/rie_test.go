@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// sessionPool builds SessionFunction natively and puts it under the real
+// emulator with the local stack's environment, as `make local` does.
+func sessionPool(t *testing.T, max int) *Pool {
+	t.Helper()
+	dynamo := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	if dynamo == "" || os.Getenv("WERUN_RIE") == "" {
+		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and WERUN_RIE are unset: run under `go run ./local exec -- go test ./local` (make test)")
+	}
+	tmpl := loadRepoTemplate(t)
+	fn, err := tmpl.Function("SessionFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bootstrap, err := buildFunction(context.Background(), "Makefile", fn.LogicalID, filepath.Join(t.TempDir(), fn.LogicalID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := Overrides{"TABLE_NAME": localTableName, "SESSION_SIGNING_KEY": randomKey(), "AWS_ENDPOINT_URL_DYNAMODB": dynamo}
+	_, stopSim, err := wechatConfig(over, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopSim)
+	procs := &Procs{}
+	t.Cleanup(procs.StopAll)
+	var log io.Writer = io.Discard
+	if testing.Verbose() {
+		log = os.Stderr
+	}
+	pool, err := NewPool(fn, bootstrap, functionVars(tmpl, fn, over), max, procs, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+func TestEmulatorRunsTheBuiltFunctionOnItsSampleEvent(t *testing.T) {
+	pool := sessionPool(t, 1)
+	event, err := os.ReadFile("events/session.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pool.Invoke(context.Background(), event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
+		t.Fatalf("answer %s is no APIGatewayV2HTTPResponse (%v)", out, err)
+	}
+	if !json.Valid([]byte(resp.Body)) {
+		t.Errorf("body %q is not JSON", resp.Body)
+	}
+}
+
+// An emulator panics on a second concurrent invocation; the pool must
+// serialise per emulator and grow up to its size instead.
+func TestPoolServesConcurrentRequestsOneAtATimePerEmulator(t *testing.T) {
+	pool := sessionPool(t, 2)
+	event, err := os.ReadFile("events/session.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := pool.Invoke(context.Background(), event); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if pool.count > 2 {
+		t.Errorf("pool started %d emulators, want at most 2", pool.count)
+	}
+}
