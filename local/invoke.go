@@ -45,24 +45,11 @@ func invoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	over := Overrides{"TABLE_NAME": localTableName, "SESSION_SIGNING_KEY": randomKey()}
-	_, stopSim, err := wechatConfig(over, "127.0.0.1:0")
+	over, _, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", nil)
 	if err != nil {
 		return err
 	}
 	defer stopSim()
-	if ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
-		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
-	} else {
-		ep, err := startDynalite(ctx, procs, nil)
-		if err != nil {
-			return err
-		}
-		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
-		if err := createTable(ctx, t, ep, over["TABLE_NAME"]); err != nil {
-			return err
-		}
-	}
 	pool, err := NewPool(fn, bootstrap, functionVars(t, fn, over), 1, procs, os.Stderr)
 	if err != nil {
 		return err

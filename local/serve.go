@@ -42,13 +42,6 @@ func serve(ctx context.Context, args []string) error {
 	procs := &Procs{}
 	defer procs.StopAll()
 
-	over := Overrides{"TABLE_NAME": localTableName, "SESSION_SIGNING_KEY": randomKey()}
-	simURL, stopSim, err := wechatConfig(over, "127.0.0.1:"+strconv.Itoa(*simPort))
-	if err != nil {
-		return err
-	}
-	defer stopSim()
-
 	// Build while dynalite starts: both take seconds.
 	ids := make([]string, len(fns))
 	for i, f := range fns {
@@ -65,18 +58,11 @@ func serve(ctx context.Context, args []string) error {
 	if *verbose {
 		dlog = newPrefixWriter(os.Stderr, "[dynalite] ")
 	}
-	if ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
-		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
-	} else {
-		ep, err := startDynalite(ctx, procs, dlog)
-		if err != nil {
-			return err
-		}
-		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
-	}
-	if err := createTable(ctx, t, over["AWS_ENDPOINT_URL_DYNAMODB"], over["TABLE_NAME"]); err != nil {
+	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:"+strconv.Itoa(*simPort), dlog)
+	if err != nil {
 		return err
 	}
+	defer stopSim()
 	b := <-builds
 	if b.err != nil {
 		return b.err

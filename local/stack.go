@@ -96,6 +96,34 @@ func wechatConfig(over Overrides, simAddr string) (simURL string, stop func(), e
 	return url, stop, nil
 }
 
+// backends starts what the functions talk to for serve and invoke: the
+// WeChat simulator (unless WECHAT_API_BASE names a server) and dynalite
+// with the template's table (unless AWS_ENDPOINT_URL_DYNAMODB names one,
+// whose table must then exist). It returns the local values of the
+// declared variables, the simulator's URL ("" when not started) and a stop
+// function for the simulator; processes go to procs.
+func backends(ctx context.Context, t *Template, procs *Procs, simAddr string, dynamoLog io.Writer) (Overrides, string, func(), error) {
+	over := Overrides{"TABLE_NAME": localTableName, "SESSION_SIGNING_KEY": randomKey()}
+	simURL, stopSim, err := wechatConfig(over, simAddr)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
+		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
+		return over, simURL, stopSim, nil
+	}
+	ep, err := startDynalite(ctx, procs, dynamoLog)
+	if err == nil {
+		err = createTable(ctx, t, ep, over["TABLE_NAME"])
+	}
+	if err != nil {
+		stopSim()
+		return nil, "", nil, err
+	}
+	over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
+	return over, simURL, stopSim, nil
+}
+
 // prefixWriter writes each line with a prefix, for interleaved logs.
 type prefixWriter struct {
 	mu     sync.Mutex
