@@ -30,8 +30,11 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction RefreshFunction
 
 # Fuzz targets run briefly by `make test`, as package:FuzzName; a missing one is skipped.
-FUZZ_TARGETS := ./shared/crypto:FuzzDecrypt
-FUZZ_TIME    ?= 5s
+# The budget is a count of executions, not a duration: Go 1.26's fuzz
+# coordinator can fail a duration run with a bare "context deadline exceeded"
+# at the deadline (golang/go#75804, fixed in Go 1.27); a count has no deadline.
+FUZZ_TARGETS := ./shared/crypto:FuzzDecrypt ./shared/crypto:FuzzVerify ./shared/steps:FuzzParsePayload
+FUZZ_TIME    ?= 200000x
 
 # No AWS account or telemetry needed for sam build / validate.
 export SAM_CLI_TELEMETRY := 0
