@@ -19,7 +19,7 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return 2, errors.New("exec: give a command: go run ./local exec -- go test ./...")
+		return 2, errors.New("exec: give a command, e.g. go run ./local exec -- go test ./local")
 	}
 	t, err := LoadTemplate("template.yaml")
 	if err != nil {

@@ -32,10 +32,10 @@ func tableInput(t *Template, name string) (*dynamodb.CreateTableInput, error) {
 		BillingMode            types.BillingMode
 	}
 	if err := json.Unmarshal(r.Properties, &props); err != nil {
-		return nil, fmt.Errorf("Table properties: %w", err)
+		return nil, fmt.Errorf("template resource Table: %w", err)
 	}
 	if len(props.KeySchema) == 0 {
-		return nil, errors.New("Table has no KeySchema")
+		return nil, errors.New("template resource Table has no KeySchema")
 	}
 	return &dynamodb.CreateTableInput{
 		TableName:              aws.String(name),
