@@ -42,7 +42,7 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 	}
 	motoc := make(chan started, 1)
 	go func() { u, err := startMoto(ctx, procs, newPrefixWriter(logf, "[moto] ")); motoc <- started{u, err} }()
-	dynamo, err := startDynalite(ctx, procs, newPrefixWriter(logf, "[dynalite] "))
+	dynamo, err := startDynalite(ctx, procs, newPrefixWriter(logf, "[dynalite] "), 0)
 	if err != nil {
 		return 1, err
 	}

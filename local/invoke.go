@@ -45,7 +45,7 @@ func invoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	over, _, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", nil)
+	over, _, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", 0, nil)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	port := fs.Int("port", 3000, "API port on 127.0.0.1")
 	simPort := fs.Int("sim-port", 3001, "WeChat simulator port on 127.0.0.1 (when WECHAT_API_BASE is unset)")
+	// A fixed port, so `make invoke` can run a function against this table.
+	dynamoPort := fs.Int("dynamodb-port", 8000, "dynalite port on 127.0.0.1 (when AWS_ENDPOINT_URL_DYNAMODB is unset)")
 	poolSize := fs.Int("pool", 2, "emulators per function at most (concurrent requests per function)")
 	verbose := fs.Bool("v", false, "show dynalite's output too")
 	if err := fs.Parse(args); err != nil {
@@ -58,7 +60,7 @@ func serve(ctx context.Context, args []string) error {
 	if *verbose {
 		dlog = newPrefixWriter(os.Stderr, "[dynalite] ")
 	}
-	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:"+strconv.Itoa(*simPort), dlog)
+	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:"+strconv.Itoa(*simPort), *dynamoPort, dlog)
 	if err != nil {
 		return err
 	}
@@ -102,6 +104,7 @@ func serve(ctx context.Context, args []string) error {
 		fmt.Printf("  WeChat     %s\n", over["WECHAT_API_BASE"])
 	}
 	fmt.Printf("  DynamoDB   %s table %s\n", over["AWS_ENDPOINT_URL_DYNAMODB"], over["TABLE_NAME"])
+	fmt.Printf("  Invoke     AWS_ENDPOINT_URL_DYNAMODB=%s make invoke FUNCTION=RefreshFunction EVENT=events/scheduled.json\n", over["AWS_ENDPOINT_URL_DYNAMODB"])
 	fmt.Println("Ctrl-C stops everything.")
 
 	select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,14 +35,18 @@ func ensureDynalite(ctx context.Context) error {
 	return nil
 }
 
-// startDynalite starts an in-memory dynalite on a free loopback port and
-// returns its endpoint URL. Table changes take no simulated time.
-func startDynalite(ctx context.Context, ps *Procs, log io.Writer) (string, error) {
+// startDynalite starts an in-memory dynalite on a loopback port (0: any free
+// one) and returns its endpoint URL. Table changes take no simulated time.
+func startDynalite(ctx context.Context, ps *Procs, log io.Writer, port int) (string, error) {
 	if err := ensureDynalite(ctx); err != nil {
 		return "", err
 	}
-	port, err := freePort()
-	if err != nil {
+	var err error
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return "", err
+		}
+	} else if err := portFree(port); err != nil {
 		return "", err
 	}
 	p, err := ps.Start("dynalite", os.Environ(), log, dynaliteBin, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
@@ -76,4 +81,14 @@ func startMoto(ctx context.Context, ps *Procs, log io.Writer) (string, error) {
 		return "", err
 	}
 	return url, nil
+}
+
+// portFree says clearly when a fixed port is taken, instead of a tool's
+// start-up failure.
+func portFree(port int) error {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return fmt.Errorf("port %d on 127.0.0.1 is in use (another make local?): stop it or pass another port", port)
+	}
+	return l.Close()
 }

@@ -102,7 +102,7 @@ func wechatConfig(over Overrides, simAddr string) (simURL string, stop func(), e
 // whose table must then exist). It returns the local values of the
 // declared variables, the simulator's URL ("" when not started) and a stop
 // function for the simulator; processes go to procs.
-func backends(ctx context.Context, t *Template, procs *Procs, simAddr string, dynamoLog io.Writer) (Overrides, string, func(), error) {
+func backends(ctx context.Context, t *Template, procs *Procs, simAddr string, dynamoPort int, dynamoLog io.Writer) (Overrides, string, func(), error) {
 	over := Overrides{"TABLE_NAME": localTableName, "SESSION_SIGNING_KEY": randomKey()}
 	simURL, stopSim, err := wechatConfig(over, simAddr)
 	if err != nil {
@@ -112,7 +112,7 @@ func backends(ctx context.Context, t *Template, procs *Procs, simAddr string, dy
 		over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
 		return over, simURL, stopSim, nil
 	}
-	ep, err := startDynalite(ctx, procs, dynamoLog)
+	ep, err := startDynalite(ctx, procs, dynamoLog, dynamoPort)
 	if err == nil {
 		err = createTable(ctx, t, ep, over["TABLE_NAME"])
 	}

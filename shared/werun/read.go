@@ -49,7 +49,8 @@ func (s *Service) Days(ctx context.Context, openid, from, to string) ([]steps.Da
 
 // UserSummary is the answer to GET /v1/steps/summary: the user's totals and
 // streak, and where today's count places them among the users who synced
-// today (Rank and Percentile are absent until the user has synced today).
+// today (Rank and Percentile are null until the user has synced today and
+// the scheduled run has built today's board).
 type UserSummary struct {
 	steps.Summary
 	Rank       *int     `json:"rank"`
@@ -98,7 +99,7 @@ func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, erro
 	if br.found {
 		out.Users = br.b.Users
 	}
-	if synced {
+	if synced && br.found {
 		rank, pct := br.b.Rank(out.Today)
 		out.Rank, out.Percentile = &rank, &pct
 	}
