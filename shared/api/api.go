@@ -5,14 +5,13 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
 )
 
 // Handler is what each function passes to lambda.Start.
@@ -20,7 +19,7 @@ type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGa
 
 // MaxBody is the largest request body accepted. A 31-day WeRun payload is
 // under 4 KiB of base64; 64 KiB leaves room and keeps decode cost bounded.
-const MaxBody = 64 << 10
+const MaxBody = wire.MaxBody
 
 // route wraps a use case: it logs one line per request (never a body, a
 // header or a secret), turns a returned error into the envelope, and never
@@ -63,50 +62,13 @@ func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {
 }
 
 // decode reads the JSON body into v: 413 past MaxBody, 400 for anything that
-// is not a JSON object of the right field types. Unknown fields are allowed,
-// because mini programs often forward getWeRunData's whole result (errMsg
-// and all).
+// is not a JSON object of the right field types (wire.Decode).
 func decode(req events.APIGatewayV2HTTPRequest, v any) error {
-	body := req.Body
-	if len(body) > MaxBody*4/3+4 {
-		return errTooLarge
-	}
-	if req.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			return badRequest("INVALID_JSON", "The body must be a JSON object.")
-		}
-		body = string(b)
-	}
-	if len(body) > MaxBody {
-		return errTooLarge
-	}
-	if strings.TrimSpace(body) == "" {
-		return badRequest("INVALID_JSON", "The body is empty: send a JSON object.")
-	}
-	dec := json.NewDecoder(strings.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return badRequest("INVALID_FIELD", "Field "+te.Field+" must be a "+te.Type.String()+".")
-		}
-		return badRequest("INVALID_JSON", "The body must be a JSON object.")
-	}
-	if dec.More() {
-		return badRequest("INVALID_JSON", "The body must be a single JSON object.")
-	}
-	return nil
+	return wire.Decode(req.Body, req.IsBase64Encoded, v)
 }
 
 // required answers 400 naming the first empty field.
-func required(fields ...[2]string) error {
-	for _, f := range fields {
-		if f[1] == "" {
-			return badRequest("MISSING_FIELD", "Field "+f[0]+" is required.")
-		}
-	}
-	return nil
-}
+func required(fields ...[2]string) error { return wire.Required(fields...) }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
 // API Gateway v2 lower-cases header names.
@@ -115,11 +77,7 @@ func bearer(req events.APIGatewayV2HTTPRequest) string {
 	if h == "" {
 		h = req.Headers["Authorization"]
 	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
+	return wire.Bearer(h)
 }
 
 // Authenticator names the user a session token belongs to.

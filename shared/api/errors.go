@@ -2,13 +2,13 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -20,18 +20,9 @@ import (
 // {"error":{"code":"UPPER_SNAKE","message":"what to do next"}}.
 // Its message is written for the mini program developer and never carries
 // an internal error string.
-type Error struct {
-	Status     int    `json:"-"`
-	Code       string `json:"code"`
-	Message    string `json:"message"`
-	RetryAfter int    `json:"-"` // seconds, for 429 and 503
-}
+type Error = wire.Error
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func badRequest(code, msg string) *Error {
-	return &Error{Status: http.StatusBadRequest, Code: code, Message: msg}
-}
+func badRequest(code, msg string) *Error { return wire.BadRequest(code, msg) }
 
 func internal() *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL",
@@ -39,8 +30,7 @@ func internal() *Error {
 }
 
 var (
-	errTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE",
-		Message: "The body is larger than 64 KiB: send only the fields the route takes."}
+	errTooLarge     = wire.ErrTooLarge
 	errMissingToken = &Error{Status: http.StatusUnauthorized, Code: "MISSING_TOKEN",
 		Message: "Send Authorization: Bearer <token>, with the token from POST /v1/session."}
 )
@@ -97,10 +87,9 @@ func classify(err error) *Error {
 }
 
 func errorResponse(e *Error) events.APIGatewayV2HTTPResponse {
-	b, _ := json.Marshal(map[string]*Error{"error": e})
 	h := map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 	if e.RetryAfter > 0 {
 		h["Retry-After"] = strconv.Itoa(e.RetryAfter)
 	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: e.Status, Headers: h, Body: string(b)}
+	return events.APIGatewayV2HTTPResponse{StatusCode: e.Status, Headers: h, Body: wire.Envelope(e)}
 }

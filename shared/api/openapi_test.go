@@ -663,7 +663,8 @@ func compareSchema(spec map[string]any, where string, t reflect.Type, v any, pat
 
 // goErrorCodes is every error code this package answers, with its statuses:
 // the known table and the package-level answers by value, and every code
-// literal in the package's source (badRequest("X", ...), Error{Code: "X"}),
+// literal in the source of the package and of internal/wire
+// (badRequest("X", ...), BadRequest("X", ...), Error{Code: "X"}),
 // so a code added inline is not missed.
 func goErrorCodes(t *testing.T) map[string][]int {
 	t.Helper()
@@ -686,6 +687,11 @@ func goErrorCodes(t *testing.T) map[string][]int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wireFiles, err := filepath.Glob("internal/wire/*.go") // decode's answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, wireFiles...)
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
@@ -697,7 +703,7 @@ func goErrorCodes(t *testing.T) map[string][]int {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "badRequest" && len(n.Args) > 0 {
+				if id, ok := n.Fun.(*ast.Ident); ok && (id.Name == "badRequest" || id.Name == "BadRequest") && len(n.Args) > 0 {
 					if code, ok := stringLit(n.Args[0]); ok {
 						add(code, 400)
 					}
