@@ -22,8 +22,6 @@ import (
 // an internal error string.
 type Error = wire.Error
 
-func badRequest(code, msg string) *Error { return wire.BadRequest(code, msg) }
-
 func internal() *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL",
 		Message: "Something failed on the server; the request changed nothing that a retry would not repair. Retry later."}
