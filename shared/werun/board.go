@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"sort"
 	"time"
 
@@ -68,31 +69,26 @@ func (b *Board) add(openid string, n int64) {
 }
 
 // Rank places a count on the board: 1 + the users with more steps, exact
-// within the top, counted by bucket below it; and the percentage of users
-// with fewer steps.
+// within the top, counted by bucket below it; and the percentile, the share
+// of the board's users this count is at or above (100 for the best, and for
+// a board that does not yet count the caller).
 func (b *Board) Rank(n int64) (rank int, percentile float64) {
-	if b.Users == 0 {
-		return 1, 100
-	}
-	above, below := 0, 0
-	mine := bucket(n)
-	for i, c := range b.Histogram {
-		switch {
-		case i > mine:
-			above += c
-		case i < mine:
-			below += c
-		}
-	}
+	above := 0
 	if len(b.Top) > 0 && n >= b.Top[len(b.Top)-1].Steps {
-		above = 0
 		for _, r := range b.Top {
 			if r.Steps > n {
 				above++
 			}
 		}
+	} else {
+		for i := bucket(n) + 1; i < len(b.Histogram); i++ {
+			above += b.Histogram[i]
+		}
 	}
-	return above + 1, float64(below) * 100 / float64(b.Users)
+	if b.Users == 0 {
+		return 1, 100
+	}
+	return above + 1, math.Max(0, float64(b.Users-above)*100/float64(b.Users))
 }
 
 // boardBuild is a board under construction, kept between scheduled runs

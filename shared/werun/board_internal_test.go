@@ -49,21 +49,21 @@ func TestBoardRank(t *testing.T) {
 		pct   float64
 	}{
 		{"empty board: first of everyone", &Board{}, 1234, 1, 100},
-		{"the best count", board150(), 14900, 1, 145 * 100.0 / 150},
+		{"the best count", board150(), 14900, 1, 100},
 		{"above everyone", board150(), 20000, 1, 100},
-		{"exact inside the top", board150(), 9050, 60, 90 * 100.0 / 150},
-		{"the last of the top", board150(), 5000, 100, 50 * 100.0 / 150},
+		{"exact inside the top", board150(), 9050, 60, 91 * 100.0 / 150},
+		{"the last of the top", board150(), 5000, 100, 51 * 100.0 / 150},
 		// Below the top only buckets are known: the users in higher buckets
-		// are above (2500..14900: 125), those in lower ones below (0..1999: 20).
-		{"estimated by bucket below the top", board150(), 2250, 126, 20 * 100.0 / 150},
-		{"zero steps", board150(), 0, 146, 0},
+		// are above (2500..14900: 125); the rest are at or below.
+		{"estimated by bucket below the top", board150(), 2250, 126, 25 * 100.0 / 150},
+		{"zero steps", board150(), 0, 146, 5 * 100.0 / 150},
 		{"a board smaller than the top is exact", func() *Board {
 			b := &Board{}
 			for _, n := range []int64{100, 200, 300} {
 				b.add(fmt.Sprint(n), n)
 			}
 			return b
-		}(), 150, 3, 0}, // 100 and 150 share bucket 0: neither counts as below
+		}(), 150, 3, 100.0 / 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

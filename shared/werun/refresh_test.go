@@ -137,7 +137,7 @@ func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantRank, wantPct := len(counts)-i, float64(i)*100/float64(len(counts))
+		wantRank, wantPct := len(counts)-i, float64(i+1)*100/float64(len(counts))
 		if sum.Rank == nil || *sum.Rank != wantRank || *sum.Percentile != wantPct || sum.Users != len(counts) {
 			t.Errorf("user with %d: rank %v percentile %v of %d; want %d, %v of %d",
 				counts[i], deref(sum.Rank), deref(sum.Percentile), sum.Users, wantRank, wantPct, len(counts))
