@@ -26,6 +26,8 @@ func usage() {
   go run ./local serve [-port 3000] [-pool 2]
   go run ./local invoke -function <LogicalId> -event <file>
   go run ./local exec -- <command> [args...]
+  go run ./local load [-users 200] [-pool 4]          (make load)
+  go run ./local bench [-out docs/PERFORMANCE.md]     (make bench)
 `)
 }
 
@@ -52,6 +54,10 @@ func main() {
 		err = invoke(ctx, args)
 	case "exec":
 		code, err = execCmd(ctx, args)
+	case "load":
+		err = load(ctx, args)
+	case "bench":
+		err = bench(ctx, args)
 	default:
 		usage()
 		code = 2

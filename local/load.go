@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The load generator of `make load` (issue 7) and of `make bench` item 5:
+// simulated users each log in through the WeChat simulator, get a session,
+// sync 31 days of encryptedData and read their steps back through the
+// local API, as a mini program would.
+
+// noopID is the LogicalId of the bench-only no-op function: the bare
+// hello-world bootstrap (local/hello), built by the Makefile's
+// build-BenchHello target with the functions' flags. It is not in
+// template.yaml.
+const noopID = "BenchHello"
+
+// flowRoutes are the API requests of one user's flow, in order.
+var flowRoutes = []string{"POST /v1/session", "POST /v1/werun/decrypt", "GET /v1/steps"}
+
+// LoadOptions bound one load run in count (Flows) and time (MaxTime).
+type LoadOptions struct {
+	API, Sim    string // base URLs
+	Flows       int    // users, each one flow
+	Concurrency int    // flows in flight at once
+	Days        int    // days each user syncs
+	MaxTime     time.Duration
+	Prefix      string // openid prefix, unique per run
+}
+
+// LoadResult is what a load run measured; latencies are of API requests
+// only (the simulator's control calls stand for the phone's own work).
+type LoadResult struct {
+	Flows     int
+	Wall      time.Duration
+	Latencies map[string][]time.Duration // by route key
+	Status    map[int]int                // 0: no answer (transport error)
+	FlowErrs  int                        // flows cut short (simulator or transport)
+	FirstErr  string
+}
+
+// All is every API request's latency, sorted.
+func (r LoadResult) All() []time.Duration {
+	var all []time.Duration
+	for _, l := range r.Latencies {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return all
+}
+
+// RPS is API requests answered per second of wall time.
+func (r LoadResult) RPS() float64 {
+	if r.Wall <= 0 {
+		return 0
+	}
+	return float64(len(r.All())) / r.Wall.Seconds()
+}
+
+// ServerErrors counts 5xx answers and requests that got no answer.
+func (r LoadResult) ServerErrors() int {
+	n := r.Status[0]
+	for s, c := range r.Status {
+		if s >= 500 {
+			n += c
+		}
+	}
+	return n
+}
+
+// percentile is the nearest-rank percentile p (0..100) of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p/100+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// runLoad runs opts.Flows user flows, opts.Concurrency at a time, and stops
+// starting new ones after opts.MaxTime.
+func runLoad(ctx context.Context, opts LoadOptions) LoadResult {
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: opts.Concurrency * 2, MaxIdleConnsPerHost: opts.Concurrency * 2,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}}
+	defer hc.CloseIdleConnections()
+	res := LoadResult{Latencies: map[string][]time.Duration{}, Status: map[int]int{}}
+	var mu sync.Mutex
+	record := func(route string, d time.Duration, status int) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.Status[status]++
+		if status != 0 {
+			res.Latencies[route] = append(res.Latencies[route], d)
+		}
+	}
+	deadline := time.Now().Add(opts.MaxTime)
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := 0; i < opts.Flows && time.Now().Before(deadline); i++ {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				u := loadUser{hc: hc, opts: opts, openid: fmt.Sprintf("%s-%d", opts.Prefix, i), record: record}
+				err := u.flow(ctx)
+				mu.Lock()
+				res.Flows++
+				if err != nil {
+					res.FlowErrs++
+					if res.FirstErr == "" {
+						res.FirstErr = err.Error()
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.Wall = time.Since(start)
+	for _, l := range res.Latencies {
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	}
+	return res
+}
+
+type loadUser struct {
+	hc     *http.Client
+	opts   LoadOptions
+	openid string
+	record func(route string, d time.Duration, status int)
+}
+
+// flow is one user: wx.login, POST /v1/session, wx.getWeRunData, POST
+// /v1/werun/decrypt, GET /v1/steps. Against the no-op function the answers
+// carry no token; the flow goes on with an empty one, so the same requests
+// are made.
+func (u loadUser) flow(ctx context.Context) error {
+	var login struct{ Code string }
+	if err := u.sim(ctx, "/_sim/login", map[string]any{"openid": u.openid}, &login); err != nil {
+		return err
+	}
+	var sess struct{ Token string }
+	if _, err := u.api(ctx, flowRoutes[0], "", map[string]any{"code": login.Code}, &sess); err != nil {
+		return err
+	}
+	var data struct{ EncryptedData, IV string }
+	if err := u.sim(ctx, "/_sim/werun", map[string]any{"openid": u.openid, "days": u.opts.Days}, &data); err != nil {
+		return err
+	}
+	if _, err := u.api(ctx, flowRoutes[1], sess.Token, map[string]any{"encryptedData": data.EncryptedData, "iv": data.IV}, nil); err != nil {
+		return err
+	}
+	_, err := u.api(ctx, flowRoutes[2], sess.Token, nil, nil)
+	return err
+}
+
+// api makes one timed API request for route ("METHOD /path").
+func (u loadUser) api(ctx context.Context, route, token string, body any, out any) (int, error) {
+	method, path, _ := strings.Cut(route, " ")
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.opts.API+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	start := time.Now()
+	resp, err := u.hc.Do(req)
+	if err != nil {
+		u.record(route, 0, 0)
+		return 0, fmt.Errorf("%s: %w", route, err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		u.record(route, 0, 0)
+		return 0, fmt.Errorf("%s: %w", route, err)
+	}
+	u.record(route, d, resp.StatusCode)
+	if out != nil && resp.StatusCode == http.StatusOK {
+		_ = json.Unmarshal(b, out) // the no-op function answers an empty body
+	}
+	return resp.StatusCode, nil
+}
+
+// sim calls the WeChat simulator's control API (the phone's side).
+func (u loadUser) sim(ctx context.Context, path string, body, out any) error {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.opts.Sim+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := u.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("simulator %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("simulator %s: HTTP %d: %s", path, resp.StatusCode, bytes.TrimSpace(msg))
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// benchStack is the local stack as `make load` and `make bench` run it:
+// native bootstraps, dynalite with the table, the WeChat simulator, the
+// template's API, and (for the bench) a second API with the same routes
+// all served by the no-op function under the same emulator pools.
+type benchStack struct {
+	Template  *Template
+	Functions []Function
+	Paths     map[string]string // LogicalId (and noopID) -> native bootstrap
+	Over      Overrides
+	Sim       string
+	API       string
+	NoopAPI   string // "" without the no-op function
+	stop      []func()
+}
+
+func (s *benchStack) Close() {
+	for i := len(s.stop) - 1; i >= 0; i-- {
+		s.stop[i]()
+	}
+}
+
+// startBenchStack builds and starts it all; processes go to procs, their
+// output to log.
+func startBenchStack(ctx context.Context, procs *Procs, pool int, noop bool, log io.Writer) (*benchStack, error) {
+	t, err := LoadTemplate("template.yaml")
+	if err != nil {
+		return nil, err
+	}
+	fns, err := t.Functions()
+	if err != nil {
+		return nil, err
+	}
+	ids := logicalIDs(fns)
+	if noop {
+		ids = append(ids, noopID)
+	}
+	paths, err := buildAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", 0, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &benchStack{Template: t, Functions: fns, Paths: paths, Over: over, Sim: simURL, stop: []func(){stopSim}}
+	if simURL == "" {
+		s.Close()
+		return nil, errors.New("the load needs the WeChat simulator: unset WECHAT_API_BASE")
+	}
+	invokers := map[string]Invoker{}
+	var routes []Route
+	for _, f := range fns {
+		if len(f.Routes) == 0 {
+			continue
+		}
+		p, err := NewPool(f, paths[f.LogicalID], functionVars(t, f, over), pool, procs, log)
+		if err == nil {
+			err = p.Warm(ctx)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		invokers[f.LogicalID] = p
+		routes = append(routes, f.Routes...)
+	}
+	if s.API, err = s.serve(&API{Routes: routes, Invoker: invokers}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if !noop {
+		return s, nil
+	}
+	hello := noopFunction(fns)
+	p, err := NewPool(hello, paths[noopID], functionVars(t, hello, over), pool, procs, log)
+	if err == nil {
+		err = p.Warm(ctx)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	noopRoutes := make([]Route, len(routes))
+	for i, r := range routes {
+		noopRoutes[i] = Route{Method: r.Method, Path: r.Path, Function: noopID}
+	}
+	if s.NoopAPI, err = s.serve(&API{Routes: noopRoutes, Invoker: map[string]Invoker{noopID: p}}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// noopFunction is the no-op function as the stack runs it: the settings
+// and environment of the first HTTP function, so only the work differs.
+func noopFunction(fns []Function) Function {
+	for _, f := range fns {
+		if len(f.Routes) > 0 {
+			f.LogicalID, f.Routes = noopID, nil
+			return f
+		}
+	}
+	return Function{LogicalID: noopID, Timeout: 10, MemorySize: 128}
+}
+
+// serve serves h on a free loopback port and returns its base URL.
+func (s *benchStack) serve(h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	s.stop = append(s.stop, func() { _ = srv.Close() })
+	return "http://" + l.Addr().String(), nil
+}
+
+// load is `make load`: users syncing at once through the local API.
+func load(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	users := fs.Int("users", 200, "simulated users, all syncing at once")
+	pool := fs.Int("pool", 4, "emulators per function at most; requests beyond queue")
+	days := fs.Int("days", 31, "days each user syncs")
+	maxTime := fs.Duration("max-time", 5*time.Minute, "stop starting users after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	procs := &Procs{}
+	defer procs.StopAll()
+	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(buildDir, "load.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	fmt.Fprintf(os.Stderr, "local: starting the stack (pool %d per function; logs in %s)\n", *pool, logf.Name())
+	st, err := startBenchStack(ctx, procs, *pool, false, logf)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(os.Stderr, "local: %d users syncing at once through %s\n", *users, st.API)
+	r := runLoad(ctx, LoadOptions{API: st.API, Sim: st.Sim, Flows: *users, Concurrency: *users, Days: *days,
+		MaxTime: *maxTime, Prefix: "load-" + randomKey()[:8]})
+	printLoad(os.Stdout, r)
+	if n := r.ServerErrors(); n > 0 || r.FlowErrs > 0 {
+		return fmt.Errorf("load: %d 5xx or unanswered requests, %d users cut short (first: %s)", n, r.FlowErrs, r.FirstErr)
+	}
+	return nil
+}
+
+// printLoad writes a load run's figures.
+func printLoad(w io.Writer, r LoadResult) {
+	all := r.All()
+	fmt.Fprintf(w, "%d users, %d API requests in %s: %.1f requests/s\n", r.Flows, len(all), r.Wall.Round(time.Millisecond), r.RPS())
+	fmt.Fprintf(w, "  %-24s %8s %8s %8s\n", "route", "n", "p50", "p99")
+	for _, route := range flowRoutes {
+		l := r.Latencies[route]
+		fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", route, len(l), ms(percentile(l, 50)), ms(percentile(l, 99)))
+	}
+	fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", "all", len(all), ms(percentile(all, 50)), ms(percentile(all, 99)))
+	codes := make([]int, 0, len(r.Status))
+	for c := range r.Status {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	parts := make([]string, 0, len(codes))
+	for _, c := range codes {
+		label := fmt.Sprint(c)
+		if c == 0 {
+			label = "no answer"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d", label, r.Status[c]))
+	}
+	fmt.Fprintf(w, "  status   %s\n", strings.Join(parts, ", "))
+}
+
+// ms formats a duration in milliseconds with one decimal.
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
