@@ -21,6 +21,11 @@ import (
 // the template's placeholder default.
 const localAppID = "wx0000000000000000"
 
+// localSecret is the simulator's AppSecret: fixed, and the one
+// events/env.json gives the functions, so `sam local` in Docker can talk to
+// the simulator a running `make local` serves. It guards nothing real.
+const localSecret = "local-app-secret-0123456789abcdef"
+
 // Overrides are the local stack's values for declared variables: they
 // replace the template's own values, and the host environment replaces
 // them in turn (WECHAT_API_BASE, TABLE_NAME, ...), as `sam local invoke -n`
@@ -85,7 +90,7 @@ func wechatConfig(over Overrides, simAddr string) (simURL string, stop func(), e
 		over["WECHAT_API_BASE"] = base
 		return "", func() {}, nil
 	}
-	secret := randomKey()
+	secret := localSecret
 	url, stop, err := startSimulator(simAddr, localAppID, secret)
 	if err != nil {
 		return "", nil, err
