@@ -1,0 +1,471 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/api"
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// The IAM check: every function's policy in template.yaml allows exactly the
+// DynamoDB actions its code performs (on the table or on an index), and
+// ssm:GetParameter on exactly the secrets its main.go asks app.Service for.
+// The actions are not listed here: they are recorded from a full flow of the
+// real handlers over a real store (dynalite), so a new call in the code that
+// the policy lacks fails here and not in production with AccessDenied, and
+// an action the code no longer uses fails as over-broad.
+
+// iamHandlers is which shared/api handler (or werun call) each function's
+// main.go starts; TestIAMPolicies checks the main.go files still say so.
+var iamHandlers = map[string]string{
+	"SessionFunction":  "api.Session(svc)",
+	"DecryptFunction":  "api.Decrypt(svc)",
+	"OpenDataFunction": "api.CloudID(svc)",
+	"StepsFunction":    "api.Steps(svc)",
+	"RefreshFunction":  "svc.Refresh(ctx, true)",
+}
+
+// opRecorder is the DynamoDB client's transport: it records each request's
+// operation (X-Amz-Target) as an IAM action, with the resource it touches:
+// "table", or "index/<name>" when the body names an IndexName.
+type opRecorder struct {
+	mu  sync.Mutex
+	ops map[string]bool
+}
+
+func (r *opRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	target := req.Header.Get("X-Amz-Target") // DynamoDB_20120810.Query
+	_, op, ok := strings.Cut(target, ".")
+	if ok && req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		var in struct{ IndexName string }
+		_ = json.Unmarshal(b, &in)
+		res := "table"
+		if in.IndexName != "" {
+			res = "index/" + in.IndexName
+		}
+		r.mu.Lock()
+		r.ops["dynamodb:"+op+" "+res] = true
+		r.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (r *opRecorder) set() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.ops))
+	for k := range r.ops {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// iamWorld is the flow's shared state: one simulator, one clock, one signing
+// key, and a service per function, each with its own recording client.
+type iamWorld struct {
+	t      *testing.T
+	sim    *wechattest.Server
+	appID  string
+	now    time.Time
+	mu     sync.Mutex
+	signer *crypto.Signer
+}
+
+func (w *iamWorld) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
+
+func (w *iamWorld) service(rec *opRecorder) *werun.Service {
+	w.t.Helper()
+	ep, table := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), os.Getenv("TABLE_NAME")
+	if ep == "" || table == "" {
+		w.t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run through `make test` (go run ./local exec -- go test ./local)")
+	}
+	db := dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(ep),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   &http.Client{Transport: rec},
+	})
+	st := store.New(db, table)
+	wc := wechat.NewClient(w.sim.URL, w.appID, "iam-secret", nil)
+	return &werun.Service{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock,
+		Tokens: &werun.AccessTokens{AppID: w.appID, Store: st, WeChat: wc, Now: w.clock, Poll: 10 * time.Millisecond}}
+}
+
+func iamCall(t *testing.T, h api.Handler, req events.APIGatewayV2HTTPRequest) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := h(ctx, req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %d %s %v", req.RouteKey, req.Body, resp.StatusCode, resp.Body, err)
+	}
+	var out map[string]any
+	_ = json.Unmarshal([]byte(resp.Body), &out)
+	return out
+}
+
+func iamReq(route, body, token string) events.APIGatewayV2HTTPRequest {
+	req := events.APIGatewayV2HTTPRequest{RouteKey: route, Body: body, Headers: map[string]string{}}
+	if token != "" {
+		req.Headers["authorization"] = "Bearer " + token
+	}
+	return req
+}
+
+// recordFlows runs every function's full flow and returns the DynamoDB
+// actions each performed, by LogicalId.
+func recordFlows(t *testing.T) map[string][]string {
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	// A date of its own (in 2100..2599, 08:00 in China) so that this run's
+	// leaderboard is built from this run's user alone, whatever else the
+	// table holds.
+	y, _ := rand.Int(rand.Reader, big.NewInt(500))
+	w := &iamWorld{t: t, appID: "wxiam" + hex.EncodeToString(suffix),
+		now: time.Date(2100+int(y.Int64()), 6, 15, 0, 0, 0, 0, time.UTC)}
+	signer, err := crypto.NewSigner([]byte("iam-test-signing-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.signer = signer
+	w.sim = wechattest.NewServer(w.appID, "iam-secret")
+	t.Cleanup(w.sim.Close)
+	w.sim.SetNow(w.clock)
+	openid := "iam-" + hex.EncodeToString(suffix)
+	recs := map[string]*opRecorder{}
+	svcs := map[string]*werun.Service{}
+	for id := range iamHandlers {
+		recs[id] = &opRecorder{ops: map[string]bool{}}
+		svcs[id] = w.service(recs[id])
+	}
+	login := func() string {
+		out := iamCall(t, api.Session(svcs["SessionFunction"]),
+			iamReq("POST /v1/session", `{"code":"`+w.sim.Login(openid)+`"}`, ""))
+		tok, _ := out["token"].(string)
+		if tok == "" {
+			t.Fatalf("no token in %v", out)
+		}
+		return tok
+	}
+	// Session: logins past MaxSessionKeys, so the oldest key is pruned.
+	var token string
+	for range store.MaxSessionKeys + 1 {
+		token = login()
+		w.mu.Lock()
+		w.now = w.now.Add(time.Second)
+		w.mu.Unlock()
+	}
+	// Decrypt: with a token, then stateless with a fresh code in the body.
+	ed, iv := w.sim.WeRunData(openid, wechattest.Days(5, w.clock()), w.clock())
+	decrypt := api.Decrypt(svcs["DecryptFunction"])
+	iamCall(t, decrypt, iamReq("POST /v1/werun/decrypt", fmt.Sprintf(`{"encryptedData":%q,"iv":%q}`, ed, iv), token))
+	code := w.sim.Login(openid)
+	ed, iv = w.sim.WeRunData(openid, wechattest.Days(7, w.clock()), w.clock())
+	out := iamCall(t, decrypt, iamReq("POST /v1/werun/decrypt",
+		fmt.Sprintf(`{"encryptedData":%q,"iv":%q,"code":%q}`, ed, iv, code), ""))
+	if out["token"] == nil {
+		t.Fatalf("stateless decrypt gave no token: %v", out)
+	}
+	// CloudID: the first call fetches the app's access token (none is stored
+	// for this AppID yet), then syncs.
+	cloud := api.CloudID(svcs["OpenDataFunction"])
+	iamCall(t, cloud, iamReq("POST /v1/werun/cloudid",
+		`{"cloudID":"`+w.sim.CloudID(openid, wechattest.Days(9, w.clock()), w.clock())+`"}`, token))
+	if w.sim.TokenFetches() == 0 {
+		t.Fatal("the cloudID flow fetched no access token")
+	}
+	// Refresh: a token past its refresh margin, and today's board.
+	w.mu.Lock()
+	w.now = w.now.Add(3 * time.Hour)
+	w.mu.Unlock()
+	fetches := w.sim.TokenFetches()
+	rep, err := svcs["RefreshFunction"].Refresh(context.Background(), true)
+	if err != nil || !rep.TokenRefreshed || len(rep.Changed) == 0 || w.sim.TokenFetches() == fetches {
+		t.Fatalf("refresh: %+v %v (token fetches %d -> %d)", rep, err, fetches, w.sim.TokenFetches())
+	}
+	// Steps: both routes, the summary over the board just built.
+	steps := api.Steps(svcs["StepsFunction"])
+	iamCall(t, steps, iamReq("GET /v1/steps", "", token))
+	iamCall(t, steps, iamReq("GET /v1/steps/summary", "", token))
+
+	got := map[string][]string{}
+	for id, r := range recs {
+		got[id] = r.set()
+	}
+	return got
+}
+
+// policyGrants reads a function's Policies: the DynamoDB actions allowed, as
+// "action resource" like the recorder's, and the secrets (env variable
+// names) whose SSM parameter it may read. Anything else is a problem.
+func policyGrants(t *Template, id string) (dynamo []string, secrets []string, problems []string) {
+	var props struct{ Policies []any }
+	_ = json.Unmarshal(t.Resources[id].Properties, &props)
+	add := func(list *[]string, v string) {
+		if !slices.Contains(*list, v) {
+			*list = append(*list, v)
+		}
+	}
+	for _, p := range props.Policies {
+		pm, ok := p.(map[string]any)
+		stmts, _ := pm["Statement"].([]any)
+		if !ok || stmts == nil {
+			problems = append(problems, fmt.Sprintf("%s: policy %v is not an inline Statement list (a SAM policy template or managed policy grants more than the code uses)", id, p))
+			continue
+		}
+		for _, s := range stmts {
+			sm, _ := s.(map[string]any)
+			if sm["Effect"] != "Allow" {
+				continue
+			}
+			actions, resources := asList(sm["Action"]), asList(sm["Resource"])
+			for _, a := range actions {
+				as, _ := a.(string)
+				switch {
+				case strings.HasPrefix(as, "dynamodb:") && !strings.Contains(as, "*"):
+					for _, r := range resources {
+						res, ok := dynamoResource(r)
+						if !ok {
+							problems = append(problems, fmt.Sprintf("%s: %s on %v, not the table or one of its indexes", id, as, r))
+							continue
+						}
+						add(&dynamo, as+" "+res)
+					}
+				case as == "ssm:GetParameter":
+					for _, r := range resources {
+						name, ok := ssmSecret(r)
+						if !ok {
+							problems = append(problems, fmt.Sprintf("%s: ssm:GetParameter on %v, not one of the secret parameters", id, r))
+							continue
+						}
+						add(&secrets, name)
+					}
+				default:
+					problems = append(problems, fmt.Sprintf("%s: allows %v, which no code of it uses", id, a))
+				}
+			}
+		}
+	}
+	sort.Strings(dynamo)
+	sort.Strings(secrets)
+	return dynamo, secrets, problems
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+var indexARN = regexp.MustCompile(`^\$\{Table\.Arn\}/index/([A-Za-z0-9_.-]+)$`)
+
+// dynamoResource names a policy resource as the recorder does: "table" for
+// !GetAtt Table.Arn, "index/<name>" for !Sub ${Table.Arn}/index/<name>.
+func dynamoResource(r any) (string, bool) {
+	m, _ := r.(map[string]any)
+	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) == 2 && ga[0] == "Table" && ga[1] == "Arn" {
+		return "table", true
+	}
+	if sub, ok := m["Fn::Sub"].(string); ok {
+		if g := indexARN.FindStringSubmatch(sub); g != nil {
+			return "index/" + g[1], true
+		}
+	}
+	return "", false
+}
+
+// secretParams maps the template parameter naming each SSM secret to the
+// variable shared/config reads it into.
+var secretParams = map[string]string{"WeChatSecretParam": "WECHAT_SECRET", "SessionSigningKeyParam": "SESSION_SIGNING_KEY"}
+
+func ssmSecret(r any) (string, bool) {
+	m, _ := r.(map[string]any)
+	sub, _ := m["Fn::Sub"].(string)
+	for p, name := range secretParams {
+		if sub == "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${"+p+"}" {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+var needsLit = regexp.MustCompile(`app\.Needs\{([^}]*)\}`)
+
+// mainNeeds reads the secrets a function's main.go asks app.Service for.
+func mainNeeds(src string) ([]string, error) {
+	m := needsLit.FindStringSubmatch(src)
+	if m == nil {
+		return nil, fmt.Errorf("no app.Needs{...} literal")
+	}
+	var out []string
+	for _, f := range strings.Split(m[1], ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(f), ":")
+		switch strings.TrimSpace(v) {
+		case "true":
+		case "false", "":
+			continue
+		default:
+			return nil, fmt.Errorf("app.Needs field %s = %s: not a literal", k, v)
+		}
+		switch strings.TrimSpace(k) {
+		case "AppSecret":
+			out = append(out, "WECHAT_SECRET")
+		case "SessionTokens":
+			out = append(out, "SESSION_SIGNING_KEY")
+		default:
+			return nil, fmt.Errorf("app.Needs field %s unknown to this test", k)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+var gobuildDir = regexp.MustCompile(`(?m)^build-(\w+):\n\t\$\(call gobuild,(\w+)\)`)
+
+// checkIAM compares the template's grants with the recorded actions and
+// with each main.go's app.Needs; it returns every difference.
+func checkIAM(t *Template, makefile string, recorded map[string][]string) []string {
+	var problems []string
+	dirs := map[string]string{}
+	for _, m := range gobuildDir.FindAllStringSubmatch(makefile, -1) {
+		dirs[m[1]] = m[2]
+	}
+	fns, err := t.Functions()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	seen := map[string]bool{}
+	for _, f := range fns {
+		id := f.LogicalID
+		seen[id] = true
+		want, ok := recorded[id]
+		if !ok {
+			problems = append(problems, id+": no flow of this test runs its code; add one")
+			continue
+		}
+		src, err := os.ReadFile("functions/" + dirs[id] + "/main.go")
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: main.go (Makefile builds functions/%s): %v", id, dirs[id], err))
+			continue
+		}
+		if !strings.Contains(string(src), iamHandlers[id]) {
+			problems = append(problems, fmt.Sprintf("%s: functions/%s/main.go no longer runs %s; update the flows", id, dirs[id], iamHandlers[id]))
+		}
+		needs, err := mainNeeds(string(src))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: functions/%s/main.go: %v", id, dirs[id], err))
+		}
+		dynamo, secrets, ps := policyGrants(t, id)
+		problems = append(problems, ps...)
+		for _, a := range want {
+			if !slices.Contains(dynamo, a) {
+				problems = append(problems, fmt.Sprintf("%s: the code performs %s, which the policy does not allow (AccessDenied when deployed)", id, a))
+			}
+		}
+		for _, a := range dynamo {
+			if !slices.Contains(want, a) {
+				problems = append(problems, fmt.Sprintf("%s: the policy allows %s, which the code never performs", id, a))
+			}
+		}
+		if !slices.Equal(secrets, needs) {
+			problems = append(problems, fmt.Sprintf("%s: ssm:GetParameter on the parameters of %v, but main.go's app.Needs reads %v", id, secrets, needs))
+		}
+		for _, name := range []string{"WECHAT_SECRET", "SESSION_SIGNING_KEY"} {
+			if _, declared := f.Env[name+"_PARAM"]; declared != slices.Contains(needs, name) {
+				problems = append(problems, fmt.Sprintf("%s: %s_PARAM declared=%v but app.Needs reads %v", id, name, declared, needs))
+			}
+		}
+	}
+	for id := range recorded {
+		if !seen[id] {
+			problems = append(problems, id+": a flow of this test for a function the template lacks")
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+func TestIAMPolicies(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	makefile, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := recordFlows(t)
+	for id, ops := range recorded {
+		t.Logf("%s performs %s", id, strings.Join(ops, ", "))
+	}
+	for _, p := range checkIAM(tmpl, string(makefile), recorded) {
+		t.Error(p)
+	}
+
+	// The check itself fails on a broken template: one action too many, one
+	// missing, an index grant widened to the table, a secret too many.
+	raw, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := []struct{ name, old, new, want string }{
+		{"an extra action", "                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn",
+			"                - dynamodb:Query\n                - dynamodb:GetItem\n                - dynamodb:Scan\n              Resource: !GetAtt Table.Arn",
+			"StepsFunction: the policy allows dynamodb:Scan table, which the code never performs"},
+		{"a missing action", "                - dynamodb:PutItem\n                - dynamodb:Query\n                - dynamodb:DeleteItem\n",
+			"                - dynamodb:PutItem\n                - dynamodb:Query\n",
+			"SessionFunction: the code performs dynamodb:DeleteItem table, which the policy does not allow (AccessDenied when deployed)"},
+		{"the index grant on the table", "Resource: !Sub ${Table.Arn}/index/ActiveIndex", "Resource: !GetAtt Table.Arn",
+			"RefreshFunction: the code performs dynamodb:Query index/ActiveIndex, which the policy does not allow (AccessDenied when deployed)"},
+		{"the AppSecret for the reader", "              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"              Resource:\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WeChatSecretParam}\n      Events:\n        Steps:",
+			"StepsFunction: ssm:GetParameter on the parameters of [SESSION_SIGNING_KEY WECHAT_SECRET], but main.go's app.Needs reads [SESSION_SIGNING_KEY]"},
+		{"a wildcard", "                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n",
+			"                - dynamodb:*\n", "RefreshFunction: allows dynamodb:*, which no code of it uses"},
+	}
+	for _, b := range broken {
+		t.Run("broken: "+b.name, func(t *testing.T) {
+			if strings.Count(string(raw), b.old) != 1 {
+				t.Fatalf("template.yaml no longer holds this text once:\n%s", b.old)
+			}
+			bt, err := ParseTemplate([]byte(strings.Replace(string(raw), b.old, b.new, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := checkIAM(bt, string(makefile), recorded)
+			if !slices.Contains(ps, b.want) {
+				t.Errorf("want the problem %q, got %q", b.want, ps)
+			}
+		})
+	}
+}
