@@ -52,7 +52,7 @@ EVENT    ?= events/session.json
 
 # (The build-<LogicalId> targets are not .PHONY on purpose: make then fails
 # loudly for a LogicalId that has no target, instead of doing nothing.)
-.PHONY: help build test local invoke lint deploy tools clean fuzz check-template
+.PHONY: help build test local invoke lint deploy tools clean fuzz fuzz-go check-template
 
 help:
 	@echo "make local                  run the API on 127.0.0.1:3000 with dynalite, the emulator and the WeChat simulator"
@@ -127,9 +127,15 @@ test: tools
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory check-template
 	$(GO) run ./local exec -- $(GO) test -count=1 ./...
-	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory fuzz-go
 
-fuzz:
+# `make fuzz`: the Go fuzz targets, then schemathesis over the local API with
+# ST_MAX_EXAMPLES examples per operation (make test runs it with 50).
+ST_MAX_EXAMPLES ?= 1000
+fuzz: fuzz-go tools
+	$(GO) run ./local exec -- env ST_MAX_EXAMPLES=$(ST_MAX_EXAMPLES) $(GO) test -count=1 -timeout 30m -run '^TestSchemathesis$$' ./local
+
+fuzz-go:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \
 	  if grep -qs "func $$name(" $$pkg/*_test.go; then \
