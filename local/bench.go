@@ -238,7 +238,10 @@ func measureColdStarts(ctx context.Context, st *benchStack, runs int, log io.Wri
 		if err != nil {
 			return nil, fmt.Errorf("cold start of %s: %w", f.LogicalID, err)
 		}
-		targets = append(targets, target{f, st.Paths[f.LogicalID], functionVars(st.Template, f, st.Over), ev})
+		vars := functionVars(st.Template, f, st.Over)
+		// The emulator's INIT REPORT is an info line; the stack runs it at warn.
+		vars["LOG_LEVEL"] = "info"
+		targets = append(targets, target{f, st.Paths[f.LogicalID], vars, ev})
 	}
 	results := make([]coldResult, len(targets))
 	for run := -1; run < runs; run++ {

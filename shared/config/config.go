@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // ErrMissing is matched (errors.Is) by every *MissingError.
@@ -62,19 +61,15 @@ func Secret(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{
-		Name:           aws.String(param),
-		WithDecryption: aws.Bool(true),
-	})
+	v, err := getParameter(ctx, cfg, param)
 	if err != nil {
-		// The SDK's error names the operation and the service's error code,
+		// The error names the operation and the service's error code,
 		// never a parameter value.
 		return "", fmt.Errorf("config: %s: read SSM parameter %q: %w", name, param, err)
 	}
-	if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
+	if v == "" {
 		return "", fmt.Errorf("config: %s: SSM parameter %q is empty: %w", name, param, ErrInvalid)
 	}
-	v := aws.ToString(out.Parameter.Value)
 	secrets.Store(param, v)
 	return v, nil
 }
