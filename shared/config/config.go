@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // ErrMissing is matched (errors.Is) by every *MissingError.
@@ -133,25 +133,52 @@ var (
 	awsCfg *aws.Config
 )
 
-// AWS loads the default AWS configuration once per container (region and
-// credentials from the environment, endpoint overrides such as
-// AWS_ENDPOINT_URL_DYNAMODB honoured by the SDK) with the bounded standard
-// retryer. A failed load is not cached, so a later call may succeed.
+// AWS builds the AWS configuration once per container from the
+// environment Lambda gives every function: AWS_REGION (or
+// AWS_DEFAULT_REGION), the execution role's AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, and the SDK's endpoint
+// overrides (AWS_ENDPOINT_URL_<SERVICE>, e.g. AWS_ENDPOINT_URL_DYNAMODB,
+// then AWS_ENDPOINT_URL), with the bounded standard retryer.
+//
+// It does not use the SDK's config.LoadDefaultConfig: its credential chain
+// (profiles, SSO, STS web identity, IMDS) is never used in Lambda, and
+// linking it costs every cold start its package init and a larger binary
+// (docs/PERFORMANCE.md). A failed build is not cached.
 func AWS(ctx context.Context) (aws.Config, error) {
 	awsMu.Lock()
 	defer awsMu.Unlock()
 	if awsCfg != nil {
 		return *awsCfg, nil
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(NewRetryer))
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("config: load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
+	region := Env("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION"))
+	if region == "" {
 		return aws.Config{}, &MissingError{Vars: []string{"AWS_REGION"}}
+	}
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if key == "" || secret == "" {
+		return aws.Config{}, &MissingError{Vars: []string{"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"}}
+	}
+	cfg := aws.Config{
+		Region: region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
+			key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+		Retryer:       NewRetryer,
+		ConfigSources: []any{envEndpoints{}},
+	}
+	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
+		cfg.BaseEndpoint = aws.String(ep)
 	}
 	awsCfg = &cfg
 	return cfg, nil
+}
+
+// envEndpoints gives service clients the SDK's per-service endpoint
+// variable, AWS_ENDPOINT_URL_<SDK ID in upper case, spaces as _>.
+type envEndpoints struct{}
+
+func (envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	v := os.Getenv("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
+	return v, v != "", nil
 }
 
 // NewRetryer is the standard retryer with this project's bounds. It retries
