@@ -3,16 +3,19 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,10 +43,7 @@ func bench(ctx context.Context, args []string) error {
 	procs := &Procs{}
 	defer procs.StopAll()
 	dir := filepath.Join("build", "bench")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	logf, err := os.Create(filepath.Join(dir, "stack.log"))
+	logf, err := createLog(dir, "stack.log")
 	if err != nil {
 		return err
 	}
@@ -55,8 +55,20 @@ func bench(ctx context.Context, args []string) error {
 	r := &report{Date: began.UTC(), Machine: machine()}
 
 	step("building the arm64 bootstraps (sizes) and the native ones (stack)")
+	t, err := LoadTemplate("template.yaml")
+	if err != nil {
+		return err
+	}
+	fns, err := t.Functions()
+	if err != nil {
+		return err
+	}
 	sizesc := make(chan error, 1)
-	go func() { var err error; r.Sizes, err = measureSizes(ctx, dir); sizesc <- err }()
+	go func() {
+		var err error
+		r.Sizes, err = measureSizes(ctx, dir, append(logicalIDs(fns), noopID))
+		sizesc <- err
+	}()
 	st, err := startBenchStack(ctx, procs, *pool, true, logw)
 	if err != nil {
 		return err
@@ -309,17 +321,9 @@ type sizeResult struct {
 
 // measureSizes builds every bootstrap for Lambda (linux/arm64, the
 // Makefile's own build-<LogicalId> targets) and the hello-world likewise.
-func measureSizes(ctx context.Context, dir string) ([]sizeResult, error) {
-	t, err := LoadTemplate("template.yaml")
-	if err != nil {
-		return nil, err
-	}
-	fns, err := t.Functions()
-	if err != nil {
-		return nil, err
-	}
+func measureSizes(ctx context.Context, dir string, ids []string) ([]sizeResult, error) {
 	var out []sizeResult
-	for _, id := range append(logicalIDs(fns), noopID) {
+	for _, id := range ids {
 		abs, err := filepath.Abs(filepath.Join(dir, "arm64", id))
 		if err != nil {
 			return nil, err
@@ -472,7 +476,7 @@ func (r *report) write(w io.Writer) {
 	p("| scenario | days changed | requests | round trips | RCU | WCU table (reported / computed) | WCU index (computed) | WCU billed |")
 	p("|---|---:|---|---:|---:|---:|---:|---:|")
 	for _, c := range r.Costs {
-		p("| %s | %d | %s | %d | %g | %g / %g | %g | %g |", c.Scenario, c.Changed, opsString(c.Requests), c.Waves,
+		p("| %s | %d | %s | %d | %g | %g / %g | %g | %g |", c.Scenario, c.Changed, countsString(c.Requests, "%d %s"), c.Waves,
 			c.ReportedRCU, c.ReportedWCU, c.ComputedWCU, c.ComputedGSI, c.BilledWCU())
 	}
 	p("")
@@ -493,7 +497,7 @@ func (r *report) write(w io.Writer) {
 		r    LoadResult
 	}{{"werun-sam functions", r.Load}, {"no-op function (reference)", r.Noop}} {
 		all := row.r.All()
-		p("| %s | %d | %.1f | %s | %s | %s |", row.name, len(all), row.r.RPS(), ms(percentile(all, 50)), ms(percentile(all, 99)), statusString(row.r.Status))
+		p("| %s | %d | %.1f | %s | %s | %s |", row.name, len(all), row.r.RPS(), ms(percentile(all, 50)), ms(percentile(all, 99)), countsString(row.r.Status, "%d×%d"))
 	}
 	p("")
 	p("Per route (werun-sam functions; no-op in parentheses):")
@@ -533,28 +537,20 @@ func label(id string) string {
 	return id
 }
 
-func opsString(ops map[string]int) string {
-	names := make([]string, 0, len(ops))
-	for k := range ops {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, k := range names {
-		parts[i] = fmt.Sprintf("%d %s", ops[k], k)
+// countsString writes counts as "n label" (or n×label) in key order.
+func countsString[K cmp.Ordered](counts map[K]int, format string) string {
+	keys := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf(format, counts[k], k)
 	}
 	return strings.Join(parts, ", ")
 }
 
-func statusString(st map[int]int) string {
-	codes := make([]int, 0, len(st))
-	for c := range st {
-		codes = append(codes, c)
+// createLog creates dir/name for the stack's processes' output.
+func createLog(dir, name string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
-	sort.Ints(codes)
-	parts := make([]string, len(codes))
-	for i, c := range codes {
-		parts[i] = fmt.Sprintf("%d×%d", st[c], c)
-	}
-	return strings.Join(parts, ", ")
+	return os.Create(filepath.Join(dir, name))
 }

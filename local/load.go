@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -366,10 +365,7 @@ func load(ctx context.Context, args []string) error {
 	}
 	procs := &Procs{}
 	defer procs.StopAll()
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
-		return err
-	}
-	logf, err := os.Create(filepath.Join(buildDir, "load.log"))
+	logf, err := createLog(buildDir, "load.log")
 	if err != nil {
 		return err
 	}
@@ -400,20 +396,7 @@ func printLoad(w io.Writer, r LoadResult) {
 		fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", route, len(l), ms(percentile(l, 50)), ms(percentile(l, 99)))
 	}
 	fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", "all", len(all), ms(percentile(all, 50)), ms(percentile(all, 99)))
-	codes := make([]int, 0, len(r.Status))
-	for c := range r.Status {
-		codes = append(codes, c)
-	}
-	sort.Ints(codes)
-	parts := make([]string, 0, len(codes))
-	for _, c := range codes {
-		label := fmt.Sprint(c)
-		if c == 0 {
-			label = "no answer"
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d", label, r.Status[c]))
-	}
-	fmt.Fprintf(w, "  status   %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(w, "  status   %s (0: no answer)\n", countsString(r.Status, "%[2]d: %[1]d"))
 }
 
 // ms formats a duration in milliseconds with one decimal.
