@@ -137,8 +137,9 @@ var (
 // environment Lambda gives every function: AWS_REGION (or
 // AWS_DEFAULT_REGION), the execution role's AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, and the SDK's endpoint
-// overrides (AWS_ENDPOINT_URL_<SERVICE>, e.g. AWS_ENDPOINT_URL_DYNAMODB,
-// then AWS_ENDPOINT_URL), with the bounded standard retryer.
+// overrides for local runs (AWS_ENDPOINT_URL_<SERVICE>, e.g.
+// AWS_ENDPOINT_URL_DYNAMODB, declared in the template), with the bounded
+// standard retryer.
 //
 // It does not use the SDK's config.LoadDefaultConfig: its credential chain
 // (profiles, SSO, STS web identity, IMDS) is never used in Lambda, and
@@ -164,9 +165,6 @@ func AWS(ctx context.Context) (aws.Config, error) {
 			key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
 		Retryer:       NewRetryer,
 		ConfigSources: []any{envEndpoints{}},
-	}
-	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
-		cfg.BaseEndpoint = aws.String(ep)
 	}
 	awsCfg = &cfg
 	return cfg, nil

@@ -24,8 +24,8 @@ import (
 // function's whole cold start, and every function would pay it at init,
 // whether it reads SSM or not (docs/PERFORMANCE.md, cold start).
 //
-// The endpoint is the SDK's: AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL,
-// else the region's public endpoint.
+// The endpoint is AWS_ENDPOINT_URL_SSM (the SDK's variable, declared in the
+// template for local runs), else the region's public endpoint.
 func getParameter(ctx context.Context, cfg aws.Config, name string) (string, error) {
 	body, err := json.Marshal(map[string]any{"Name": name, "WithDecryption": true})
 	if err != nil {
@@ -107,9 +107,6 @@ func getParameter(ctx context.Context, cfg aws.Config, name string) (string, err
 func ssmEndpoint(cfg aws.Config) string {
 	if ep := os.Getenv("AWS_ENDPOINT_URL_SSM"); ep != "" {
 		return strings.TrimRight(ep, "/")
-	}
-	if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
-		return strings.TrimRight(*cfg.BaseEndpoint, "/")
 	}
 	if strings.HasPrefix(cfg.Region, "cn-") {
 		return "https://ssm." + cfg.Region + ".amazonaws.com.cn"
