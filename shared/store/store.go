@@ -93,6 +93,8 @@ type Store interface {
 	// PutAccessToken stores a fresh token and releases the lease, only if
 	// holder still holds it (else ErrLeaseLost).
 	PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt time.Time) error
+	// ReleaseTokenLease gives up holder's lease without a new token.
+	ReleaseTokenLease(ctx context.Context, appid, holder string) error
 	// Days reads the stored days from..to inclusive with one Query.
 	Days(ctx context.Context, openid, from, to string) ([]Day, error)
 	// BoardPage reads one page of the ActiveIndex partition board, starting

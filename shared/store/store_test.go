@@ -324,6 +324,24 @@ func TestTokenLeaseHasOneHolder(t *testing.T) {
 			t.Fatalf("token changed while refreshing: %q", tok.Token)
 		}
 	})
+
+	t.Run("a released lease is free at once and the token stays", func(t *testing.T) {
+		if err := st.ReleaseTokenLease(ctx, appid, "a"); err != nil {
+			t.Fatalf("release by a non-holder: %v", err)
+		}
+		if ok, _ := st.AcquireTokenLease(ctx, appid, "c", now.Add(2*time.Second), now.Add(time.Minute)); ok {
+			t.Fatal("a non-holder's release freed b's lease")
+		}
+		if err := st.ReleaseTokenLease(ctx, appid, "b"); err != nil {
+			t.Fatalf("release by the holder: %v", err)
+		}
+		if ok, err := st.AcquireTokenLease(ctx, appid, "c", now.Add(2*time.Second), now.Add(time.Minute)); !ok || err != nil {
+			t.Fatalf("acquire after release = %v, %v", ok, err)
+		}
+		if tok, _, _ := st.GetAccessToken(ctx, appid); tok.Token != "token-1" {
+			t.Fatalf("release changed the token: %q", tok.Token)
+		}
+	})
 }
 
 // TestThrottlingIsUnavailable checks the retry policy end to end: a

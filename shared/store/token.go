@@ -86,6 +86,22 @@ func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token s
 	return err
 }
 
+// ReleaseTokenLease implements Store: it gives up holder's lease and leaves
+// the token as it is. A lease holder no longer holds is left alone.
+func (d *DynamoStore) ReleaseTokenLease(ctx context.Context, appid, holder string) error {
+	if appid == "" || holder == "" {
+		return fmt.Errorf("store: ReleaseTokenLease: empty appid or holder: %w", ErrInvalidArgument)
+	}
+	_, err := d.conditionalUpdate(ctx, "ReleaseTokenLease", &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       tokenKey(appid),
+		UpdateExpression:          aws.String("REMOVE leaseHolder, leaseUntil"),
+		ConditionExpression:       aws.String("leaseHolder = :h"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(holder)},
+	})
+	return err
+}
+
 func millis(av types.AttributeValue) time.Time {
 	if _, ok := av.(*types.AttributeValueMemberN); !ok {
 		return time.Time{}

@@ -204,3 +204,21 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 		}
 	}
 }
+
+// A container whose token fetch fails gives the lease back at once, so the
+// next caller fetches without waiting for the lease to expire.
+func TestAFailedTokenFetchFreesTheLease(t *testing.T) {
+	e := newAppEnv(t, time.Now())
+	e.Sim.Fail(wechattest.PathStableToken, 45009, 1) // the daily quota: not retried
+	if _, err := e.Service(t).Tokens.Token(timeout(t, 5*time.Second)); !errors.Is(err, wechat.ErrRateLimited) {
+		t.Fatalf("first fetch: %v, want ErrRateLimited", err)
+	}
+	// Well inside the lease's lifetime: only a released lease lets this through.
+	tok, err := e.Service(t).Tokens.Token(timeout(t, time.Second))
+	if err != nil || tok == "" {
+		t.Fatalf("second container: %q, %v; want a token at once", tok, err)
+	}
+	if n := e.Sim.TokenFetches(); n != 2 {
+		t.Errorf("stable_token fetched %d times, want 2", n)
+	}
+}

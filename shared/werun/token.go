@@ -138,21 +138,24 @@ func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 // fetchHeld runs under the lease. Another caller may have published a
 // token between this caller's read and its winning the lease (the lease is
 // free again once a token is put), so the record is read again first: while
-// the lease is held nobody else can write it, and a token already there is
-// kept, the lease released by putting it back unchanged.
+// the lease is held nobody else can write it. When no token comes of it (one
+// was there, or the fetch failed) the lease is released at once, so other
+// callers need not wait for it to expire.
 func (a *AccessTokens) fetchHeld(ctx context.Context, margin time.Duration, rejected string) (string, error) {
 	rec, found, err := a.Store.GetAccessToken(ctx, a.AppID)
-	if err != nil {
-		return "", err
-	}
-	if found && rec.Token != "" && rec.Token != rejected && a.now().Add(margin).Before(rec.ExpiresAt) {
-		if err := a.Store.PutAccessToken(ctx, a.AppID, a.id(), rec.Token, rec.ExpiresAt); err != nil {
-			return "", err
-		}
+	if err == nil && found && rec.Token != "" && rec.Token != rejected && a.now().Add(margin).Before(rec.ExpiresAt) {
 		a.keep(rec.Token, rec.ExpiresAt)
+		_ = a.Store.ReleaseTokenLease(ctx, a.AppID, a.id()) // failing that, it expires
 		return rec.Token, nil
 	}
-	return a.fetch(ctx, rejected)
+	token := ""
+	if err == nil {
+		token, err = a.fetch(ctx, rejected)
+	}
+	if err != nil {
+		_ = a.Store.ReleaseTokenLease(ctx, a.AppID, a.id())
+	}
+	return token, err
 }
 
 func (a *AccessTokens) fetch(ctx context.Context, rejected string) (string, error) {
