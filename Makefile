@@ -123,8 +123,7 @@ check-template: $(VENV)/.stamp
 # Tests run inside `local exec`, which starts dynalite and moto on free ports
 # and stops them when the command ends, also when it fails.
 test: tools
-	@test -z "$$(gofmt -l functions shared local)" || { gofmt -l functions shared local; echo "gofmt: files above need formatting"; exit 1; }
-	$(GO) vet ./...
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check-template
 	$(GO) run ./local exec -- $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-go
