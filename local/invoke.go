@@ -45,6 +45,7 @@ func invoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	attachToLocal(ctx)
 	over, _, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", 0, nil)
 	if err != nil {
 		return err
@@ -59,4 +60,22 @@ func invoke(ctx context.Context, args []string) error {
 		fmt.Println(string(out))
 	}
 	return err
+}
+
+// attachToLocal points a lone invoke at a running `make local` when nothing
+// else is named, the way `sam local invoke -n events/env.json` reaches the
+// same ports: its table on 127.0.0.1:8000 and its simulator on 3001 (whose
+// AppSecret is the fixed local one). Without one, invoke starts its own.
+func attachToLocal(ctx context.Context) {
+	const dynamo, sim = "http://127.0.0.1:8000", "http://127.0.0.1:3001"
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || !tableAt(ctx, dynamo, localTableName) {
+		return
+	}
+	os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamo)
+	fmt.Fprintf(os.Stderr, "local: using the running make local's table (%s)\n", dynamo)
+	if os.Getenv("WECHAT_API_BASE") == "" && simulatorAt(ctx, sim) {
+		os.Setenv("WECHAT_API_BASE", sim)
+		os.Setenv("WECHAT_APPID", localAppID)
+		os.Setenv("WECHAT_SECRET", localSecret)
+	}
 }

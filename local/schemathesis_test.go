@@ -72,7 +72,7 @@ func TestSchemathesis(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- serve(ctx, []string{"-port", strconv.Itoa(apiPort), "-sim-port", strconv.Itoa(simPort), "-pool", "2"})
+		served <- serve(ctx, []string{"-port", strconv.Itoa(apiPort), "-sim-port", strconv.Itoa(simPort), "-dynamodb-port", "0", "-pool", "2"})
 	}()
 	t.Cleanup(func() {
 		cancel()

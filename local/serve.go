@@ -104,7 +104,7 @@ func serve(ctx context.Context, args []string) error {
 		fmt.Printf("  WeChat     %s\n", over["WECHAT_API_BASE"])
 	}
 	fmt.Printf("  DynamoDB   %s table %s\n", over["AWS_ENDPOINT_URL_DYNAMODB"], over["TABLE_NAME"])
-	fmt.Printf("  Invoke     AWS_ENDPOINT_URL_DYNAMODB=%s make invoke FUNCTION=RefreshFunction EVENT=events/scheduled.json\n", over["AWS_ENDPOINT_URL_DYNAMODB"])
+	fmt.Println("  Invoke     make invoke FUNCTION=RefreshFunction EVENT=events/scheduled.json (uses this table)")
 	fmt.Println("Ctrl-C stops everything.")
 
 	select {

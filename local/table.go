@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -74,4 +75,19 @@ func createTable(ctx context.Context, t *Template, endpoint, name string) error 
 		o.MinDelay, o.MaxDelay = 50e6, 200e6
 	})
 	return w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30e9)
+}
+
+// tableAt says whether a DynamoDB at endpoint answers and holds the table,
+// as a running `make local`'s does; it asks once, briefly.
+func tableAt(ctx context.Context, endpoint, name string) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	db := dynamodb.New(dynamodb.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(endpoint),
+		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
+		RetryMaxAttempts: 1,
+	})
+	_, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	return err == nil
 }
