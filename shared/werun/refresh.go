@@ -28,7 +28,7 @@ type RefreshReport struct {
 // deadline saves where it stopped; a second run over the same data changes
 // nothing.
 func (s *Service) Refresh(ctx context.Context, withToken bool) (RefreshReport, error) {
-	var rep RefreshReport
+	rep := RefreshReport{Boards: []string{}, Changed: []string{}, Pending: []string{}}
 	if withToken {
 		if err := s.Tokens.Refresh(ctx, TokenRefreshMargin); err != nil {
 			// A board is still worth building; the token is tried next run
