@@ -1,6 +1,6 @@
 module github.com/werun-sam/werun-sam/shared/crypto/peerbench
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/silenceper/wechat/v2 v2.1.10
