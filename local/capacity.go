@@ -34,12 +34,13 @@ import (
 // ddbCall is one DynamoDB request as the wire saw it.
 type ddbCall struct {
 	Op         string // from X-Amz-Target, e.g. "Query"
+	Index      string // the IndexName a Query or Scan names, "" for the table
 	Start, End time.Time
 	Key        map[string]any // the item key of a single-item write
 }
 
 // capacityRecorder is both the HTTP transport and the sink of the consumed
-// capacity the responses report.
+// capacity the responses report; the IAM test reads its calls too.
 type capacityRecorder struct {
 	next http.RoundTripper
 
@@ -50,7 +51,7 @@ type capacityRecorder struct {
 
 func (r *capacityRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := ddbCall{Op: strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")}
-	if req.Body != nil && (c.Op == "UpdateItem" || c.Op == "PutItem" || c.Op == "DeleteItem") {
+	if req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {
@@ -58,11 +59,15 @@ func (r *capacityRecorder) RoundTrip(req *http.Request) (*http.Response, error) 
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		var in struct {
+			IndexName string
 			Key, Item map[string]any
 		}
 		_ = json.Unmarshal(body, &in)
-		c.Key = in.Key
-		if c.Key == nil && in.Item != nil {
+		c.Index = in.IndexName
+		switch c.Op {
+		case "UpdateItem", "DeleteItem":
+			c.Key = in.Key
+		case "PutItem":
 			c.Key = map[string]any{"PK": in.Item["PK"], "SK": in.Item["SK"]}
 		}
 	}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -50,42 +48,21 @@ var iamHandlers = map[string]string{
 	"RefreshFunction":  "svc.Refresh(ctx, true)",
 }
 
-// opRecorder is the DynamoDB client's transport: it records each request's
-// operation (X-Amz-Target) as an IAM action, with the resource it touches:
-// "table", or "index/<name>" when the body names an IndexName.
-type opRecorder struct {
-	mu  sync.Mutex
-	ops map[string]bool
-}
-
-func (r *opRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	target := req.Header.Get("X-Amz-Target") // DynamoDB_20120810.Query
-	_, op, ok := strings.Cut(target, ".")
-	if ok && req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		if err != nil {
-			return nil, err
-		}
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		var in struct{ IndexName string }
-		_ = json.Unmarshal(b, &in)
-		res := "table"
-		if in.IndexName != "" {
-			res = "index/" + in.IndexName
-		}
-		r.mu.Lock()
-		r.ops["dynamodb:"+op+" "+res] = true
-		r.mu.Unlock()
-	}
-	return http.DefaultTransport.RoundTrip(req)
-}
-
-func (r *opRecorder) set() []string {
+// actions are the IAM actions of the recorded calls, with the resource each
+// touches: "table", or "index/<name>" when the request names an IndexName.
+func actions(r *capacityRecorder) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.ops))
-	for k := range r.ops {
+	set := map[string]bool{}
+	for _, c := range r.calls {
+		res := "table"
+		if c.Index != "" {
+			res = "index/" + c.Index
+		}
+		set["dynamodb:"+c.Op+" "+res] = true
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
 		out = append(out, k)
 	}
 	sort.Strings(out)
@@ -105,7 +82,7 @@ type iamWorld struct {
 
 func (w *iamWorld) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
 
-func (w *iamWorld) service(rec *opRecorder) *werun.Service {
+func (w *iamWorld) service(rec *capacityRecorder) *werun.Service {
 	w.t.Helper()
 	ep, table := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), os.Getenv("TABLE_NAME")
 	if ep == "" || table == "" {
@@ -164,10 +141,10 @@ func recordFlows(t *testing.T) map[string][]string {
 	t.Cleanup(w.sim.Close)
 	w.sim.SetNow(w.clock)
 	openid := "iam-" + hex.EncodeToString(suffix)
-	recs := map[string]*opRecorder{}
+	recs := map[string]*capacityRecorder{}
 	svcs := map[string]*werun.Service{}
 	for id := range iamHandlers {
-		recs[id] = &opRecorder{ops: map[string]bool{}}
+		recs[id] = &capacityRecorder{next: http.DefaultTransport}
 		svcs[id] = w.service(recs[id])
 	}
 	login := func() string {
@@ -222,7 +199,7 @@ func recordFlows(t *testing.T) map[string][]string {
 
 	got := map[string][]string{}
 	for id, r := range recs {
-		got[id] = r.set()
+		got[id] = actions(r)
 	}
 	return got
 }
