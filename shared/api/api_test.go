@@ -367,6 +367,14 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 			e.Sim.Fail(wechattest.PathCode2Session, 40125, 1)
 			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
 		}, 502, "WECHAT_CONFIG", "", nil},
+		// getopendata outside WeChat's cloud is unverified in public reports:
+		// whatever errcode it refuses with must reach the operator, not a 500.
+		{"WeChat refuses getopendata with a code no class names", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.Clock.Now()
+			id := e.Sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.Sim.Fail(wechattest.PathGetOpenData, 48001, 1) // api unauthorized
+			return postJSON(`{"cloudID":"`+id+`"}`, token)
+		}, 502, "WECHAT_CONFIG", "", []string{"log"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

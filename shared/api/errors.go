@@ -60,9 +60,13 @@ var known = []struct {
 	{wechat.ErrCloudIDExpired, Error{Status: 422, Code: "CLOUDID_EXPIRED", Message: "The cloudID has expired or is not this user's: call wx.getWeRunData again and send the new cloudID at once (it lives about five minutes)."}},
 	{wechat.ErrRateLimited, Error{Status: 429, Code: "RATE_LIMITED", Message: "WeChat is rate-limiting this app: retry in a minute.", RetryAfter: 60}},
 	{wechat.ErrBadCredential, Error{Status: 502, Code: "WECHAT_CONFIG", Message: "WeChat refused the backend's credentials: the operator must check WECHAT_APPID, the AppSecret and WeChat's IP whitelist."}},
+	{wechat.ErrBadAnswer, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat answered without the data asked for; retry in a few seconds, nothing was lost.", RetryAfter: 5}},
 	{wechat.ErrTokenRejected, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat did not accept the access token; retry in a few seconds.", RetryAfter: 5}},
 	{wechat.ErrBusy, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat is busy; retry in a few seconds, nothing was lost.", RetryAfter: 5}},
 	{wechat.ErrUnavailable, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat did not answer; retry in a few seconds, nothing was lost.", RetryAfter: 5}},
+	// Last of WeChat's: an errcode no entry above names (48001 "api
+	// unauthorized", for one). The function's log has the code.
+	{wechat.ErrRefused, Error{Status: 502, Code: "WECHAT_CONFIG", Message: "WeChat refused the backend's request: the operator must check the function's log for WeChat's error code, and the AppID, AppSecret, IP whitelist and API permissions."}},
 	{werun.ErrTokenBusy, Error{Status: 503, Code: "UNAVAILABLE", Message: "The server is refreshing its WeChat credentials; retry in a second.", RetryAfter: 1}},
 	{store.ErrUnavailable, Error{Status: 503, Code: "UNAVAILABLE", Message: "Storage is busy; retry in a second, nothing acknowledged was lost.", RetryAfter: 1}},
 	{context.DeadlineExceeded, Error{Status: 503, Code: "UNAVAILABLE", Message: "The request ran out of time; retry, it is safe to resend.", RetryAfter: 1}},

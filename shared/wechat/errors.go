@@ -49,6 +49,9 @@ func (e *Error) Is(target error) bool {
 	if !ok {
 		return false
 	}
+	if s == refused {
+		return e.Code != 0
+	}
 	if e.Code == 0 {
 		return e.kind == s
 	}
@@ -100,10 +103,15 @@ var (
 	// ErrBadAnswer: WeChat answered success without what the call needs (no
 	// openid or session_key, no access_token, no entry for a requested cloudID).
 	ErrBadAnswer error = badAnswer
+	// ErrRefused: any errcode at all. It is the class of last resort, for
+	// codes no sentinel above names (48001 "api unauthorized", say), so a
+	// caller can tell a refusal from a failure to get an answer.
+	ErrRefused error = refused
 )
 
 // The kinds of failure that carry no errcode.
 var (
 	unavailable = &sentinel{"unavailable", nil}
 	badAnswer   = &sentinel{"incomplete answer", nil}
+	refused     = &sentinel{"refused", nil}
 )
