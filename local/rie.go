@@ -97,7 +97,19 @@ func (p *Pool) Warm(ctx context.Context) error {
 	return nil
 }
 
-func (p *Pool) start(ctx context.Context) (*emulator, error) {
+// start starts one emulator, again on fresh ports if it exits before it is
+// ready: a port freePort found free can be taken by another process before
+// the emulator binds it.
+func (p *Pool) start(ctx context.Context) (e *emulator, err error) {
+	for range 3 {
+		if e, err = p.startOnce(ctx); err == nil || ctx.Err() != nil {
+			return e, err
+		}
+	}
+	return nil, err
+}
+
+func (p *Pool) startOnce(ctx context.Context) (*emulator, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
