@@ -71,6 +71,9 @@ type AccessToken struct {
 	ExpiresAt   time.Time
 	LeaseHolder string
 	LeaseUntil  time.Time
+	// ForcedAt is when a holder last asked WeChat to force a new token,
+	// which WeChat allows only every 30 s and a few times a day.
+	ForcedAt time.Time
 }
 
 // Store is the storage the use cases depend on.
@@ -91,8 +94,9 @@ type Store interface {
 	// one at `now`; false means another holder has it.
 	AcquireTokenLease(ctx context.Context, appid, holder string, now, until time.Time) (bool, error)
 	// PutAccessToken stores a fresh token and releases the lease, only if
-	// holder still holds it (else ErrLeaseLost).
-	PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt time.Time) error
+	// holder still holds it (else ErrLeaseLost); a non-zero forcedAt records
+	// that the token came from a forced refresh.
+	PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt, forcedAt time.Time) error
 	// ReleaseTokenLease gives up holder's lease without a new token.
 	ReleaseTokenLease(ctx context.Context, appid, holder string) error
 	// Days reads the stored days from..to inclusive with one Query.

@@ -290,11 +290,11 @@ func TestTokenLeaseHasOneHolder(t *testing.T) {
 		t.Fatalf("record = %+v found=%v err=%v", tok, found, err)
 	}
 
-	if err := st.PutAccessToken(ctx, appid, other, "token-by-other", now.Add(2*time.Hour)); !errors.Is(err, ErrLeaseLost) {
+	if err := st.PutAccessToken(ctx, appid, other, "token-by-other", now.Add(2*time.Hour), time.Time{}); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("PutAccessToken by a non-holder = %v, want ErrLeaseLost", err)
 	}
 	exp := now.Add(2 * time.Hour).Truncate(time.Millisecond)
-	if err := st.PutAccessToken(ctx, appid, holder, "token-1", exp); err != nil {
+	if err := st.PutAccessToken(ctx, appid, holder, "token-1", exp, time.Time{}); err != nil {
 		t.Fatalf("PutAccessToken by the holder: %v", err)
 	}
 	tok, _, err = st.GetAccessToken(ctx, appid)
@@ -302,7 +302,7 @@ func TestTokenLeaseHasOneHolder(t *testing.T) {
 		t.Fatalf("after put: %+v, %v; want token-1, lease released", tok, err)
 	}
 	// The lease was released with the put: the holder cannot put again.
-	if err := st.PutAccessToken(ctx, appid, holder, "token-2", exp); !errors.Is(err, ErrLeaseLost) {
+	if err := st.PutAccessToken(ctx, appid, holder, "token-2", exp, time.Time{}); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("second put = %v, want ErrLeaseLost", err)
 	}
 
@@ -316,7 +316,7 @@ func TestTokenLeaseHasOneHolder(t *testing.T) {
 		if ok, err := st.AcquireTokenLease(ctx, appid, "b", now.Add(2*time.Second), now.Add(time.Minute)); !ok || err != nil {
 			t.Fatalf("take over expired lease = %v, %v", ok, err)
 		}
-		if err := st.PutAccessToken(ctx, appid, "a", "stale", exp); !errors.Is(err, ErrLeaseLost) {
+		if err := st.PutAccessToken(ctx, appid, "a", "stale", exp, time.Time{}); !errors.Is(err, ErrLeaseLost) {
 			t.Fatalf("put by the overtaken holder = %v, want ErrLeaseLost", err)
 		}
 		tok, _, _ := st.GetAccessToken(ctx, appid)
@@ -404,5 +404,26 @@ func TestErrorsNameNoValues(t *testing.T) {
 	err := st.AddSessionKey(ctx, "openid-value", SessionKey{Key: "key-value"})
 	if err == nil || strings.Contains(err.Error(), "key-value") || !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v; want ErrUnavailable without values", err)
+	}
+}
+
+func TestForcedAtIsKeptUntilTheNextForcedRefresh(t *testing.T) {
+	st, ctx := newTestStore(t)
+	appid := uniqueID("forced")
+	now := time.Now().Truncate(time.Millisecond)
+	put := func(token string, forcedAt time.Time) {
+		t.Helper()
+		if ok, err := st.AcquireTokenLease(ctx, appid, "h", now, now.Add(time.Second)); !ok || err != nil {
+			t.Fatalf("lease: %v, %v", ok, err)
+		}
+		if err := st.PutAccessToken(ctx, appid, "h", token, now.Add(time.Hour), forcedAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("forced", now)
+	put("normal", time.Time{}) // a normal fetch leaves the last forced time alone
+	tok, _, err := st.GetAccessToken(ctx, appid)
+	if err != nil || tok.Token != "normal" || !tok.ForcedAt.Equal(now) {
+		t.Fatalf("record = %+v, %v; want token normal, ForcedAt %v", tok, err, now)
 	}
 }

@@ -38,6 +38,7 @@ func (d *DynamoStore) GetAccessToken(ctx context.Context, appid string) (AccessT
 		ExpiresAt:   millis(out.Item["tokenExpiresAt"]),
 		LeaseHolder: str(out.Item["leaseHolder"]),
 		LeaseUntil:  millis(out.Item["leaseUntil"]),
+		ForcedAt:    millis(out.Item["forcedAt"]),
 	}, true, nil
 }
 
@@ -65,20 +66,26 @@ func (d *DynamoStore) AcquireTokenLease(ctx context.Context, appid, holder strin
 // PutAccessToken implements Store: it writes the token only while holder
 // still holds the lease (even an expired one nobody took over), and
 // releases the lease in the same write.
-func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt time.Time) error {
+func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt, forcedAt time.Time) error {
 	if appid == "" || holder == "" || token == "" {
 		return fmt.Errorf("store: PutAccessToken: empty appid, holder or token: %w", ErrInvalidArgument)
 	}
+	update := "SET accessToken = :t, tokenExpiresAt = :exp"
+	values := map[string]types.AttributeValue{
+		":t":   s(token),
+		":exp": n(expiresAt.UnixMilli()),
+		":h":   s(holder),
+	}
+	if !forcedAt.IsZero() {
+		update += ", forcedAt = :f"
+		values[":f"] = n(forcedAt.UnixMilli())
+	}
 	ok, err := d.conditionalUpdate(ctx, "PutAccessToken", &dynamodb.UpdateItemInput{
-		TableName:           &d.table,
-		Key:                 tokenKey(appid),
-		UpdateExpression:    aws.String("SET accessToken = :t, tokenExpiresAt = :exp REMOVE leaseHolder, leaseUntil"),
-		ConditionExpression: aws.String("leaseHolder = :h"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t":   s(token),
-			":exp": n(expiresAt.UnixMilli()),
-			":h":   s(holder),
-		},
+		TableName:                 &d.table,
+		Key:                       tokenKey(appid),
+		UpdateExpression:          aws.String(update + " REMOVE leaseHolder, leaseUntil"),
+		ConditionExpression:       aws.String("leaseHolder = :h"),
+		ExpressionAttributeValues: values,
 	})
 	if err == nil && !ok {
 		return ErrLeaseLost

@@ -222,3 +222,45 @@ func TestAFailedTokenFetchFreesTheLease(t *testing.T) {
 		t.Errorf("stable_token fetched %d times, want 2", n)
 	}
 }
+
+// When WeChat rejects the very token stable_token keeps handing out, the
+// holder forces a new one, but not again within 30 s of the last forced
+// refresh (WeChat allows 20 a day, 30 s apart): that request fails with a
+// retryable error, and one after the gap forces again and succeeds.
+func TestForcedRefreshesAreAtLeastThirtySecondsApart(t *testing.T) {
+	now := time.Now()
+	e := newAppEnv(t, now)
+	svc := e.Service(t)
+	ctx := timeout(t, 30*time.Second)
+	if _, err := svc.Tokens.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sync := func() error {
+		openid := testenv.UniqueID("forced")
+		id := e.Sim.CloudID(openid, wechattest.Days(3, e.Clock.Now()), e.Clock.Now())
+		// getopendata rejects the token stable_token still answers with.
+		e.Sim.Fail(wechattest.PathGetOpenData, 40001, 1)
+		_, err := svc.SyncCloudID(ctx, openid, id)
+		return err
+	}
+	steps := []struct {
+		name    string
+		advance time.Duration
+		wantErr error
+		fetches int // stable_token calls: normal, then forced
+	}{
+		{"first rejection forces a new token", 0, nil, 2},
+		{"a second within 30 s does not force", 10 * time.Second, wechat.ErrTokenRejected, 1},
+		{"after the gap it forces again", 25 * time.Second, nil, 2},
+	}
+	for _, st := range steps {
+		e.Clock.Set(e.Clock.Now().Add(st.advance))
+		before := e.Sim.TokenFetches()
+		if err := sync(); !errors.Is(err, st.wantErr) {
+			t.Fatalf("%s: %v, want %v", st.name, err, st.wantErr)
+		}
+		if got := e.Sim.TokenFetches() - before; got != st.fetches {
+			t.Errorf("%s: %d stable_token calls, want %d", st.name, got, st.fetches)
+		}
+	}
+}

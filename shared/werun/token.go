@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
 // ErrTokenBusy: another container holds the refresh lease and has not
@@ -23,6 +25,8 @@ const (
 	// leaseFor bounds how long a refresher may hold the lease; a holder that
 	// dies frees it by expiry.
 	leaseFor = 10 * time.Second
+	// forceGap is WeChat's minimum time between forced refreshes.
+	forceGap = 30 * time.Second
 )
 
 // AccessTokens is the WeChat access token shared by every function through
@@ -150,7 +154,7 @@ func (a *AccessTokens) fetchHeld(ctx context.Context, margin time.Duration, reje
 	}
 	token := ""
 	if err == nil {
-		token, err = a.fetch(ctx, rejected)
+		token, err = a.fetch(ctx, rejected, rec.ForcedAt)
 	}
 	if err != nil {
 		_ = a.Store.ReleaseTokenLease(ctx, a.AppID, a.id())
@@ -158,16 +162,25 @@ func (a *AccessTokens) fetchHeld(ctx context.Context, margin time.Duration, reje
 	return token, err
 }
 
-func (a *AccessTokens) fetch(ctx context.Context, rejected string) (string, error) {
+// fetch asks WeChat for the current token. When that is the very token
+// WeChat just rejected, it forces a new one, but not within forceGap of the
+// last forced refresh, which WeChat would refuse anyway (20 a day, 30 s
+// apart): the request fails with a retryable 502 instead.
+func (a *AccessTokens) fetch(ctx context.Context, rejected string, lastForced time.Time) (string, error) {
 	t, err := a.WeChat.StableToken(ctx, false)
+	var forcedAt time.Time
 	if err == nil && rejected != "" && t.Token == rejected {
+		if a.now().Sub(lastForced) < forceGap {
+			return "", fmt.Errorf("werun: token rejected again within %v of a forced refresh: %w", forceGap, wechat.ErrTokenRejected)
+		}
+		forcedAt = a.now()
 		t, err = a.WeChat.StableToken(ctx, true)
 	}
 	if err != nil {
 		return "", err
 	}
 	expiresAt := a.now().Add(t.ExpiresIn)
-	if err := a.Store.PutAccessToken(ctx, a.AppID, a.id(), t.Token, expiresAt); err != nil {
+	if err := a.Store.PutAccessToken(ctx, a.AppID, a.id(), t.Token, expiresAt, forcedAt); err != nil {
 		return "", err
 	}
 	a.keep(t.Token, expiresAt)
