@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
 )
 
 // MaxRangeDays bounds one read, so an answer stays one small Query.
@@ -40,11 +41,16 @@ func (s *Service) Days(ctx context.Context, openid, from, to string) ([]steps.Da
 	if err != nil {
 		return nil, err
 	}
+	return domainDays(stored), nil
+}
+
+// domainDays drops what only the store keeps (source, timestamps).
+func domainDays(stored []store.Day) []steps.Day {
 	days := make([]steps.Day, len(stored))
 	for i, d := range stored {
 		days[i] = steps.Day{Date: d.Date, Steps: d.Steps}
 	}
-	return days, nil
+	return days
 }
 
 // UserSummary is the answer to GET /v1/steps/summary: the user's totals and
@@ -82,17 +88,15 @@ func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, erro
 	if br.err != nil {
 		return UserSummary{}, br.err
 	}
-	days := make([]steps.Day, len(stored))
 	var last time.Time
 	synced := false
-	for i, d := range stored {
-		days[i] = steps.Day{Date: d.Date, Steps: d.Steps}
+	for _, d := range stored {
 		if d.UpdatedAt.After(last) {
 			last = d.UpdatedAt
 		}
 		synced = synced || d.Date == today
 	}
-	out := UserSummary{Summary: steps.Summarize(days, now, s.goal())}
+	out := UserSummary{Summary: steps.Summarize(domainDays(stored), now, s.goal())}
 	if !last.IsZero() {
 		out.LastSyncAt = last.UTC().Format(time.RFC3339)
 	}
