@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -50,6 +51,9 @@ func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest)
 }
 
 func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {
+	if status == http.StatusNoContent {
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{"Cache-Control": "no-store"}}
+	}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return errorResponse(internal())

@@ -118,6 +118,10 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 			b, resumed = prev, true
 		}
 	}
+	skip, err := s.excludedOpenIDs(ctx)
+	if err != nil {
+		return false, false, err
+	}
 	deadline, bounded := ctx.Deadline()
 	for ; b.Shard < BoardShards; b.Shard, b.Cursor = b.Shard+1, "" {
 		shard := fmt.Sprintf("%s#%02d", date, b.Shard)
@@ -130,7 +134,9 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 				return false, false, err
 			}
 			for _, e := range entries {
-				b.Board.add(e.OpenID, e.Steps)
+				if !skip[e.OpenID] {
+					b.Board.add(e.OpenID, e.Steps)
+				}
 			}
 			if b.Cursor = next; next == "" {
 				break

@@ -94,7 +94,8 @@ func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, erro
 		if d.UpdatedAt.After(last) {
 			last = d.UpdatedAt
 		}
-		synced = synced || d.Date == today
+		// A day kept off the boards carries no board key: no rank for it.
+		synced = synced || (d.Date == today && d.Board != "")
 	}
 	out := UserSummary{Summary: steps.Summarize(domainDays(stored), now, s.goal())}
 	if !last.IsZero() {

@@ -59,16 +59,7 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResu
 	if err != nil {
 		return SyncResult{}, err
 	}
-	keys := make([]string, 0, len(user.SessionKeys)+1)
-	if fresh != "" {
-		keys = append(keys, fresh)
-	}
-	for _, k := range user.SessionKeys {
-		if k.Key != fresh {
-			keys = append(keys, k.Key)
-		}
-	}
-	payload, err := s.open(keys, in.EncryptedData, in.IV)
+	payload, err := s.open(sessionKeys(user, fresh), in.EncryptedData, in.IV)
 	if err != nil {
 		return SyncResult{}, err
 	}
@@ -77,13 +68,25 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResu
 	return res, err
 }
 
-// open tries each session key in turn. A wrong key almost always fails the
+// open decrypts WeRun data with the first key that opens it.
+func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, error) {
+	var p steps.Payload
+	err := s.decryptOpenData(keys, encryptedData, iv, func(plain []byte) (crypto.Watermark, error) {
+		var err error
+		p, err = steps.ParsePayload(plain)
+		return p.Watermark, err
+	})
+	return p, err
+}
+
+// decryptOpenData tries each session key in turn and hands the plaintext to
+// parse, which returns its watermark. A wrong key almost always fails the
 // padding check; when it does not, the plaintext fails to parse or carries a
 // watermark of no app, so a payload whose watermark names this app proves the
 // key was the right one.
-func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, error) {
+func (s *Service) decryptOpenData(keys []string, encryptedData, iv string, parse func([]byte) (crypto.Watermark, error)) error {
 	if len(keys) == 0 {
-		return steps.Payload{}, ErrNoSessionKey
+		return ErrNoSessionKey
 	}
 	wrongApp := false
 	for _, key := range keys {
@@ -94,22 +97,37 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 		case errors.Is(err, crypto.ErrKeySize):
 			continue // a corrupt stored key cannot be the right one
 		case err != nil:
-			return steps.Payload{}, err // the input itself is malformed
+			return err // the input itself is malformed
 		}
-		p, err := steps.ParsePayload(plain)
+		w, err := parse(plain)
 		if err != nil {
 			continue
 		}
-		if p.Watermark.AppID != s.AppID {
+		if w.AppID != s.AppID {
 			wrongApp = true
 			continue
 		}
-		return p, nil
+		return nil
 	}
 	if wrongApp {
-		return steps.Payload{}, crypto.ErrWrongApp
+		return crypto.ErrWrongApp
 	}
-	return steps.Payload{}, ErrNoMatchingKey
+	return ErrNoMatchingKey
+}
+
+// sessionKeys are the user's held session keys, newest first, with fresh
+// (a key code2Session just returned, or "") tried first.
+func sessionKeys(user store.User, fresh string) []string {
+	keys := make([]string, 0, len(user.SessionKeys)+1)
+	if fresh != "" {
+		keys = append(keys, fresh)
+	}
+	for _, k := range user.SessionKeys {
+		if k.Key != fresh {
+			keys = append(keys, k.Key)
+		}
+	}
+	return keys
 }
 
 // commit is the one write path both ways in end in: check the watermark,
@@ -132,7 +150,11 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 	writes := make([]store.Day, len(changed))
 	for i, d := range changed {
 		writes[i] = store.Day{Date: d.Date, Steps: d.Steps, SourceTS: p.Watermark.Timestamp, Source: source, UpdatedAt: now}
-		if d.Date == today {
+		switch {
+		case !s.plausible(d.Steps, p.Watermark.Timestamp, d.Date):
+			// Stored for the user's history, kept off the boards.
+			writes[i].OffBoard = true
+		case d.Date == today:
 			// Today's day alone joins the sparse index today's board is read from.
 			writes[i].Board = BoardShard(openid, today)
 		}

@@ -20,6 +20,7 @@ type WeChat interface {
 	Code2Session(ctx context.Context, code string) (wechat.Session, error)
 	StableToken(ctx context.Context, forceRefresh bool) (wechat.AccessToken, error)
 	GetOpenData(ctx context.Context, accessToken, openid string, cloudIDs []string) ([]wechat.OpenData, error)
+	MsgSecCheck(ctx context.Context, accessToken, openid string, scene int, content string) (string, error)
 }
 
 var _ WeChat = (*wechat.Client)(nil)
@@ -56,8 +57,13 @@ type Service struct {
 	MaxAge time.Duration
 	// Goal is the daily step goal streaks count; 0 means DefaultGoal.
 	Goal int64
+	// Social holds the rules of groups, friends and boards; zero values
+	// are the defaults (social.go).
+	Social SocialRules
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	excluded exclusions // the operator's exclusions, cached a minute
 }
 
 // DefaultGoal is the daily goal when none is configured.
