@@ -86,8 +86,11 @@ func bench(ctx context.Context, args []string) error {
 	if r.Cold, err = measureColdStarts(ctx, st, *runs, logw); err != nil {
 		return err
 	}
-	step("4/5 DynamoDB capacity and round trips per sync")
+	step("4/5 DynamoDB capacity and round trips per sync and per social read")
 	if r.Costs, err = measureSyncCost(ctx, st.Over["AWS_ENDPOINT_URL_DYNAMODB"], st.Over["TABLE_NAME"]); err != nil {
+		return err
+	}
+	if r.Social, err = measureSocialCost(ctx, st.Over["AWS_ENDPOINT_URL_DYNAMODB"], st.Over["TABLE_NAME"]); err != nil {
 		return err
 	}
 	step("5/5 load: %d flows, %d at a time, against the functions and the no-op", *flows, *conc)
@@ -208,6 +211,7 @@ var coldEvents = map[string]string{
 	"DecryptFunction":  "events/decrypt.json",
 	"OpenDataFunction": "events/cloudid.json",
 	"StepsFunction":    "events/steps.json",
+	"SocialFunction":   "events/group-board.json",
 	"RefreshFunction":  "events/scheduled.json",
 	noopID:             "events/steps.json",
 }
@@ -360,6 +364,7 @@ type report struct {
 	Cold       []coldResult
 	Sizes      []sizeResult
 	Costs      []SyncCost
+	Social     []SyncCost
 	Load, Noop LoadResult
 	LoadConc   int
 }
@@ -407,6 +412,7 @@ func (r *report) write(w io.Writer) {
 	p("| repeat sync, only today changed: ≤ 2 sequential DynamoDB round trips | %d | %s |", repeat.Waves, holds(repeat.Waves <= 2))
 	p("| resend of unchanged data: 0 writes | %d write requests, %g WCU | %s |", resend.WriteRequests, resend.BilledWCU(), holds(resend.WriteRequests == 0 && resend.BilledWCU() == 0))
 	p("| load: no 5xx | %d 5xx or unanswered | %s |", r.Load.ServerErrors(), holds(r.Load.ServerErrors() == 0))
+	r.socialTargets(p)
 	p("")
 
 	p("## 1. Decrypt-and-parse of a 31-day payload")
@@ -518,6 +524,8 @@ func (r *report) write(w io.Writer) {
 	}
 	p("")
 	p("`make load` runs 200 users at once the same way and fails on any 5xx.")
+	p("")
+	r.writeSocial(p)
 }
 
 func (r *report) coldOf(id string) coldResult {

@@ -243,10 +243,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 	todayChanged := append([]wechattest.StepInfo(nil), list...)
 	todayChanged[len(todayChanged)-1].Step += 500
 
-	scenarios := []struct {
-		name string
-		run  func() (int, error)
-	}{
+	scenarios := []scenario{
 		{"login (POST /v1/session)", func() (int, error) {
 			_, err := svc.Login(ctx, sim.Login(openid))
 			return 0, err
@@ -255,6 +252,18 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 		{"repeat sync, only today changed", func() (int, error) { return sync(todayChanged) }},
 		{"resend of unchanged data", func() (int, error) { return sync(todayChanged) }},
 	}
+	return runScenarios(ctx, rec, plain, table, scenarios)
+}
+
+// scenario is one measured use: run reports the days it changed.
+type scenario struct {
+	name string
+	run  func() (int, error)
+}
+
+// runScenarios measures each scenario's DynamoDB requests, round trips and
+// units on rec; plain (unrecorded) reads written items back.
+func runScenarios(ctx context.Context, rec *capacityRecorder, plain *dynamodb.Client, table string, scenarios []scenario) ([]SyncCost, error) {
 	var out []SyncCost
 	for _, sc := range scenarios {
 		rec.reset()
