@@ -3,6 +3,7 @@ package werun
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -104,7 +105,7 @@ func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, erro
 	if br.found {
 		out.Users = br.b.Users
 	}
-	if synced && br.found {
+	if synced && br.found && !slices.Contains(br.b.Excluded, openid) {
 		rank, pct := br.b.Rank(out.Today)
 		out.Rank, out.Percentile = &rank, &pct
 	}

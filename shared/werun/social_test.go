@@ -439,6 +439,9 @@ func TestAnExcludedMemberIsKeptOffEveryBoard(t *testing.T) {
 	if sum, err := svc.Summary(w.ctx, alice); err != nil || sum.Users != 1 || *sum.Rank != 1 {
 		t.Errorf("app-wide board: %+v %v, want alice alone", sum, err)
 	}
+	if sum, err := svc.Summary(w.ctx, bob); err != nil || sum.Rank != nil || sum.Today != 9000 {
+		t.Errorf("bob's summary: %+v %v, want his steps and no rank", sum, err)
+	}
 }
 
 func TestLimitsRefuseTheSideThatWouldExceedThem(t *testing.T) {
