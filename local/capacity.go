@@ -209,28 +209,51 @@ func (c SyncCost) BilledWCU() float64 {
 	return math.Max(c.ReportedWCU, c.ComputedWCU) + gsi
 }
 
-// measureSyncCost runs the scenarios against the table at endpoint.
-func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
+// benchWorld is a measured service: werun.Service over the real store,
+// its DynamoDB client recorded by rec, and an in-process simulator.
+type benchWorld struct {
+	rec   *capacityRecorder
+	plain *dynamodb.Client // unrecorded, to write set-ups and read items back
+	st    *store.DynamoStore
+	sim   *wechattest.Server
+	svc   *werun.Service
+	table string
+}
+
+func newBenchWorld(endpoint, table string) (*benchWorld, error) {
 	rec := &capacityRecorder{next: http.DefaultTransport.(*http.Transport).Clone()}
 	client := dynamodb.NewFromConfig(localDynamoConfig(endpoint), func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: rec}
 	}, rec.withConsumedCapacity)
-	plain := localDynamo(endpoint) // unrecorded, to read items back
 	st := store.New(client, table)
-
 	const appID = localAppID
 	secret := randomKey()
-	sim := wechattest.NewServer(appID, secret)
-	defer sim.Close()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	signer, err := crypto.NewSigner(key)
 	if err != nil {
 		return nil, err
 	}
+	sim := wechattest.NewServer(appID, secret)
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
 	svc := &werun.Service{AppID: appID, Store: st, WeChat: wc, Signer: signer,
 		Tokens: &werun.AccessTokens{AppID: appID, Store: st, WeChat: wc}}
+	return &benchWorld{rec: rec, plain: localDynamo(endpoint), st: st, sim: sim, svc: svc, table: table}, nil
+}
+
+// measure runs the scenarios on the world's recorder.
+func (w *benchWorld) measure(ctx context.Context, scenarios []scenario) ([]SyncCost, error) {
+	return runScenarios(ctx, w.rec, w.plain, w.table, scenarios)
+}
+
+// measureSyncCost runs the scenarios against the table at endpoint.
+func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
+	w, err := newBenchWorld(endpoint, table)
+	if err != nil {
+		return nil, err
+	}
+	defer w.sim.Close()
+	sim, svc := w.sim, w.svc
 
 	openid := "bench-" + randomKey()[:12]
 	now := time.Now()
@@ -252,7 +275,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 		{"repeat sync, only today changed", func() (int, error) { return sync(todayChanged) }},
 		{"resend of unchanged data", func() (int, error) { return sync(todayChanged) }},
 	}
-	return runScenarios(ctx, rec, plain, table, scenarios)
+	return w.measure(ctx, scenarios)
 }
 
 // scenario is one measured use: run reports the days it changed.

@@ -28,9 +28,6 @@ const stBin = "build/venv/bin/st"
 // the 401. ST_MAX_EXAMPLES sets the examples per operation (`make fuzz`
 // raises it); `make test` runs the default.
 func TestSchemathesis(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run through `make test` (go run ./local exec -- go test ./local)")
-	}
 	st, err := filepath.Abs(stBin)
 	if err != nil || !fileExists(st) {
 		t.Fatalf("%s is not installed: run `make tools`", stBin)
@@ -41,66 +38,7 @@ func TestSchemathesis(t *testing.T) {
 			t.Fatalf("ST_MAX_EXAMPLES=%q: want a positive count", v)
 		}
 	}
-	apiPort, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	simPort, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WECHAT_API_BASE", "") // the stack's own simulator
-	// The stack logs every request and function line to stderr: to a file
-	// here, named on failure, so `make test` stays readable.
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(buildDir, "schemathesis-stack.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := os.Stderr
-	os.Stderr = logf
-	t.Cleanup(func() {
-		os.Stderr = stderr
-		logf.Close()
-		if t.Failed() {
-			t.Logf("the local stack's log: %s", logPath)
-		}
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(ctx, []string{"-port", strconv.Itoa(apiPort), "-sim-port", strconv.Itoa(simPort), "-dynamodb-port", "0", "-pool", "2"})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-served:
-		case <-time.After(15 * time.Second):
-			t.Error("the local stack did not stop")
-		}
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(apiPort)
-	sim := "http://127.0.0.1:" + strconv.Itoa(simPort)
-	// Ready when a route answers (an empty body gets the envelope's 400).
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		resp, err := http.Post(base+"/v1/session", "application/json", nil)
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-served:
-			t.Fatalf("local stack: %v", err)
-		case <-time.After(300 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the local stack did not start in 4 minutes")
-		}
-	}
+	base, sim := stack(t, "schemathesis")
 
 	var login struct{ Code string }
 	postJSONTo(t, sim+"/_sim/login", `{"openid":"schemathesis-user"}`, &login)
@@ -110,7 +48,7 @@ func TestSchemathesis(t *testing.T) {
 		t.Fatal("no session token")
 	}
 
-	sctx, scancel := context.WithTimeout(ctx, 10*time.Minute)
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer scancel()
 	cmd := exec.CommandContext(sctx, st, "run", "docs/openapi.yaml",
 		"--url", base,

@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
-	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
@@ -89,28 +83,14 @@ func (b *socialBench) join(gid string, m store.Friend) error {
 
 // measureSocialCost runs the social scenarios against the table at endpoint.
 func measureSocialCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
-	rec := &capacityRecorder{next: http.DefaultTransport.(*http.Transport).Clone()}
-	client := dynamodb.NewFromConfig(localDynamoConfig(endpoint), func(o *dynamodb.Options) {
-		o.HTTPClient = &http.Client{Transport: rec}
-	}, rec.withConsumedCapacity)
-	plain := localDynamo(endpoint)
-	st := store.New(client, table)
-	now := time.Now()
-	b := &socialBench{ctx: ctx, setup: store.New(plain, table), date: steps.DateOf(now.AddDate(0, 0, -1)), now: now}
-
-	const appID = localAppID
-	secret := randomKey()
-	sim := wechattest.NewServer(appID, secret)
-	defer sim.Close()
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	signer, err := crypto.NewSigner(key)
+	w, err := newBenchWorld(endpoint, table)
 	if err != nil {
 		return nil, err
 	}
-	wc := wechat.NewClient(sim.URL, appID, secret, nil)
-	svc := &werun.Service{AppID: appID, Store: st, WeChat: wc, Signer: signer,
-		Tokens: &werun.AccessTokens{AppID: appID, Store: st, WeChat: wc}}
+	defer w.sim.Close()
+	sim, svc := w.sim, w.svc
+	now := time.Now()
+	b := &socialBench{ctx: ctx, setup: store.New(w.plain, table), date: steps.DateOf(now.AddDate(0, 0, -1)), now: now}
 
 	big, bigMembers, err := b.group(benchGroupMembers)
 	if err != nil {
@@ -178,7 +158,7 @@ func measureSocialCost(ctx context.Context, endpoint, table string) ([]SyncCost,
 			return 0, err
 		}
 	}
-	return runScenarios(ctx, rec, plain, table, []scenario{
+	return w.measure(ctx, []scenario{
 		{fmt.Sprintf("group board, %d members", benchGroupMembers), board(bigMembers[0].OpenID, big, benchGroupMembers)},
 		{fmt.Sprintf("group board, %d members", benchSmallGroup), board(smallMembers[1].OpenID, small, benchSmallGroup)},
 		{fmt.Sprintf("GET /v1/groups, %d groups of %d", benchListGroups, benchSmallGroup), func() (int, error) {

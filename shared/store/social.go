@@ -233,47 +233,42 @@ func (d *DynamoStore) query(ctx context.Context, op, pk, prefix string, consiste
 	}
 }
 
-func membershipOf(item map[string]types.AttributeValue) Membership {
-	return Membership{
-		OpenID:    str(item["openid"]),
-		JoinedAt:  millis(item["joinedAt"]),
-		ExpiresAt: time.Unix(num(item["expiresAt"]), 0),
+// memberships reads the current memberships of one side: a group's
+// members (pk GROUP#, items MEMBER#) or a member's groups (pk MEMBER#,
+// items GROUP#); set fills in the ids the key holds.
+func (d *DynamoStore) memberships(ctx context.Context, op, pk, prefix string, now time.Time, set func(m *Membership, sk string)) ([]Membership, error) {
+	items, err := d.query(ctx, op, pk, prefix, true)
+	if err != nil {
+		return nil, err
 	}
+	out := make([]Membership, 0, len(items))
+	for _, item := range items {
+		m := Membership{
+			OpenID:    str(item["openid"]),
+			JoinedAt:  millis(item["joinedAt"]),
+			ExpiresAt: time.Unix(num(item["expiresAt"]), 0),
+		}
+		if m.ExpiresAt.After(now) {
+			set(&m, strings.TrimPrefix(str(item["SK"]), prefix))
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // GroupMembers implements Social with one Query (strongly consistent, so a
 // join is counted by the join's own answer).
 func (d *DynamoStore) GroupMembers(ctx context.Context, groupID string, now time.Time) ([]Membership, error) {
-	items, err := d.query(ctx, "GroupMembers", "GROUP#"+groupID, "MEMBER#", true)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Membership, 0, len(items))
-	for _, item := range items {
-		m := membershipOf(item)
-		if m.ExpiresAt.After(now) {
-			m.GroupID, m.MemberID = groupID, strings.TrimPrefix(str(item["SK"]), "MEMBER#")
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return d.memberships(ctx, "GroupMembers", "GROUP#"+groupID, "MEMBER#", now, func(m *Membership, mid string) {
+		m.GroupID, m.MemberID = groupID, mid
+	})
 }
 
 // MemberGroups implements Social with one Query.
 func (d *DynamoStore) MemberGroups(ctx context.Context, memberID string, now time.Time) ([]Membership, error) {
-	items, err := d.query(ctx, "MemberGroups", "MEMBER#"+memberID, "GROUP#", true)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Membership, 0, len(items))
-	for _, item := range items {
-		m := membershipOf(item)
-		if m.ExpiresAt.After(now) {
-			m.GroupID, m.MemberID = strings.TrimPrefix(str(item["SK"]), "GROUP#"), memberID
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return d.memberships(ctx, "MemberGroups", "MEMBER#"+memberID, "GROUP#", now, func(m *Membership, gid string) {
+		m.GroupID, m.MemberID = gid, memberID
+	})
 }
 
 // Join implements Social with two PutItems, run at once.
