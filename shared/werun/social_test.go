@@ -17,6 +17,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
@@ -492,5 +493,58 @@ func exclude(t *testing.T, memberID string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The defaults are the contract's numbers: 500 members, 200 groups, 1,000
+// friends. The memberships and friendships beyond the first are written
+// straight to the store.
+func TestTheDefaultLimitsAreTheContracts(t *testing.T) {
+	w := newSocialWorld(t)
+	alice, bob, carol := w.user("alice"), w.user("bob"), w.user("carol")
+	now := w.e.Clock.Now()
+	fill := func(n int, add func(i int) error) {
+		t.Helper()
+		errs := make(chan error, n)
+		sem := make(chan struct{}, 16)
+		for i := range n {
+			sem <- struct{}{}
+			go func() { defer func() { <-sem }(); errs <- add(i) }()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stranger := func() store.Friend {
+		return store.Friend{MemberID: testenv.UniqueID("m"), OpenID: testenv.UniqueID("o")}
+	}
+	join := func(gid string, f store.Friend) error {
+		return w.e.Store.Join(w.ctx, store.Membership{GroupID: gid, MemberID: f.MemberID, OpenID: f.OpenID, JoinedAt: now, ExpiresAt: now.Add(time.Hour)})
+	}
+	// A group of 500.
+	gid := w.join(alice, wechattest.GroupShareInfo, "big").GroupID
+	fill(werun.DefaultGroupMembers-1, func(int) error { return join(gid, stranger()) })
+	ed, iv, _ := w.e.Sim.GroupData(bob, wechattest.GroupShareInfo, "big", now)
+	if _, err := w.svc.JoinGroup(w.ctx, bob, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrLimitReached) {
+		t.Errorf("the 501st member: %v", err)
+	}
+	// A user in 200 groups.
+	me := store.Friend{OpenID: carol}
+	me.MemberID = w.name(carol, "Carol")
+	fill(werun.DefaultUserGroups, func(int) error { return join(testenv.UniqueID("g"), me) })
+	ed, iv, _ = w.e.Sim.GroupData(carol, wechattest.GroupShareInfo, "one-more", now)
+	if _, err := w.svc.JoinGroup(w.ctx, carol, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrLimitReached) {
+		t.Errorf("a 201st group: %v", err)
+	}
+	// A user with 1,000 friends.
+	fill(werun.DefaultFriends, func(int) error { return w.e.Store.Befriend(w.ctx, me, stranger(), now) })
+	inv, err := w.svc.Invite(w.ctx, carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.AcceptInvite(w.ctx, bob, inv.InviteCode); !errors.Is(err, werun.ErrLimitReached) {
+		t.Errorf("a 1,001st friend: %v", err)
 	}
 }
