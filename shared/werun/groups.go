@@ -101,11 +101,11 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 // membership. The groupId is random, made by the group's first joiner and
 // found by every later one through the openGId.
 func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (Joined, error) {
-	ogid, err := s.groupIdentity(ctx, openid, in)
-	if err != nil {
-		return Joined{}, err
-	}
-	mid, err := s.memberID(ctx, openid)
+	// The caller's memberId is read while the data is opened, the two
+	// sides' memberships together: four round trips in all.
+	var ogid, mid string
+	err := both(func() (err error) { ogid, err = s.groupIdentity(ctx, openid, in); return err },
+		func() (err error) { mid, err = s.memberID(ctx, openid); return err })
 	if err != nil {
 		return Joined{}, err
 	}
@@ -114,7 +114,9 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (J
 		return Joined{}, err
 	}
 	now := s.now()
-	members, err := s.Store.GroupMembers(ctx, gid, now)
+	var members, groups []store.Membership
+	err = both(func() (err error) { members, err = s.Store.GroupMembers(ctx, gid, now); return err },
+		func() (err error) { groups, err = s.Store.MemberGroups(ctx, mid, now); return err })
 	if err != nil {
 		return Joined{}, err
 	}
@@ -122,10 +124,6 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (J
 	if !isMember(members, mid) {
 		if count >= orDefault(s.Social.GroupMembers, DefaultGroupMembers) {
 			return Joined{}, fmt.Errorf("%w: the group has %d members", ErrLimitReached, count)
-		}
-		groups, err := s.Store.MemberGroups(ctx, mid, now)
-		if err != nil {
-			return Joined{}, err
 		}
 		if len(groups) >= orDefault(s.Social.UserGroups, DefaultUserGroups) {
 			return Joined{}, fmt.Errorf("%w: the user is in %d groups", ErrLimitReached, len(groups))
@@ -137,6 +135,17 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (J
 		return Joined{}, err
 	}
 	return Joined{GroupID: gid, Members: count}, nil
+}
+
+// both runs a and b at once and returns a's error, else b's.
+func both(a, b func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- b() }()
+	errA := a()
+	if errB := <-errc; errA == nil {
+		return errB
+	}
+	return errA
 }
 
 func isMember(members []store.Membership, mid string) bool {

@@ -230,25 +230,17 @@ func (s *Service) rank(date string, members []store.Friend, items map[string]sto
 	return b
 }
 
-// board reads the items of members for date and ranks them; the items
-// and the exclusions are read at once.
+// memberBoard reads the items of members for date and ranks them; the
+// items and the exclusions are read at once.
 func (s *Service) memberBoard(ctx context.Context, date string, members []store.Friend, me string) (MemberBoard, error) {
-	type excl struct {
-		set map[string]bool
-		err error
-	}
-	ec := make(chan excl, 1)
-	go func() {
-		set, err := s.excludedMembers(ctx)
-		ec <- excl{set, err}
-	}()
-	items, err := s.Store.BoardItems(ctx, date, members, true)
-	e := <-ec
+	var (
+		items    map[string]store.BoardItem
+		excluded map[string]bool
+	)
+	err := both(func() (err error) { items, err = s.Store.BoardItems(ctx, date, members, true); return err },
+		func() (err error) { excluded, err = s.excludedMembers(ctx); return err })
 	if err != nil {
 		return MemberBoard{}, err
 	}
-	if e.err != nil {
-		return MemberBoard{}, e.err
-	}
-	return s.rank(date, members, items, e.set, me), nil
+	return s.rank(date, members, items, excluded, me), nil
 }
