@@ -229,8 +229,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 		return nil, err
 	}
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
-	svc := &werun.Service{AppID: appID, Store: st, WeChat: wc, Signer: signer,
-		Tokens: &werun.AccessTokens{AppID: appID, Store: st, WeChat: wc}}
+	svc := werun.New(werun.Config{AppID: appID, Store: st, WeChat: wc, Signer: signer})
 
 	openid := "bench-" + randomKey()[:12]
 	now := time.Now()

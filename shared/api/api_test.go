@@ -431,11 +431,12 @@ func TestWeChatBusyIsRetriedBeforeAnswering(t *testing.T) {
 
 // A panic inside a use case becomes a 500 envelope, not a crash or a stack.
 func TestPanicNeverEscapes(t *testing.T) {
-	broken := &werun.Service{AppID: testAppID} // no WeChat client: Login dereferences nil
-	resp := call(t, Session(broken), postJSON(`{"code":"abc"}`, ""))
+	// No WeChat client: Login dereferences nil.
+	resp := call(t, Session(werun.New(werun.Config{AppID: testAppID})), postJSON(`{"code":"abc"}`, ""))
 	checkEnvelope(t, resp, http.StatusInternalServerError, "INTERNAL")
 	signer, _ := crypto.NewSigner(testSigningKey)
-	broken.Signer = signer // authenticates, then the nil store panics
+	// Authenticates, then the nil store panics.
+	broken := werun.New(werun.Config{AppID: testAppID, Signer: signer})
 	token := signer.Sign("api-panic", time.Now().Add(time.Hour))
 	checkEnvelope(t, call(t, Steps(broken), getReq("GET /v1/steps", token, nil)), http.StatusInternalServerError, "INTERNAL")
 	checkEnvelope(t, call(t, Decrypt(broken), postJSON(decryptBody(b64(32), validIV), token)), http.StatusInternalServerError, "INTERNAL")

@@ -130,6 +130,7 @@ func TestErrorsMapToSentinels(t *testing.T) {
 		{name: "busy is retried until success", setup: fail(wechattest.PathCode2Session, -1, 2), call: login},
 		{name: "busy on every try", setup: fail(wechattest.PathStableToken, -1, 3), call: token, want: ErrBusy, code: -1},
 		{name: "unknown errcode is kept", setup: fail(wechattest.PathStableToken, 40999, 1), call: token, code: 40999, want: errAny},
+		{name: "invalid args outside getopendata is no cloudID class", setup: fail(wechattest.PathStableToken, 40097, 1), call: token, code: 40097, want: errAny},
 		{name: "open data resolves", call: openData},
 		{name: "rejected token is not retried", setup: fail(wechattest.PathGetOpenData, 40001, 1), call: openData, want: ErrTokenRejected, code: 40001},
 		{name: "expired token", setup: fail(wechattest.PathGetOpenData, 42001, 1), call: openData, want: ErrTokenRejected, code: 42001},
@@ -161,7 +162,7 @@ func TestErrorsMapToSentinels(t *testing.T) {
 			}
 			_, err = c.GetOpenData(ctx, tok.Token, "o-mallory", []string{sim.CloudID("o-bob", nil, time.Now())})
 			return err
-		}, want: errAny, code: 40097},
+		}, want: ErrCloudIDExpired, code: 40097},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -37,25 +36,26 @@ type EncryptedSync struct {
 // SyncEncrypted decrypts the data with the user's session keys, newest first,
 // and stores the days that changed. With a Code and no OpenID it logs the user
 // in first and returns the new session too.
-func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResult, error) {
+func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncResult, err error) {
+	defer classify(&err)
 	var (
 		session *Session
 		fresh   string // the key code2Session just returned, tried first
 	)
 	openid := in.OpenID
 	if openid == "" {
-		ws, err := s.WeChat.Code2Session(ctx, in.Code)
+		ws, err := s.wechat.Code2Session(ctx, in.Code)
 		if err != nil {
 			return SyncResult{}, err
 		}
 		openid, fresh = ws.OpenID, ws.SessionKey
-		if err := s.Store.AddSessionKey(ctx, openid, store.SessionKey{Key: fresh, IssuedAt: s.now()}); err != nil {
+		if err := s.store.AddSessionKey(ctx, openid, store.SessionKey{Key: fresh, IssuedAt: s.now()}); err != nil {
 			return SyncResult{}, err
 		}
 		sess := s.issue(openid)
 		session = &sess
 	}
-	user, err := s.Store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+	user, err := s.store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
 	if err != nil {
 		return SyncResult{}, err
 	}
@@ -100,7 +100,7 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 		if err != nil {
 			continue
 		}
-		if p.Watermark.AppID != s.AppID {
+		if p.Watermark.AppID != s.appID {
 			wrongApp = true
 			continue
 		}
@@ -109,14 +109,14 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 	if wrongApp {
 		return steps.Payload{}, crypto.ErrWrongApp
 	}
-	return steps.Payload{}, ErrNoMatchingKey
+	return steps.Payload{}, ErrDecryptFailed
 }
 
 // commit is the one write path both ways in end in: check the watermark,
 // validate the list, write only the days that grew.
 func (s *Service) commit(ctx context.Context, openid string, user store.User, p steps.Payload, source string) (SyncResult, error) {
 	now := s.now()
-	if err := p.Watermark.Check(s.AppID, now, s.maxAge()); err != nil {
+	if err := p.Watermark.Check(s.appID, now, s.maxAge); err != nil {
 		return SyncResult{}, err
 	}
 	days, err := steps.Validate(p.StepInfoList, now)
@@ -137,7 +137,7 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 			writes[i].Board = BoardShard(openid, today)
 		}
 	}
-	written, err := s.Store.WriteDays(ctx, openid, writes)
+	written, err := s.store.WriteDays(ctx, openid, writes)
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
 	}
@@ -149,11 +149,4 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 		}
 	}
 	return SyncResult{Days: days, Changed: len(written)}, nil
-}
-
-func (s *Service) maxAge() time.Duration {
-	if s.MaxAge > 0 {
-		return s.MaxAge
-	}
-	return crypto.DefaultMaxAge
 }

@@ -92,7 +92,7 @@ func TestSyncEncrypted(t *testing.T) {
 			e.Sim.Login(openid) // a login that never reached this server
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
 			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
-		}, werun.ErrNoMatchingKey, 0},
+		}, werun.ErrDecryptFailed, 0},
 		{"another app's data", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			plain := `{"stepInfoList":[{"timestamp":` + itoa(now.Unix()) + `,"step":5}],"watermark":{"appid":"wxother","timestamp":` + itoa(now.Unix()) + `}}`

@@ -83,19 +83,35 @@ func New(t testing.TB, appID, secret string, now time.Time) *Env {
 	return e
 }
 
-// Service is one container's worth of dependencies: its own WeChat client
-// and access-token cache over the shared table.
-func (e *Env) Service(t testing.TB) *werun.Service {
+// Config is one container's worth of dependencies: its own WeChat client
+// over the shared table and simulator. Tests change a field (the store, the
+// goal) before werun.New.
+func (e *Env) Config(t testing.TB) werun.Config {
 	t.Helper()
 	signer, err := crypto.NewSigner(e.SigningKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wc := wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil)
-	return &werun.Service{
-		AppID: e.AppID, Store: e.Store, WeChat: wc, Signer: signer, Now: e.Clock.Now,
-		Tokens: &werun.AccessTokens{AppID: e.AppID, Store: e.Store, WeChat: wc, Now: e.Clock.Now, Poll: 10 * time.Millisecond},
+	return werun.Config{
+		AppID: e.AppID, Store: e.Store, WeChat: wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil),
+		Signer: signer, Now: e.Clock.Now, TokenPoll: 10 * time.Millisecond,
 	}
+}
+
+// Token is a session token for openid, valid for an hour of the clock.
+func (e *Env) Token(t testing.TB, openid string) string {
+	t.Helper()
+	signer, err := crypto.NewSigner(e.SigningKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer.Sign(openid, e.Clock.Now().Add(time.Hour))
+}
+
+// Service is one container's service, with its own access-token cache.
+func (e *Env) Service(t testing.TB) *werun.Service {
+	t.Helper()
+	return werun.New(e.Config(t))
 }
 
 // UniqueID is prefix and a random suffix: unique across runs against the
