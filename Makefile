@@ -37,7 +37,8 @@ FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction Refr
 # coordinator can fail a duration run with a bare "context deadline exceeded"
 # at the deadline (golang/go#75804, fixed in Go 1.27); a count has no deadline.
 FUZZ_TARGETS := ./shared/crypto:FuzzDecrypt ./shared/crypto:FuzzVerify \
-                ./shared/steps:FuzzParsePayload ./shared/steps:FuzzValidate \
+                ./shared/steps:FuzzParsePayload ./shared/steps:FuzzParsePayloadAgreesWithEncodingJSON \
+                ./shared/steps:FuzzValidate \
                 ./shared/api/internal/wire:FuzzDecodeRequest
 FUZZ_TIME    ?= 200000x
 # Each new interesting input is minimized; a count keeps that bounded too.

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/werun-sam/werun-sam/shared/crypto"
 )
 
 // ParsePayload decodes a WeRun plaintext. It is a small hand-written
@@ -122,13 +124,18 @@ func (p *parser) entry(index int) (Entry, bool) {
 	return e, ok && hasTS && hasStep
 }
 
+// watermark reads the watermark as encoding/json reads it into a map: a
+// repeated watermark, or a repeated field, replaces the earlier one whole,
+// and null is the zero value.
 func (p *parser) watermark(pl *Payload) bool {
+	pl.Watermark = crypto.Watermark{}
 	if p.literal("null") {
 		return true
 	}
 	return p.object(func(key []byte) bool {
 		switch string(key) {
 		case "appid":
+			pl.Watermark.AppID = ""
 			if p.literal("null") {
 				return true
 			}
@@ -136,6 +143,7 @@ func (p *parser) watermark(pl *Payload) bool {
 			pl.Watermark.AppID = s
 			return ok
 		case "timestamp":
+			pl.Watermark.Timestamp = 0
 			if p.literal("null") {
 				return true
 			}
