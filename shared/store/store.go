@@ -46,7 +46,7 @@ type Day struct {
 	Date      string
 	Steps     int64
 	SourceTS  int64     // the WeRun timestamp the count came with
-	Source    string    // how it arrived, e.g. "decrypt", "cloudid"
+	Source    string    // how it arrived: werun.SourceEncrypted ("encryptedData") or werun.SourceCloudID ("cloudID")
 	UpdatedAt time.Time // when it was written; zero means now
 	// Board, when set, puts the day in the sparse ActiveIndex under this
 	// partition key (the caller's leaderboard shard); only a few days carry it.

@@ -59,7 +59,7 @@ func TestLoadUserReadsWindowAndKeys(t *testing.T) {
 	mustWrite(t, ctx, st, openid,
 		Day{Date: "2025-01-30", Steps: 1}, // before the window
 		Day{Date: "2025-01-31", Steps: 2}, // before the window
-		Day{Date: "2025-02-02", Steps: 30, SourceTS: 1738425600, Source: "decrypt"},
+		Day{Date: "2025-02-02", Steps: 30, SourceTS: 1738425600, Source: "encryptedData"},
 		Day{Date: "2025-02-01", Steps: 0},
 		Day{Date: "2025-03-03", Steps: 40},
 	)
@@ -83,7 +83,7 @@ func TestLoadUserReadsWindowAndKeys(t *testing.T) {
 	if want := "2025-02-01=0 2025-02-02=30 2025-03-03=40"; strings.Join(got, " ") != want {
 		t.Fatalf("days = %v, want %s", got, want)
 	}
-	if d := u.Days[1]; d.SourceTS != 1738425600 || d.Source != "decrypt" || time.Since(d.UpdatedAt) > time.Minute {
+	if d := u.Days[1]; d.SourceTS != 1738425600 || d.Source != "encryptedData" || time.Since(d.UpdatedAt) > time.Minute {
 		t.Errorf("day fields not round-tripped: %+v", d)
 	}
 	var keys []string

@@ -19,10 +19,10 @@ const (
 // SyncResult is the answer to a sync: every day the payload carried, at the
 // count now stored, and how many days this sync changed.
 type SyncResult struct {
-	Days    []steps.Day `json:"days"`
-	Changed int         `json:"changed"`
+	Days    []steps.Day
+	Changed int
 	// Session is set when the sync logged the user in (the stateless flow).
-	Session *Session `json:"-"`
+	Session *Session
 }
 
 // EncryptedSync is a sync from wx.getWeRunData's encryptedData and iv.
