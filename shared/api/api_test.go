@@ -282,6 +282,7 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 		}, 401, "INVALID_TOKEN", "", nil},
 		{"expired token", Decrypt, withToken(signWith(string(testSigningKey), -time.Minute)), 401, "TOKEN_EXPIRED", "", []string{"wx.login"}},
 		{"token signed with another key", Decrypt, withToken(signWith("another-signing-key-0123456789abcdef", time.Hour)), 401, "INVALID_TOKEN", "", nil},
+		{"genuine token expiring in ten years", Decrypt, withToken(signWith(string(testSigningKey), 10*365*24*time.Hour)), 401, "INVALID_TOKEN", "", nil},
 
 		// 413: too large, raw or base64-encoded.
 		{"session body over 64 KiB", Session, body(big), 413, "PAYLOAD_TOO_LARGE", "", nil},

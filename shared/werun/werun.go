@@ -26,7 +26,7 @@ var _ WeChat = (*wechat.Client)(nil)
 // SessionTTL is how long a session token is valid. It only names the user;
 // the WeChat session key behind it is kept separately, so a short lifetime
 // costs the mini program one wx.login a day at most.
-const SessionTTL = 24 * time.Hour
+const SessionTTL = crypto.TokenLifetime
 
 // Config is what a Service is built from.
 type Config struct {
