@@ -360,6 +360,16 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 			e.Sim.Fail(wechattest.PathGetOpenData, 45011, 1)
 			return postJSON(`{"cloudID":"`+id+`"}`, token)
 		}, 429, "RATE_LIMITED", "60", nil},
+		{"WeChat daily quota on getopendata", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.Clock.Now()
+			id := e.Sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.Sim.Fail(wechattest.PathGetOpenData, 45009, 1)
+			return postJSON(`{"cloudID":"`+id+`"}`, token)
+		}, 503, "WECHAT_QUOTA_EXHAUSTED", "3600", []string{"clear_quota"}},
+		{"WeChat daily quota on login", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+			e.Sim.Fail(wechattest.PathCode2Session, 45009, 1)
+			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
+		}, 503, "WECHAT_QUOTA_EXHAUSTED", "3600", nil},
 		{"WeChat busy after the retries", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
 			e.Sim.Fail(wechattest.PathCode2Session, -1, 3) // the client tries three times
 			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")

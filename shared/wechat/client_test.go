@@ -125,7 +125,7 @@ func TestErrorsMapToSentinels(t *testing.T) {
 		{name: "wrong secret on token", secret: "wrong", call: token, want: ErrBadCredential, code: 40125},
 		{name: "IP not whitelisted", setup: fail(wechattest.PathStableToken, 40164, 1), call: token, want: ErrBadCredential, code: 40164},
 		{name: "rate limit is not retried", setup: fail(wechattest.PathCode2Session, 45011, 1), call: login, want: ErrRateLimited, code: 45011},
-		{name: "daily quota is a rate limit", setup: fail(wechattest.PathStableToken, 45009, 1), call: token, want: ErrRateLimited, code: 45009},
+		{name: "daily quota is its own class", setup: fail(wechattest.PathStableToken, 45009, 1), call: token, want: ErrQuotaExhausted, code: 45009},
 		{name: "blocked user", setup: fail(wechattest.PathCode2Session, 40226, 1), call: login, want: ErrBlocked, code: 40226},
 		{name: "busy is retried until success", setup: fail(wechattest.PathCode2Session, -1, 2), call: login},
 		{name: "busy on every try", setup: fail(wechattest.PathStableToken, -1, 3), call: token, want: ErrBusy, code: -1},
@@ -203,7 +203,7 @@ func TestErrorsMapToSentinels(t *testing.T) {
 // errAny in a test table: some *Error, of no sentinel.
 var errAny = errors.New("any")
 
-var allSentinels = []error{ErrInvalidCode, ErrCodeUsed, ErrRateLimited, ErrBlocked, ErrBusy,
+var allSentinels = []error{ErrInvalidCode, ErrCodeUsed, ErrRateLimited, ErrQuotaExhausted, ErrBlocked, ErrBusy,
 	ErrTokenRejected, ErrCloudIDExpired, ErrBadCredential, ErrUnavailable, ErrBadAnswer}
 
 func fail(path string, errcode, times int) func(*wechattest.Server) {

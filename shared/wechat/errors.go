@@ -95,8 +95,12 @@ var (
 	ErrInvalidCode error = &sentinel{name: "invalid code", codes: []int{40029}}
 	// ErrCodeUsed: the login code was already exchanged (40163).
 	ErrCodeUsed error = &sentinel{name: "code already used", codes: []int{40163}}
-	// ErrRateLimited: a per-minute (45011) or daily (45009) quota is spent. Not retried.
-	ErrRateLimited error = &sentinel{name: "rate limited", codes: []int{45011, 45009}}
+	// ErrRateLimited: the per-minute frequency limit is hit (45011). Not retried.
+	ErrRateLimited error = &sentinel{name: "rate limited", codes: []int{45011}}
+	// ErrQuotaExhausted: the API's daily call quota is spent (45009). Not
+	// retried: WeChat does not document when it resets; the operator can
+	// reset it with clear_quota.
+	ErrQuotaExhausted error = &sentinel{name: "daily quota exhausted", codes: []int{45009}}
 	// ErrBlocked: WeChat blocks this user as high-risk (40226).
 	ErrBlocked error = &sentinel{name: "user blocked", codes: []int{40226}}
 	// ErrBusy: WeChat's "system busy" (-1), still so after the retries.

@@ -210,8 +210,8 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 func TestAFailedTokenFetchFreesTheLease(t *testing.T) {
 	e := newAppEnv(t, time.Now())
 	e.Sim.Fail(wechattest.PathStableToken, 45009, 1) // the daily quota: not retried
-	if _, err := e.Service(t).AccessToken(timeout(t, 5*time.Second)); !errors.Is(err, wechat.ErrRateLimited) {
-		t.Fatalf("first fetch: %v, want ErrRateLimited", err)
+	if _, err := e.Service(t).AccessToken(timeout(t, 5*time.Second)); !errors.Is(err, werun.ErrQuotaExhausted) {
+		t.Fatalf("first fetch: %v, want ErrQuotaExhausted", err)
 	}
 	// Well inside the lease's lifetime: only a released lease lets this through.
 	tok, err := e.Service(t).AccessToken(timeout(t, time.Second))

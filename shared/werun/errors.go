@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -50,6 +51,9 @@ var (
 	ErrCloudIDExpired = errors.New("werun: cloudID expired")
 	// ErrRateLimited: WeChat's per-minute limit for the app is spent.
 	ErrRateLimited = errors.New("werun: WeChat rate limit")
+	// ErrQuotaExhausted: WeChat's daily quota of an API is spent; it resets
+	// at a time WeChat does not document, or when the operator clears it.
+	ErrQuotaExhausted = errors.New("werun: WeChat daily quota exhausted")
 	// ErrWeChatConfig: WeChat refused the backend itself (AppSecret, IP
 	// whitelist, API permission); only the operator can fix it.
 	ErrWeChatConfig = errors.New("werun: WeChat refused the backend")
@@ -66,7 +70,7 @@ var errTokenBusy = errors.New("werun: access token refresh in progress elsewhere
 var outwardClasses = []error{
 	ErrTokenExpired, ErrTokenInvalid, ErrInvalidBase64, ErrInvalidIV, ErrInvalidEncryptedData,
 	ErrNoSessionKey, ErrDecryptFailed, ErrWrongApp, ErrStaleData, ErrNoStepData, ErrInvalidStepData,
-	ErrInvalidRange, ErrInvalidCode, ErrUserBlocked, ErrCloudIDExpired, ErrRateLimited,
+	ErrInvalidRange, ErrInvalidCode, ErrUserBlocked, ErrCloudIDExpired, ErrRateLimited, ErrQuotaExhausted,
 	ErrWeChatConfig, ErrWeChatUnavailable, ErrUnavailable,
 }
 
@@ -90,6 +94,7 @@ var causes = []struct{ cause, class error }{
 	{wechat.ErrBlocked, ErrUserBlocked},
 	{wechat.ErrCloudIDExpired, ErrCloudIDExpired},
 	{wechat.ErrRateLimited, ErrRateLimited},
+	{wechat.ErrQuotaExhausted, ErrQuotaExhausted},
 	{wechat.ErrBadCredential, ErrWeChatConfig},
 	{wechat.ErrBadAnswer, ErrWeChatUnavailable},
 	{wechat.ErrTokenRejected, ErrWeChatUnavailable},
@@ -117,7 +122,22 @@ func classify(errp *error) {
 	for _, c := range causes {
 		if errors.Is(err, c.cause) {
 			*errp = fmt.Errorf("%w: %w", c.class, err)
+			if c.class == ErrQuotaExhausted {
+				logQuotaExhausted(err)
+			}
 			return
 		}
 	}
+}
+
+// logQuotaExhausted tells the operator which API ran out: every call of it
+// fails until the quota resets, and only the operator can reset it early.
+func logQuotaExhausted(err error) {
+	var we *wechat.Error
+	api := "unknown"
+	if errors.As(err, &we) {
+		api = we.Op
+	}
+	slog.Error("WeChat daily quota exhausted: every call of this API fails until WeChat resets it; the operator can reset it with clear_quota (see README)",
+		"api", api, "errcode", 45009)
 }

@@ -1,6 +1,7 @@
 package wechattest_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -24,10 +25,16 @@ func ExampleNewServer() {
 
 	// Fault switches: the next call of jscode2session answers "system busy".
 	sim.Fail(wechattest.PathCode2Session, -1, 1)
-	resp, _ := http.Get(sim.URL + wechattest.PathCode2Session + "?js_code=x")
+	resp, err := http.Get(sim.URL + wechattest.PathCode2Session + "?js_code=x")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer resp.Body.Close()
-	fmt.Println(resp.StatusCode)
+	var answer struct{ ErrCode int }
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	fmt.Println(answer.ErrCode)
 	// Output:
 	// true <nil>
-	// 200
+	// -1
 }
