@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -202,6 +203,19 @@ func signWith(key string, expiresIn time.Duration) func(*testing.T, *apiEnv, str
 	}
 }
 
+// withPlaintext encrypts a plaintext (a format with %[1]d the clock's unix
+// time and %[2]s the app's AppID) under the user's current session key.
+func withPlaintext(format string) func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+	return func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+		plain := fmt.Sprintf(format, e.Clock.Now().Unix(), testAppID)
+		ed, err := crypto.Encrypt(e.Sim.SessionKey(openid), validIV, []byte(plain))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return postJSON(decryptBody(ed, validIV), token)
+	}
+}
+
 func b64(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 
 const validIV = "r7BXXKkLb8qrSNn05n0qiA=="
@@ -337,6 +351,16 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 			list[1].Step = steps.MaxSteps + 1
 			return postJSON(e.weRun(openid, list, now), token)
 		}, 422, "INVALID_STEP_DATA", "", nil},
+		// Content errors once the key is proven (well-formed JSON, this app's
+		// watermark) are the data's fault, not the key's: never DECRYPT_FAILED,
+		// which would send the client round a login loop.
+		{"negative step under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":-5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"fractional step under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":12.5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"step beyond int64 under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":1e30}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"string timestamp under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":"%[1]d","step":5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"bad step before the watermark is read", Decrypt, withPlaintext(`{"stepInfoList":[{"step":-1}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"bad step under another app's watermark", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":-5}],"watermark":{"appid":"wxotherapp","timestamp":%[1]d}}`), 422, "WRONG_APPID", "", nil},
+		{"not JSON under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}`), 422, "DECRYPT_FAILED", "", nil},
 		{"expired cloudID", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
 			now := e.Clock.Now()
 			e.Clock.Set(now.Add(-wechattest.CloudIDTTL - time.Minute)) // issued six minutes ago

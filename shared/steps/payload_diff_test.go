@@ -3,7 +3,9 @@ package steps
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"testing"
 )
@@ -12,7 +14,8 @@ import (
 // hand-written decoder: whatever ParsePayload accepts, encoding/json accepts
 // too, and decoding it into a map (keys matched exactly, the last of a
 // repeated key winning, null as the zero value) gives the same step entries
-// and watermark.
+// and watermark. Where ParsePayload finds the JSON well-formed but the step
+// list unusable, encoding/json reads the same watermark.
 func FuzzParsePayloadAgreesWithEncodingJSON(f *testing.F) {
 	f.Add(readFixture(f))
 	for _, s := range []string{
@@ -22,59 +25,69 @@ func FuzzParsePayloadAgreesWithEncodingJSON(f *testing.F) {
 		`{"stepInfoList":[{"timestamp":1,"step":2,"Step":3,"timestamp":4}],"stepInfoList":null}`,
 		`{"stepInfoList":[{"timestamp":-9223372036854775808,"step":9223372036854775807}]}`,
 		"{\"watermark\":{\"appid\":\"\xff\"}}",
+		`{"stepInfoList":[{"timestamp":"1","step":-1}],"watermark":{"appid":"wx1","timestamp":7}}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, err := ParsePayload(b)
+		if errors.Is(err, ErrMalformedPayload) {
+			return
+		}
+		want, listErr, jsonErr := decodeByMap(b)
+		if jsonErr != nil {
+			t.Fatalf("ParsePayload found %q well-formed (%v), encoding/json: %v", b, err, jsonErr)
+		}
+		if got.Watermark != want.Watermark {
+			t.Fatalf("%q: watermark %+v, encoding/json %+v", b, got.Watermark, want.Watermark)
+		}
 		if err != nil {
 			return
 		}
-		want, err := decodeByMap(b)
-		if err != nil {
-			t.Fatalf("ParsePayload accepted %q, encoding/json: %v", b, err)
+		if listErr != nil {
+			t.Fatalf("ParsePayload accepted %q, its list by encoding/json: %v", b, listErr)
 		}
-		if fmt.Sprint(got.StepInfoList) != fmt.Sprint(want.StepInfoList) || got.Watermark != want.Watermark {
+		if fmt.Sprint(got.StepInfoList) != fmt.Sprint(want.StepInfoList) {
 			t.Fatalf("%q:\nParsePayload %+v\nencoding/json %+v", b, got, want)
 		}
 	})
 }
 
 // decodeByMap reads a payload the way a reader with encoding/json and no
-// struct would.
-func decodeByMap(b []byte) (Payload, error) {
+// struct would: jsonErr when it is not one JSON object or its watermark is
+// unreadable, listErr when the step list is unusable.
+func decodeByMap(b []byte) (p Payload, listErr, jsonErr error) {
 	var top map[string]any
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	if err := d.Decode(&top); err != nil {
-		return Payload{}, err
+		return Payload{}, nil, err
 	}
-	if d.More() {
-		return Payload{}, fmt.Errorf("trailing data")
-	}
-	var p Payload
-	if list, ok := top["stepInfoList"].([]any); ok {
-		for i, v := range list {
-			m, _ := v.(map[string]any)
-			ts, ok1 := integer(m["timestamp"])
-			st, ok2 := integer(m["step"])
-			if !ok1 || !ok2 {
-				return Payload{}, fmt.Errorf("entry %d: %v", i, v)
-			}
-			p.StepInfoList = append(p.StepInfoList, Entry{Timestamp: ts, Step: st})
-		}
+	if _, err := d.Token(); err != io.EOF {
+		return Payload{}, nil, fmt.Errorf("trailing data")
 	}
 	if wm, ok := top["watermark"].(map[string]any); ok {
 		p.Watermark.AppID, _ = wm["appid"].(string)
 		if wm["timestamp"] != nil {
 			ts, ok := integer(wm["timestamp"])
 			if !ok {
-				return Payload{}, fmt.Errorf("watermark timestamp %v", wm["timestamp"])
+				return Payload{}, nil, fmt.Errorf("watermark timestamp %v", wm["timestamp"])
 			}
 			p.Watermark.Timestamp = ts
 		}
 	}
-	return p, nil
+	if list, ok := top["stepInfoList"].([]any); ok {
+		for i, v := range list {
+			m, _ := v.(map[string]any)
+			ts, ok1 := integer(m["timestamp"])
+			st, ok2 := integer(m["step"])
+			if !ok1 || !ok2 {
+				return p, fmt.Errorf("entry %d: %v", i, v), nil
+			}
+			p.StepInfoList = append(p.StepInfoList, Entry{Timestamp: ts, Step: st})
+		}
+	}
+	return p, nil, nil
 }
 
 // integer is a JSON number's exact value when it is a whole number in int64.

@@ -78,9 +78,11 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 }
 
 // open tries each session key in turn. A wrong key almost always fails the
-// padding check; when it does not, the plaintext fails to parse or carries a
-// watermark of no app, so a payload whose watermark names this app proves the
-// key was the right one.
+// padding check; when it does not, the plaintext is not JSON or carries a
+// watermark of no app, so well-formed JSON whose watermark names this app
+// proves the key was the right one. Only then is a content error (a bad
+// step, a string timestamp) reported as such; every failure before that
+// point is the one ErrDecryptFailed, so the answers are no padding oracle.
 func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, error) {
 	if len(keys) == 0 {
 		return steps.Payload{}, ErrNoSessionKey
@@ -97,14 +99,14 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 			return steps.Payload{}, err // the input itself is malformed
 		}
 		p, err := steps.ParsePayload(plain)
-		if err != nil {
+		if errors.Is(err, steps.ErrMalformedPayload) {
 			continue
 		}
 		if p.Watermark.AppID != s.appID {
 			wrongApp = true
 			continue
 		}
-		return p, nil
+		return p, err // the key is proven; err is about the content
 	}
 	if wrongApp {
 		return steps.Payload{}, crypto.ErrWrongApp
