@@ -195,3 +195,36 @@ func TestResendAndLowerCountsChangeNothing(t *testing.T) {
 		t.Errorf("yesterday = %d, want the raised %d", got[y], list[29].Step+100)
 	}
 }
+
+// A payload fetched just before midnight and sent after it carries a day
+// that is no longer in the window: it is dropped from the write and the
+// answer, never stored where no read would find it.
+func TestADayBeforeTheWindowIsDroppedNotStored(t *testing.T) {
+	now := time.Now()
+	e := testenv.New(t, appID, secret, now)
+	svc := e.Service(t)
+	openid := testenv.UniqueID("window")
+	login(t, e, svc, openid)
+	list := wechattest.Days(steps.WindowDays+1, now) // today and the 31 days before
+	before := steps.DateOf(time.Unix(list[0].Timestamp, 0))
+	if before >= steps.FirstDate(now) {
+		t.Fatalf("fixture: %s is inside the window starting %s", before, steps.FirstDate(now))
+	}
+	ed, iv := e.Sim.WeRunData(openid, list, now)
+	res, err := svc.SyncEncrypted(context.Background(), werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Days) != steps.WindowDays || res.Changed != steps.WindowDays {
+		t.Errorf("answer has %d days, changed %d; want the window's %d", len(res.Days), res.Changed, steps.WindowDays)
+	}
+	for _, d := range res.Days {
+		if d.Date < steps.FirstDate(now) {
+			t.Errorf("answer carries %s, before the window", d.Date)
+		}
+	}
+	stored, err := e.Store.Days(context.Background(), openid, before, before)
+	if err != nil || len(stored) != 0 {
+		t.Errorf("stored before the window: %v, %v", stored, err)
+	}
+}
