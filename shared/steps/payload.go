@@ -47,9 +47,9 @@ func ParsePayload(b []byte) (Payload, error) {
 const maxDepth = 64
 
 type parser struct {
-	b       []byte
-	i       int
-	depth   int
+	b     []byte
+	i     int
+	depth int
 	// contentErr is the first ErrInvalidSteps, reported once the JSON is
 	// known to be well-formed.
 	contentErr error
