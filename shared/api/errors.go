@@ -46,6 +46,8 @@ var answers = []struct {
 	{werun.ErrStaleData, Error{Status: http.StatusUnprocessableEntity, Code: "STALE_DATA", Message: "The data is too old (or dated in the future): call wx.getWeRunData again and send the result at once."}},
 	{werun.ErrNoStepData, Error{Status: http.StatusUnprocessableEntity, Code: "NO_STEP_DATA", Message: "The data holds no step list: send what wx.getWeRunData returned."}},
 	{werun.ErrInvalidStepData, Error{Status: http.StatusUnprocessableEntity, Code: "INVALID_STEP_DATA", Message: "The step data is not a usable WeRun step list (impossible counts or not WeRun data): call wx.getWeRunData again."}},
+	{werun.ErrMalformedCode, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "code must be the code wx.login returned, unchanged: at most 256 letters, digits and - _ . ~ + / = characters."}},
+	{werun.ErrMalformedCloudID, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cloudID must be the cloudID wx.getWeRunData returned, unchanged: at most 1024 letters, digits and - _ . ~ + / = characters."}},
 	{werun.ErrInvalidRange, Error{Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "from and to must be dates like 2026-01-31, from not after to, at most 366 days apart."}},
 	{werun.ErrInvalidCode, Error{Status: http.StatusBadRequest, Code: "INVALID_CODE", Message: "WeChat refused the code (unknown, expired or already used): call wx.login for a new one (a code works once, for about five minutes)."}},
 	{werun.ErrUserBlocked, Error{Status: http.StatusUnprocessableEntity, Code: "USER_BLOCKED", Message: "WeChat blocks this user as high-risk (40226); nothing can be synced for them."}},

@@ -15,6 +15,9 @@ import (
 // as SyncEncrypted. The user's partition is read while WeChat answers.
 func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (_ SyncResult, err error) {
 	defer classify(&err)
+	if !wechat.ValidCloudID(cloudID) {
+		return SyncResult{}, ErrMalformedCloudID
+	}
 	type loaded struct {
 		user store.User
 		err  error

@@ -41,6 +41,11 @@ var (
 	ErrNoStepData = errors.New("werun: no step list")
 	// ErrInvalidStepData: the plaintext is not a usable WeRun step list.
 	ErrInvalidStepData = errors.New("werun: invalid step list")
+	// ErrMalformedCode: the login code cannot be one wx.login gave (length
+	// or characters); WeChat is not asked.
+	ErrMalformedCode = errors.New("werun: malformed login code")
+	// ErrMalformedCloudID: the cloudID cannot be one WeChat gave.
+	ErrMalformedCloudID = errors.New("werun: malformed cloudID")
 	// ErrInvalidRange: a date range that is malformed, reversed or too long.
 	ErrInvalidRange = errors.New("werun: invalid date range")
 	// ErrInvalidCode: WeChat refused the login code (unknown, expired, used).
@@ -70,7 +75,7 @@ var errTokenBusy = errors.New("werun: access token refresh in progress elsewhere
 var outwardClasses = []error{
 	ErrTokenExpired, ErrTokenInvalid, ErrInvalidBase64, ErrInvalidIV, ErrInvalidEncryptedData,
 	ErrNoSessionKey, ErrDecryptFailed, ErrWrongApp, ErrStaleData, ErrNoStepData, ErrInvalidStepData,
-	ErrInvalidRange, ErrInvalidCode, ErrUserBlocked, ErrCloudIDExpired, ErrRateLimited, ErrQuotaExhausted,
+	ErrMalformedCode, ErrMalformedCloudID, ErrInvalidRange, ErrInvalidCode, ErrUserBlocked, ErrCloudIDExpired, ErrRateLimited, ErrQuotaExhausted,
 	ErrWeChatConfig, ErrWeChatUnavailable, ErrUnavailable,
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
 // Sources recorded on each day, so an operator can tell the paths apart.
@@ -44,6 +45,9 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 	)
 	openid := in.OpenID
 	if openid == "" {
+		if !wechat.ValidCode(in.Code) {
+			return SyncResult{}, ErrMalformedCode
+		}
 		ws, err := s.wechat.Code2Session(ctx, in.Code)
 		if err != nil {
 			return SyncResult{}, err

@@ -105,6 +105,9 @@ type Session struct {
 // session key beside the previous ones.
 func (s *Service) Login(ctx context.Context, code string) (_ Session, err error) {
 	defer classify(&err)
+	if !wechat.ValidCode(code) {
+		return Session{}, ErrMalformedCode
+	}
 	ws, err := s.wechat.Code2Session(ctx, code)
 	if err != nil {
 		return Session{}, err
