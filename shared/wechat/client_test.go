@@ -351,6 +351,30 @@ func TestDeadlineIsRespected(t *testing.T) {
 			t.Errorf("err = %v, want ErrUnavailable and context.DeadlineExceeded", err)
 		}
 	})
+	t.Run("a hung try is cut short and retried only when a whole try fits", func(t *testing.T) {
+		var tries atomic.Int32
+		stop := make(chan struct{})
+		hung := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			tries.Add(1)
+			<-stop // accepts, never answers while the test runs
+		}))
+		defer hung.Close()
+		defer close(stop)
+		c := newTestClient(t, hung.URL, testSecret)
+		c.attemptTimeout = 200 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.StableToken(ctx, false)
+		took := time.Since(start)
+		// 200 ms, a second try of 200 ms (300 ms left), then no third (100 ms left).
+		if tries.Load() != 2 || took >= 500*time.Millisecond {
+			t.Errorf("%d tries in %v; want 2, answered before the 500ms deadline", tries.Load(), took)
+		}
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("err = %v, want ErrUnavailable", err)
+		}
+	})
 	t.Run("no wait past the deadline", func(t *testing.T) {
 		sim := wechattest.NewServer(testAppID, testSecret)
 		defer sim.Close()

@@ -18,8 +18,12 @@ const (
 	// may already have a successor.
 	tokenMargin = 5 * time.Minute
 	// leaseFor bounds how long a refresher may hold the lease; a holder that
-	// dies frees it by expiry.
-	leaseFor = 10 * time.Second
+	// dies frees it by expiry. It fits a normal and a forced stable_token
+	// call with their retries.
+	leaseFor = 20 * time.Second
+	// leaseMargin is how long before the lease expires the holder's fetch
+	// is cut short, so no fetch outlives the lease it runs under.
+	leaseMargin = 2 * time.Second
 	// forceGap is WeChat's minimum time between forced refreshes.
 	forceGap = 30 * time.Second
 )
@@ -145,7 +149,9 @@ func (a *accessTokens) fetchHeld(ctx context.Context, margin time.Duration, reje
 	}
 	token := ""
 	if err == nil {
-		token, err = a.fetch(ctx, rejected, rec.ForcedAt)
+		fctx, cancel := context.WithTimeout(ctx, leaseFor-leaseMargin)
+		token, err = a.fetch(fctx, rejected, rec.ForcedAt)
+		cancel()
 	}
 	if err != nil {
 		_ = a.store.ReleaseTokenLease(ctx, a.appID, a.id())
