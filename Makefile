@@ -150,7 +150,7 @@ fuzz-go:
 clean:
 	rm -rf .aws-sam build/local build/artifacts
 
-# --- performance (issue 8) and load (issue 7) -------------------------------
+# --- performance and load ---------------------------------------------------
 # `make bench` measures and writes docs/PERFORMANCE.md (under ten minutes);
 # `make load` runs LOAD_USERS users syncing at once through the local API and
 # fails on any 5xx. Both start their own local stack on free ports.
