@@ -125,7 +125,9 @@ check-template: $(VENV)/.stamp
 	$(SAM) validate --lint
 
 # Tests run inside `local exec`, which starts dynalite and moto on free ports
-# and stops them when the command ends, also when it fails.
+# and stops them when the command ends, also when it fails; the tests reuse
+# them. (A plain `go test ./...` works too once the tools are installed: each
+# test binary then starts the services it needs through the same code.)
 test: tools
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check-template
