@@ -58,25 +58,24 @@ func Start(ctx context.Context, ps *Procs, log io.Writer, need Need) (Env, error
 	}()
 	var err error
 	if need.DynamoDB {
-		err = startTable(ctx, ps, log, &env)
+		env.DynamoDB, err = StartTable(ctx, ps, NewPrefixWriter(log, "[dynalite] "), "127.0.0.1", 0)
+		env.Table = TableName
 	}
 	return env, errors.Join(err, <-motoc)
 }
 
-func startTable(ctx context.Context, ps *Procs, log io.Writer, env *Env) error {
+// StartTable starts dynalite on host:port (0: any free port) with the
+// template's table, TableName, and returns its endpoint.
+func StartTable(ctx context.Context, ps *Procs, log io.Writer, host string, port int) (string, error) {
 	t, err := template.LoadRepo()
 	if err != nil {
-		return err
+		return "", err
 	}
-	ep, err := StartDynalite(ctx, ps, NewPrefixWriter(log, "[dynalite] "), "127.0.0.1", 0)
+	ep, err := StartDynalite(ctx, ps, log, host, port)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := CreateTable(ctx, t, ep, TableName); err != nil {
-		return err
-	}
-	env.DynamoDB, env.Table = ep, TableName
-	return nil
+	return ep, CreateTable(ctx, t, ep, TableName)
 }
 
 // The services of this test binary: started at the first ForTests that

@@ -232,10 +232,7 @@ func (s *Stack) backends(ctx context.Context, o Options, dynamoLog io.Writer) er
 	if err := services.EnsureDynalite(ctx); err != nil {
 		return err
 	}
-	ep, err := services.StartDynalite(ctx, s.procs, dynamoLog, o.Host, o.DynamoPort)
-	if err == nil {
-		err = services.CreateTable(ctx, s.Template, ep, s.Over["TABLE_NAME"])
-	}
+	ep, err := services.StartTable(ctx, s.procs, dynamoLog, o.Host, o.DynamoPort)
 	s.Over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
 	return err
 }
