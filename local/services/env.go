@@ -61,7 +61,8 @@ func Start(ctx context.Context, ps *Procs, log io.Writer, need Need) (Env, error
 		env.DynamoDB, err = StartTable(ctx, ps, NewPrefixWriter(log, "[dynalite] "), "127.0.0.1", 0)
 		env.Table = TableName
 	}
-	return env, errors.Join(err, <-motoc)
+	err = errors.Join(err, <-motoc) // env.SSM is written before the send
+	return env, err
 }
 
 // StartTable starts dynalite on host:port (0: any free port) with the
