@@ -85,7 +85,7 @@ func TestOpenAPICheckersCatchDrift(t *testing.T) {
 	raw := mustRead(t, openAPIPath)
 	codes := goErrorCodes(t)
 	// The template may not be in place yet while this runs; a fixed one with
-	// CloudFormation short tags tests the template walker on its own.
+	// CloudFormation short tags tests the template parser on its own.
 	const tmpl = `
 Transform: AWS::Serverless-2016-10-31
 Resources:
