@@ -126,7 +126,9 @@ check-template: $(VENV)/.stamp
 	$(SAM) validate --lint
 
 # Tests run inside `local exec`, which starts dynalite and moto on free ports
-# and stops them when the command ends, also when it fails.
+# and stops them when the command ends, also when it fails; the tests reuse
+# them. (A plain `go test ./...` works too once the tools are installed: each
+# test binary then starts the services it needs through the same code.)
 test: tools
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check-template
@@ -151,7 +153,7 @@ fuzz-go:
 clean:
 	rm -rf .aws-sam build/local build/artifacts
 
-# --- performance (issue 8) and load (issue 7) -------------------------------
+# --- performance and load ---------------------------------------------------
 # `make bench` measures and writes docs/PERFORMANCE.md (under ten minutes);
 # `make load` runs LOAD_USERS users syncing at once through the local API and
 # fails on any 5xx. Both start their own local stack on free ports.

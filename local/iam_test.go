@@ -23,6 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/werun-sam/werun-sam/local/bench"
+	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -42,11 +45,9 @@ import (
 
 // actions are the IAM actions of the recorded calls, with the resource each
 // touches: "table", or "index/<name>" when the request names an IndexName.
-func actions(r *capacityRecorder) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func actions(r *bench.Recorder) []string {
 	set := map[string]bool{}
-	for _, c := range r.calls {
+	for _, c := range r.Calls() {
 		res := "table"
 		if c.Index != "" {
 			res = "index/" + c.Index
@@ -74,12 +75,10 @@ type iamWorld struct {
 
 func (w *iamWorld) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
 
-func (w *iamWorld) service(rec *capacityRecorder) *werun.Service {
+func (w *iamWorld) service(rec *bench.Recorder) *werun.Service {
 	w.t.Helper()
-	ep, table := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), os.Getenv("TABLE_NAME")
-	if ep == "" || table == "" {
-		w.t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run through `make test` (go run ./local exec -- go test ./local)")
-	}
+	env := services.ForTests(w.t, services.Need{DynamoDB: true})
+	ep, table := env.DynamoDB, env.Table
 	db := dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(ep),
@@ -149,10 +148,10 @@ func recordFlows(t *testing.T) map[string][]string {
 	t.Cleanup(w.sim.Close)
 	w.sim.SetNow(w.clock)
 	openid := "iam-" + hex.EncodeToString(suffix)
-	recs := map[string]*capacityRecorder{}
+	recs := map[string]*bench.Recorder{}
 	handlers := map[string]lambda.Handler{}
 	for _, fn := range app.Functions {
-		recs[fn.LogicalID] = &capacityRecorder{next: http.DefaultTransport}
+		recs[fn.LogicalID] = bench.NewRecorder(http.DefaultTransport)
 		handlers[fn.LogicalID] = fn.Handler(w.service(recs[fn.LogicalID]))
 	}
 	login := func() string {
@@ -216,7 +215,7 @@ func recordFlows(t *testing.T) map[string][]string {
 // policyGrants reads a function's Policies: the DynamoDB actions allowed, as
 // "action resource" like the recorder's, and the secrets (env variable
 // names) whose SSM parameter it may read. Anything else is a problem.
-func policyGrants(t *Template, id string) (dynamo []string, secrets []string, problems []string) {
+func policyGrants(t *template.Template, id string) (dynamo []string, secrets []string, problems []string) {
 	var props struct{ Policies []any }
 	_ = json.Unmarshal(t.Resources[id].Properties, &props)
 	add := func(list *[]string, v string) {
@@ -324,7 +323,7 @@ func secretsRead(n app.Needs) []string {
 
 // checkIAM compares the template's grants with the recorded actions and
 // with each registry entry's Needs; it returns every difference.
-func checkIAM(t *Template, recorded map[string][]string) []string {
+func checkIAM(t *template.Template, recorded map[string][]string) []string {
 	var problems []string
 	fns, err := t.Functions()
 	if err != nil {
@@ -411,7 +410,7 @@ func TestIAMPolicies(t *testing.T) {
 			if strings.Count(string(raw), b.old) != 1 {
 				t.Fatalf("template.yaml no longer holds this text once:\n%s", b.old)
 			}
-			bt, err := ParseTemplate([]byte(strings.Replace(string(raw), b.old, b.new, 1)))
+			bt, err := template.Parse([]byte(strings.Replace(string(raw), b.old, b.new, 1)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
@@ -83,7 +84,7 @@ func TestOpenAPICheckersCatchDrift(t *testing.T) {
 	raw := mustRead(t, openAPIPath)
 	codes := goErrorCodes(t)
 	// The template may not be in place yet while this runs; a fixed one with
-	// CloudFormation short tags tests the template walker on its own.
+	// CloudFormation short tags tests the template parser on its own.
 	const tmpl = `
 Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -360,77 +361,23 @@ func specRoutes(spec map[string]any) []string {
 	return out
 }
 
-// templateRoutes lists "METHOD /path" of every HttpApi event in a SAM
-// template. It walks yaml.Nodes, so CloudFormation's short tags (!Ref, !Sub,
-// !GetAtt) are kept as tagged nodes instead of failing the decode.
+// templateRoutes lists the route keys ("METHOD /path") of every HttpApi
+// event in a SAM template, read by the local stack's template model.
 func templateRoutes(b []byte) ([]string, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
+	t, err := template.Parse(b)
+	if err != nil {
 		return nil, err
 	}
-	resources := node(&doc, "Resources")
-	if resources == nil || resources.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("no Resources mapping")
+	routes, err := t.Routes()
+	if err != nil {
+		return nil, err
 	}
-	var out []string
-	for i := 1; i < len(resources.Content); i += 2 {
-		res := resources.Content[i]
-		if scalar(node(res, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
-		events := node(res, "Properties", "Events")
-		if events == nil {
-			continue
-		}
-		for j := 1; j < len(events.Content); j += 2 {
-			ev := events.Content[j]
-			if scalar(node(ev, "Type")) != "HttpApi" {
-				continue
-			}
-			path, method := scalar(node(ev, "Properties", "Path")), scalar(node(ev, "Properties", "Method"))
-			if path == "" && method == "" {
-				path, method = "$default", "ANY" // an HttpApi event without both is the catch-all route
-			}
-			out = append(out, strings.ToUpper(method)+" "+path)
-		}
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.Key()
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// node walks mapping keys from n (a document, mapping or alias node).
-func node(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-			if n.Kind == yaml.AliasNode {
-				n = n.Alias
-			} else if len(n.Content) > 0 {
-				n = n.Content[0]
-			} else {
-				n = nil
-			}
-		}
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-				break
-			}
-		}
-		n = next
-	}
-	return n
-}
-
-// scalar is a scalar node's text, tagged (!Sub "/v1/x") or not; "" otherwise.
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
 }
 
 func compareRoutes(spec, tmpl []string) []string {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/shared/config"
 )
 
@@ -25,10 +25,7 @@ import (
 // the table, so each uses its own random openid.
 func newTestStore(t *testing.T) (*DynamoStore, context.Context) {
 	t.Helper()
-	table := os.Getenv("TABLE_NAME")
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run the tests through `make test` (go run ./local exec -- go test ...), which starts dynalite and creates the table")
-	}
+	table := services.ForTests(t, services.Need{DynamoDB: true}).Table
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	cfg, err := config.AWS(ctx)

@@ -1,4 +1,8 @@
-package main
+// Package apigw is API Gateway's HTTP API as the local stack serves it: the
+// router over the template's routes and the payload format 2.0 adapter
+// (request to event, function answer to response), like `sam local
+// start-api`.
+package apigw
 
 import (
 	"context"
@@ -6,8 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,10 +18,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/werun-sam/werun-sam/local/template"
 )
 
-// maxBody is API Gateway's payload limit.
-const maxBody = 10 << 20
+// MaxBody is API Gateway's payload limit.
+const MaxBody = 10 << 20
 
 // Invoker runs one event through a function and returns its payload.
 type Invoker interface {
@@ -29,12 +33,12 @@ type Invoker interface {
 // API serves the template's HttpApi routes as payload format 2.0 events,
 // like `sam local start-api` and API Gateway itself.
 type API struct {
-	Routes  []Route
+	Routes  []template.Route
 	Invoker map[string]Invoker // by LogicalId
 	Log     func(format string, args ...any)
 }
 
-func (a *API) match(method, path string) (Route, map[string]string, bool) {
+func (a *API) match(method, path string) (template.Route, map[string]string, bool) {
 	for _, r := range a.Routes {
 		if r.Method != method && r.Method != "ANY" {
 			continue
@@ -43,7 +47,7 @@ func (a *API) match(method, path string) (Route, map[string]string, bool) {
 			return r, params, true
 		}
 	}
-	return Route{}, nil, false
+	return template.Route{}, nil, false
 }
 
 // matchPath matches a route path with {name} segments against a request path.
@@ -75,12 +79,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, http.StatusNotFound, "NOT_FOUND", "no route "+r.Method+" "+r.URL.Path+" in template.yaml")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
 		writeEnvelope(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body")
 		return
 	}
-	if len(body) > maxBody {
+	if len(body) > MaxBody {
 		writeEnvelope(w, http.StatusRequestEntityTooLarge, "TOO_LARGE", "the request body is over 10 MB")
 		return
 	}
@@ -106,7 +110,7 @@ func (a *API) logf(format string, args ...any) {
 }
 
 // NewHTTPEvent is the payload format 2.0 event API Gateway sends for r.
-func NewHTTPEvent(r *http.Request, route Route, params map[string]string, body []byte, now time.Time) events.APIGatewayV2HTTPRequest {
+func NewHTTPEvent(r *http.Request, route template.Route, params map[string]string, body []byte, now time.Time) events.APIGatewayV2HTTPRequest {
 	headers := map[string]string{}
 	for k, v := range r.Header {
 		if strings.EqualFold(k, "Cookie") {
@@ -230,17 +234,4 @@ func writeEnvelope(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
-
-// listen binds the API port, with a clear message when it is taken.
-func listen(addr string) (net.Listener, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) {
-			return nil, fmt.Errorf("%s is in use (another `make local`?): use -port: %w", addr, err)
-		}
-		return nil, err
-	}
-	return l, nil
 }

@@ -1,4 +1,4 @@
-package main
+package template
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// contractRoutes is the HTTP API of DESIGN.md and CONTRACT.md.
+// contractRoutes is the HTTP API as the README and docs/openapi.yaml give it.
 var contractRoutes = map[string]string{
 	"POST /v1/session":       "SessionFunction",
 	"POST /v1/werun/decrypt": "DecryptFunction",
@@ -22,7 +22,7 @@ const repo = "."
 
 func loadRepoTemplate(t *testing.T) *Template {
 	t.Helper()
-	tmpl, err := LoadTemplate(filepath.Join(repo, "template.yaml"))
+	tmpl, err := Load(filepath.Join(repo, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,25 +82,8 @@ func TestTemplateFunctionsHaveMakefileBuilderInSource(t *testing.T) {
 	}
 }
 
-func TestTableInputComesFromTheTemplate(t *testing.T) {
-	in, err := tableInput(loadRepoTemplate(t), "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(in.KeySchema) != 2 || *in.KeySchema[0].AttributeName != "PK" || *in.KeySchema[1].AttributeName != "SK" {
-		t.Errorf("KeySchema %+v, want PK HASH, SK RANGE", in.KeySchema)
-	}
-	if len(in.GlobalSecondaryIndexes) != 1 || *in.GlobalSecondaryIndexes[0].IndexName != "ActiveIndex" ||
-		len(in.GlobalSecondaryIndexes[0].KeySchema) == 0 || in.GlobalSecondaryIndexes[0].Projection.ProjectionType == "" {
-		t.Errorf("GSIs %+v, want ActiveIndex with its keys and projection", in.GlobalSecondaryIndexes)
-	}
-	if in.BillingMode != "PAY_PER_REQUEST" {
-		t.Errorf("BillingMode %q", in.BillingMode)
-	}
-}
-
 func TestShortTagsBecomeLongForms(t *testing.T) {
-	tmpl, err := ParseTemplate([]byte(`
+	tmpl, err := Parse([]byte(`
 Parameters:
   P: {Type: String, Default: dflt}
 Resources:
@@ -134,8 +117,7 @@ Resources:
 }
 
 func TestMain(m *testing.M) {
-	// The Makefile and go build run from the repository root.
-	if err := os.Chdir(".."); err != nil {
+	if err := ChdirRoot(); err != nil {
 		panic(err)
 	}
 	os.Exit(m.Run())

@@ -1,4 +1,4 @@
-package main
+package emulator_test
 
 import (
 	"context"
@@ -10,38 +10,43 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/werun-sam/werun-sam/local/emulator"
+	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/local/template"
 )
 
 // sessionPool builds SessionFunction natively and puts it under the real
 // emulator with the local stack's environment, as `make local` does.
-func sessionPool(t *testing.T, max int) *Pool {
+func sessionPool(t *testing.T, max int) *emulator.Pool {
 	t.Helper()
-	dynamo := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	if dynamo == "" || os.Getenv("WERUN_RIE") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and WERUN_RIE are unset: run under `go run ./local exec -- go test ./local` (make test)")
+	env := services.ForTests(t, services.Need{DynamoDB: true})
+	tmpl, err := template.Load(template.File)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tmpl := loadRepoTemplate(t)
 	fn, err := tmpl.Function("SessionFunction")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bootstrap, err := buildFunction(context.Background(), "Makefile", fn.LogicalID, filepath.Join(t.TempDir(), fn.LogicalID))
+	bootstrap, err := emulator.Build(context.Background(), "Makefile", fn.LogicalID, filepath.Join(t.TempDir(), fn.LogicalID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	over := Overrides{"TABLE_NAME": localTableName, "SESSION_SIGNING_KEY": randomKey(), "AWS_ENDPOINT_URL_DYNAMODB": dynamo}
-	_, stopSim, err := wechatConfig(over, "127.0.0.1:0")
+	over := stack.Overrides{"TABLE_NAME": env.Table, "SESSION_SIGNING_KEY": stack.RandomKey(), "AWS_ENDPOINT_URL_DYNAMODB": env.DynamoDB}
+	_, stopSim, err := stack.WeChat(over, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(stopSim)
-	procs := &Procs{}
+	procs := &services.Procs{}
 	t.Cleanup(procs.StopAll)
 	var log io.Writer = io.Discard
 	if testing.Verbose() {
 		log = os.Stderr
 	}
-	pool, err := NewPool(fn, bootstrap, functionVars(tmpl, fn, over), max, procs, log)
+	pool, err := emulator.NewPool(fn, bootstrap, stack.FunctionVars(tmpl, fn, over), max, procs, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +96,14 @@ func TestPoolServesConcurrentRequestsOneAtATimePerEmulator(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if pool.count > 2 {
-		t.Errorf("pool started %d emulators, want at most 2", pool.count)
+	if n := pool.Started(); n > 2 {
+		t.Errorf("pool started %d emulators, want at most 2", n)
 	}
+}
+
+func TestMain(m *testing.M) {
+	if err := template.ChdirRoot(); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
 }

@@ -1,4 +1,4 @@
-package main
+package apigw
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/werun-sam/werun-sam/local/template"
 )
 
 // fakeFunction records the event it got and answers a fixed payload.
@@ -30,7 +32,11 @@ func (f *fakeFunction) Invoke(_ context.Context, event []byte) ([]byte, error) {
 }
 
 func TestAPIServesTheTemplateRoutesAsPayload2(t *testing.T) {
-	routes, err := loadRepoTemplate(t).Routes()
+	tmpl, err := template.LoadRepo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, err := tmpl.Routes()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +49,8 @@ func TestAPIServesTheTemplateRoutesAsPayload2(t *testing.T) {
 	srv := httptest.NewServer(&API{Routes: routes, Invoker: invokers})
 	defer srv.Close()
 
-	for key, fn := range contractRoutes {
+	for _, route := range routes {
+		key, fn := route.Key(), route.Function
 		t.Run(key, func(t *testing.T) {
 			method, path, _ := strings.Cut(key, " ")
 			req, _ := http.NewRequest(method, srv.URL+path+"?from=2026-03-01&a=1&a=2", strings.NewReader(`{"code":"x"}`))
@@ -113,12 +120,12 @@ func TestAPIWritesFunctionAnswersAsAPIGatewayDoes(t *testing.T) {
 		{name: "unknown route", method: "GET", path: "/v1/nope",
 			wantStatus: 404, wantBody: `{"error":{"code":"NOT_FOUND","message":"no route GET /v1/nope in template.yaml"}}` + "\n"},
 		{name: "wrong method", method: "GET", path: "/v1/session", wantStatus: 404},
-		{name: "too large", method: "POST", path: "/v1/session", body: strings.Repeat("x", maxBody+1), wantStatus: 413},
+		{name: "too large", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxBody+1), wantStatus: 413},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &fakeFunction{answer: c.answer, err: c.err}
-			srv := httptest.NewServer(&API{Routes: []Route{{"POST", "/v1/session", "F"}}, Invoker: map[string]Invoker{"F": f}})
+			srv := httptest.NewServer(&API{Routes: []template.Route{{Method: "POST", Path: "/v1/session", Function: "F"}}, Invoker: map[string]Invoker{"F": f}})
 			defer srv.Close()
 			req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
 			resp, err := http.DefaultClient.Do(req)
@@ -142,7 +149,7 @@ func TestAPIWritesFunctionAnswersAsAPIGatewayDoes(t *testing.T) {
 
 func TestBinaryBodiesArriveBase64Encoded(t *testing.T) {
 	r := httptest.NewRequest("POST", "/v1/session", nil)
-	ev := NewHTTPEvent(r, Route{"POST", "/v1/session", "F"}, nil, []byte{0xff, 0xfe, 0}, time.Now())
+	ev := NewHTTPEvent(r, template.Route{Method: "POST", Path: "/v1/session", Function: "F"}, nil, []byte{0xff, 0xfe, 0}, time.Now())
 	if !ev.IsBase64Encoded || ev.Body != base64.StdEncoding.EncodeToString([]byte{0xff, 0xfe, 0}) {
 		t.Errorf("body %q base64 %v", ev.Body, ev.IsBase64Encoded)
 	}

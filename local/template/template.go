@@ -1,14 +1,61 @@
-package main
+// Package template is the model of the SAM template (template.yaml) that the
+// local stack, the contract tests and the OpenAPI check read: its one
+// parser, the functions with Globals applied, their HttpApi routes, and the
+// resolution of intrinsics (!Ref, !Sub) to local values.
+package template
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
+
+// File is the template's name at the repository root.
+const File = "template.yaml"
+
+// Root is the nearest folder upwards from the working directory holding
+// template.yaml: the repository root, where the Makefile and the tools are.
+func Root() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, File)); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New(File + " not found in this folder or above: run from the repository")
+		}
+		dir = parent
+	}
+}
+
+// ChdirRoot makes the repository root the working directory: the Makefile,
+// go build, the tools and the repository's files are found from there.
+func ChdirRoot() error {
+	dir, err := Root()
+	if err != nil {
+		return err
+	}
+	return os.Chdir(dir)
+}
+
+// LoadRepo reads the repository's template.yaml, from anywhere inside it.
+func LoadRepo() (*Template, error) {
+	dir, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	return Load(filepath.Join(dir, File))
+}
 
 // Template is the part of template.yaml the local stack and the contract
 // tests read. It is parsed from the file itself, so nothing here repeats
@@ -64,19 +111,19 @@ type Route struct {
 // Key is the route key as API Gateway writes it, e.g. "POST /v1/session".
 func (r Route) Key() string { return r.Method + " " + r.Path }
 
-// LoadTemplate reads a SAM template.
-func LoadTemplate(path string) (*Template, error) {
+// Load reads a SAM template.
+func Load(path string) (*Template, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseTemplate(b)
+	return Parse(b)
 }
 
-// ParseTemplate parses a SAM template. CloudFormation's short tags (!Ref,
+// Parse parses a SAM template. CloudFormation's short tags (!Ref,
 // !Sub, !GetAtt, ...) become their long forms ({"Ref": x}, {"Fn::Sub": x}),
 // which is what CloudFormation itself does.
-func ParseTemplate(b []byte) (*Template, error) {
+func Parse(b []byte) (*Template, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("template: %w", err)
@@ -176,11 +223,16 @@ func (t *Template) Functions() ([]Function, error) {
 		for name, e := range p.Events {
 			switch e.Type {
 			case "HttpApi":
-				var hp struct{ Method, Path string }
+				var hp struct{ Method, Path any }
 				if err := json.Unmarshal(e.Properties, &hp); err != nil {
 					return nil, fmt.Errorf("%s event %s: %w", id, name, err)
 				}
-				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(hp.Method), Path: hp.Path, Function: id})
+				r := Resolver{Template: t}
+				method, path := strings.ToUpper(r.Resolve(hp.Method)), r.Resolve(hp.Path)
+				if method == "" && path == "" {
+					method, path = "ANY", "$default" // an HttpApi event without both is the catch-all route
+				}
+				f.Routes = append(f.Routes, Route{Method: method, Path: path, Function: id})
 			case "Schedule", "ScheduleV2":
 				f.Schedules = append(f.Schedules, name)
 			}

@@ -1,4 +1,8 @@
-package main
+// Package emulator runs the template's functions as Lambda does, without
+// Docker: each built natively through the Makefile's own build-<LogicalId>
+// target, and run under the AWS Lambda Runtime Interface Emulator, a pool
+// of emulators per function.
+package emulator
 
 import (
 	"bytes"
@@ -8,11 +12,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/local/template"
 )
 
 // Pool runs one function's bootstrap under the AWS Lambda Runtime Interface
@@ -21,48 +27,45 @@ import (
 // time and starts another, up to max, when all are busy: the way Lambda
 // scales execution environments.
 type Pool struct {
-	fn        Function
+	fn        template.Function
 	bootstrap string
 	env       []string
 	max       int
-	procs     *Procs
+	procs     *services.Procs
 	log       io.Writer
 	rie       string
 
 	mu    sync.Mutex
-	idle  chan *emulator
+	idle  chan *Emulator
 	count int
 }
 
-type emulator struct {
-	proc *Proc
-	url  string
+// Emulator is one running emulator with one bootstrap.
+type Emulator struct {
+	proc *services.Proc
+	URL  string // the invocations endpoint
 }
 
+// Stop ends the emulator and its bootstrap.
+func (e *Emulator) Stop() { e.proc.Stop() }
+
 // NewPool prepares a pool; emulators start on first use (or Warm).
-func NewPool(fn Function, bootstrap string, env map[string]string, max int, procs *Procs, log io.Writer) (*Pool, error) {
-	rie := os.Getenv("WERUN_RIE")
-	if rie == "" {
-		rie = rieBin
-	}
-	rie, err := filepath.Abs(rie)
+func NewPool(fn template.Function, bootstrap string, env map[string]string, max int, procs *services.Procs, log io.Writer) (*Pool, error) {
+	rie, err := services.Tool(services.RIEBin)
 	if err != nil {
 		return nil, err
-	}
-	if !fileExists(rie) {
-		return nil, fmt.Errorf("%s: %w: run `make tools`", rie, errMissingTool)
 	}
 	if max < 1 {
 		max = 1
 	}
 	return &Pool{fn: fn, bootstrap: bootstrap, env: lambdaEnv(fn, env), max: max,
-		procs: procs, log: log, rie: rie, idle: make(chan *emulator, max)}, nil
+		procs: procs, log: log, rie: rie, idle: make(chan *Emulator, max)}, nil
 }
 
 // lambdaEnv is the environment of one execution environment: PATH and the
 // like from the host, what Lambda itself sets, then the function's own
 // resolved variables.
-func lambdaEnv(fn Function, vars map[string]string) []string {
+func lambdaEnv(fn template.Function, vars map[string]string) []string {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"),
@@ -97,10 +100,10 @@ func (p *Pool) Warm(ctx context.Context) error {
 	return nil
 }
 
-// start starts one emulator, again on fresh ports if it exits before it is
-// ready: a port freePort found free can be taken by another process before
-// the emulator binds it.
-func (p *Pool) start(ctx context.Context) (e *emulator, err error) {
+// Start starts one emulator outside the pool (the caller stops it), again
+// on fresh ports if it exits before it is ready: a port FreePort found free
+// can be taken by another process before the emulator binds it.
+func (p *Pool) Start(ctx context.Context) (e *Emulator, err error) {
 	for range 3 {
 		if e, err = p.startOnce(ctx); err == nil || ctx.Err() != nil {
 			return e, err
@@ -109,12 +112,12 @@ func (p *Pool) start(ctx context.Context) (e *emulator, err error) {
 	return nil, err
 }
 
-func (p *Pool) startOnce(ctx context.Context) (*emulator, error) {
-	port, err := freePort()
+func (p *Pool) startOnce(ctx context.Context) (*Emulator, error) {
+	port, err := services.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	inner, err := freePort()
+	inner, err := services.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -126,14 +129,14 @@ func (p *Pool) startOnce(ctx context.Context) (*emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := waitTCP(ctx, proc, addr, 15*time.Second); err != nil {
+	if err := services.WaitTCP(ctx, proc, addr, 15*time.Second); err != nil {
 		proc.Stop()
 		return nil, err
 	}
-	return &emulator{proc: proc, url: "http://" + addr + "/2015-03-31/functions/function/invocations"}, nil
+	return &Emulator{proc: proc, URL: "http://" + addr + "/2015-03-31/functions/function/invocations"}, nil
 }
 
-func (p *Pool) acquire(ctx context.Context) (*emulator, error) {
+func (p *Pool) acquire(ctx context.Context) (*Emulator, error) {
 	select {
 	case e := <-p.idle:
 		return e, nil
@@ -143,7 +146,7 @@ func (p *Pool) acquire(ctx context.Context) (*emulator, error) {
 	if p.count < p.max {
 		p.count++
 		p.mu.Unlock()
-		e, err := p.start(ctx)
+		e, err := p.Start(ctx)
 		if err != nil {
 			p.mu.Lock()
 			p.count--
@@ -160,7 +163,7 @@ func (p *Pool) acquire(ctx context.Context) (*emulator, error) {
 	}
 }
 
-func (p *Pool) release(e *emulator, healthy bool) {
+func (p *Pool) release(e *Emulator, healthy bool) {
 	if healthy && !e.proc.Exited() {
 		p.idle <- e
 		return
@@ -183,7 +186,7 @@ func (p *Pool) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.fn.Timeout)*time.Second+5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(event))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(event))
 	if err != nil {
 		p.release(e, true)
 		return nil, err

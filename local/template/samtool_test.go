@@ -1,4 +1,4 @@
-package main
+package template
 
 import (
 	"os"
@@ -12,16 +12,16 @@ import (
 // makefile builder, in source. It needs neither Docker nor AWS credentials.
 func TestSAMBuildMakesArm64Bootstraps(t *testing.T) {
 	sam, _ := filepath.Abs("build/venv/bin/sam")
-	if !fileExists(sam) {
+	if _, err := os.Stat(sam); err != nil {
 		t.Fatalf("%s is missing: run `make tools` (make test does)", sam)
 	}
 	out := t.TempDir()
 	cmd := exec.Command(sam, "build", "--build-dir", out, "--template-file", "template.yaml")
-	cmd.Env = withEnv(os.Environ(), map[string]string{
-		"SAM_CLI_TELEMETRY":  "0",
-		"AWS_DEFAULT_REGION": "us-east-1",
-		"GOARCH":             "arm64", // whatever the caller's shell says
-	})
+	cmd.Env = append(os.Environ(),
+		"SAM_CLI_TELEMETRY=0",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"GOARCH=arm64", // whatever the caller's shell says (the last value wins)
+	)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sam build: %v\n%s", err, b)
 	}

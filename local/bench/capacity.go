@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -26,31 +29,41 @@ import (
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
-// The DynamoDB cost of one sync (`make bench`, item 4): werun.Service over
+// The DynamoDB cost of one sync (the bench's section 4): werun.Service over
 // the real DynamoStore and dynalite, the WeChat simulator in-process, and a
 // DynamoDB client that asks for ReturnConsumedCapacity=INDEXES on every
 // request and records every request's operation and timing on the wire.
 
-// ddbCall is one DynamoDB request as the wire saw it.
-type ddbCall struct {
+// Call is one DynamoDB request as the wire saw it.
+type Call struct {
 	Op         string // from X-Amz-Target, e.g. "Query"
 	Index      string // the IndexName a Query or Scan names, "" for the table
 	Start, End time.Time
 	Key        map[string]any // the item key of a single-item write
 }
 
-// capacityRecorder is both the HTTP transport and the sink of the consumed
+// Recorder is both the HTTP transport and the sink of the consumed
 // capacity the responses report; the IAM test reads its calls too.
-type capacityRecorder struct {
+type Recorder struct {
 	next http.RoundTripper
 
 	mu       sync.Mutex
-	calls    []ddbCall
+	calls    []Call
 	reported struct{ read, write, gsiWrite float64 }
 }
 
-func (r *capacityRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := ddbCall{Op: strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")}
+// NewRecorder records the DynamoDB requests sent through next.
+func NewRecorder(next http.RoundTripper) *Recorder { return &Recorder{next: next} }
+
+// Calls is every request recorded since the last reset.
+func (r *Recorder) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := Call{Op: strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")}
 	if req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		req.Body.Close()
@@ -89,7 +102,7 @@ func (r *capacityRecorder) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // withConsumedCapacity adds ReturnConsumedCapacity=INDEXES to every
 // request that takes it and adds up what the answers report.
-func (r *capacityRecorder) withConsumedCapacity(o *dynamodb.Options) {
+func (r *Recorder) withConsumedCapacity(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchConsumedCapacity",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -160,7 +173,7 @@ func deref(c *types.ConsumedCapacity) types.ConsumedCapacity {
 }
 
 // reset starts a new measurement.
-func (r *capacityRecorder) reset() {
+func (r *Recorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = nil
@@ -169,8 +182,8 @@ func (r *capacityRecorder) reset() {
 
 // waves counts sequential round trips: a request that starts after every
 // request of the current wave has ended begins the next wave.
-func waves(calls []ddbCall) int {
-	sorted := append([]ddbCall(nil), calls...)
+func waves(calls []Call) int {
+	sorted := append([]Call(nil), calls...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
 	n := 0
 	var end time.Time
@@ -211,15 +224,15 @@ func (c SyncCost) BilledWCU() float64 {
 
 // measureSyncCost runs the scenarios against the table at endpoint.
 func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
-	rec := &capacityRecorder{next: http.DefaultTransport.(*http.Transport).Clone()}
-	client := dynamodb.NewFromConfig(localDynamoConfig(endpoint), func(o *dynamodb.Options) {
+	rec := NewRecorder(http.DefaultTransport.(*http.Transport).Clone())
+	client := dynamodb.NewFromConfig(services.ClientConfig(endpoint), func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: rec}
 	}, rec.withConsumedCapacity)
-	plain := localDynamo(endpoint) // unrecorded, to read items back
+	plain := services.Client(endpoint) // unrecorded, to read items back
 	st := store.New(client, table)
 
-	const appID = localAppID
-	secret := randomKey()
+	const appID = stack.AppID
+	secret := stack.RandomKey()
 	sim := wechattest.NewServer(appID, secret)
 	defer sim.Close()
 	key := make([]byte, 32)
@@ -231,7 +244,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
 	svc := werun.New(werun.Config{AppID: appID, Store: st, WeChat: wc, Signer: signer})
 
-	openid := "bench-" + randomKey()[:12]
+	openid := "bench-" + stack.RandomKey()[:12]
 	now := time.Now()
 	list := wechattest.Days(31, now)
 	sync := func(list []wechattest.StepInfo) (int, error) {
@@ -261,8 +274,8 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
+		calls := rec.Calls()
 		rec.mu.Lock()
-		calls := append([]ddbCall(nil), rec.calls...)
 		c := SyncCost{Scenario: sc.name, Changed: changed, Requests: map[string]int{}, Waves: waves(calls),
 			ReportedRCU: rec.reported.read, ReportedWCU: rec.reported.write, ReportedGSI: rec.reported.gsiWrite}
 		rec.mu.Unlock()
@@ -284,18 +297,12 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 	return out, nil
 }
 
-// localDynamoConfig is the aws.Config of localDynamo, for NewFromConfig.
-func localDynamoConfig(endpoint string) aws.Config {
-	o := localDynamo(endpoint).Options()
-	return aws.Config{Region: o.Region, Credentials: o.Credentials, BaseEndpoint: o.BaseEndpoint}
-}
-
 // writeUnits is what DynamoDB bills for one single-item write, from the
 // item's size now: one unit per started KB in the table, and as much again
 // in ActiveIndex when the item is in it (boardShard set), for the index
 // entry's projected size. A delete is billed for the item it removed,
 // which is gone: it counts one unit (session keys are far under 1 KB).
-func writeUnits(ctx context.Context, db *dynamodb.Client, table string, c ddbCall) (float64, float64, error) {
+func writeUnits(ctx context.Context, db *dynamodb.Client, table string, c Call) (float64, float64, error) {
 	if c.Op == "DeleteItem" {
 		return 1, 0, nil
 	}

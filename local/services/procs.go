@@ -1,13 +1,17 @@
-package main
+// Package services runs what the functions talk to in the local stack and
+// the tests, as supervised child processes: dynalite (DynamoDB) with the
+// template's table, moto (SSM), each in its own process group on a free
+// loopback port, stopped on exit. It also finds the tools `make tools`
+// installs, and gives the integration tests the same services, started
+// once per test binary unless `make test` already exported them.
+package services
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -25,6 +29,11 @@ type Proc struct {
 
 // Procs remembers what was started, to stop it all in reverse order.
 type Procs struct {
+	// DieWithParent has the kernel kill each process when this one ends,
+	// however it ends (Linux): a test binary has no hook that runs when
+	// `go test` times it out.
+	DieWithParent bool
+
 	mu    sync.Mutex
 	procs []*Proc
 }
@@ -35,6 +44,9 @@ func (ps *Procs) Start(label string, env []string, out io.Writer, name string, a
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if ps.DieWithParent {
+		dieWithParent(cmd.SysProcAttr)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", label, err)
 	}
@@ -84,10 +96,10 @@ func (ps *Procs) StopAll() {
 	wg.Wait()
 }
 
-// freePort asks the kernel for a free loopback port. Another process could
+// FreePort asks the kernel for a free loopback port. Another process could
 // take it before ours binds it; on this single-user loopback that is rare,
 // and readiness checks report it.
-func freePort() (int, error) {
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -96,9 +108,9 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitTCP waits until addr accepts connections, the process exits, or the
+// WaitTCP waits until addr accepts connections, the process exits, or the
 // timeout passes.
-func waitTCP(ctx context.Context, p *Proc, addr string, timeout time.Duration) error {
+func WaitTCP(ctx context.Context, p *Proc, addr string, timeout time.Duration) error {
 	return waitFor(ctx, p, timeout, func() bool {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
@@ -109,8 +121,8 @@ func waitTCP(ctx context.Context, p *Proc, addr string, timeout time.Duration) e
 	})
 }
 
-// waitHTTP waits until url answers any HTTP status.
-func waitHTTP(ctx context.Context, p *Proc, url string, timeout time.Duration) error {
+// WaitHTTP waits until url answers any HTTP status.
+func WaitHTTP(ctx context.Context, p *Proc, url string, timeout time.Duration) error {
 	hc := &http.Client{Timeout: time.Second}
 	return waitFor(ctx, p, timeout, func() bool {
 		resp, err := hc.Get(url)
@@ -141,11 +153,3 @@ func waitFor(ctx context.Context, p *Proc, timeout time.Duration, ready func() b
 		}
 	}
 }
-
-// fileExists reports whether path is there.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-var errMissingTool = errors.New("tool not installed")

@@ -1,4 +1,4 @@
-package main
+package emulator
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"sync"
 )
 
-// buildDir holds the native builds of the local stack.
-const buildDir = "build/local"
+// BuildDir holds the native builds of the local stack.
+const BuildDir = "build/local"
 
-// buildFunction builds one function for this machine (linux, the host's
+// Build builds one function for this machine (linux, the host's
 // architecture) through the Makefile's own build-<LogicalId> target, so
 // the local stack runs what `sam build` builds, only native.
-func buildFunction(ctx context.Context, makefile, id, outDir string) (string, error) {
+func Build(ctx context.Context, makefile, id, outDir string) (string, error) {
 	abs, err := filepath.Abs(outDir)
 	if err != nil {
 		return "", err
@@ -32,9 +32,9 @@ func buildFunction(ctx context.Context, makefile, id, outDir string) (string, er
 	return filepath.Join(abs, "bootstrap"), nil
 }
 
-// buildAll builds the functions two at a time (the Go build cache makes
+// BuildAll builds the functions two at a time (the Go build cache makes
 // the later ones cheap) and returns LogicalId -> bootstrap path.
-func buildAll(ctx context.Context, ids []string) (map[string]string, error) {
+func BuildAll(ctx context.Context, ids []string) (map[string]string, error) {
 	var (
 		mu    sync.Mutex
 		paths = map[string]string{}
@@ -48,7 +48,7 @@ func buildAll(ctx context.Context, ids []string) (map[string]string, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			p, err := buildFunction(ctx, "Makefile", id, filepath.Join(buildDir, id))
+			p, err := Build(ctx, "Makefile", id, filepath.Join(BuildDir, id))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && first == nil {

@@ -1,6 +1,6 @@
-package main
+package template
 
-// The template contract (issue 2): every function has a Makefile target
+// The template contract: every function has a Makefile target
 // that builds a linux/arm64 bootstrap, every route maps to a function of
 // the template's API, every variable the code reads is declared, and every
 // sample event decodes into its function's event type. Each check is a

@@ -1,4 +1,4 @@
-package main
+package services
 
 import (
 	"context"
@@ -11,16 +11,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/werun-sam/werun-sam/local/template"
 )
 
-// localTableName is the table's name in the local stack.
-const localTableName = "werun-sam-local"
+// TableName is the table's name in the local stack and the tests.
+const TableName = "werun-sam-local"
 
-// tableInput builds CreateTable from the Properties of the template's
+// TableInput builds CreateTable from the Properties of the template's
 // `Table` resource. CloudFormation's property names are the API's member
 // names, so the SDK input decodes straight from them; settings dynalite
 // lacks (TTL, PITR, SSE) are left out, which changes no read or write.
-func tableInput(t *Template, name string) (*dynamodb.CreateTableInput, error) {
+func TableInput(t *template.Template, name string) (*dynamodb.CreateTableInput, error) {
 	r, ok := t.Resources["Table"]
 	if !ok || r.Type != "AWS::DynamoDB::Table" {
 		return nil, errors.New("template.yaml has no AWS::DynamoDB::Table resource `Table`")
@@ -48,23 +50,28 @@ func tableInput(t *Template, name string) (*dynamodb.CreateTableInput, error) {
 	}, nil
 }
 
-// localDynamo is a client for a local endpoint with dummy credentials.
-func localDynamo(endpoint string) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
+// Client is a client for a local endpoint with dummy credentials.
+func Client(endpoint string) *dynamodb.Client {
+	return dynamodb.NewFromConfig(ClientConfig(endpoint))
+}
+
+// ClientConfig is the aws.Config of Client, for clients with more options.
+func ClientConfig(endpoint string) aws.Config {
+	return aws.Config{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	}
 }
 
-// createTable creates the template's table at endpoint (if it is not there)
+// CreateTable creates the template's table at endpoint (if it is not there)
 // and waits until it is ACTIVE.
-func createTable(ctx context.Context, t *Template, endpoint, name string) error {
-	in, err := tableInput(t, name)
+func CreateTable(ctx context.Context, t *template.Template, endpoint, name string) error {
+	in, err := TableInput(t, name)
 	if err != nil {
 		return err
 	}
-	db := localDynamo(endpoint)
+	db := Client(endpoint)
 	if _, err := db.CreateTable(ctx, in); err != nil {
 		var inUse *types.ResourceInUseException
 		if !errors.As(err, &inUse) {
@@ -77,17 +84,12 @@ func createTable(ctx context.Context, t *Template, endpoint, name string) error 
 	return w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30e9)
 }
 
-// tableAt says whether a DynamoDB at endpoint answers and holds the table,
+// TableAt says whether a DynamoDB at endpoint answers and holds the table,
 // as a running `make local`'s does; it asks once, briefly.
-func tableAt(ctx context.Context, endpoint, name string) bool {
+func TableAt(ctx context.Context, endpoint, name string) bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	db := dynamodb.New(dynamodb.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
-		RetryMaxAttempts: 1,
-	})
+	db := dynamodb.NewFromConfig(ClientConfig(endpoint), func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	_, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	return err == nil
 }

@@ -1,4 +1,4 @@
-package main
+package template
 
 import (
 	"context"
@@ -77,7 +77,7 @@ func TestTemplateChecksFailOnBrokenTemplate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tmpl, err := LoadTemplate(brokenCopy(t, "template.yaml", c.edits...))
+			tmpl, err := Load(brokenCopy(t, "template.yaml", c.edits...))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,32 +1,28 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/werun-sam/werun-sam/local/emulator"
+	"github.com/werun-sam/werun-sam/local/stack"
 )
 
-// The load generator of `make load` (issue 7) and of `make bench` item 5:
+// The load generator of `make load` and of the bench's load section:
 // simulated users each log in through the WeChat simulator, get a session,
 // sync 31 days of encryptedData and read their steps back through the
 // local API, as a mini program would.
-
-// noopID is the LogicalId of the bench-only no-op function: the bare
-// hello-world bootstrap (local/hello), built by the Makefile's
-// build-BenchHello target with the functions' flags. It is not in
-// template.yaml.
-const noopID = "BenchHello"
 
 // flowRoutes are the API requests of one user's flow, in order.
 var flowRoutes = []string{"POST /v1/session", "POST /v1/werun/decrypt", "GET /v1/steps"}
@@ -81,13 +77,25 @@ func (r LoadResult) ServerErrors() int {
 	return n
 }
 
-// percentile is the nearest-rank percentile p (0..100) of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
+// merge adds o's figures to r's: one target measured in several rounds.
+func (r LoadResult) merge(o LoadResult) LoadResult {
+	if r.Latencies == nil {
+		r.Latencies, r.Status = map[string][]time.Duration{}, map[int]int{}
 	}
-	i := int(float64(len(sorted))*p/100+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
+	r.Flows += o.Flows
+	r.Wall += o.Wall
+	r.FlowErrs += o.FlowErrs
+	if r.FirstErr == "" {
+		r.FirstErr = o.FirstErr
+	}
+	for route, l := range o.Latencies {
+		r.Latencies[route] = append(r.Latencies[route], l...)
+		slices.Sort(r.Latencies[route])
+	}
+	for s, n := range o.Status {
+		r.Status[s] += n
+	}
+	return r
 }
 
 // runLoad runs opts.Flows user flows, opts.Concurrency at a time, and stops
@@ -236,149 +244,31 @@ func (u loadUser) sim(ctx context.Context, path string, body, out any) error {
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-// benchStack is the local stack as `make load` and `make bench` run it:
-// native bootstraps, dynalite with the table, the WeChat simulator, the
-// template's API, and (for the bench) a second API with the same routes
-// all served by the no-op function under the same emulator pools.
-type benchStack struct {
-	Template  *Template
-	Functions []Function
-	Paths     map[string]string // LogicalId (and noopID) -> native bootstrap
-	Over      Overrides
-	Sim       string
-	API       string
-	NoopAPI   string // "" without the no-op function
-	stop      []func()
+// LoadConfig are the flags of `make load`.
+type LoadConfig struct {
+	Users   int           // simulated users, all syncing at once
+	Pool    int           // emulators per function at most; requests beyond queue
+	Days    int           // days each user syncs
+	MaxTime time.Duration // stop starting users after this long
 }
 
-func (s *benchStack) Close() {
-	for i := len(s.stop) - 1; i >= 0; i-- {
-		s.stop[i]()
-	}
-}
-
-// startBenchStack builds and starts it all; processes go to procs, their
-// output to log.
-func startBenchStack(ctx context.Context, procs *Procs, pool int, noop bool, log io.Writer) (*benchStack, error) {
-	t, err := LoadTemplate("template.yaml")
-	if err != nil {
-		return nil, err
-	}
-	fns, err := t.Functions()
-	if err != nil {
-		return nil, err
-	}
-	ids := logicalIDs(fns)
-	if noop {
-		ids = append(ids, noopID)
-	}
-	paths, err := buildAll(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", 0, log)
-	if err != nil {
-		return nil, err
-	}
-	s := &benchStack{Template: t, Functions: fns, Paths: paths, Over: over, Sim: simURL, stop: []func(){stopSim}}
-	if simURL == "" {
-		s.Close()
-		return nil, errors.New("the load needs the WeChat simulator: unset WECHAT_API_BASE")
-	}
-	invokers := map[string]Invoker{}
-	var routes []Route
-	for _, f := range fns {
-		if len(f.Routes) == 0 {
-			continue
-		}
-		p, err := NewPool(f, paths[f.LogicalID], functionVars(t, f, over), pool, procs, log)
-		if err == nil {
-			err = p.Warm(ctx)
-		}
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		invokers[f.LogicalID] = p
-		routes = append(routes, f.Routes...)
-	}
-	if s.API, err = s.serve(&API{Routes: routes, Invoker: invokers}); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if !noop {
-		return s, nil
-	}
-	hello := noopFunction(fns)
-	p, err := NewPool(hello, paths[noopID], functionVars(t, hello, over), pool, procs, log)
-	if err == nil {
-		err = p.Warm(ctx)
-	}
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	noopRoutes := make([]Route, len(routes))
-	for i, r := range routes {
-		noopRoutes[i] = Route{Method: r.Method, Path: r.Path, Function: noopID}
-	}
-	if s.NoopAPI, err = s.serve(&API{Routes: noopRoutes, Invoker: map[string]Invoker{noopID: p}}); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// noopFunction is the no-op function as the stack runs it: the settings
-// and environment of the first HTTP function, so only the work differs.
-func noopFunction(fns []Function) Function {
-	for _, f := range fns {
-		if len(f.Routes) > 0 {
-			f.LogicalID, f.Routes = noopID, nil
-			return f
-		}
-	}
-	return Function{LogicalID: noopID, Timeout: 10, MemorySize: 128}
-}
-
-// serve serves h on a free loopback port and returns its base URL.
-func (s *benchStack) serve(h http.Handler) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	s.stop = append(s.stop, func() { _ = srv.Close() })
-	return "http://" + l.Addr().String(), nil
-}
-
-// load is `make load`: users syncing at once through the local API.
-func load(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	users := fs.Int("users", 200, "simulated users, all syncing at once")
-	pool := fs.Int("pool", 4, "emulators per function at most; requests beyond queue")
-	days := fs.Int("days", 31, "days each user syncs")
-	maxTime := fs.Duration("max-time", 5*time.Minute, "stop starting users after this long")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	procs := &Procs{}
-	defer procs.StopAll()
-	logf, err := createLog(buildDir, "load.log")
+// Load is `make load`: users syncing at once through the local API; any
+// 5xx fails it.
+func Load(ctx context.Context, c LoadConfig) error {
+	logf, err := createLog(emulator.BuildDir, "load.log")
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	fmt.Fprintf(os.Stderr, "local: starting the stack (pool %d per function; logs in %s)\n", *pool, logf.Name())
-	st, err := startBenchStack(ctx, procs, *pool, false, logf)
+	fmt.Fprintf(os.Stderr, "local: starting the stack (pool %d per function; logs in %s)\n", c.Pool, logf.Name())
+	st, err := startStack(ctx, c.Pool, false, logf)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(os.Stderr, "local: %d users syncing at once through %s\n", *users, st.API)
-	r := runLoad(ctx, LoadOptions{API: st.API, Sim: st.Sim, Flows: *users, Concurrency: *users, Days: *days,
-		MaxTime: *maxTime, Prefix: "load-" + randomKey()[:8]})
+	fmt.Fprintf(os.Stderr, "local: %d users syncing at once through %s\n", c.Users, st.API)
+	r := runLoad(ctx, LoadOptions{API: st.API, Sim: st.Sim, Flows: c.Users, Concurrency: c.Users, Days: c.Days,
+		MaxTime: c.MaxTime, Prefix: "load-" + stack.RandomKey()[:8]})
 	printLoad(os.Stdout, r)
 	if n := r.ServerErrors(); n > 0 || r.FlowErrs > 0 {
 		return fmt.Errorf("load: %d 5xx or unanswered requests, %d users cut short (first: %s)", n, r.FlowErrs, r.FirstErr)
