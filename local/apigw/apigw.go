@@ -25,6 +25,10 @@ import (
 // MaxBody is API Gateway's payload limit.
 const MaxBody = 10 << 20
 
+// MaxInvokePayload is Lambda's limit on a synchronous invocation's request
+// payload: an event over it never reaches the function.
+const MaxInvokePayload = 6 << 20
+
 // Invoker runs one event through a function and returns its payload.
 type Invoker interface {
 	Invoke(ctx context.Context, event []byte) ([]byte, error)
@@ -85,11 +89,17 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body) > MaxBody {
-		writeEnvelope(w, http.StatusRequestEntityTooLarge, "TOO_LARGE", "the request body is over 10 MB")
+		writeEnvelope(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The body is over API Gateway's 10 MB limit: send only the fields the route takes.")
 		return
 	}
 	ev := NewHTTPEvent(r, route, params, body, start)
 	payload, _ := json.Marshal(ev)
+	if len(payload) > MaxInvokePayload {
+		// What a deployed API answers here cannot be seen without AWS; the
+		// local stack answers as the function would have for a large body.
+		writeEnvelope(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request is over Lambda's 6 MB invoke limit: send only the fields the route takes.")
+		return
+	}
 	out, err := a.Invoker[route.Function].Invoke(r.Context(), payload)
 	if err != nil {
 		a.logf("%s %s -> %s: %v", r.Method, r.URL.Path, route.Function, err)

@@ -106,6 +106,8 @@ func TestAPIWritesFunctionAnswersAsAPIGatewayDoes(t *testing.T) {
 		wantStatus int
 		wantBody   string
 		wantHeader [2]string
+		// wantEnvelope is the error envelope's code, when the answer is one.
+		wantEnvelope string
 	}{
 		{name: "structured response", method: "POST", path: "/v1/session", answer: `{"statusCode":201,"headers":{"X-A":"b"},"body":"{\"ok\":true}"}`,
 			wantStatus: 201, wantBody: `{"ok":true}`, wantHeader: [2]string{"X-A", "b"}},
@@ -120,7 +122,9 @@ func TestAPIWritesFunctionAnswersAsAPIGatewayDoes(t *testing.T) {
 		{name: "unknown route", method: "GET", path: "/v1/nope",
 			wantStatus: 404, wantBody: `{"error":{"code":"NOT_FOUND","message":"no route GET /v1/nope in template.yaml"}}` + "\n"},
 		{name: "wrong method", method: "GET", path: "/v1/session", wantStatus: 404},
-		{name: "too large", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxBody+1), wantStatus: 413},
+		{name: "over API Gateway's limit", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxBody+1), wantStatus: 413, wantEnvelope: "PAYLOAD_TOO_LARGE"},
+		{name: "over Lambda's invoke limit", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxInvokePayload), wantStatus: 413, wantEnvelope: "PAYLOAD_TOO_LARGE"},
+		{name: "just under Lambda's invoke limit", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxInvokePayload-4096), answer: `{"a":1}`, wantStatus: 200},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -139,6 +143,14 @@ func TestAPIWritesFunctionAnswersAsAPIGatewayDoes(t *testing.T) {
 			}
 			if c.wantBody != "" && string(b) != c.wantBody {
 				t.Errorf("body %q, want %q", b, c.wantBody)
+			}
+			if c.wantEnvelope != "" {
+				var env struct {
+					Error struct{ Code, Message string }
+				}
+				if json.Unmarshal(b, &env) != nil || env.Error.Code != c.wantEnvelope || env.Error.Message == "" {
+					t.Errorf("body %.200s, want the %s envelope", b, c.wantEnvelope)
+				}
 			}
 			if h := c.wantHeader; h[0] != "" && resp.Header.Get(h[0]) != h[1] {
 				t.Errorf("header %s = %q, want %q", h[0], resp.Header.Get(h[0]), h[1])

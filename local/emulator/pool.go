@@ -198,9 +198,15 @@ func (p *Pool) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	p.release(e, err == nil)
+	// The emulator answers a timeout with 200 and this text, where Lambda
+	// reports a failed invocation; the timed-out runtime is not reused.
+	timedOut := bytes.HasPrefix(body, []byte("Task timed out"))
+	p.release(e, err == nil && !timedOut)
 	if err != nil {
 		return nil, err
+	}
+	if timedOut {
+		return nil, fmt.Errorf("%s: %w: %s", p.fn.LogicalID, ErrFunction, body)
 	}
 	if resp.StatusCode != http.StatusOK || isFunctionError(body) {
 		return body, fmt.Errorf("%s: %w (HTTP %d): %s", p.fn.LogicalID, ErrFunction, resp.StatusCode, bytes.TrimSpace(body))

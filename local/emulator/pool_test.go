@@ -3,8 +3,10 @@ package emulator_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -106,4 +108,30 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Exit(m.Run())
+}
+
+// The emulator answers a function past its timeout with 200 and "Task timed
+// out"; Lambda reports a failed invocation, so the pool must too (the local
+// API then answers 500 as API Gateway does), and not reuse that runtime.
+func TestATimedOutInvocationIsAFunctionError(t *testing.T) {
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(dir, "bootstrap"), "./local/emulator/testdata/sleeper")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	procs := &services.Procs{}
+	t.Cleanup(procs.StopAll)
+	fn := template.Function{LogicalID: "Sleeper", Timeout: 1, MemorySize: 128}
+	pool, err := emulator.NewPool(fn, filepath.Join(dir, "bootstrap"), nil, 1, procs, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pool.Invoke(context.Background(), []byte(`{}`))
+	if !errors.Is(err, emulator.ErrFunction) {
+		t.Fatalf("answer %q, %v; want ErrFunction", out, err)
+	}
+	if n := pool.Started(); n != 0 {
+		t.Errorf("%d emulators kept after a timeout, want the timed-out one stopped", n)
+	}
 }

@@ -609,3 +609,31 @@ func TestBearerParsing(t *testing.T) {
 		}
 	}
 }
+
+// A use case that overruns its budget, even one that ignores its context,
+// is answered 503 with Retry-After before the function's deadline, keeping
+// Reserve to write the answer.
+func TestAUseCaseOverrunningItsBudgetIsAnswered503InTime(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stuck := route("stuck", func(context.Context, events.APIGatewayV2HTTPRequest) (int, any, error) {
+		<-release
+		return http.StatusOK, nil, nil
+	})
+	const deadline = 900 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	resp, err := stuck(ctx, events.APIGatewayV2HTTPRequest{})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEnvelope(t, resp, http.StatusServiceUnavailable, "UNAVAILABLE")
+	if resp.Headers["Retry-After"] == "" {
+		t.Errorf("no Retry-After: %v", resp.Headers)
+	}
+	if took > deadline-Reserve+grace+100*time.Millisecond {
+		t.Errorf("answered after %v; the budget ends %v before the %v deadline", took, Reserve, deadline)
+	}
+}
