@@ -48,14 +48,16 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 		if !wechat.ValidCode(in.Code) {
 			return SyncResult{}, ErrMalformedCode
 		}
-		ws, err := s.wechat.Code2Session(ctx, in.Code)
+		r, err := s.redeem(ctx, in.Code)
 		if err != nil {
 			return SyncResult{}, err
 		}
-		openid, fresh = ws.OpenID, ws.SessionKey
-		if err := s.store.AddSessionKey(ctx, openid, store.SessionKey{Key: fresh, IssuedAt: s.now()}); err != nil {
-			return SyncResult{}, err
+		if r.stored != nil {
+			// The sync needs the table anyway; a resend of the same code
+			// is answered from the code's record.
+			return SyncResult{}, r.stored
 		}
+		openid, fresh = r.openid, r.sessionKey
 		sess := s.issue(openid)
 		session = &sess
 	}

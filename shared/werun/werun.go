@@ -6,6 +6,7 @@ package werun
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -61,6 +62,8 @@ type Service struct {
 	maxAge time.Duration
 	goal   int64
 	clock  func() time.Time
+	// codes are the login codes this container redeemed.
+	codes codeCache
 }
 
 // New builds a Service from cfg.
@@ -102,20 +105,23 @@ type Session struct {
 }
 
 // Login turns a wx.login code into a session token, keeping the user's new
-// session key beside the previous ones.
+// session key beside the previous ones. A retry of a code already redeemed
+// gets a token for the same user. When the table fails after WeChat
+// redeemed the code, the token is still given (it needs no table): a later
+// decrypt that finds no key answers NO_SESSION_KEY, as it would anyway.
 func (s *Service) Login(ctx context.Context, code string) (_ Session, err error) {
 	defer classify(&err)
 	if !wechat.ValidCode(code) {
 		return Session{}, ErrMalformedCode
 	}
-	ws, err := s.wechat.Code2Session(ctx, code)
+	r, err := s.redeem(ctx, code)
 	if err != nil {
 		return Session{}, err
 	}
-	if err := s.store.AddSessionKey(ctx, ws.OpenID, store.SessionKey{Key: ws.SessionKey, IssuedAt: s.now()}); err != nil {
-		return Session{}, err
+	if r.stored != nil {
+		slog.WarnContext(ctx, "login answered without keeping the session key", "err", r.stored.Error())
 	}
-	return s.issue(ws.OpenID), nil
+	return s.issue(r.openid), nil
 }
 
 func (s *Service) issue(openid string) Session {

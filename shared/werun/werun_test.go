@@ -35,7 +35,7 @@ func total(days []steps.Day) (n int64) {
 	return n
 }
 
-func TestLoginGivesATokenNamingTheUserAndRefusesTheCodeTwice(t *testing.T) {
+func TestLoginGivesATokenNamingTheUserAndRefusesACodeRedeemedElsewhere(t *testing.T) {
 	e := testenv.New(t, appID, secret, time.Now())
 	svc := e.Service(t)
 	ctx := context.Background()
@@ -51,8 +51,13 @@ func TestLoginGivesATokenNamingTheUserAndRefusesTheCodeTwice(t *testing.T) {
 	if s.ExpiresIn != int(werun.SessionTTL.Seconds()) {
 		t.Errorf("ExpiresIn = %d", s.ExpiresIn)
 	}
-	if _, err := svc.Login(ctx, code); !errors.Is(err, wechat.ErrCodeUsed) {
-		t.Errorf("second use of a code: %v, want ErrCodeUsed", err)
+	// A code some other client of WeChat redeemed is no code of ours.
+	elsewhere := e.Sim.Login(openid)
+	if _, err := wechat.NewClient(e.Sim.URL, appID, secret, nil).Code2Session(ctx, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Login(ctx, elsewhere); !errors.Is(err, werun.ErrInvalidCode) || !errors.Is(err, wechat.ErrCodeUsed) {
+		t.Errorf("a code redeemed elsewhere: %v, want ErrInvalidCode (WeChat's code used)", err)
 	}
 }
 
