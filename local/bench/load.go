@@ -48,7 +48,7 @@ type LoadResult struct {
 	// own error, a timeout), which a client cannot act on.
 	Bare     int
 	FlowErrs int // flows cut short (simulator or transport)
-	FirstErr  string
+	FirstErr string
 }
 
 // All is every API request's latency, sorted.
