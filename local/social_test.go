@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/werun-sam/werun-sam/local/emulator"
+	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
@@ -24,9 +27,9 @@ import (
 // memberID off every board.
 func exclude(t *testing.T, memberID string) {
 	t.Helper()
-	db := dynamodb.NewFromConfig(localDynamoConfig(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")))
-	_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{
-		TableName: aws.String(os.Getenv("TABLE_NAME")),
+	env := services.ForTests(t, services.Need{DynamoDB: true})
+	_, err := services.Client(env.DynamoDB).PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(env.Table),
 		Item: map[string]types.AttributeValue{
 			"PK": &types.AttributeValueMemberS{Value: "EXCLUDED"},
 			"SK": &types.AttributeValueMemberS{Value: "MEMBER#" + memberID},
@@ -37,69 +40,45 @@ func exclude(t *testing.T, memberID string) {
 	}
 }
 
-// stack serves the whole local stack (every function built with the
-// Makefile under the emulator, the simulator, the table of `local exec`)
-// on free ports, its log in a file named on failure, and returns the API's
-// and the simulator's base URLs.
-func stack(t *testing.T, name string) (api, sim string) {
+// localStack serves the whole local stack (every function built with the
+// Makefile under the emulator, the simulator, the test services' table)
+// on free ports, the functions' output in a file named on failure, and
+// returns the API's and the simulator's base URLs.
+func localStack(t *testing.T, name string) (api, sim string) {
 	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run through `make test` (go run ./local exec -- go test ./local)")
-	}
-	apiPort, err := freePort()
-	if err != nil {
+	services.ForTests(t, services.Need{DynamoDB: true})
+	t.Setenv("WECHAT_API_BASE", "") // the stack's own simulator
+	if err := os.MkdirAll(emulator.BuildDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	simPort, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WECHAT_API_BASE", "")
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(buildDir, name+"-stack.log")
+	logPath := filepath.Join(emulator.BuildDir, name+"-stack.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := os.Stderr
-	os.Stderr = logf
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(ctx, []string{"-port", strconv.Itoa(apiPort), "-sim-port", strconv.Itoa(simPort), "-dynamodb-port", "0", "-pool", "2"})
-	}()
+	log := &services.LockedWriter{W: logf}
+	// The context bounds the build and the start; the stack runs on until
+	// the test ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	st, err := stack.Start(ctx, stack.Options{
+		Pool: 2, Serve: true,
+		Log:    func(name string) io.Writer { return services.NewPrefixWriter(log, "["+name+"] ") },
+		APILog: func(format string, a ...any) { fmt.Fprintf(log, "[api] "+format+"\n", a...) },
+	})
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-served:
-		case <-time.After(15 * time.Second):
-			t.Error("the local stack did not stop")
+		if st != nil {
+			st.Close()
 		}
-		os.Stderr = stderr
+		cancel()
 		logf.Close()
 		if t.Failed() {
 			t.Logf("the local stack's log: %s", logPath)
 		}
 	})
-	api, sim = "http://127.0.0.1:"+strconv.Itoa(apiPort), "http://127.0.0.1:"+strconv.Itoa(simPort)
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		resp, err := http.Post(api+"/v1/session", "application/json", nil)
-		if err == nil {
-			resp.Body.Close()
-			return api, sim
-		}
-		select {
-		case err := <-served:
-			t.Fatalf("local stack: %v", err)
-		case <-time.After(300 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the local stack did not start in 4 minutes")
-		}
+	if err != nil {
+		t.Fatalf("local stack: %v", err)
 	}
+	return st.API, st.Sim
 }
 
 // client is one mini program user against the local stack.
@@ -111,7 +90,7 @@ type client struct {
 }
 
 func newClient(t *testing.T, api, sim, name string) *client {
-	c := &client{t: t, api: api, sim: sim, openid: name + "-" + randomKey()[:12]}
+	c := &client{t: t, api: api, sim: sim, openid: name + "-" + stack.RandomKey()[:12]}
 	c.login()
 	return c
 }
@@ -213,11 +192,11 @@ func (b board) steps() map[string]int64 {
 // implausible day and an excluded member, leaving and unfriending; and no
 // answer about others holds an openid or an openGId.
 func TestSocialThroughTheFunctions(t *testing.T) {
-	api, sim := stack(t, "social")
+	api, sim := localStack(t, "social")
 	alice, bob, carol, dave, erin := newClient(t, api, sim, "alice"), newClient(t, api, sim, "bob"),
 		newClient(t, api, sim, "carol"), newClient(t, api, sim, "dave"), newClient(t, api, sim, "erin")
 	yesterday := steps.DateOf(time.Now().AddDate(0, 0, -1))
-	group := "club-" + randomKey()[:8]
+	group := "club-" + stack.RandomKey()[:8]
 	openids := []string{alice.openid, bob.openid, carol.openid, dave.openid, erin.openid}
 	clean := func(what, raw string) {
 		t.Helper()

@@ -140,13 +140,12 @@ func faultyService(t *testing.T, e *testenv.Env) (*werun.Service, *faultTranspor
 	t.Helper()
 	ft := &faultTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
 	ft.clear()
-	svc := e.Service(t)
-	svc.Store = testenv.Store(t, func(o *dynamodb.Options) {
+	cfg := e.Config(t)
+	cfg.Store = testenv.Store(t, func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: ft}
 		o.Retryer = config.NewRetryer()
 	})
-	svc.Tokens.Store = svc.Store
-	return svc, ft
+	return werun.New(cfg), ft
 }
 
 // storedDays is the user's stored window, read through the clean store.
@@ -279,14 +278,7 @@ func TestTransientDynamoFaultsAreRetriedAndEveryDayIsStored(t *testing.T) {
 }
 
 func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) {
-	now := time.Now()
-	e := testenv.New(t, appID, secret, now)
-	svc, ft := faultyService(t, e)
-	openid := testenv.UniqueID("throttled")
-	login(t, e, svc, openid)
-	token := svc.Signer.Sign(openid, now.Add(time.Hour))
-	list := wechattest.Days(31, now)
-	body := encryptedBody(e, openid, list, now, "")
+	now, e, svc, ft, openid, token, list, body := faultySync(t, "throttled")
 	decrypt := api.Decrypt(svc)
 
 	// Today's write stays throttled whatever the retries: the other 30 days
@@ -324,6 +316,20 @@ func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) 
 	wantStored(t, e, openid, now, list)
 }
 
+// faultySync is a logged-in user of a faulty service, with a 31-day sync
+// body ready to send with their token.
+func faultySync(t *testing.T, prefix string) (now time.Time, e *testenv.Env, svc *werun.Service, ft *faultTransport, openid, token string, list []wechattest.StepInfo, body string) {
+	t.Helper()
+	now = time.Now()
+	e = testenv.New(t, appID, secret, now)
+	svc, ft = faultyService(t, e)
+	openid = testenv.UniqueID(prefix)
+	login(t, e, svc, openid)
+	token = e.Token(t, openid)
+	list = wechattest.Days(31, now)
+	return now, e, svc, ft, openid, token, list, encryptedBody(e, openid, list, now, "")
+}
+
 func mustField(body, name string) string {
 	var m map[string]string
 	_ = json.Unmarshal([]byte(body), &m)
@@ -331,14 +337,7 @@ func mustField(body, name string) string {
 }
 
 func TestAHungDynamoDBEndsWithTheDeadline(t *testing.T) {
-	now := time.Now()
-	e := testenv.New(t, appID, secret, now)
-	svc, ft := faultyService(t, e)
-	openid := testenv.UniqueID("hung")
-	login(t, e, svc, openid)
-	token := svc.Signer.Sign(openid, now.Add(time.Hour))
-	list := wechattest.Days(31, now)
-	body := encryptedBody(e, openid, list, now, "")
+	now, e, svc, ft, openid, token, list, body := faultySync(t, "hung")
 	ft.set(opQuery, "", hang, -1)
 	const deadline = 600 * time.Millisecond
 	resp, took := invoke(t, api.Decrypt(svc), syncRequest(body, token), deadline)
@@ -408,7 +407,7 @@ func TestWeChatFaultsEndInSuccessOrAResendableAnswer(t *testing.T) {
 			if strings.Contains(req.Body, "cloudID") {
 				h = api.CloudID(svc)
 				login(t, e, svc, openid)
-				req.Headers["authorization"] = "Bearer " + svc.Signer.Sign(openid, now.Add(time.Hour))
+				req.Headers["authorization"] = "Bearer " + e.Token(t, openid)
 			}
 			resp, took := invoke(t, h, req, tt.deadline)
 			if took > tt.deadline+300*time.Millisecond {

@@ -33,14 +33,15 @@ type FriendView struct {
 }
 
 // Invite makes an invite code, valid InviteTTL for anyone who opens it.
-func (s *Service) Invite(ctx context.Context, openid string) (InviteCode, error) {
+func (s *Service) Invite(ctx context.Context, openid string) (_ InviteCode, err error) {
+	defer classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return InviteCode{}, err
 	}
 	code := newID()
 	inv := store.Invite{Code: code, MemberID: mid, OpenID: openid, ExpiresAt: s.now().Add(InviteTTL)}
-	if err := s.Store.PutInvite(ctx, inv); err != nil {
+	if err := s.store.PutInvite(ctx, inv); err != nil {
 		return InviteCode{}, err
 	}
 	return InviteCode{InviteCode: code, ExpiresIn: int(InviteTTL / time.Second)}, nil
@@ -48,8 +49,9 @@ func (s *Service) Invite(ctx context.Context, openid string) (InviteCode, error)
 
 // AcceptInvite makes the caller and the inviter friends both ways;
 // accepting again answers the same.
-func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (FriendAdded, error) {
-	inv, found, err := s.Store.Invite(ctx, code)
+func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ FriendAdded, err error) {
+	defer classify(&err)
+	inv, found, err := s.store.Invite(ctx, code)
 	if err != nil {
 		return FriendAdded{}, err
 	}
@@ -60,25 +62,25 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (Friend
 	if err != nil {
 		return FriendAdded{}, err
 	}
-	mine, err := s.Store.Friends(ctx, mid)
+	mine, err := s.store.Friends(ctx, mid)
 	if err != nil {
 		return FriendAdded{}, err
 	}
 	if !hasFriend(mine, inv.MemberID) {
-		theirs, err := s.Store.Friends(ctx, inv.MemberID)
+		theirs, err := s.store.Friends(ctx, inv.MemberID)
 		if err != nil {
 			return FriendAdded{}, err
 		}
-		limit := orDefault(s.Social.Friends, DefaultFriends)
+		limit := orDefault(s.social.Friends, DefaultFriends)
 		if len(mine) >= limit || len(theirs) >= limit {
 			return FriendAdded{}, fmt.Errorf("%w: %d friends at most", ErrLimitReached, limit)
 		}
 		me := store.Friend{MemberID: mid, OpenID: openid}
-		if err := s.Store.Befriend(ctx, me, store.Friend{MemberID: inv.MemberID, OpenID: inv.OpenID}, s.now()); err != nil {
+		if err := s.store.Befriend(ctx, me, store.Friend{MemberID: inv.MemberID, OpenID: inv.OpenID}, s.now()); err != nil {
 			return FriendAdded{}, err
 		}
 	}
-	p, _, err := s.Store.Profile(ctx, inv.MemberID)
+	p, _, err := s.store.Profile(ctx, inv.MemberID)
 	return FriendAdded{FriendID: inv.MemberID, Nickname: p.Nickname}, err
 }
 
@@ -92,16 +94,17 @@ func hasFriend(friends []store.Friend, mid string) bool {
 }
 
 // Friends lists the caller's friends with their profiles.
-func (s *Service) Friends(ctx context.Context, openid string) (FriendList, error) {
+func (s *Service) Friends(ctx context.Context, openid string) (_ FriendList, err error) {
+	defer classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return FriendList{}, err
 	}
-	friends, err := s.Store.Friends(ctx, mid)
+	friends, err := s.store.Friends(ctx, mid)
 	if err != nil {
 		return FriendList{}, err
 	}
-	items, err := s.Store.BoardItems(ctx, "", friends, true)
+	items, err := s.store.BoardItems(ctx, "", friends, true)
 	if err != nil {
 		return FriendList{}, err
 	}
@@ -114,8 +117,9 @@ func (s *Service) Friends(ctx context.Context, openid string) (FriendList, error
 }
 
 // FriendsBoard is the board of the caller and their friends on date ("" for today).
-func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (MemberBoard, error) {
-	date, err := s.boardDate(date)
+func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (_ MemberBoard, err error) {
+	defer classify(&err)
+	date, err = s.boardDate(date)
 	if err != nil {
 		return MemberBoard{}, err
 	}
@@ -123,7 +127,7 @@ func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (Member
 	if err != nil {
 		return MemberBoard{}, err
 	}
-	friends, err := s.Store.Friends(ctx, mid)
+	friends, err := s.store.Friends(ctx, mid)
 	if err != nil {
 		return MemberBoard{}, err
 	}
@@ -131,12 +135,13 @@ func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (Member
 }
 
 // Unfriend ends a friendship both ways.
-func (s *Service) Unfriend(ctx context.Context, openid, friendID string) error {
+func (s *Service) Unfriend(ctx context.Context, openid, friendID string) (err error) {
+	defer classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return err
 	}
-	found, err := s.Store.Unfriend(ctx, mid, friendID)
+	found, err := s.store.Unfriend(ctx, mid, friendID)
 	if err == nil && !found {
 		return ErrFriendNotFound
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
 // GroupJoin is what wx.getShareInfo, wx.getGroupEnterInfo or
@@ -51,12 +52,9 @@ func (p groupPayload) identity() string {
 	return ""
 }
 
-func parseGroup(plain []byte) (groupPayload, error) {
-	var p groupPayload
-	if err := json.Unmarshal(plain, &p); err != nil {
-		return p, fmt.Errorf("%w: the data is not JSON", ErrNoGroupData)
-	}
-	return p, nil
+// parseGroup reads a group's open data; ok is false when it is not JSON.
+func parseGroup(plain []byte) (p groupPayload, ok bool) {
+	return p, json.Unmarshal(plain, &p) == nil
 }
 
 // groupIdentity opens the group data: decrypted with the caller's session
@@ -65,29 +63,33 @@ func parseGroup(plain []byte) (groupPayload, error) {
 func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin) (string, error) {
 	var p groupPayload
 	if in.CloudID != "" {
+		if !wechat.ValidCloudID(in.CloudID) {
+			return "", ErrMalformedCloudID
+		}
 		data, err := s.openData(ctx, openid, in.CloudID)
 		if err != nil {
 			return "", err
 		}
-		if p, err = parseGroup(data); err != nil {
-			return "", err
+		var ok bool
+		if p, ok = parseGroup(data); !ok {
+			return "", fmt.Errorf("%w: the data is not JSON", ErrNoGroupData)
 		}
 	} else {
 		// Only the keys are needed: read from today on, not the window.
-		user, err := s.Store.LoadUser(ctx, openid, steps.DateOf(s.now()))
+		user, err := s.store.LoadUser(ctx, openid, steps.DateOf(s.now()))
 		if err != nil {
 			return "", err
 		}
-		err = s.decryptOpenData(sessionKeys(user, ""), in.EncryptedData, in.IV, func(plain []byte) (crypto.Watermark, error) {
-			var err error
-			p, err = parseGroup(plain)
-			return p.Watermark, err
+		err = s.decryptOpenData(sessionKeys(user, ""), in.EncryptedData, in.IV, func(plain []byte) (crypto.Watermark, bool, error) {
+			var ok bool
+			p, ok = parseGroup(plain)
+			return p.Watermark, ok, nil
 		})
 		if err != nil {
 			return "", err
 		}
 	}
-	if err := p.Watermark.Check(s.AppID, s.now(), s.maxAge()); err != nil {
+	if err := p.Watermark.Check(s.appID, s.now(), s.maxAge); err != nil {
 		return "", err
 	}
 	id := p.identity()
@@ -100,38 +102,39 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 // JoinGroup adds the caller to the group the data names, or renews their
 // membership. The groupId is random, made by the group's first joiner and
 // found by every later one through the openGId.
-func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (Joined, error) {
+func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_ Joined, err error) {
+	defer classify(&err)
 	// The caller's memberId is read while the data is opened, the two
 	// sides' memberships together: four round trips in all.
 	var ogid, mid string
-	err := both(func() (err error) { ogid, err = s.groupIdentity(ctx, openid, in); return err },
+	err = both(func() (err error) { ogid, err = s.groupIdentity(ctx, openid, in); return err },
 		func() (err error) { mid, err = s.memberID(ctx, openid); return err })
 	if err != nil {
 		return Joined{}, err
 	}
-	gid, err := s.Store.GroupID(ctx, ogid, newID())
+	gid, err := s.store.GroupID(ctx, ogid, newID())
 	if err != nil {
 		return Joined{}, err
 	}
 	now := s.now()
 	var members, groups []store.Membership
-	err = both(func() (err error) { members, err = s.Store.GroupMembers(ctx, gid, now); return err },
-		func() (err error) { groups, err = s.Store.MemberGroups(ctx, mid, now); return err })
+	err = both(func() (err error) { members, err = s.store.GroupMembers(ctx, gid, now); return err },
+		func() (err error) { groups, err = s.store.MemberGroups(ctx, mid, now); return err })
 	if err != nil {
 		return Joined{}, err
 	}
 	count := len(members)
 	if !isMember(members, mid) {
-		if count >= orDefault(s.Social.GroupMembers, DefaultGroupMembers) {
+		if count >= orDefault(s.social.GroupMembers, DefaultGroupMembers) {
 			return Joined{}, fmt.Errorf("%w: the group has %d members", ErrLimitReached, count)
 		}
-		if len(groups) >= orDefault(s.Social.UserGroups, DefaultUserGroups) {
+		if len(groups) >= orDefault(s.social.UserGroups, DefaultUserGroups) {
 			return Joined{}, fmt.Errorf("%w: the user is in %d groups", ErrLimitReached, len(groups))
 		}
 		count++
 	}
 	m := store.Membership{GroupID: gid, MemberID: mid, OpenID: openid, JoinedAt: now, ExpiresAt: now.Add(s.membership())}
-	if err := s.Store.Join(ctx, m); err != nil {
+	if err := s.store.Join(ctx, m); err != nil {
 		return Joined{}, err
 	}
 	return Joined{GroupID: gid, Members: count}, nil
@@ -179,12 +182,13 @@ func callerIn(members []store.Membership, openid string) (string, bool) {
 // GroupBoard is a group's board of date ("" for today): one Query of the
 // members, then one round of BatchGetItems of their day and profile.
 // A caller who is not a member gets ErrGroupNotFound, as for an unknown id.
-func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) (MemberBoard, error) {
-	date, err := s.boardDate(date)
+func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) (_ MemberBoard, err error) {
+	defer classify(&err)
+	date, err = s.boardDate(date)
 	if err != nil {
 		return MemberBoard{}, err
 	}
-	members, err := s.Store.GroupMembers(ctx, groupID, s.now())
+	members, err := s.store.GroupMembers(ctx, groupID, s.now())
 	if err != nil {
 		return MemberBoard{}, err
 	}
@@ -196,8 +200,9 @@ func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) 
 }
 
 // LeaveGroup ends the caller's membership.
-func (s *Service) LeaveGroup(ctx context.Context, openid, groupID string) error {
-	members, err := s.Store.GroupMembers(ctx, groupID, s.now())
+func (s *Service) LeaveGroup(ctx context.Context, openid, groupID string) (err error) {
+	defer classify(&err)
+	members, err := s.store.GroupMembers(ctx, groupID, s.now())
 	if err != nil {
 		return err
 	}
@@ -205,7 +210,7 @@ func (s *Service) LeaveGroup(ctx context.Context, openid, groupID string) error 
 	if !ok {
 		return ErrGroupNotFound
 	}
-	return s.Store.Leave(ctx, groupID, me)
+	return s.store.Leave(ctx, groupID, me)
 }
 
 // GroupList is the answer to GET /v1/groups.
@@ -226,13 +231,14 @@ type GroupPlace struct {
 // at a time after cursor, with the caller's rank and steps today in each:
 // the groups' member Queries run at once, then one round of BatchGetItems
 // of the distinct members' days.
-func (s *Service) Groups(ctx context.Context, openid, cursor string) (GroupList, error) {
+func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupList, err error) {
+	defer classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return GroupList{}, err
 	}
 	now := s.now()
-	mine, err := s.Store.MemberGroups(ctx, mid, now)
+	mine, err := s.store.MemberGroups(ctx, mid, now)
 	if err != nil {
 		return GroupList{}, err
 	}
@@ -262,7 +268,7 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (GroupList,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			members[i], errs[i] = s.Store.GroupMembers(ctx, g.GroupID, now)
+			members[i], errs[i] = s.store.GroupMembers(ctx, g.GroupID, now)
 		}()
 	}
 	wg.Wait()
@@ -280,7 +286,7 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (GroupList,
 		all = append(all, f)
 	}
 	today := steps.DateOf(now)
-	items, err := s.Store.BoardItems(ctx, today, all, false)
+	items, err := s.store.BoardItems(ctx, today, all, false)
 	if err != nil {
 		return GroupList{}, err
 	}

@@ -50,8 +50,9 @@ func validProfile(p Profile) (Profile, error) {
 // SetProfile checks the nickname with WeChat's content check (scene 1, as
 // the caller) and stores the profile. A "review" verdict is stored: only
 // "risky" is refused.
-func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (Profile, error) {
-	p, err := validProfile(p)
+func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (_ Profile, err error) {
+	defer classify(&err)
+	p, err = validProfile(p)
 	if err != nil {
 		return Profile{}, err
 	}
@@ -61,7 +62,7 @@ func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (Pro
 	}
 	var suggest string
 	err = s.withAccessToken(ctx, func(token string) error {
-		suggest, err = s.WeChat.MsgSecCheck(ctx, token, openid, wechat.SceneProfile, p.Nickname)
+		suggest, err = s.wechat.MsgSecCheck(ctx, token, openid, wechat.SceneProfile, p.Nickname)
 		return err
 	})
 	if err != nil {
@@ -70,16 +71,17 @@ func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (Pro
 	if suggest == wechat.SuggestRisky {
 		return Profile{}, ErrNicknameRejected
 	}
-	err = s.Store.PutProfile(ctx, store.Profile{MemberID: mid, OpenID: openid, Nickname: p.Nickname, AvatarURL: p.AvatarURL})
+	err = s.store.PutProfile(ctx, store.Profile{MemberID: mid, OpenID: openid, Nickname: p.Nickname, AvatarURL: p.AvatarURL})
 	return p, err
 }
 
 // GetProfile is the caller's profile; empty strings before the first SetProfile.
-func (s *Service) GetProfile(ctx context.Context, openid string) (MyProfile, error) {
+func (s *Service) GetProfile(ctx context.Context, openid string) (_ MyProfile, err error) {
+	defer classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return MyProfile{}, err
 	}
-	p, _, err := s.Store.Profile(ctx, mid)
+	p, _, err := s.store.Profile(ctx, mid)
 	return MyProfile{Profile: Profile{Nickname: p.Nickname, AvatarURL: p.AvatarURL}, MemberID: mid}, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -12,32 +11,6 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
-)
-
-// Errors of the social use cases.
-var (
-	// ErrInvalidNickname: empty after trimming, longer than 32 characters,
-	// or holding a control character.
-	ErrInvalidNickname = errors.New("werun: invalid nickname")
-	// ErrInvalidAvatar: an avatarUrl that is not https:// or too long.
-	ErrInvalidAvatar = errors.New("werun: invalid avatarUrl")
-	// ErrNicknameRejected: WeChat's content check judged the nickname risky.
-	ErrNicknameRejected = errors.New("werun: nickname rejected by the content check")
-	// ErrNoGroupData: the open data names no group (openGId, opengid or
-	// open_single_roomid).
-	ErrNoGroupData = errors.New("werun: no group identity in the data")
-	// ErrGroupNotFound: no such group, or the caller is not a member.
-	ErrGroupNotFound = errors.New("werun: group not found")
-	// ErrFriendNotFound: the memberId is not one of the caller's friends.
-	ErrFriendNotFound = errors.New("werun: friend not found")
-	// ErrInvalidInvite: an unknown, expired or own invite code.
-	ErrInvalidInvite = errors.New("werun: invalid invite")
-	// ErrLimitReached: a group, a user's groups or a user's friends are full.
-	ErrLimitReached = errors.New("werun: limit reached")
-	// ErrBoardDate: a board's date that is malformed or outside the window.
-	ErrBoardDate = errors.New("werun: invalid board date")
-	// ErrInvalidCursor: a cursor this API did not give.
-	ErrInvalidCursor = errors.New("werun: invalid cursor")
 )
 
 // Defaults of SocialRules.
@@ -74,14 +47,14 @@ func orDefault[T int | int64](v, def T) T {
 }
 
 func (s *Service) membership() time.Duration {
-	return time.Duration(orDefault(s.Social.MembershipDays, DefaultMembershipDays)) * 24 * time.Hour
+	return time.Duration(orDefault(s.social.MembershipDays, DefaultMembershipDays)) * 24 * time.Hour
 }
 
 // plausible says whether a day's count may stand on a board: at most
 // MaxBoardSteps, and at most MaxStepsPerMinute for each minute of the day
 // (China Standard Time) that had passed when WeChat stamped the count.
 func (s *Service) plausible(n, stampedAt int64, date string) bool {
-	if n > orDefault(s.Social.MaxBoardSteps, DefaultMaxBoardSteps) {
+	if n > orDefault(s.social.MaxBoardSteps, DefaultMaxBoardSteps) {
 		return false
 	}
 	start, err := time.ParseInLocation(time.DateOnly, date, steps.CST)
@@ -89,7 +62,7 @@ func (s *Service) plausible(n, stampedAt int64, date string) bool {
 		return false
 	}
 	minutes := min(max((stampedAt-start.Unix())/60, 0), 24*60)
-	return n <= minutes*orDefault(s.Social.MaxStepsPerMinute, DefaultMaxStepsPerMinute)
+	return n <= minutes*orDefault(s.social.MaxStepsPerMinute, DefaultMaxStepsPerMinute)
 }
 
 // newID is an opaque id: 128 random bits, base64url (22 characters).
@@ -101,7 +74,7 @@ func newID() string {
 
 // memberID is the caller's memberId, made on first use.
 func (s *Service) memberID(ctx context.Context, openid string) (string, error) {
-	return s.Store.MemberID(ctx, openid, newID())
+	return s.store.MemberID(ctx, openid, newID())
 }
 
 // exclusions caches the operator's list of memberIds kept off the boards.
@@ -118,7 +91,7 @@ func (s *Service) excludedMembers(ctx context.Context) (map[string]bool, error) 
 	if s.excluded.set != nil && now.Before(s.excluded.until) {
 		return s.excluded.set, nil
 	}
-	set, err := s.Store.Excluded(ctx)
+	set, err := s.store.Excluded(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +110,7 @@ func (s *Service) excludedOpenIDs(ctx context.Context) (map[string]bool, error) 
 	for mid := range set {
 		members = append(members, store.Friend{MemberID: mid})
 	}
-	items, err := s.Store.BoardItems(ctx, "", members, true)
+	items, err := s.store.BoardItems(ctx, "", members, true)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +210,7 @@ func (s *Service) memberBoard(ctx context.Context, date string, members []store.
 		items    map[string]store.BoardItem
 		excluded map[string]bool
 	)
-	err := both(func() (err error) { items, err = s.Store.BoardItems(ctx, date, members, true); return err },
+	err := both(func() (err error) { items, err = s.store.BoardItems(ctx, date, members, true); return err },
 		func() (err error) { excluded, err = s.excludedMembers(ctx); return err })
 	if err != nil {
 		return MemberBoard{}, err

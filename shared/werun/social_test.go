@@ -162,7 +162,7 @@ func TestAGroupJoinIsRefusedLikeASync(t *testing.T) {
 			bob := w.user("bob")
 			ed, iv, _ := w.e.Sim.GroupData(bob, wechattest.GroupShareInfo, "g", now)
 			return werun.GroupJoin{EncryptedData: ed, IV: iv}
-		}(), werun.ErrNoMatchingKey},
+		}(), werun.ErrDecryptFailed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -389,7 +389,7 @@ func TestAnImplausibleDayIsKeptOffTheBoardsButNotTheHistory(t *testing.T) {
 	if err != nil || len(b.Entries) != 1 || b.Members != 2 || b.Me.Rank != nil || b.Me.Steps != 20000 {
 		t.Fatalf("board: %+v %v", b, err)
 	}
-	if rep, err := w.svc.Refresh(w.ctx, false); err != nil || len(rep.Boards) == 0 {
+	if rep, err := w.svc.BuildBoards(w.ctx); err != nil || len(rep.Boards) == 0 {
 		t.Fatal(rep, err)
 	}
 	if sum, err := w.svc.Summary(w.ctx, alice); err != nil || sum.Rank != nil || sum.Users != 1 {
@@ -434,7 +434,7 @@ func TestAnExcludedMemberIsKeptOffEveryBoard(t *testing.T) {
 			t.Errorf("%s board for bob: %+v %v", name, b, err)
 		}
 	}
-	if _, err := svc.Refresh(w.ctx, false); err != nil {
+	if _, err := svc.BuildBoards(w.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if sum, err := svc.Summary(w.ctx, alice); err != nil || sum.Users != 1 || *sum.Rank != 1 {
@@ -447,7 +447,9 @@ func TestAnExcludedMemberIsKeptOffEveryBoard(t *testing.T) {
 
 func TestLimitsRefuseTheSideThatWouldExceedThem(t *testing.T) {
 	w := newSocialWorld(t)
-	w.svc.Social = werun.SocialRules{GroupMembers: 2, UserGroups: 2, Friends: 1}
+	cfg := w.e.Config(t)
+	cfg.Social = werun.SocialRules{GroupMembers: 2, UserGroups: 2, Friends: 1}
+	w.svc = werun.New(cfg)
 	alice, bob, carol := w.user("alice"), w.user("bob"), w.user("carol")
 	w.join(alice, wechattest.GroupShareInfo, "full")
 	w.join(bob, wechattest.GroupShareInfo, "full")

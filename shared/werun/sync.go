@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
 // Sources recorded on each day, so an operator can tell the paths apart.
@@ -20,10 +20,10 @@ const (
 // SyncResult is the answer to a sync: every day the payload carried, at the
 // count now stored, and how many days this sync changed.
 type SyncResult struct {
-	Days    []steps.Day `json:"days"`
-	Changed int         `json:"changed"`
+	Days    []steps.Day
+	Changed int
 	// Session is set when the sync logged the user in (the stateless flow).
-	Session *Session `json:"-"`
+	Session *Session
 }
 
 // EncryptedSync is a sync from wx.getWeRunData's encryptedData and iv.
@@ -37,25 +37,31 @@ type EncryptedSync struct {
 // SyncEncrypted decrypts the data with the user's session keys, newest first,
 // and stores the days that changed. With a Code and no OpenID it logs the user
 // in first and returns the new session too.
-func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResult, error) {
+func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncResult, err error) {
+	defer classify(&err)
 	var (
 		session *Session
 		fresh   string // the key code2Session just returned, tried first
 	)
 	openid := in.OpenID
 	if openid == "" {
-		ws, err := s.WeChat.Code2Session(ctx, in.Code)
+		if !wechat.ValidCode(in.Code) {
+			return SyncResult{}, ErrMalformedCode
+		}
+		r, err := s.redeem(ctx, in.Code)
 		if err != nil {
 			return SyncResult{}, err
 		}
-		openid, fresh = ws.OpenID, ws.SessionKey
-		if err := s.Store.AddSessionKey(ctx, openid, store.SessionKey{Key: fresh, IssuedAt: s.now()}); err != nil {
-			return SyncResult{}, err
+		if r.stored != nil {
+			// The sync needs the table anyway; a resend of the same code
+			// is answered from the code's record.
+			return SyncResult{}, r.stored
 		}
+		openid, fresh = r.openid, r.sessionKey
 		sess := s.issue(openid)
 		session = &sess
 	}
-	user, err := s.Store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+	user, err := s.store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
 	if err != nil {
 		return SyncResult{}, err
 	}
@@ -71,20 +77,23 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResu
 // open decrypts WeRun data with the first key that opens it.
 func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, error) {
 	var p steps.Payload
-	err := s.decryptOpenData(keys, encryptedData, iv, func(plain []byte) (crypto.Watermark, error) {
+	err := s.decryptOpenData(keys, encryptedData, iv, func(plain []byte) (crypto.Watermark, bool, error) {
 		var err error
 		p, err = steps.ParsePayload(plain)
-		return p.Watermark, err
+		return p.Watermark, !errors.Is(err, steps.ErrMalformedPayload), err
 	})
 	return p, err
 }
 
 // decryptOpenData tries each session key in turn and hands the plaintext to
-// parse, which returns its watermark. A wrong key almost always fails the
-// padding check; when it does not, the plaintext fails to parse or carries a
-// watermark of no app, so a payload whose watermark names this app proves the
-// key was the right one.
-func (s *Service) decryptOpenData(keys []string, encryptedData, iv string, parse func([]byte) (crypto.Watermark, error)) error {
+// parse, which returns its watermark, whether it is well-formed JSON of its
+// kind, and any error in its content. A wrong key almost always fails the
+// padding check; when it does not, the plaintext is not well-formed or
+// carries a watermark of no app, so a well-formed plaintext whose watermark
+// names this app proves the key was the right one. Only then is a content
+// error reported as such; every failure before that point is the one
+// ErrDecryptFailed, so the answers are no padding oracle.
+func (s *Service) decryptOpenData(keys []string, encryptedData, iv string, parse func([]byte) (crypto.Watermark, bool, error)) error {
 	if len(keys) == 0 {
 		return ErrNoSessionKey
 	}
@@ -99,20 +108,20 @@ func (s *Service) decryptOpenData(keys []string, encryptedData, iv string, parse
 		case err != nil:
 			return err // the input itself is malformed
 		}
-		w, err := parse(plain)
-		if err != nil {
+		w, wellFormed, err := parse(plain)
+		if !wellFormed {
 			continue
 		}
-		if w.AppID != s.AppID {
+		if w.AppID != s.appID {
 			wrongApp = true
 			continue
 		}
-		return nil
+		return err // the key is proven; err is about the content
 	}
 	if wrongApp {
 		return crypto.ErrWrongApp
 	}
-	return ErrNoMatchingKey
+	return ErrDecryptFailed
 }
 
 // sessionKeys are the user's held session keys, newest first, with fresh
@@ -134,7 +143,7 @@ func sessionKeys(user store.User, fresh string) []string {
 // validate the list, write only the days that grew.
 func (s *Service) commit(ctx context.Context, openid string, user store.User, p steps.Payload, source string) (SyncResult, error) {
 	now := s.now()
-	if err := p.Watermark.Check(s.AppID, now, s.maxAge()); err != nil {
+	if err := p.Watermark.Check(s.appID, now, s.maxAge); err != nil {
 		return SyncResult{}, err
 	}
 	days, err := steps.Validate(p.StepInfoList, now)
@@ -159,7 +168,7 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 			writes[i].Board = BoardShard(openid, today)
 		}
 	}
-	written, err := s.Store.WriteDays(ctx, openid, writes)
+	written, err := s.store.WriteDays(ctx, openid, writes)
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
 	}
@@ -171,11 +180,4 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 		}
 	}
 	return SyncResult{Days: days, Changed: len(written)}, nil
-}
-
-func (s *Service) maxAge() time.Duration {
-	if s.MaxAge > 0 {
-		return s.MaxAge
-	}
-	return crypto.DefaultMaxAge
 }
