@@ -58,11 +58,7 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 	if !found || !s.now().Before(inv.ExpiresAt) || inv.OpenID == openid {
 		return FriendAdded{}, ErrInvalidInvite
 	}
-	mid, err := s.memberID(ctx, openid)
-	if err != nil {
-		return FriendAdded{}, err
-	}
-	mine, err := s.store.Friends(ctx, mid)
+	mid, mine, err := s.myFriends(ctx, openid)
 	if err != nil {
 		return FriendAdded{}, err
 	}
@@ -84,6 +80,16 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 	return FriendAdded{FriendID: inv.MemberID, Nickname: p.Nickname}, err
 }
 
+// myFriends is the caller's memberId and friends.
+func (s *Service) myFriends(ctx context.Context, openid string) (string, []store.Friend, error) {
+	mid, err := s.memberID(ctx, openid)
+	if err != nil {
+		return "", nil, err
+	}
+	friends, err := s.store.Friends(ctx, mid)
+	return mid, friends, err
+}
+
 func hasFriend(friends []store.Friend, mid string) bool {
 	for _, f := range friends {
 		if f.MemberID == mid {
@@ -96,11 +102,7 @@ func hasFriend(friends []store.Friend, mid string) bool {
 // Friends lists the caller's friends with their profiles.
 func (s *Service) Friends(ctx context.Context, openid string) (_ FriendList, err error) {
 	defer classify(&err)
-	mid, err := s.memberID(ctx, openid)
-	if err != nil {
-		return FriendList{}, err
-	}
-	friends, err := s.store.Friends(ctx, mid)
+	_, friends, err := s.myFriends(ctx, openid)
 	if err != nil {
 		return FriendList{}, err
 	}
@@ -123,11 +125,7 @@ func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (_ Memb
 	if err != nil {
 		return MemberBoard{}, err
 	}
-	mid, err := s.memberID(ctx, openid)
-	if err != nil {
-		return MemberBoard{}, err
-	}
-	friends, err := s.store.Friends(ctx, mid)
+	mid, friends, err := s.myFriends(ctx, openid)
 	if err != nil {
 		return MemberBoard{}, err
 	}
