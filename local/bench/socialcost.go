@@ -212,7 +212,7 @@ func (r *report) writeSocial(p func(string, ...any)) {
 	repeat := r.cost("repeat")
 	p("## 6. Social boards, computed at read time")
 	p("")
-	p("`werun.Service` over dynalite as in section 4 (`local/socialcost.go`). Members, profiles, days and")
+	p("`werun.Service` over dynalite as in section 4 (`local/bench/socialcost.go`). Members, profiles, days and")
 	p("memberships are written straight to the table first; each board is measured once the container")
 	p("has its minute's copy of the operator's exclusions. Boards are read at request time: one Query")
 	p("of the group's member items, then one round of BatchGetItems (100 keys each, run at once) of the")
