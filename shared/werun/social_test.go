@@ -156,6 +156,8 @@ func TestAGroupJoinIsRefusedLikeASync(t *testing.T) {
 	}{
 		{"no group in the data", seal(`{` + stamp + `}`), werun.ErrNoGroupData},
 		{"an empty openGId", seal(`{"openGId":"",` + stamp + `}`), werun.ErrNoGroupData},
+		{"not JSON, so the key is not proven", seal(`not json`), werun.ErrDecryptFailed},
+		{"a cloudID that cannot be WeChat's", werun.GroupJoin{CloudID: "no spaces allowed"}, werun.ErrMalformedCloudID},
 		{"another app's data", seal(`{"openGId":"x","watermark":{"appid":"wxother","timestamp":` + jsonInt(now.Unix()) + `}}`), crypto.ErrWrongApp},
 		{"stale data", werun.GroupJoin{EncryptedData: staleData, IV: staleIV}, crypto.ErrStale},
 		{"someone else's data", func() werun.GroupJoin {
