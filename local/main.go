@@ -28,6 +28,7 @@ func usage() {
   go run ./local exec -- <command> [args...]
   go run ./local load [-users 200] [-pool 4]          (make load)
   go run ./local bench [-out docs/PERFORMANCE.md]     (make bench)
+  go run ./local sam-local                            (make sam-local: sam local in Docker, checked)
 `)
 }
 
@@ -58,6 +59,8 @@ func main() {
 		err = load(ctx, args)
 	case "bench":
 		err = bench(ctx, args)
+	case "sam-local":
+		err = samLocal(ctx, args)
 	default:
 		usage()
 		code = 2

@@ -1,0 +1,608 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// samBin is the pinned SAM CLI, installed by `make tools`.
+const samBin = "build/venv/bin/sam"
+
+// samLocalDir holds what a `make sam-local` run writes: the env-vars file
+// for its ports and the logs.
+const samLocalDir = "build/sam-local"
+
+// containerHost is the name events/env.json gives the host; `--add-host`
+// points it at the Docker bridge address on Linux.
+const containerHost = "host.docker.internal"
+
+// samLocal is `make sam-local`: the SAM CLI's own Docker-based local runs,
+// checked end to end. It makes sure a Docker engine with arm64 emulation
+// runs, makes the images SAM looks for, builds with `sam build`, starts
+// dynalite and the WeChat simulator on free loopback ports, relays them to
+// the Docker bridge address only, writes the env-vars file for those ports,
+// and then runs `sam local invoke` for every events/ file and the README's
+// curl flow through `sam local start-api`. What it starts is stopped when
+// it ends, also on failure or Ctrl-C; dockerd, when it started one, stays.
+func samLocal(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sam-local", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	if !fileExists(samBin) {
+		return fmt.Errorf("%s: %w: run `make tools`", samBin, errMissingTool)
+	}
+	t, err := LoadTemplate("template.yaml")
+	if err != nil {
+		return err
+	}
+	rt, arch, err := lambdaRuntime("template.yaml")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(samLocalDir, 0o755); err != nil {
+		return err
+	}
+	step := func(format string, a ...any) {
+		fmt.Fprintf(os.Stderr, "sam-local: [%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, a...))
+	}
+
+	if err := ensureDocker(ctx, arch); err != nil {
+		return err
+	}
+	bridge, err := bridgeAddress(ctx)
+	if err != nil {
+		return err
+	}
+	step("Docker engine answers; containers reach the host at %s", bridge)
+	if _, err := ensureSAMImages(ctx, rt, arch); err != nil {
+		return err
+	}
+	step("images for %s %s ready", rt, arch)
+	b0 := time.Now()
+	if err := runLogged(ctx, filepath.Join(samLocalDir, "build.log"), samBin, "build"); err != nil {
+		return err
+	}
+	step("sam build in %.1fs", time.Since(b0).Seconds())
+
+	procs := &Procs{}
+	defer procs.StopAll()
+	logf, err := os.Create(filepath.Join(samLocalDir, "services.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	// Neither the environment's WeChat nor its DynamoDB: this run checks
+	// against the simulator and a fresh table.
+	for _, k := range []string{"WECHAT_API_BASE", "AWS_ENDPOINT_URL_DYNAMODB"} {
+		os.Unsetenv(k)
+	}
+	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", 0, newPrefixWriter(logf, "[dynalite] "))
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+	envFile := filepath.Join(samLocalDir, "env.json")
+	relays := map[string]string{} // variable -> relayed host:port
+	for _, k := range []string{"WECHAT_API_BASE", "AWS_ENDPOINT_URL_DYNAMODB"} {
+		target := strings.TrimPrefix(over[k], "http://")
+		addr, stop, err := relay(bridge+":0", target)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		_, port, _ := net.SplitHostPort(addr)
+		relays[k] = "http://" + containerHost + ":" + port
+		step("%s %s relayed at %s", k, over[k], addr)
+	}
+	if err := writeEnvFile("events/env.json", envFile, relays); err != nil {
+		return err
+	}
+	addHost := containerHost + ":" + bridge
+	common := []string{"--env-vars", envFile, "--skip-pull-image", "--add-host", addHost}
+
+	r := &samReport{}
+	checkInvokes(ctx, t, common, r)
+	step("sam local invoke: every events/ file")
+
+	apiPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	api, err := startAPI(ctx, procs, append([]string{"local", "start-api", "--host", "127.0.0.1", "--port", strconv.Itoa(apiPort)}, common...))
+	if err != nil {
+		return err
+	}
+	defer api.stop()
+	apiURL := "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	if err := waitHTTP(ctx, api.proc, apiURL+"/", 120*time.Second); err != nil {
+		return fmt.Errorf("%w (log: %s)", err, api.log)
+	}
+	step("sam local start-api on %s", apiURL)
+	checkCurlFlow(ctx, apiURL, simURL, r)
+	step("done; the manual way: sam local start-api --env-vars %s --add-host %s --skip-pull-image", envFile, addHost)
+
+	fmt.Printf("sam-local: %d passed, %d failed\n", r.passed, r.failed)
+	if r.failed > 0 {
+		return fmt.Errorf("%d check(s) failed (logs in %s)", r.failed, samLocalDir)
+	}
+	return nil
+}
+
+// samReport counts the checks, printing each.
+type samReport struct {
+	passed, failed int
+}
+
+func (r *samReport) check(name string, err error) {
+	if err != nil {
+		r.failed++
+		fmt.Printf("FAIL %s: %v\n", name, err)
+		return
+	}
+	r.passed++
+	fmt.Printf("ok   %s\n", name)
+}
+
+// runLogged runs a command with its output in a log file, quoted on error.
+func runLogged(ctx context.Context, logPath, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = samEnv()
+	out, err := cmd.CombinedOutput()
+	_ = os.WriteFile(logPath, out, 0o644)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// samEnv is the environment SAM CLI runs in: no telemetry, a region, and
+// no AWS credentials or profile. With credentials SAM first asks STS for
+// the account id, which without a network costs about 12 s per command;
+// without them it uses a default account and gives the functions dummy
+// credentials, which dynalite accepts.
+func samEnv() []string {
+	var env []string
+	for _, kv := range withEnv(os.Environ(), map[string]string{
+		"SAM_CLI_TELEMETRY":  "0",
+		"AWS_DEFAULT_REGION": "us-east-1",
+		"AWS_REGION":         "us-east-1",
+	}) {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE":
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// relay accepts on listen (the Docker bridge address, any port) and
+// copies each connection to target on the loopback, so containers reach
+// a loopback service without it listening anywhere else. It returns the
+// address it listens on and a stop function.
+func relay(listen, target string) (string, func(), error) {
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return "", nil, fmt.Errorf("relay on %s: %w", listen, err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	track := func(c net.Conn, open bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if open {
+			conns[c] = true
+		} else {
+			delete(conns, c)
+		}
+	}
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer in.Close()
+				out, err := net.DialTimeout("tcp", target, 5*time.Second)
+				if err != nil {
+					return
+				}
+				defer out.Close()
+				track(in, true)
+				track(out, true)
+				defer track(in, false)
+				defer track(out, false)
+				done := make(chan struct{}, 2)
+				pipe := func(dst, src net.Conn) {
+					_, _ = io.Copy(dst, src)
+					if tc, ok := dst.(*net.TCPConn); ok {
+						_ = tc.CloseWrite()
+					}
+					done <- struct{}{}
+				}
+				go pipe(out, in)
+				go pipe(in, out)
+				<-done
+				<-done
+			}()
+		}
+	}()
+	stop := func() {
+		l.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	}
+	return l.Addr().String(), stop, nil
+}
+
+// writeEnvFile writes src (events/env.json, whose URLs name the ports of
+// `make local`) with the given variables replaced in every function.
+func writeEnvFile(src, dst string, set map[string]string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(b, &env); err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	for _, vars := range env {
+		for k, v := range set {
+			if _, ok := vars[k]; ok {
+				vars[k] = v
+			}
+		}
+	}
+	out, err := json.MarshalIndent(env, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, append(out, '\n'), 0o644)
+}
+
+// invokeWant is what each events/ file must answer under `sam local
+// invoke` against a fresh table and the simulator: the sample events carry
+// a code and a token that were never issued, so the routes refuse them
+// (after asking WeChat, for the code), and the scheduled run refreshes the
+// access token and builds the day's board. Each answer needs the function
+// to have run in its container and, where noted, reached the host.
+var invokeWant = map[string]func(out []byte) error{
+	"session.json":   wantError(http.StatusBadRequest, "INVALID_CODE"), // WeChat (the simulator) refused the code
+	"decrypt.json":   wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"cloudid.json":   wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"steps.json":     wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"summary.json":   wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"scheduled.json": wantRefresh, // the simulator's token, dynalite's table
+}
+
+func wantError(status int, code string) func([]byte) error {
+	return func(out []byte) error {
+		var resp struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			return fmt.Errorf("not an API Gateway response: %v: %q", err, out)
+		}
+		var body struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		_ = json.Unmarshal([]byte(resp.Body), &body)
+		if resp.StatusCode != status || body.Error.Code != code {
+			return fmt.Errorf("got %d %s, want %d %s: %s", resp.StatusCode, body.Error.Code, status, code, resp.Body)
+		}
+		return nil
+	}
+}
+
+func wantRefresh(out []byte) error {
+	var r struct {
+		TokenRefreshed bool     `json:"tokenRefreshed"`
+		Boards         []string `json:"boards"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || !r.TokenRefreshed || len(r.Boards) == 0 {
+		return fmt.Errorf("want a refreshed token and a board: %q", out)
+	}
+	return nil
+}
+
+// eventFunction is the function an events/ file is for: the one serving
+// its route, or the scheduled one for an event without a route.
+func eventFunction(fns []Function, event []byte) (string, error) {
+	var e struct {
+		RouteKey   string `json:"routeKey"`
+		DetailType string `json:"detail-type"`
+	}
+	if err := json.Unmarshal(event, &e); err != nil {
+		return "", err
+	}
+	for _, f := range fns {
+		for _, r := range f.Routes {
+			if e.RouteKey != "" && r.Key() == e.RouteKey {
+				return f.LogicalID, nil
+			}
+		}
+		if e.RouteKey == "" && e.DetailType == "Scheduled Event" && len(f.Schedules) > 0 {
+			return f.LogicalID, nil
+		}
+	}
+	return "", fmt.Errorf("no function serves route %q / %q", e.RouteKey, e.DetailType)
+}
+
+// checkInvokes runs `sam local invoke` for every events/ file and checks
+// that every function was invoked.
+func checkInvokes(ctx context.Context, t *Template, common []string, r *samReport) {
+	fns, err := t.Functions()
+	if err != nil {
+		r.check("template", err)
+		return
+	}
+	files, _ := filepath.Glob("events/*.json")
+	invoked := map[string]bool{}
+	for _, file := range files {
+		name := filepath.Base(file)
+		if name == "env.json" {
+			continue
+		}
+		want, ok := invokeWant[name]
+		if !ok {
+			r.check("invoke "+file, errors.New("no expected answer for this event (add it to invokeWant)"))
+			continue
+		}
+		event, err := os.ReadFile(file)
+		if err != nil {
+			r.check("invoke "+file, err)
+			continue
+		}
+		id, err := eventFunction(fns, event)
+		if err != nil {
+			r.check("invoke "+file, err)
+			continue
+		}
+		invoked[id] = true
+		log := filepath.Join(samLocalDir, "invoke-"+strings.TrimSuffix(name, ".json")+".log")
+		out, err := samInvoke(ctx, log, append([]string{"local", "invoke", id, "--event", file}, common...))
+		if err == nil {
+			err = want(out)
+		}
+		r.check(fmt.Sprintf("sam local invoke %s -e %s", id, file), err)
+	}
+	for _, f := range fns {
+		if !invoked[f.LogicalID] {
+			r.check("invoke "+f.LogicalID, errors.New("no events/ file for this function"))
+		}
+	}
+}
+
+// samInvoke runs one `sam local invoke`: the answer is the last line on
+// stdout, the function's and SAM's logs go to log.
+func samInvoke(ctx context.Context, log string, args []string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, samBin, args...)
+	cmd.Env = samEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	_ = os.WriteFile(log, append(stderr.Bytes(), stdout.Bytes()...), 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%v (log: %s)\n%s", err, log, tail(stderr.Bytes(), 20))
+	}
+	lines := bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n"))
+	return lines[len(lines)-1], nil
+}
+
+// tail is the last n lines of b.
+func tail(b []byte, n int) []byte {
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return bytes.Join(lines, []byte("\n"))
+}
+
+// samAPI is a running `sam local start-api`.
+type samAPI struct {
+	proc *Proc
+	log  string
+}
+
+func startAPI(ctx context.Context, procs *Procs, args []string) (*samAPI, error) {
+	log := filepath.Join(samLocalDir, "start-api.log")
+	f, err := os.Create(log)
+	if err != nil {
+		return nil, err
+	}
+	p, err := procs.Start("sam local start-api", samEnv(), f, samBin, args...)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	return &samAPI{proc: p, log: log}, nil
+}
+
+// stop ends start-api with SIGTERM and gives it time to remove its warm
+// containers (about a second each), then removes any it left.
+func (a *samAPI) stop() {
+	if !a.proc.Exited() {
+		_ = syscall.Kill(-a.proc.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-a.proc.done:
+		case <-time.After(60 * time.Second):
+			a.proc.Stop()
+		}
+	}
+	removeOurContainers()
+}
+
+// removeOurContainers removes SAM's Lambda containers that mount this
+// checkout's build, the ones a killed SAM CLI can leave behind; other
+// checkouts' containers are left alone.
+func removeOurContainers() {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := docker(ctx, nil, "ps", "-aq", "--filter", "label=sam.cli.container.type=lambda")
+	if err != nil {
+		return
+	}
+	root, _ := os.Getwd()
+	for _, id := range strings.Fields(string(out)) {
+		m, err := docker(ctx, nil, "inspect", "--format", "{{range .Mounts}}{{.Source}} {{end}}", id)
+		if err == nil && strings.Contains(string(m), filepath.Join(root, ".aws-sam")+string(filepath.Separator)) {
+			_, _ = docker(ctx, nil, "rm", "-f", id)
+		}
+	}
+}
+
+// checkCurlFlow is the README's curl flow through start-api: log in with
+// the simulator, a session, the WeRun data decrypted and read back, and the
+// same data as a cloudID (which changes nothing) and the summary.
+func checkCurlFlow(ctx context.Context, apiURL, simURL string, r *samReport) {
+	c := &flowClient{ctx: ctx, hc: &http.Client{Timeout: 60 * time.Second}}
+	const openid = "o-sam-local"
+	var login struct{ Code string }
+	r.check("simulator POST /_sim/login", c.do("POST", simURL+"/_sim/login", "", map[string]any{"openid": openid}, http.StatusOK, &login))
+	var sess struct {
+		Token     string `json:"token"`
+		ExpiresIn int    `json:"expiresIn"`
+	}
+	err := c.do("POST", apiURL+"/v1/session", "", map[string]any{"code": login.Code}, http.StatusOK, &sess)
+	if err == nil && sess.Token == "" {
+		err = errors.New("no token in the answer")
+	}
+	r.check("start-api POST /v1/session", err)
+	if sess.Token == "" {
+		return
+	}
+	var werun struct {
+		EncryptedData string `json:"encryptedData"`
+		IV            string `json:"iv"`
+		CloudID       string `json:"cloudID"`
+	}
+	r.check("simulator POST /_sim/werun", c.do("POST", simURL+"/_sim/werun", "", map[string]any{"openid": openid, "days": 7}, http.StatusOK, &werun))
+	var synced struct {
+		Days    []flowDay `json:"days"`
+		Changed int       `json:"changed"`
+	}
+	err = c.do("POST", apiURL+"/v1/werun/decrypt", sess.Token, map[string]any{"encryptedData": werun.EncryptedData, "iv": werun.IV}, http.StatusOK, &synced)
+	if err == nil && (len(synced.Days) == 0 || synced.Changed != len(synced.Days)) {
+		err = fmt.Errorf("want every day new: %d days, %d changed", len(synced.Days), synced.Changed)
+	}
+	r.check("start-api POST /v1/werun/decrypt", err)
+
+	var read struct {
+		Days []flowDay `json:"days"`
+	}
+	err = c.do("GET", apiURL+"/v1/steps", sess.Token, nil, http.StatusOK, &read)
+	if err == nil && fmt.Sprint(read.Days) != fmt.Sprint(synced.Days) {
+		err = fmt.Errorf("read back %v, synced %v", read.Days, synced.Days)
+	}
+	r.check("start-api GET /v1/steps", err)
+
+	var again struct {
+		Changed int `json:"changed"`
+	}
+	err = c.do("POST", apiURL+"/v1/werun/cloudid", sess.Token, map[string]any{"cloudID": werun.CloudID}, http.StatusOK, &again)
+	if err == nil && again.Changed != 0 {
+		err = fmt.Errorf("the same data as a cloudID changed %d days, want 0", again.Changed)
+	}
+	r.check("start-api POST /v1/werun/cloudid", err)
+
+	var sum struct {
+		Date  string `json:"date"`
+		Last7 int64  `json:"last7"`
+	}
+	err = c.do("GET", apiURL+"/v1/steps/summary", sess.Token, nil, http.StatusOK, &sum)
+	if err == nil {
+		if want := last7(synced.Days, sum.Date); sum.Last7 != want {
+			err = fmt.Errorf("last7 %d on %s, want %d from the synced days", sum.Last7, sum.Date, want)
+		}
+	}
+	r.check("start-api GET /v1/steps/summary", err)
+}
+
+// flowDay is a day as the API answers it.
+type flowDay struct {
+	Date  string `json:"date"`
+	Steps int64  `json:"steps"`
+}
+
+// last7 sums the steps of the days in the week ending on date.
+func last7(days []flowDay, date string) int64 {
+	end, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return -1
+	}
+	from := end.AddDate(0, 0, -6).Format(time.DateOnly)
+	var n int64
+	for _, d := range days {
+		if d.Date >= from && d.Date <= date {
+			n += d.Steps
+		}
+	}
+	return n
+}
+
+// flowClient sends the flow's JSON requests.
+type flowClient struct {
+	ctx context.Context
+	hc  *http.Client
+}
+
+// do sends body as JSON (with a bearer token when given) and decodes the
+// answer into out when it has the wanted status.
+func (c *flowClient) do(method, url, token string, body any, want int, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(c.ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: got %d, want %d: %s", method, url, resp.StatusCode, want, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: %v: %s", method, url, err, b)
+	}
+	return nil
+}
