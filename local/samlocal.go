@@ -37,10 +37,12 @@ const containerHost = "host.docker.internal"
 // dynalite and the WeChat simulator on free loopback ports, relays them to
 // the Docker bridge address only, writes the env-vars file for those ports,
 // and then runs `sam local invoke` for every events/ file and the README's
-// curl flow through `sam local start-api`. What it starts is stopped when
+// curl flow through `sam local start-api` (with -serve, it waits instead,
+// for `sam local` by hand). What it starts is stopped when
 // it ends, also on failure or Ctrl-C; dockerd, when it started one, stays.
 func samLocal(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sam-local", flag.ContinueOnError)
+	serveOnly := fs.Bool("serve", false, "no checks: keep the stack and its relays up for `sam local` by hand, until Ctrl-C")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +68,8 @@ func samLocal(ctx context.Context, args []string) error {
 	if err := ensureDocker(ctx, arch); err != nil {
 		return err
 	}
+	// A `sam local invoke` stopped by Ctrl-C can leave its container.
+	defer removeOurContainers()
 	bridge, err := bridgeAddress(ctx)
 	if err != nil {
 		return err
@@ -116,6 +120,14 @@ func samLocal(ctx context.Context, args []string) error {
 	}
 	addHost := containerHost + ":" + bridge
 	common := []string{"--env-vars", envFile, "--skip-pull-image", "--add-host", addHost}
+	if *serveOnly {
+		fmt.Printf("Ready for sam local by hand (Ctrl-C stops the stack):\n")
+		fmt.Printf("  %s local invoke SessionFunction -e events/session.json %s\n", samBin, strings.Join(common, " "))
+		fmt.Printf("  %s local start-api %s\n", samBin, strings.Join(common, " "))
+		fmt.Printf("  WeChat simulator for the curl flow: %s\n", simURL)
+		<-ctx.Done()
+		return nil
+	}
 
 	r := &samReport{}
 	checkInvokes(ctx, t, common, r)
@@ -138,6 +150,9 @@ func samLocal(ctx context.Context, args []string) error {
 	checkCurlFlow(ctx, apiURL, simURL, r)
 	step("done; the manual way: sam local start-api --env-vars %s --add-host %s --skip-pull-image", envFile, addHost)
 
+	if ctx.Err() != nil {
+		return errors.New("interrupted")
+	}
 	fmt.Printf("sam-local: %d passed, %d failed\n", r.passed, r.failed)
 	if r.failed > 0 {
 		return fmt.Errorf("%d check(s) failed (logs in %s)", r.failed, samLocalDir)
