@@ -44,7 +44,7 @@ const (
 func ensureDocker(ctx context.Context, lambdaArch string) error {
 	emulate := lambdaArch != hostLambdaArch()
 	var missing []string
-	if _, err := exec.LookPath("dockerd"); err != nil {
+	if !hasCommand("dockerd") || !hasCommand("docker") {
 		missing = append(missing, dockerPackages...)
 	}
 	if emulate && (!fileExists("/usr/bin/qemu-aarch64-static") || !hasCommand("update-binfmts")) {
@@ -87,16 +87,16 @@ func aptInstall(ctx context.Context, pkgs []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "sam-local: installing %s (apt-get)\n", strings.Join(pkgs, " "))
 	env := withEnv(os.Environ(), map[string]string{"DEBIAN_FRONTEND": "noninteractive"})
-	// Another apt on the machine holds the lock for a while: wait for it.
-	lock := "-o DPkg::Lock::Timeout=600"
+	// Another apt on the machine may hold the lock for a while: wait for it.
+	apt := []string{"-q", "-o", "DPkg::Lock::Timeout=600"}
 	for _, args := range [][]string{
-		{"apt-get", "-q", lock, "update"},
-		append([]string{"apt-get", "-q", "-y", lock, "install", "--no-install-recommends"}, pkgs...),
+		append(apt, "update"),
+		append(append(apt, "-y", "install", "--no-install-recommends"), pkgs...),
 	} {
-		cmd := exec.CommandContext(ctx, "bash", "-c", strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), err, out)
+			return fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
 		}
 	}
 	return nil
@@ -341,18 +341,18 @@ const imageLabel = "werun-sam.stand-in"
 // scratch (nothing is pulled): the base image, and the rapid image SAM
 // would otherwise build FROM it with the emulator added. With both
 // present, `sam local ... --skip-pull-image` uses them as they are.
-func ensureSAMImages(ctx context.Context, rt, arch string) (rapid string, err error) {
+func ensureSAMImages(ctx context.Context, rt, arch string) error {
 	base, rapid, err := samImageTags(ctx, rt, arch)
 	if err != nil {
-		return "", err
+		return err
 	}
 	riePath, err := samRIE(ctx)
 	if err != nil {
-		return "", err
+		return err
 	}
 	rie, err := os.ReadFile(riePath)
 	if err != nil {
-		return "", err
+		return err
 	}
 	for _, img := range []struct {
 		tag string
@@ -360,13 +360,13 @@ func ensureSAMImages(ctx context.Context, rt, arch string) (rapid string, err er
 	}{{base, nil}, {rapid, rie}} {
 		fs, err := standInFS(img.rie)
 		if err != nil {
-			return "", err
+			return err
 		}
 		if err := importImage(ctx, img.tag, fs); err != nil {
-			return "", err
+			return err
 		}
 	}
-	return rapid, nil
+	return nil
 }
 
 // importImage imports a file tree as tag unless tag already holds it.
