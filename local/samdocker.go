@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -157,6 +158,12 @@ func startDockerd(ctx context.Context) error {
 	if os.Geteuid() != 0 {
 		return errors.New("sam-local: no Docker engine answers and only root can start dockerd")
 	}
+	for pidFile, name := range map[string]string{
+		"/var/run/docker.pid":                       "dockerd",
+		"/var/run/docker/containerd/containerd.pid": "containerd",
+	} {
+		removeStalePidFile(pidFile, name)
+	}
 	logf, err := os.OpenFile(dockerdLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -185,6 +192,37 @@ func startDockerd(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// removeStalePidFile removes a pid file whose process is gone. A dockerd
+// ended with SIGKILL leaves its pid file, and where nothing reaps it a
+// zombie under that pid: a new dockerd then refuses to start ("pid file
+// found"), and would wait for a containerd that is not there.
+func removeStalePidFile(path, name string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err == nil && processAlive(pid, name) {
+		return
+	}
+	_ = os.Remove(path)
+}
+
+// processAlive says whether pid is a running (not zombie) process named name.
+func processAlive(pid int, name string) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// "pid (comm) state ...": comm may hold spaces, so split at the last ')'.
+	s := string(stat)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open || len(s) < end+3 {
+		return false
+	}
+	return s[open+1:end] == name && s[end+2] != 'Z'
 }
 
 // bridgeAddress is the host's address on Docker's default bridge
