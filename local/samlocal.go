@@ -87,69 +87,31 @@ func samLocal(ctx context.Context, args []string) error {
 
 	procs := &Procs{}
 	defer procs.StopAll()
-	logf, err := os.Create(filepath.Join(samLocalDir, "services.log"))
+	st, err := startRelayedStack(ctx, t, procs, bridge)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	// Neither the environment's WeChat nor its DynamoDB: this run checks
-	// against the simulator and a fresh table.
-	for _, k := range []string{"WECHAT_API_BASE", "AWS_ENDPOINT_URL_DYNAMODB"} {
-		os.Unsetenv(k)
+	defer st.stop()
+	for k, v := range st.relayed {
+		step("%s %s", k, v)
 	}
-	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", 0, newPrefixWriter(logf, "[dynalite] "))
-	if err != nil {
-		return err
-	}
-	defer stopSim()
-	envFile := filepath.Join(samLocalDir, "env.json")
-	relays := map[string]string{} // variable -> relayed host:port
-	for _, k := range []string{"WECHAT_API_BASE", "AWS_ENDPOINT_URL_DYNAMODB"} {
-		target := strings.TrimPrefix(over[k], "http://")
-		addr, stop, err := relay(bridge+":0", target)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		_, port, _ := net.SplitHostPort(addr)
-		relays[k] = "http://" + containerHost + ":" + port
-		step("%s %s relayed at %s", k, over[k], addr)
-	}
-	if err := writeEnvFile("events/env.json", envFile, relays); err != nil {
-		return err
-	}
-	addHost := containerHost + ":" + bridge
-	common := []string{"--env-vars", envFile, "--skip-pull-image", "--add-host", addHost}
+	common := []string{"--env-vars", st.envFile, "--skip-pull-image", "--add-host", containerHost + ":" + bridge}
 	if *serveOnly {
 		fmt.Printf("Ready for sam local by hand (Ctrl-C stops the stack):\n")
 		fmt.Printf("  %s local invoke SessionFunction -e events/session.json %s\n", samBin, strings.Join(common, " "))
 		fmt.Printf("  %s local start-api %s\n", samBin, strings.Join(common, " "))
-		fmt.Printf("  WeChat simulator for the curl flow: %s\n", simURL)
+		fmt.Printf("  WeChat simulator for the curl flow: %s\n", st.simURL)
 		<-ctx.Done()
 		return nil
 	}
 
 	r := &samReport{}
 	checkInvokes(ctx, t, common, r)
-	step("sam local invoke: every events/ file")
-
-	apiPort, err := freePort()
-	if err != nil {
+	step("sam local invoke with every events/ file")
+	if err := checkAPI(ctx, procs, common, st.simURL, r); err != nil {
 		return err
 	}
-	api, err := startAPI(ctx, procs, append([]string{"local", "start-api", "--host", "127.0.0.1", "--port", strconv.Itoa(apiPort)}, common...))
-	if err != nil {
-		return err
-	}
-	defer api.stop()
-	apiURL := "http://127.0.0.1:" + strconv.Itoa(apiPort)
-	if err := waitHTTP(ctx, api.proc, apiURL+"/", 120*time.Second); err != nil {
-		return fmt.Errorf("%w (log: %s)", err, api.log)
-	}
-	step("sam local start-api on %s", apiURL)
-	checkCurlFlow(ctx, apiURL, simURL, r)
-	step("done; the manual way: sam local start-api --env-vars %s --add-host %s --skip-pull-image", envFile, addHost)
-
+	step("sam local start-api and the curl flow")
 	if ctx.Err() != nil {
 		return errors.New("interrupted")
 	}
@@ -157,6 +119,79 @@ func samLocal(ctx context.Context, args []string) error {
 	if r.failed > 0 {
 		return fmt.Errorf("%d check(s) failed (logs in %s)", r.failed, samLocalDir)
 	}
+	return nil
+}
+
+// relayedStack is dynalite with the template's table and the WeChat
+// simulator on loopback ports, each relayed to the Docker bridge address,
+// and the env-vars file that points the functions at the relays.
+type relayedStack struct {
+	simURL  string            // the simulator, for the host
+	relayed map[string]string // variable -> its loopback URL and relay address, to show
+	envFile string
+	stops   []func()
+}
+
+func startRelayedStack(ctx context.Context, t *Template, procs *Procs, bridge string) (*relayedStack, error) {
+	logf, err := os.Create(filepath.Join(samLocalDir, "services.log"))
+	if err != nil {
+		return nil, err
+	}
+	// Neither the environment's WeChat nor its DynamoDB: this run checks
+	// against the simulator and a fresh table.
+	for _, k := range []string{"WECHAT_API_BASE", "AWS_ENDPOINT_URL_DYNAMODB"} {
+		os.Unsetenv(k)
+	}
+	over, simURL, stopSim, err := backends(ctx, t, procs, "127.0.0.1:0", 0, newPrefixWriter(logf, "[dynalite] "))
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	st := &relayedStack{simURL: simURL, relayed: map[string]string{},
+		envFile: filepath.Join(samLocalDir, "env.json"), stops: []func(){func() { logf.Close() }, stopSim}}
+	urls := map[string]string{}
+	for _, k := range []string{"WECHAT_API_BASE", "AWS_ENDPOINT_URL_DYNAMODB"} {
+		addr, stop, err := relay(bridge+":0", strings.TrimPrefix(over[k], "http://"))
+		if err != nil {
+			st.stop()
+			return nil, err
+		}
+		st.stops = append(st.stops, stop)
+		_, port, _ := net.SplitHostPort(addr)
+		urls[k] = "http://" + containerHost + ":" + port
+		st.relayed[k] = over[k] + ", relayed at " + addr
+	}
+	if err := writeEnvFile("events/env.json", st.envFile, urls); err != nil {
+		st.stop()
+		return nil, err
+	}
+	return st, nil
+}
+
+// stop stops the relays, then the simulator (dynalite is in procs).
+func (st *relayedStack) stop() {
+	for i := len(st.stops) - 1; i >= 0; i-- {
+		st.stops[i]()
+	}
+}
+
+// checkAPI runs `sam local start-api` and the curl flow through it, and
+// stops it.
+func checkAPI(ctx context.Context, procs *Procs, common []string, simURL string, r *samReport) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	api, err := startAPI(procs, append([]string{"local", "start-api", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}, common...))
+	if err != nil {
+		return err
+	}
+	defer api.stop()
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	if err := waitHTTP(ctx, api.proc, url+"/", 120*time.Second); err != nil {
+		return fmt.Errorf("%w (log: %s)", err, api.log)
+	}
+	checkCurlFlow(ctx, url, simURL, r)
 	return nil
 }
 
@@ -455,7 +490,7 @@ type samAPI struct {
 	log  string
 }
 
-func startAPI(ctx context.Context, procs *Procs, args []string) (*samAPI, error) {
+func startAPI(procs *Procs, args []string) (*samAPI, error) {
 	log := filepath.Join(samLocalDir, "start-api.log")
 	f, err := os.Create(log)
 	if err != nil {
