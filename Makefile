@@ -156,7 +156,7 @@ fuzz-go:
 	done
 
 clean:
-	rm -rf .aws-sam build/local build/artifacts
+	rm -rf .aws-sam build/local build/artifacts build/sam-local
 
 # --- performance (issue 8) and load (issue 7) -------------------------------
 # `make bench` measures and writes docs/PERFORMANCE.md (under ten minutes);
