@@ -413,8 +413,15 @@ func importImage(ctx context.Context, tag string, fs []byte) error {
 	h.Write(fs)
 	h.Write([]byte(strings.Join(imageChanges, "\n")))
 	sum := hex.EncodeToString(h.Sum(nil))
-	if out, err := docker(ctx, nil, "image", "inspect", "--format", "{{index .Config.Labels \""+imageLabel+"\"}}", tag); err == nil && strings.TrimSpace(string(out)) == sum {
-		return nil
+	var old string
+	if out, err := docker(ctx, nil, "image", "inspect", "--format", "{{.ID}} {{index .Config.Labels \""+imageLabel+"\"}}", tag); err == nil {
+		f := strings.Fields(string(out))
+		if len(f) == 2 && f[1] == sum {
+			return nil
+		}
+		if len(f) > 0 {
+			old = f[0]
+		}
 	}
 	args := []string{"import"}
 	for _, c := range append(imageChanges, "LABEL "+imageLabel+"="+sum) {
@@ -422,6 +429,10 @@ func importImage(ctx context.Context, tag string, fs []byte) error {
 	}
 	if _, err := docker(ctx, bytes.NewReader(fs), append(args, "-", tag)...); err != nil {
 		return err
+	}
+	if old != "" {
+		// The replaced image, now untagged; kept if a container still uses it.
+		_, _ = docker(ctx, nil, "rmi", old)
 	}
 	fmt.Fprintf(os.Stderr, "sam-local: image %s made locally (stand-in, %d KiB)\n", tag, len(fs)/1024)
 	return nil
