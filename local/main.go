@@ -6,6 +6,7 @@
 //	go run ./local serve  [-port 3000]                  the API, like `sam local start-api`
 //	go run ./local invoke -function ID -event FILE      one event, like `sam local invoke`
 //	go run ./local exec -- CMD...                       CMD with dynalite, moto and the table (make test)
+//	go run ./local sam-local [-serve]                   SAM CLI's own sam local in Docker, checked (make sam-local)
 //
 // Every process it starts runs in its own process group and is stopped when
 // the command ends, on success, failure or Ctrl-C.
@@ -28,7 +29,7 @@ func usage() {
   go run ./local exec -- <command> [args...]
   go run ./local load [-users 200] [-pool 4]          (make load)
   go run ./local bench [-out docs/PERFORMANCE.md]     (make bench)
-  go run ./local sam-local                            (make sam-local: sam local in Docker, checked)
+  go run ./local sam-local [-serve]                   (make sam-local: sam local in Docker, checked)
 `)
 }
 
