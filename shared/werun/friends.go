@@ -67,7 +67,7 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 		if err != nil {
 			return FriendAdded{}, err
 		}
-		limit := orDefault(s.social.Friends, DefaultFriends)
+		limit := s.social.Friends
 		if len(mine) >= limit || len(theirs) >= limit {
 			return FriendAdded{}, fmt.Errorf("%w: %d friends at most", ErrLimitReached, limit)
 		}

@@ -125,10 +125,10 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_
 	}
 	count := len(members)
 	if !isMember(members, mid) {
-		if count >= orDefault(s.social.GroupMembers, DefaultGroupMembers) {
+		if count >= s.social.GroupMembers {
 			return Joined{}, fmt.Errorf("%w: the group has %d members", ErrLimitReached, count)
 		}
-		if len(groups) >= orDefault(s.social.UserGroups, DefaultUserGroups) {
+		if len(groups) >= s.social.UserGroups {
 			return Joined{}, fmt.Errorf("%w: the user is in %d groups", ErrLimitReached, len(groups))
 		}
 		count++

@@ -39,22 +39,32 @@ type SocialRules struct {
 	Friends           int   // friends of a user, at most
 }
 
-func orDefault[T int | int64](v, def T) T {
-	if v > 0 {
-		return v
+// withDefaults fills each zero field with its default.
+func (r SocialRules) withDefaults() SocialRules {
+	orDefault(&r.MembershipDays, DefaultMembershipDays)
+	orDefault(&r.MaxBoardSteps, DefaultMaxBoardSteps)
+	orDefault(&r.MaxStepsPerMinute, DefaultMaxStepsPerMinute)
+	orDefault(&r.GroupMembers, DefaultGroupMembers)
+	orDefault(&r.UserGroups, DefaultUserGroups)
+	orDefault(&r.Friends, DefaultFriends)
+	return r
+}
+
+func orDefault[T int | int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
-	return def
 }
 
 func (s *Service) membership() time.Duration {
-	return time.Duration(orDefault(s.social.MembershipDays, DefaultMembershipDays)) * 24 * time.Hour
+	return time.Duration(s.social.MembershipDays) * 24 * time.Hour
 }
 
 // plausible says whether a day's count may stand on a board: at most
 // MaxBoardSteps, and at most MaxStepsPerMinute for each minute of the day
 // (China Standard Time) that had passed when WeChat stamped the count.
 func (s *Service) plausible(n, stampedAt int64, date string) bool {
-	if n > orDefault(s.social.MaxBoardSteps, DefaultMaxBoardSteps) {
+	if n > s.social.MaxBoardSteps {
 		return false
 	}
 	start, err := time.ParseInLocation(time.DateOnly, date, steps.CST)
@@ -62,7 +72,7 @@ func (s *Service) plausible(n, stampedAt int64, date string) bool {
 		return false
 	}
 	minutes := min(max((stampedAt-start.Unix())/60, 0), 24*60)
-	return n <= minutes*orDefault(s.social.MaxStepsPerMinute, DefaultMaxStepsPerMinute)
+	return n <= minutes*s.social.MaxStepsPerMinute
 }
 
 // newID is an opaque id: 128 random bits, base64url (22 characters).

@@ -1,6 +1,7 @@
 // Package werun holds the use cases of the backend: a login code becomes a
-// session, a WeRun payload (encryptedData or cloudID) becomes stored days, and
-// stored days are read back. Each use case is a plain method over typed values;
+// session, a WeRun payload (encryptedData or cloudID) becomes stored days,
+// stored days are read back, and users join groups, befriend each other and
+// see each other on boards. Each use case is a plain method over typed values;
 // the API Gateway adapters live in package api.
 package werun
 
@@ -77,7 +78,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		appID: cfg.AppID, store: cfg.Store, wechat: cfg.WeChat, signer: cfg.Signer,
-		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now, social: cfg.Social,
+		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now, social: cfg.Social.withDefaults(),
 	}
 	if s.maxAge <= 0 {
 		s.maxAge = crypto.DefaultMaxAge
