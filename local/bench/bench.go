@@ -504,12 +504,12 @@ func (r *report) write(w io.Writer) {
 	}
 	p("")
 	p("What a function adds to hello-world is mostly package initialisation (`GODEBUG=inittrace=1`")
-	p("on a bootstrap shows it). Three choices keep it small: `shared/config` builds the AWS")
+	p("on a bootstrap shows it). Two choices keep it small: `shared/config` builds the AWS")
 	p("configuration from the environment Lambda sets rather than `config.LoadDefaultConfig` (whose")
-	p("credential chain of profiles, SSO, STS and IMDS is never used in Lambda), reads SSM with one")
-	p("signed request rather than the SDK's SSM client, and `go.mod` holds `service/dynamodb` at")
-	p("v1.68.0, the last release before schema-based serialisation, whose package init alone costs")
-	p("about 0.8 ms. Building the service itself (`shared/app`) takes about 0.1 ms.")
+	p("credential chain of profiles, SSO, STS and IMDS is never used in Lambda), and reads SSM with")
+	p("one signed request rather than the SDK's SSM client. Every module is at its newest release;")
+	p("`service/dynamodb`'s schema-based serialisation costs about 0.8 ms of package init, under 2%")
+	p("of a real Go cold start. Building the service itself (`shared/app`) takes about 0.1 ms.")
 	p("")
 
 	p("## 3. Binary size (linux/arm64, stripped)")
