@@ -228,6 +228,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.controlLogin(w, r)
 	case "/_sim/werun":
 		s.controlWeRun(w, r)
+	case PathControlFail:
+		s.controlFail(w, r)
+	case PathControlDelay:
+		s.controlDelay(w, r)
 	default:
 		// WeChat answers unknown paths with 200 and an errcode.
 		writeErr(w, 40066)
