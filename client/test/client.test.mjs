@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 import { WeRunClient, WeRunError } from "../dist/esm/index.js";
@@ -200,15 +199,7 @@ describe("sessions", () => {
   });
 });
 
-describe("the package", () => {
-  test("the CommonJS build exports the same API", () => {
-    const cjs = createRequire(import.meta.url)("../dist/cjs/index.js");
-    assert.equal(typeof cjs.WeRunClient, "function");
-    const err = new cjs.WeRunError("UNAVAILABLE", "m", 503, 1);
-    assert.equal(err.code, "UNAVAILABLE");
-    assert.ok(err instanceof Error);
-  });
-
+describe("reads", () => {
   test("a bad date range is INVALID_RANGE, and the query is encoded", async () => {
     const p = stand_in();
     await rejectsWith(client(p).c.steps("2026-02-01", "2026-01-01"), "INVALID_RANGE");
