@@ -65,7 +65,7 @@ const EXPIRY_MARGIN_MS = 60_000;
  */
 export class WeRunClient {
   private readonly o: Required<Omit<ClientOptions, "sleep">> & Pick<ClientOptions, "sleep">;
-  private loggingIn?: Promise<string>;
+  private loggingIn?: { explicit: boolean; token: Promise<string> };
 
   constructor(options: ClientOptions) {
     this.o = {
@@ -83,7 +83,7 @@ export class WeRunClient {
    * The one call that ends a sign-out. Concurrent calls share one login.
    */
   login(): Promise<void> {
-    return this.newSession().then(() => undefined);
+    return this.newSession(true).then(() => undefined);
   }
 
   /** Forgets the session; no call logs in again until login(). */
@@ -157,17 +157,24 @@ export class WeRunClient {
     if (s && s.expiresAt - EXPIRY_MARGIN_MS > Date.now()) {
       return s.token;
     }
-    return this.newSession();
+    return this.newSession(false);
   }
 
-  private newSession(): Promise<string> {
-    this.loggingIn ??= this.createSession().finally(() => {
-      this.loggingIn = undefined;
-    });
-    return this.loggingIn;
+  /**
+   * One login at a time; an explicit login() does not join one a call
+   * started by itself, which a logout() meanwhile would refuse.
+   */
+  private newSession(explicit: boolean): Promise<string> {
+    if (!this.loggingIn || (explicit && !this.loggingIn.explicit)) {
+      const token: Promise<string> = this.createSession(explicit).finally(() => {
+        if (this.loggingIn?.token === token) this.loggingIn = undefined;
+      });
+      this.loggingIn = { explicit, token };
+    }
+    return this.loggingIn.token;
   }
 
-  private async createSession(): Promise<string> {
+  private async createSession(explicit: boolean): Promise<string> {
     const code = await new Promise<string>((resolve, reject) =>
       this.o.platform.login({
         success: (res) => resolve(res.code),
@@ -177,6 +184,10 @@ export class WeRunClient {
     // A retry of a code the backend already redeemed gets the same user's
     // session, so the one wait may resend the same code.
     const answer = await this.retryAfterOnce(() => this.call("post", "/v1/session", { body: { code } }));
+    if (!explicit && this.signedOut) {
+      // The user signed out while this login ran: it must not undo that.
+      throw new WeRunError("SIGNED_OUT", "Signed out: call login() first.");
+    }
     this.store({ token: answer.token, expiresAt: Date.now() + answer.expiresIn * 1000 });
     return answer.token;
   }

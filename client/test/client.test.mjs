@@ -192,6 +192,18 @@ describe("sessions", () => {
     assert.equal((await c.steps()).length, 7);
   });
 
+  test("a logout while a call is logging in stays: the login is not stored", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    const reading = c.steps();
+    c.logout();
+    await rejectsWith(reading, "SIGNED_OUT");
+    assert.equal(c.signedOut, true);
+    assert.deepEqual(p.calls, ["login", "POST /v1/session"]);
+    await c.login(); // the user's own login ends the sign-out
+    assert.deepEqual(await c.steps(), []);
+  });
+
   test("a wx.login failure is WX_FAILED", async () => {
     const p = stand_in();
     p.wx.login = (o) => o.fail({ errMsg: "login:fail network" });
