@@ -59,6 +59,7 @@ describe("sync", () => {
       "getWeRunData", "POST /v1/werun/decrypt", // DECRYPT_FAILED: a key the backend lacks
       "login", "POST /v1/session", "getWeRunData", "POST /v1/werun/decrypt",
     ]);
+    assert.deepEqual(p.answers, ["200", "422 DECRYPT_FAILED", "200", "200"]);
   });
 
   test("a cloudID that expired once is fetched again, without a new login", async () => {
@@ -70,6 +71,7 @@ describe("sync", () => {
     assert.equal(synced.changed, 7);
     assert.equal(p.count("getWeRunData"), 2);
     assert.equal(p.count("login"), 1);
+    assert.deepEqual(p.answers, ["200", "422 CLOUDID_EXPIRED", "200"]);
   });
 
   test("INVALID_STEP_DATA after a proven key fetches again once, then is surfaced", async () => {
@@ -92,6 +94,26 @@ describe("sync", () => {
     assert.equal(p.count("POST /v1/werun/decrypt"), 2);
   });
 
+  test("a WeChat too slow to answer is WECHAT_UNAVAILABLE: waited out once, and the same code resent", async () => {
+    const p = stand_in();
+    const sleeps = [];
+    const c = new WeRunClient({
+      baseURL: api,
+      platform: p.wx,
+      // WeChat recovers while the client waits.
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        await post(`${sim}/_sim/delay`, { path: "/sns/jscode2session", ms: 0 });
+      },
+    });
+    await post(`${sim}/_sim/delay`, { path: "/sns/jscode2session", ms: 4000 });
+    await c.login();
+    assert.equal(sleeps.length, 1);
+    assert.ok(sleeps[0] > 0 && sleeps[0] <= 5000, `waited ${sleeps[0]} ms`);
+    assert.deepEqual(p.calls, ["login", "POST /v1/session", "POST /v1/session"]);
+    assert.deepEqual(p.answers, ["502 WECHAT_UNAVAILABLE", "200"]);
+  });
+
   test("a 5xx without the envelope is UNAVAILABLE: one short wait, then surfaced", async () => {
     const p = stand_in();
     const { c, sleeps } = client(p);
@@ -100,6 +122,7 @@ describe("sync", () => {
     const err = await rejectsWith(c.sync(), "UNAVAILABLE");
     assert.equal(err.status, 503);
     assert.deepEqual(sleeps, [1000]);
+    assert.deepEqual(p.answers.slice(1), ["503 (no envelope)", "503 (no envelope)"]);
     assert.equal(p.count("POST /v1/werun/decrypt"), 2);
   });
 });
@@ -111,6 +134,7 @@ describe("no retry loop", () => {
     const fetch = p.wx.getWeRunData;
     p.wx.getWeRunData = (o) => fetch({ ...o, success: (d) => o.success({ ...d, iv: "AAAAAAAAAAAAAAAAAAAAAA==" }) });
     await rejectsWith(c.sync(), "DECRYPT_FAILED");
+    assert.deepEqual(p.answers, ["200", "422 DECRYPT_FAILED", "200", "422 DECRYPT_FAILED"]);
     assert.equal(p.count("login"), 2);
     assert.equal(p.count("POST /v1/werun/decrypt"), 2);
   });
@@ -121,6 +145,13 @@ describe("no retry loop", () => {
     await rejectsWith(c.sync(), "NO_STEP_DATA");
     assert.deepEqual(p.calls, ["login", "POST /v1/session", "getWeRunData", "POST /v1/werun/decrypt"]);
     assert.deepEqual(sleeps, []);
+  });
+
+  test("a malformed cloudID is INVALID_FIELD, surfaced at once", async () => {
+    const p = stand_in({ weRun: () => ({ encryptedData: "x", iv: "y", cloudID: "not a cloudID!" }) });
+    const { c } = client(p, { cloudID: true });
+    await rejectsWith(c.sync(), "INVALID_FIELD");
+    assert.deepEqual(p.answers, ["200", "400 INVALID_FIELD"]);
   });
 
   test("WeChat's spent daily quota (Retry-After 3600) is surfaced, not waited out", async () => {

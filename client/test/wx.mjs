@@ -22,16 +22,25 @@ export const simFail = (path, errcode, times) => post(`${sim}/_sim/fail`, { path
 /** Makes the local API's next requests answer a fault (local/stack PathFaults). */
 export const apiFail = (fault) => post(`${api}/_local/fail`, fault);
 
+function errorCode(body) {
+  try {
+    return JSON.parse(body).error?.code ?? "(no envelope)";
+  } catch {
+    return "(not JSON)";
+  }
+}
+
 /**
  * A fresh user's platform. weRun(openid) may change what getWeRunData
  * gives: it returns the body of /_sim/werun, or the data itself.
  * Every call is recorded in `calls`, in order, as "login", "getWeRunData"
- * or "METHOD /path".
+ * or "METHOD /path"; every API answer in `answers` as "STATUS CODE".
  */
 export function stand_in({ weRun } = {}) {
   const openid = `o_${randomUUID()}`;
   const storage = new Map();
   const calls = [];
+  const answers = [];
   const callback = (promise, { success, fail }) =>
     promise.then(success, (e) => fail({ errMsg: String(e.message ?? e) }));
   const wx = {
@@ -49,12 +58,16 @@ export function stand_in({ weRun } = {}) {
       const path = new URL(o.url).pathname;
       calls.push(`${o.method} ${path}`);
       const answer = fetch(o.url, { method: o.method, headers: o.header, body: o.data, signal: AbortSignal.timeout(o.timeout) })
-        .then(async (res) => ({ statusCode: res.status, data: await res.text(), header: Object.fromEntries(res.headers) }));
+        .then(async (res) => {
+          const data = await res.text();
+          answers.push(res.ok ? `${res.status}` : `${res.status} ${errorCode(data)}`);
+          return { statusCode: res.status, data, header: Object.fromEntries(res.headers) };
+        });
       callback(answer, o);
     },
     getStorageSync: (k) => storage.get(k) ?? "", // wx answers "" for a missing key
     setStorageSync: (k, v) => void storage.set(k, structuredClone(v)),
     removeStorageSync: (k) => void storage.delete(k),
   };
-  return { wx, openid, storage, calls, count: (name) => calls.filter((c) => c === name).length };
+  return { wx, openid, storage, calls, answers, count: (name) => calls.filter((c) => c === name).length };
 }
