@@ -31,7 +31,7 @@ test("npm pack gives an installable package with the CommonJS and ES builds and 
   assert.deepEqual(manifest.dependencies ?? {}, {}, "no runtime dependency");
 
   const cjs = createRequire(join(dir, "index.js"))("werun-sam-client");
-  const esm = await import(pathToFileURL(join(root, manifest.exports["."].import)).href);
+  const esm = await import(pathToFileURL(join(root, manifest.exports["."].import.default)).href);
   for (const m of [cjs, esm]) {
     assert.equal(typeof m.WeRunClient, "function");
     assert.equal(new m.WeRunError("SIGNED_OUT", "m").code, "SIGNED_OUT");
