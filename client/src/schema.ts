@@ -113,10 +113,289 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's profile and memberId.
+         * @description Empty strings before the first PUT.
+         */
+        get: operations["getProfile"];
+        /**
+         * Set the nickname and avatar others see on boards.
+         * @description WeChat no longer hands out nicknames: the user fills them in with the
+         *     nickname and avatar fill-in components. The nickname is trimmed, must
+         *     be 1 to 32 characters without control characters, and is checked with
+         *     WeChat's content-security check (msgSecCheck v2, scene 1) before it is
+         *     stored: `risky` is refused, `pass` and `review` are stored.
+         *     avatarUrl is optional, `https://` only, at most 1024 bytes:
+         *     `chooseAvatar` gives a temporary local path, so upload the image to
+         *     your own storage first and send its URL.
+         */
+        put: operations["putProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's groups, with their rank and steps today in each.
+         * @description Most recently joined first, 50 at a time; `cursor` is present when there are more.
+         */
+        get: operations["listGroups"];
+        put?: never;
+        /**
+         * Join the group chat the data names.
+         * @description Send what `wx.getShareInfo({shareTicket})`, `wx.getGroupEnterInfo()`
+         *     or `wx.getChatToolInfo()` returned: encryptedData + iv (decrypted
+         *     with the caller's session keys, as WeRun data) or a cloudID
+         *     (resolved with getopendata). The watermark is checked as for WeRun
+         *     data. Joining again renews the membership (it lapses after
+         *     MEMBERSHIP_DAYS, default 90, without a join) and answers the same
+         *     groupId.
+         */
+        post: operations["joinGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/groups/{groupId}/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's board of one day.
+         * @description Every current member, by steps descending; equal steps share a rank
+         *     (1, 2, 2, 4); members without steps that day at 0. A day kept off
+         *     the boards (implausible, or the member excluded by the operator) is
+         *     absent from entries, and the caller's own `me.rank` is then null.
+         *     A caller who is not a member gets the same 404 as an unknown group.
+         */
+        get: operations["groupBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/groups/{groupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Leave a group. */
+        delete: operations["leaveGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/friends/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An invite code for a share card's path.
+         * @description Valid 7 days (expiresIn, in seconds), usable by many.
+         */
+        post: operations["createInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/friends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's friends. */
+        get: operations["listFriends"];
+        put?: never;
+        /**
+         * Accept an invite; caller and inviter become friends both ways.
+         * @description Accepting again answers the same.
+         */
+        post: operations["acceptInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/friends/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The board of the caller and their friends for one day.
+         * @description The group board's shape and rules, over the caller and the caller's friends.
+         */
+        get: operations["friendsBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/friends/{friendId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a friendship both ways. */
+        delete: operations["unfriend"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ProfileRequest: {
+            /**
+             * @description 1 to 32 characters after trimming, no control characters.
+             * @example 小明
+             */
+            nickname: string;
+            /**
+             * @description Empty, or an https:// URL of at most 1024 bytes on your own storage.
+             * @example https://cdn.example.com/avatars/xiaoming.png
+             */
+            avatarUrl?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Profile: {
+            nickname: string;
+            avatarUrl: string;
+        };
+        MyProfile: {
+            /** @description Empty before the first PUT. */
+            nickname: string;
+            avatarUrl: string;
+            /** @description The caller's opaque id in this deployment, as friends and boards show it. */
+            memberId: string;
+        };
+        /** @description encryptedData and iv, or cloudID. */
+        GroupRequest: {
+            /** @description From wx.getShareInfo, wx.getGroupEnterInfo or wx.getChatToolInfo. */
+            encryptedData?: string;
+            iv?: string;
+            /** @description The same call's cloudID (Cloud Base enabled). */
+            cloudID?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Joined: {
+            /** @description The group's opaque id, the same for every member. */
+            groupId: string;
+            /** @description Current members, the caller included. */
+            members: number;
+        };
+        GroupList: {
+            groups: components["schemas"]["GroupPlace"][];
+            /** @description The next page's cursor; absent on the last page. */
+            cursor?: string;
+        };
+        GroupPlace: {
+            groupId: string;
+            members: number;
+            /** @description The caller's rank today; null when their day is kept off the boards. */
+            rank: number | null;
+            /** @description The caller's steps today. */
+            steps: number;
+        };
+        MemberBoard: {
+            date: string;
+            /** @description Every current member, those kept off the board included. */
+            members: number;
+            entries: components["schemas"]["MemberEntry"][];
+            me: components["schemas"]["Place"];
+        };
+        MemberEntry: {
+            rank: number;
+            memberId: string;
+            nickname: string;
+            avatarUrl: string;
+            steps: number;
+            /** @description This entry is the caller. */
+            me: boolean;
+        };
+        Place: {
+            /** @description Null when the caller's day is kept off the boards. */
+            rank: number | null;
+            steps: number;
+        };
+        Invite: {
+            /** @description Put it in the share card's path; valid for anyone who opens it. */
+            inviteCode: string;
+            /** @description Seconds the code is valid (604800). */
+            expiresIn: number;
+        };
+        AcceptRequest: {
+            inviteCode: string;
+        } & {
+            [key: string]: unknown;
+        };
+        FriendAdded: {
+            /** @description The inviter's memberId. */
+            friendId: string;
+            nickname: string;
+        };
+        FriendList: {
+            friends: components["schemas"]["FriendView"][];
+        };
+        FriendView: {
+            friendId: string;
+            nickname: string;
+            avatarUrl: string;
+        };
         /** @description Unknown fields are ignored. */
         SessionRequest: {
             /** @description The code from wx.login. */
@@ -206,7 +485,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_JSON" | "INVALID_FIELD" | "MISSING_FIELD" | "INVALID_BASE64" | "INVALID_IV" | "INVALID_ENCRYPTED_DATA" | "INVALID_CODE" | "INVALID_RANGE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "PAYLOAD_TOO_LARGE" | "NO_SESSION_KEY" | "DECRYPT_FAILED" | "WRONG_APPID" | "STALE_DATA" | "NO_STEP_DATA" | "INVALID_STEP_DATA" | "USER_BLOCKED" | "CLOUDID_EXPIRED" | "RATE_LIMITED" | "WECHAT_QUOTA_EXHAUSTED" | "WECHAT_CONFIG" | "WECHAT_UNAVAILABLE" | "UNAVAILABLE" | "INTERNAL";
+                code: "INVALID_JSON" | "INVALID_FIELD" | "MISSING_FIELD" | "INVALID_BASE64" | "INVALID_IV" | "INVALID_ENCRYPTED_DATA" | "INVALID_CODE" | "INVALID_RANGE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "PAYLOAD_TOO_LARGE" | "NO_SESSION_KEY" | "DECRYPT_FAILED" | "WRONG_APPID" | "STALE_DATA" | "NO_STEP_DATA" | "INVALID_STEP_DATA" | "USER_BLOCKED" | "CLOUDID_EXPIRED" | "NICKNAME_REJECTED" | "NO_GROUP_DATA" | "GROUP_NOT_FOUND" | "FRIEND_NOT_FOUND" | "INVALID_INVITE" | "LIMIT_REACHED" | "RATE_LIMITED" | "WECHAT_QUOTA_EXHAUSTED" | "WECHAT_CONFIG" | "WECHAT_UNAVAILABLE" | "UNAVAILABLE" | "INTERNAL";
                 /** @description What to do next, for the mini program developer. */
                 message: string;
             };
@@ -240,6 +519,18 @@ export interface components {
             error?: {
                 /** @enum {unknown} */
                 code?: "CLOUDID_EXPIRED" | "WRONG_APPID" | "STALE_DATA" | "NO_STEP_DATA" | "INVALID_STEP_DATA" | "USER_BLOCKED";
+            };
+        };
+        Codes400Group: {
+            error?: {
+                /** @enum {unknown} */
+                code?: "INVALID_JSON" | "INVALID_FIELD" | "MISSING_FIELD" | "INVALID_BASE64" | "INVALID_IV" | "INVALID_ENCRYPTED_DATA";
+            };
+        };
+        Codes422Group: {
+            error?: {
+                /** @enum {unknown} */
+                code?: "NO_SESSION_KEY" | "DECRYPT_FAILED" | "WRONG_APPID" | "STALE_DATA" | "CLOUDID_EXPIRED" | "USER_BLOCKED" | "NO_GROUP_DATA" | "LIMIT_REACHED";
             };
         };
     };
@@ -367,8 +658,41 @@ export interface components {
                 };
             };
         };
+        /** @description A date that is not one of the last 31 days. */
+        BadDate: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "INVALID_RANGE";
+                    };
+                };
+            };
+        };
+        /** @description No such group, or the caller is not a member (the same answer). */
+        GroupNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "GROUP_NOT_FOUND";
+                    };
+                };
+            };
+        };
     };
-    parameters: never;
+    parameters: {
+        /** @description The groupId POST /v1/groups answered. */
+        GroupId: string;
+        /** @description A day of the last 31 (China Standard Time); default today. */
+        BoardDate: string;
+    };
     requestBodies: never;
     headers: {
         /** @description Seconds to wait before resending; resending is safe. */
@@ -571,6 +895,388 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyProfile"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    putProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileRequest"];
+            };
+        };
+        responses: {
+            /** @description The stored profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Malformed body, or a nickname or avatarUrl outside the rules. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & components["schemas"]["Codes400Body"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            /** @description WeChat's content check judged the nickname risky. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "NICKNAME_REJECTED";
+                        };
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["WeChatFailed"];
+            503: components["responses"]["UnavailableOrQuota"];
+        };
+    };
+    listGroups: {
+        parameters: {
+            query?: {
+                /** @description The previous page's cursor. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupList"];
+                };
+            };
+            /** @description A cursor this API did not give. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_FIELD";
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    joinGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupRequest"];
+            };
+        };
+        responses: {
+            /** @description The group joined and its current member count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Joined"];
+                };
+            };
+            /** @description Malformed body, base64, iv or ciphertext, or a cloudID that cannot be one WeChat gave. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & components["schemas"]["Codes400Group"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            /** @description Well-formed but unusable data, or a full group or user. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & components["schemas"]["Codes422Group"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["WeChatFailed"];
+            503: components["responses"]["UnavailableOrQuota"];
+        };
+    };
+    groupBoard: {
+        parameters: {
+            query?: {
+                /** @description A day of the last 31 (China Standard Time); default today. */
+                date?: components["parameters"]["BoardDate"];
+            };
+            header?: never;
+            path: {
+                /** @description The groupId POST /v1/groups answered. */
+                groupId: components["parameters"]["GroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The board. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberBoard"];
+                };
+            };
+            400: components["responses"]["BadDate"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["GroupNotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    leaveGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The groupId POST /v1/groups answered. */
+                groupId: components["parameters"]["GroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller left the group. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["GroupNotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invite. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invite"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listFriends: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The friends. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    acceptInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptRequest"];
+            };
+        };
+        responses: {
+            /** @description The inviter, now a friend. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendAdded"];
+                };
+            };
+            /** @description Malformed body. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & components["schemas"]["Codes400Body"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            /** @description An unknown, expired or own code, or a side with 1000 friends. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_INVITE" | "LIMIT_REACHED";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    friendsBoard: {
+        parameters: {
+            query?: {
+                /** @description A day of the last 31 (China Standard Time); default today. */
+                date?: components["parameters"]["BoardDate"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The board. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberBoard"];
+                };
+            };
+            400: components["responses"]["BadDate"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unfriend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The friend's memberId. */
+                friendId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The friendship ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not one of the caller's friends. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FRIEND_NOT_FOUND";
+                        };
+                    };
+                };
+            };
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
