@@ -144,7 +144,9 @@ func TestSlowOrStalledDependenciesAnswerBeforeTheTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := func(openid string) string { return signer.Sign(openid, time.Now().Add(time.Hour)) }
+	token := func(openid string) string {
+		return signer.Sign(crypto.Claims{OpenID: openid, Account: "faults", ExpiresAt: time.Now().Add(time.Hour)})
+	}
 	tests := []struct {
 		name     string
 		function string

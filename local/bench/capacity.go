@@ -260,7 +260,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 	list := wechattest.Days(31, now)
 	sync := func(list []wechattest.StepInfo) (int, error) {
 		ed, iv := sim.WeRunData(openid, list, time.Now())
-		res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+		res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 		return res.Changed, err
 	}
 	todayChanged := append([]wechattest.StepInfo(nil), list...)

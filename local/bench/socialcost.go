@@ -135,7 +135,7 @@ func measureSocialCost(ctx context.Context, endpoint, table string) ([]SyncCost,
 	list := wechattest.Days(31, now)
 	sync := func() (int, error) {
 		ed, iv := sim.WeRunData(syncer, list, time.Now())
-		res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: syncer, EncryptedData: ed, IV: iv})
+		res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: syncer, Account: "a1"}, EncryptedData: ed, IV: iv})
 		return res.Changed, err
 	}
 	if _, err := svc.Login(ctx, sim.Login(syncer)); err != nil {

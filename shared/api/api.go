@@ -137,13 +137,13 @@ func bearer(req events.APIGatewayV2HTTPRequest) string {
 
 // Authenticator names the user a session token belongs to.
 type Authenticator interface {
-	Authenticate(token string) (openid string, err error)
+	Authenticate(ctx context.Context, token string) (werun.Caller, error)
 }
 
-func authenticate(a Authenticator, req events.APIGatewayV2HTTPRequest) (string, error) {
+func authenticate(ctx context.Context, a Authenticator, req events.APIGatewayV2HTTPRequest) (werun.Caller, error) {
 	token := bearer(req)
 	if token == "" {
-		return "", errMissingToken
+		return werun.Caller{}, errMissingToken
 	}
-	return a.Authenticate(token)
+	return a.Authenticate(ctx, token)
 }

@@ -200,7 +200,7 @@ func signWith(key string, expiresIn time.Duration) func(*testing.T, *apiEnv, str
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.Sign(openid, e.Clock.Now().Add(expiresIn))
+		return s.Sign(crypto.Claims{OpenID: openid, Account: "api", ExpiresAt: e.Clock.Now().Add(expiresIn)})
 	}
 }
 
@@ -479,7 +479,7 @@ func TestPanicNeverEscapes(t *testing.T) {
 	signer, _ := crypto.NewSigner(testSigningKey)
 	// Authenticates, then the nil store panics.
 	broken := werun.New(werun.Config{AppID: testAppID, Signer: signer})
-	token := signer.Sign("api-panic", time.Now().Add(time.Hour))
+	token := signer.Sign(crypto.Claims{OpenID: "api-panic", Account: "api", ExpiresAt: time.Now().Add(time.Hour)})
 	checkEnvelope(t, call(t, Steps(broken), getReq("GET /v1/steps", token, nil)), http.StatusInternalServerError, "INTERNAL")
 	checkEnvelope(t, call(t, Decrypt(broken), postJSON(decryptBody(b64(32), validIV), token)), http.StatusInternalServerError, "INTERNAL")
 }

@@ -53,6 +53,8 @@ var openAPITypes = []struct {
 	{"GET /v1/friends", nil, werun.FriendList{}},
 	{"GET /v1/friends/board", nil, werun.MemberBoard{}},
 	{"DELETE /v1/friends/{friendId}", nil, nil},
+	{"GET /v1/me/export", nil, werun.Export{}},
+	{"DELETE /v1/me", nil, nil},
 }
 
 func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
@@ -144,6 +146,12 @@ Resources:
         I: {Type: HttpApi, Properties: {Path: /v1/friends, Method: GET}}
         J: {Type: HttpApi, Properties: {Path: /v1/friends/board, Method: GET}}
         K: {Type: HttpApi, Properties: {Path: "/v1/friends/{friendId}", Method: DELETE}}
+  AccountFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        A: {Type: HttpApi, Properties: {Path: /v1/me/export, Method: GET}}
+        B: {Type: HttpApi, Properties: {Path: /v1/me, Method: DELETE}}
   RefreshFunction:
     Type: AWS::Serverless::Function
     Properties:

@@ -68,11 +68,11 @@ func Decrypt(svc *werun.Service) Handler {
 		}
 		sync := werun.EncryptedSync{Code: in.Code, EncryptedData: in.EncryptedData, IV: in.IV}
 		if in.Code == "" || bearer(req) != "" {
-			openid, err := authenticate(svc, req)
+			caller, err := authenticate(ctx, svc, req)
 			if err != nil {
 				return 0, nil, err
 			}
-			sync.OpenID = openid
+			sync.Caller = caller
 		}
 		r, err := svc.SyncEncrypted(ctx, sync)
 		return http.StatusOK, syncResponse(r), err
@@ -87,7 +87,7 @@ type CloudIDRequest struct {
 // CloudID serves POST /v1/werun/cloudid.
 func CloudID(svc *werun.Service) Handler {
 	return route("cloudid", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		openid, err := authenticate(svc, req)
+		caller, err := authenticate(ctx, svc, req)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -98,7 +98,7 @@ func CloudID(svc *werun.Service) Handler {
 		if err := required([2]string{"cloudID", in.CloudID}); err != nil {
 			return 0, nil, err
 		}
-		r, err := svc.SyncCloudID(ctx, openid, in.CloudID)
+		r, err := svc.SyncCloudID(ctx, caller, in.CloudID)
 		return http.StatusOK, syncResponse(r), err
 	})
 }
@@ -112,10 +112,11 @@ type DaysResponse struct {
 // read routes of one function.
 func Steps(svc *werun.Service) Handler {
 	return route("steps", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		openid, err := authenticate(svc, req)
+		caller, err := authenticate(ctx, svc, req)
 		if err != nil {
 			return 0, nil, err
 		}
+		openid := caller.OpenID
 		if req.RouteKey == "GET /v1/steps/summary" {
 			sum, err := svc.Summary(ctx, openid)
 			return http.StatusOK, sum, err

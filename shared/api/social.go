@@ -31,10 +31,11 @@ type AcceptRequest struct {
 // Social serves the profile, group and friend routes, one function.
 func Social(svc *werun.Service) Handler {
 	return route("social", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		openid, err := authenticate(svc, req)
+		caller, err := authenticate(ctx, svc, req)
 		if err != nil {
 			return 0, nil, err
 		}
+		openid := caller.OpenID
 		q, p := req.QueryStringParameters, req.PathParameters
 		switch req.RouteKey {
 		case "PUT /v1/me/profile":

@@ -52,6 +52,7 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 		return nil, err
 	}
 	var rules werun.SocialRules
+	retention := 0
 	for _, c := range []struct {
 		name string
 		def  int
@@ -60,6 +61,7 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 		{"MEMBERSHIP_DAYS", werun.DefaultMembershipDays, func(v int) { rules.MembershipDays = v }},
 		{"MAX_BOARD_STEPS", werun.DefaultMaxBoardSteps, func(v int) { rules.MaxBoardSteps = int64(v) }},
 		{"MAX_STEPS_PER_MINUTE", werun.DefaultMaxStepsPerMinute, func(v int) { rules.MaxStepsPerMinute = int64(v) }},
+		{"RETENTION_DAYS", werun.DefaultRetentionDays, func(v int) { retention = v }},
 	} {
 		v, err := config.Int(c.name, c.def)
 		if err != nil {
@@ -87,6 +89,7 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
 	return werun.New(werun.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Social: rules,
+		RetentionDays: retention,
 	}), nil
 }
 

@@ -27,6 +27,7 @@ var Functions = []Function{
 	{"OpenDataFunction", "opendata", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.CloudID)},
 	{"StepsFunction", "steps", Needs{SessionTokens: true}, httpHandler(api.Steps)},
 	{"SocialFunction", "social", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.Social)},
+	{"AccountFunction", "account", Needs{SessionTokens: true}, httpHandler(api.Account)},
 	{"RefreshFunction", "refresh", Needs{AppSecret: true}, scheduled},
 }
 

@@ -44,12 +44,12 @@ func ExampleSigner() {
 	signer, _ := crypto.NewSigner(keys...)
 	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 
-	token := signer.Sign("o-alice", now.Add(24*time.Hour))
-	openid, err := signer.Verify(token, now)
-	fmt.Println(openid, err)
+	token := signer.Sign(crypto.Claims{OpenID: "o-alice", Account: "a1", ExpiresAt: now.Add(24 * time.Hour)})
+	c, err := signer.Verify(token, now)
+	fmt.Println(c.OpenID, c.Account, err)
 	_, err = signer.Verify(token, now.Add(25*time.Hour))
 	fmt.Println(errors.Is(err, crypto.ErrTokenExpired))
 	// Output:
-	// o-alice <nil>
+	// o-alice a1 <nil>
 	// true
 }

@@ -25,16 +25,21 @@ var (
 const MinKeyLen = 32
 
 // tokenVersion leads every payload so that a later format can be told apart
-// (and an old one refused) without guessing.
-const tokenVersion = "1"
+// (and an old one refused) without guessing. Version 1 named no account and
+// is refused: an account deletion could not revoke it.
+const tokenVersion = "2"
+
+// MaxAccountLen bounds the account id a token carries.
+const MaxAccountLen = 64
 
 // MaxOpenIDLen bounds the openid a token carries (WeChat's are 28 bytes),
 // and with it the work Verify does on hostile input.
 const MaxOpenIDLen = 256
 
-// maxTokenLen fits version, a 20-digit expiry and MaxOpenIDLen bytes of
-// openid in base64url, a dot and a 43-character MAC.
-const maxTokenLen = (2+20+1+MaxOpenIDLen)*4/3 + 2 + 1 + 43
+// maxTokenLen fits version, a 20-digit expiry, MaxAccountLen bytes of
+// account and MaxOpenIDLen bytes of openid in base64url, a dot and a
+// 43-character MAC.
+const maxTokenLen = (2+20+1+MaxAccountLen+1+MaxOpenIDLen)*4/3 + 2 + 1 + 43
 
 var b64url = base64.RawURLEncoding.Strict()
 
@@ -51,7 +56,9 @@ const maxSkew = 5 * time.Minute
 // deploy "new,old", and drop "old" once tokens signed with it have expired.
 //
 // A token is base64url(payload) "." base64url(HMAC-SHA256(key, first part)),
-// where payload is "1|<expiry unix seconds>|<openid>".
+// where payload is "2|<expiry unix seconds>|<account>|<openid>". The account
+// is the id of the user's account generation: deleting the account revokes
+// every token naming it, and a later login gets a new one.
 type Signer struct {
 	keys [][]byte
 }
@@ -93,31 +100,39 @@ func ParseSigningKeys(s string) ([][]byte, error) {
 	return keys, nil
 }
 
-// Sign returns a token for openid that Verify accepts until expiresAt. An
-// openid that is empty or longer than MaxOpenIDLen gives a token Verify
-// refuses.
-func (s *Signer) Sign(openid string, expiresAt time.Time) string {
-	payload := tokenVersion + "|" + strconv.FormatInt(expiresAt.Unix(), 10) + "|" + openid
+// Claims are what a token says: whose it is and until when.
+type Claims struct {
+	OpenID string
+	// Account is the user's account generation, letters, digits, - and _.
+	Account   string
+	ExpiresAt time.Time
+}
+
+// Sign returns a token for c that Verify accepts until c.ExpiresAt. An
+// openid that is empty or longer than MaxOpenIDLen, or an account that is
+// empty, too long or holds other characters, gives a token Verify refuses.
+func (s *Signer) Sign(c Claims) string {
+	payload := tokenVersion + "|" + strconv.FormatInt(c.ExpiresAt.Unix(), 10) + "|" + c.Account + "|" + c.OpenID
 	enc := b64url.EncodeToString([]byte(payload))
 	return enc + "." + b64url.EncodeToString(mac(s.keys[0], enc))
 }
 
-// Verify returns the openid of a token signed by any of the Signer's keys
+// Verify returns the claims of a token signed by any of the Signer's keys
 // and not expired at now. A token that is malformed in any way, tampered
 // with, signed by an unknown key or expiring further than TokenLifetime from
 // now is ErrTokenInvalid; a genuine token at or past its expiry is
 // ErrTokenExpired.
-func (s *Signer) Verify(token string, now time.Time) (string, error) {
+func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	if len(token) > maxTokenLen {
-		return "", ErrTokenInvalid
+		return Claims{}, ErrTokenInvalid
 	}
 	enc, sigEnc, ok := strings.Cut(token, ".")
 	if !ok || enc == "" || strings.IndexByte(sigEnc, '.') >= 0 {
-		return "", ErrTokenInvalid
+		return Claims{}, ErrTokenInvalid
 	}
 	sig, err := b64url.DecodeString(sigEnc)
 	if err != nil || len(sig) != sha256.Size {
-		return "", ErrTokenInvalid
+		return Claims{}, ErrTokenInvalid
 	}
 	genuine := false
 	for _, k := range s.keys {
@@ -127,28 +142,41 @@ func (s *Signer) Verify(token string, now time.Time) (string, error) {
 		}
 	}
 	if !genuine {
-		return "", ErrTokenInvalid
+		return Claims{}, ErrTokenInvalid
 	}
 	raw, err := b64url.DecodeString(enc)
 	if err != nil {
-		return "", ErrTokenInvalid
+		return Claims{}, ErrTokenInvalid
 	}
 	version, rest, ok1 := strings.Cut(string(raw), "|")
-	expStr, openid, ok2 := strings.Cut(rest, "|")
-	if !ok1 || !ok2 || version != tokenVersion || openid == "" || len(openid) > MaxOpenIDLen {
-		return "", ErrTokenInvalid
+	expStr, rest, ok2 := strings.Cut(rest, "|")
+	account, openid, ok3 := strings.Cut(rest, "|")
+	if !ok1 || !ok2 || !ok3 || version != tokenVersion || openid == "" || len(openid) > MaxOpenIDLen || !validAccount(account) {
+		return Claims{}, ErrTokenInvalid
 	}
 	exp, err := strconv.ParseInt(expStr, 10, 64)
 	if err != nil || strconv.FormatInt(exp, 10) != expStr {
-		return "", ErrTokenInvalid // only the canonical form Sign writes
+		return Claims{}, ErrTokenInvalid // only the canonical form Sign writes
 	}
 	if now.Unix() >= exp {
-		return "", ErrTokenExpired
+		return Claims{}, ErrTokenExpired
 	}
 	if exp > now.Add(TokenLifetime+maxSkew).Unix() {
-		return "", ErrTokenInvalid
+		return Claims{}, ErrTokenInvalid
 	}
-	return openid, nil
+	return Claims{OpenID: openid, Account: account, ExpiresAt: time.Unix(exp, 0)}, nil
+}
+
+func validAccount(a string) bool {
+	if a == "" || len(a) > MaxAccountLen {
+		return false
+	}
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func mac(key []byte, msg string) []byte {

@@ -29,7 +29,7 @@ func TestSignVerify(t *testing.T) {
 	current := mustSigner(t, keyA)
 	rotated := mustSigner(t, keyB, keyA) // B is new, A still verifies
 	stranger := mustSigner(t, keyC)
-	tok := current.Sign("oGZUI0egBJY1zhBYw2KhdUfwVJJE", exp)
+	tok := current.Sign(Claims{OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", Account: "acct-1", ExpiresAt: exp})
 
 	forge := func(payload string) string {
 		enc := base64.RawURLEncoding.EncodeToString([]byte(payload))
@@ -56,7 +56,7 @@ func TestSignVerify(t *testing.T) {
 	}{
 		{"fresh token", current, tok, now, "oGZUI0egBJY1zhBYw2KhdUfwVJJE", nil},
 		{"previous key after rotation", rotated, tok, now, "oGZUI0egBJY1zhBYw2KhdUfwVJJE", nil},
-		{"new key signs after rotation", current, rotated.Sign("u", exp), now, "", ErrTokenInvalid},
+		{"new key signs after rotation", current, rotated.Sign(Claims{OpenID: "u", Account: "acct-1", ExpiresAt: exp}), now, "", ErrTokenInvalid},
 		{"unknown key", stranger, tok, now, "", ErrTokenInvalid},
 		{"one second before expiry", current, tok, exp.Add(-time.Second), "oGZUI0egBJY1zhBYw2KhdUfwVJJE", nil},
 		{"at expiry", current, tok, exp, "", ErrTokenExpired},
@@ -71,24 +71,28 @@ func TestSignVerify(t *testing.T) {
 		{"mac truncated", current, enc + "." + sig[:20], now, "", ErrTokenInvalid},
 		{"bearer prefix left on", current, "Bearer " + tok, now, "", ErrTokenInvalid},
 		{"overlong", current, strings.Repeat("A", 2000) + "." + sig, now, "", ErrTokenInvalid},
-		{"signed but wrong version", current, forge("2|1700003600|u"), now, "", ErrTokenInvalid},
-		{"signed but no openid", current, forge("1|1700003600|"), now, "", ErrTokenInvalid},
-		{"signed but expiry not canonical", current, forge("1|+1700003600|u"), now, "", ErrTokenInvalid},
-		{"signed but expiry with leading zero", current, forge("1|01700003600|u"), now, "", ErrTokenInvalid},
-		{"signed but too few fields", current, forge("1|1700003600"), now, "", ErrTokenInvalid},
-		{"longest openid", current, current.Sign(strings.Repeat("o", MaxOpenIDLen), exp), now, strings.Repeat("o", MaxOpenIDLen), nil},
-		{"openid over the limit", current, current.Sign(strings.Repeat("o", MaxOpenIDLen+1), exp), now, "", ErrTokenInvalid},
-		{"signed with bar in openid keeps it whole", current, forge("1|1700003600|a|b"), now, "a|b", nil},
-		{"expiry a full lifetime ahead", current, current.Sign("u", now.Add(TokenLifetime)), now, "u", nil},
-		{"expiry within the clock skew past a lifetime", current, current.Sign("u", now.Add(TokenLifetime+maxSkew)), now, "u", nil},
-		{"expiry further than a lifetime ahead", current, current.Sign("u", now.Add(TokenLifetime+maxSkew+time.Second)), now, "", ErrTokenInvalid},
-		{"expiry ten years ahead", current, current.Sign("u", now.AddDate(10, 0, 0)), now, "", ErrTokenInvalid},
+		{"a version 1 token (no account)", current, forge("1|1700003600|u"), now, "", ErrTokenInvalid},
+		{"signed but unknown version", current, forge("3|1700003600|acct-1|u"), now, "", ErrTokenInvalid},
+		{"signed but no openid", current, forge("2|1700003600|acct-1|"), now, "", ErrTokenInvalid},
+		{"signed but no account", current, forge("2|1700003600||u"), now, "", ErrTokenInvalid},
+		{"signed but account with a bad character", current, forge("2|1700003600|a.b|u"), now, "", ErrTokenInvalid},
+		{"signed but expiry not canonical", current, forge("2|+1700003600|acct-1|u"), now, "", ErrTokenInvalid},
+		{"signed but expiry with leading zero", current, forge("2|01700003600|acct-1|u"), now, "", ErrTokenInvalid},
+		{"signed but too few fields", current, forge("2|1700003600|u"), now, "", ErrTokenInvalid},
+		{"account over the limit", current, current.Sign(Claims{OpenID: "u", Account: strings.Repeat("a", MaxAccountLen+1), ExpiresAt: exp}), now, "", ErrTokenInvalid},
+		{"longest openid", current, current.Sign(Claims{OpenID: strings.Repeat("o", MaxOpenIDLen), Account: "acct-1", ExpiresAt: exp}), now, strings.Repeat("o", MaxOpenIDLen), nil},
+		{"openid over the limit", current, current.Sign(Claims{OpenID: strings.Repeat("o", MaxOpenIDLen+1), Account: "acct-1", ExpiresAt: exp}), now, "", ErrTokenInvalid},
+		{"signed with bar in openid keeps it whole", current, forge("2|1700003600|acct-1|a|b"), now, "a|b", nil},
+		{"expiry a full lifetime ahead", current, current.Sign(Claims{OpenID: "u", Account: "acct-1", ExpiresAt: now.Add(TokenLifetime)}), now, "u", nil},
+		{"expiry within the clock skew past a lifetime", current, current.Sign(Claims{OpenID: "u", Account: "acct-1", ExpiresAt: now.Add(TokenLifetime + maxSkew)}), now, "u", nil},
+		{"expiry further than a lifetime ahead", current, current.Sign(Claims{OpenID: "u", Account: "acct-1", ExpiresAt: now.Add(TokenLifetime + maxSkew + time.Second)}), now, "", ErrTokenInvalid},
+		{"expiry ten years ahead", current, current.Sign(Claims{OpenID: "u", Account: "acct-1", ExpiresAt: now.AddDate(10, 0, 0)}), now, "", ErrTokenInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.signer.Verify(tt.token, tt.now)
-			if !errors.Is(err, tt.err) || got != tt.want {
-				t.Fatalf("Verify = %q, %v; want %q, %v", got, err, tt.want, tt.err)
+			if !errors.Is(err, tt.err) || got.OpenID != tt.want || tt.want != "" && got.Account != "acct-1" {
+				t.Fatalf("Verify = %+v, %v; want %q, %v", got, err, tt.want, tt.err)
 			}
 			if err != nil && (strings.Contains(err.Error(), tt.token) && tt.token != "" || strings.Contains(err.Error(), string(keyA))) {
 				t.Fatalf("error leaks a secret: %v", err)
@@ -121,7 +125,7 @@ func TestNewSigner(t *testing.T) {
 func TestSignerCopiesKeys(t *testing.T) {
 	k := append([]byte(nil), keyA...)
 	s := mustSigner(t, k)
-	tok := s.Sign("u", time.Unix(1e9+3600, 0))
+	tok := s.Sign(Claims{OpenID: "u", Account: "acct-1", ExpiresAt: time.Unix(1e9+3600, 0)})
 	k[0] ^= 0xff
 	if _, err := s.Verify(tok, time.Unix(1e9, 0)); err != nil {
 		t.Fatalf("caller's slice changed the signer: %v", err)
@@ -168,25 +172,25 @@ func TestParseSigningKeys(t *testing.T) {
 func FuzzVerify(f *testing.F) {
 	s := mustSigner(f, keyA, keyB)
 	now := time.Unix(1_700_000_000, 0)
-	f.Add(s.Sign("oGZUI0egBJY1zhBYw2KhdUfwVJJE", now.Add(time.Hour)), "u", int64(1_700_003_600))
+	f.Add(s.Sign(Claims{OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", Account: "acct-1", ExpiresAt: now.Add(time.Hour)}), "u", int64(1_700_003_600))
 	f.Add("", "", int64(0))
 	f.Add("a.b", "a|b", int64(-1))
 	f.Add("MXwxfHU.AAAA", "\x00", int64(1<<62))
 	f.Fuzz(func(t *testing.T, token, openid string, exp int64) {
-		if got, err := s.Verify(token, now); err == nil && got == "" {
-			t.Fatal("verified a token with no openid")
+		if got, err := s.Verify(token, now); err == nil && (got.OpenID == "" || got.Account == "") {
+			t.Fatal("verified a token with no openid or account")
 		}
 		if openid == "" || len(openid) > MaxOpenIDLen {
 			return
 		}
-		got, err := s.Verify(s.Sign(openid, time.Unix(exp, 0)), now)
+		got, err := s.Verify(s.Sign(Claims{OpenID: openid, Account: "acct-1", ExpiresAt: time.Unix(exp, 0)}), now)
 		switch {
 		case exp > now.Add(TokenLifetime+maxSkew).Unix():
 			if !errors.Is(err, ErrTokenInvalid) {
 				t.Fatalf("token expiring past a lifetime: err = %v", err)
 			}
 		case exp > now.Unix():
-			if err != nil || got != openid {
+			if err != nil || got.OpenID != openid {
 				t.Fatalf("round trip = %q, %v", got, err)
 			}
 		case !errors.Is(err, ErrTokenExpired):

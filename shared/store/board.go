@@ -31,8 +31,26 @@ func dayOf(item map[string]types.AttributeValue) Day {
 		Source:    str(item["source"]),
 		UpdatedAt: millis(item["updatedAt"]),
 		Board:     str(item["boardShard"]),
+		ExpiresAt: unixOrZero(item["expiresAt"]),
 	}
 }
+
+func unixOrZero(av types.AttributeValue) time.Time {
+	if v := num(av); v != 0 {
+		return time.Unix(v, 0)
+	}
+	return time.Time{}
+}
+
+// expired: TTL deletion is lazy (up to days late), so reads skip a day past
+// its expiry themselves.
+func expired(d Day, now time.Time) bool {
+	return !d.ExpiresAt.IsZero() && !now.Before(d.ExpiresAt)
+}
+
+// dayProjection names what a read of days needs, and no secret: a session
+// key shares the days' partition.
+const dayProjection = "SK, steps, sourceTs, #source, updatedAt, boardShard, expiresAt"
 
 // Days implements Store: one eventually consistent Query of the range (a read
 // of history does not need the last millisecond).
@@ -48,15 +66,20 @@ func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day,
 			":from": s(dayPrefix + from),
 			":to":   s(dayPrefix + to),
 		},
+		ProjectionExpression:     aws.String(dayProjection),
+		ExpressionAttributeNames: map[string]string{"#source": "source"},
 	}
 	days := []Day{}
+	now := time.Now()
 	for {
 		out, err := d.db.Query(ctx, in)
 		if err != nil {
 			return nil, wrap("Days", err)
 		}
 		for _, item := range out.Items {
-			days = append(days, dayOf(item))
+			if day := dayOf(item); !expired(day, now) {
+				days = append(days, day)
+			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
 			return days, nil
@@ -93,6 +116,34 @@ func (d *DynamoStore) BoardPage(ctx context.Context, board, cursor string) ([]Bo
 	return entries, encodeCursor(out.LastEvaluatedKey), nil
 }
 
+// ClearBoard implements Store: one page of the index, then an UpdateItem
+// per entry removing its boardShard (only while it still is that board's),
+// run at once.
+func (d *DynamoStore) ClearBoard(ctx context.Context, board, cursor string) (int, string, error) {
+	entries, next, err := d.BoardPage(ctx, board, cursor)
+	if err != nil {
+		return 0, "", err
+	}
+	date, _, _ := strings.Cut(board, "#")
+	calls := make([]func(context.Context) error, len(entries))
+	for i, e := range entries {
+		calls[i] = func(ctx context.Context) error {
+			_, err := d.conditionalUpdate(ctx, "ClearBoard", &dynamodb.UpdateItemInput{
+				TableName:                 &d.table,
+				Key:                       userPKKey(e.OpenID, dayPrefix+date),
+				UpdateExpression:          aws.String("REMOVE boardShard"),
+				ConditionExpression:       aws.String("boardShard = :b"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":b": s(board)},
+			})
+			return err
+		}
+	}
+	if err := d.parallel(ctx, "ClearBoard", calls...); err != nil {
+		return 0, "", err
+	}
+	return len(entries), next, nil
+}
+
 func encodeCursor(key map[string]types.AttributeValue) string {
 	if len(key) == 0 {
 		return ""
@@ -127,7 +178,10 @@ func snapshotKey(appid, name string) map[string]types.AttributeValue {
 
 // GetSnapshot implements Store.
 func (d *DynamoStore) GetSnapshot(ctx context.Context, appid, name string) ([]byte, bool, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: snapshotKey(appid, name)})
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.table, Key: snapshotKey(appid, name),
+		ProjectionExpression: aws.String("#data"), ExpressionAttributeNames: map[string]string{"#data": "data"},
+	})
 	if err != nil {
 		return nil, false, wrap("GetSnapshot", err)
 	}

@@ -9,6 +9,7 @@ package store
 //	GROUP#<gid>      / MEMBER#<mid>      openid S, joinedAt N, expiresAt N (TTL)
 //	OGID#<openGId>   / GROUP             groupId S: the group an openGId is
 //	INVITE#<code>    / INVITE            memberId S, openid S, expiresAt N (TTL)
+//	MEMBER#<mid>     / INVITE#<code>     expiresAt N (TTL): the same invite, found by its member
 //	EXCLUDED         / MEMBER#<mid>      written by the operator: kept off every board
 //
 // A membership is written twice (the group's member list, the member's
@@ -370,14 +371,22 @@ func (d *DynamoStore) Unfriend(ctx context.Context, memberID, friendID string) (
 	return true, wrap("Unfriend", err)
 }
 
-// PutInvite implements Social with one PutItem.
+// PutInvite implements Social with two PutItems, run at once: the invite,
+// and its copy in the member's partition that an export or a deletion
+// finds it by.
 func (d *DynamoStore) PutInvite(ctx context.Context, inv Invite) error {
 	item := key("INVITE#"+inv.Code, "INVITE")
 	item["memberId"] = s(inv.MemberID)
 	item["openid"] = s(inv.OpenID)
-	item["expiresAt"] = n(inv.ExpiresAt.Unix())
-	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
-	return wrap("PutInvite", err)
+	mine := key("MEMBER#"+inv.MemberID, "INVITE#"+inv.Code)
+	put := func(item map[string]types.AttributeValue) func(context.Context) error {
+		item["expiresAt"] = n(inv.ExpiresAt.Unix())
+		return func(ctx context.Context) error {
+			_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+			return err
+		}
+	}
+	return d.parallel(ctx, "PutInvite", put(item), put(mine))
 }
 
 // Invite implements Social with one GetItem.

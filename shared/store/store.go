@@ -9,13 +9,14 @@
 //
 // Item layout (one table, PK/SK strings):
 //
-//	USER#<openid> / DAY#YYYY-MM-DD   steps N, sourceTs N, source S, updatedAt N (unix ms)
+//	USER#<openid> / DAY#YYYY-MM-DD   steps N, sourceTs N, source S, updatedAt N (unix ms),
+//	                                 expiresAt N (unix s, the table's TTL: the retention)
 //	USER#<openid> / SKEY#<20-digit unix nanos>   sessionKey S, expiresAt N (unix s, the table's TTL)
 //	                                 boardShard S on today's day only: the sparse ActiveIndex key
 //	APP#<appid>   / ACCESS_TOKEN     accessToken S, tokenExpiresAt N, leaseHolder S, leaseUntil N (unix ms)
 //	APP#<appid>   / SNAPSHOT#<name>  data S (JSON owned by the caller), expiresAt N
 //	CODE#<sha256(code) hex> / CODE   openid S, sessionKey S, expiresAt N (the code's life)
-//	(and the social items, listed in social.go)
+//	(and the social items, listed in social.go, and the account items, in account.go)
 //
 // Sort keys order DAY# < SKEY#, so one Query with SK >= DAY#<first day>
 // reads the window and the keys.
@@ -55,6 +56,9 @@ type Day struct {
 	Board string
 	// OffBoard takes the day out of the ActiveIndex (it is kept off boards).
 	OffBoard bool
+	// ExpiresAt is when the table's TTL deletes the day (the retention);
+	// zero writes none. Reads skip a day past it that TTL has not removed yet.
+	ExpiresAt time.Time
 }
 
 // SessionKey is one WeChat session_key and when it was issued.
@@ -115,8 +119,17 @@ type Store interface {
 	// GetSnapshot and PutSnapshot keep a caller's JSON document per app.
 	GetSnapshot(ctx context.Context, appid, name string) (data []byte, found bool, err error)
 	PutSnapshot(ctx context.Context, appid, name string, data []byte, expiresAt time.Time) error
+	// ClearBoard takes one page of the ActiveIndex partition board out of
+	// the index (the days stay), starting at cursor; next is "" after the
+	// last page.
+	ClearBoard(ctx context.Context, board, cursor string) (cleared int, next string, err error)
+	// ForgetDays deletes the given days of a user.
+	ForgetDays(ctx context.Context, openid string, days []Day) error
 	// Social holds profiles, groups, friends and invites (social.go).
 	Social
+	// Accounts holds account generations, revocations, exports and
+	// deletions (account.go).
+	Accounts
 }
 
 var (

@@ -54,7 +54,9 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 			sk := str(item["SK"])
 			switch {
 			case strings.HasPrefix(sk, dayPrefix):
-				u.Days = append(u.Days, dayOf(item))
+				if day := dayOf(item); !expired(day, now) {
+					u.Days = append(u.Days, day)
+				}
 			case strings.HasPrefix(sk, skeyPrefix):
 				// TTL deletion is lazy (up to days late): skip expired keys.
 				if exp := num(item["expiresAt"]); exp != 0 && time.Unix(exp, 0).Before(now) {
@@ -223,6 +225,10 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (boo
 	if day.Source != "" {
 		update += ", #source = :src"
 		values[":src"] = s(day.Source)
+	}
+	if !day.ExpiresAt.IsZero() {
+		update += ", expiresAt = :exp"
+		values[":exp"] = n(day.ExpiresAt.Unix())
 	}
 	switch {
 	case day.Board != "":

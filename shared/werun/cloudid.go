@@ -13,7 +13,7 @@ import (
 // SyncCloudID resolves a cloudID with the caller's openid through WeChat's
 // getopendata and stores the days that changed, through the same write path
 // as SyncEncrypted. The user's partition is read while WeChat answers.
-func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (_ SyncResult, err error) {
+func (s *Service) SyncCloudID(ctx context.Context, caller Caller, cloudID string) (_ SyncResult, err error) {
 	defer classify(&err)
 	if !wechat.ValidCloudID(cloudID) {
 		return SyncResult{}, ErrMalformedCloudID
@@ -24,10 +24,10 @@ func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (_ Sy
 	}
 	userc := make(chan loaded, 1)
 	go func() {
-		u, err := s.store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+		u, err := s.store.LoadUser(ctx, caller.OpenID, steps.FirstDate(s.now()))
 		userc <- loaded{u, err}
 	}()
-	data, err := s.openData(ctx, openid, cloudID)
+	data, err := s.openData(ctx, caller.OpenID, cloudID)
 	l := <-userc
 	if err != nil {
 		return SyncResult{}, err
@@ -39,7 +39,7 @@ func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (_ Sy
 	if err != nil {
 		return SyncResult{}, err
 	}
-	return s.commit(ctx, openid, l.user, p, SourceCloudID)
+	return s.commit(ctx, caller, l.user, p, SourceCloudID)
 }
 
 // openData calls getopendata with the shared access token.

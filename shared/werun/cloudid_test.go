@@ -73,7 +73,7 @@ func TestSyncCloudID(t *testing.T) {
 			svc := e.Service(t)
 			ctx := timeout(t, 20*time.Second)
 			openid := testenv.UniqueID("cloud")
-			res, err := svc.SyncCloudID(ctx, openid, tt.prepare(e, openid))
+			res, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, tt.prepare(e, openid))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -121,7 +121,7 @@ func TestManyCloudIDSyncsFromSeveralContainersFetchOneToken(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if res, err := svc.SyncCloudID(ctx, openid, id); err != nil || res.Changed != 2 {
+				if res, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, id); err != nil || res.Changed != 2 {
 					errs <- fmt.Errorf("%s: changed %d, %v", openid, res.Changed, err)
 				}
 			}()
@@ -157,7 +157,7 @@ func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if res, err := svc.SyncCloudID(ctx, openid, id); err != nil || res.Changed != 3 {
+			if res, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, id); err != nil || res.Changed != 3 {
 				t.Errorf("sync after revocation: changed %d, %v", res.Changed, err)
 			}
 		}()
@@ -240,7 +240,7 @@ func TestForcedRefreshesAreAtLeastThirtySecondsApart(t *testing.T) {
 		id := e.Sim.CloudID(openid, wechattest.Days(3, e.Clock.Now()), e.Clock.Now())
 		// getopendata rejects the token stable_token still answers with.
 		e.Sim.Fail(wechattest.PathGetOpenData, 40001, 1)
-		_, err := svc.SyncCloudID(ctx, openid, id)
+		_, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, id)
 		return err
 	}
 	steps := []struct {

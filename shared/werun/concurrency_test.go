@@ -55,7 +55,7 @@ func TestConcurrentSyncsOfOneUserLoseNoUpdate(t *testing.T) {
 			defer wg.Done()
 			<-start
 			res[k], errs[k] = services[k%len(services)].SyncEncrypted(ctx,
-				werun.EncryptedSync{OpenID: openid, EncryptedData: bodies[k][0], IV: bodies[k][1]})
+				werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: bodies[k][0], IV: bodies[k][1]})
 		}()
 	}
 	close(start)

@@ -257,7 +257,7 @@ func TestTransientDynamoFaultsAreRetriedAndEveryDayIsStored(t *testing.T) {
 			defer ft.clear()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+			res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 			if err != nil {
 				t.Fatalf("sync under %d transient faults: %v", tt.n, err)
 			}
@@ -301,7 +301,7 @@ func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) 
 	// The service itself says ErrUnavailable, also when the deadline, not
 	// the attempt bound, ends the retries.
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
-	_, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: mustField(body, "encryptedData"), IV: mustField(body, "iv")})
+	_, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: mustField(body, "encryptedData"), IV: mustField(body, "iv")})
 	cancel()
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("err = %v, want store.ErrUnavailable", err)

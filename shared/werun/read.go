@@ -43,7 +43,7 @@ func (s *Service) Days(ctx context.Context, openid, from, to string) (_ []steps.
 	if err != nil {
 		return nil, err
 	}
-	return domainDays(stored), nil
+	return domainDays(s.retained(stored)), nil
 }
 
 // domainDays drops what only the store keeps (source, timestamps).
@@ -91,6 +91,7 @@ func (s *Service) Summary(ctx context.Context, openid string) (_ UserSummary, er
 	if br.err != nil {
 		return UserSummary{}, br.err
 	}
+	stored = s.retained(stored)
 	var last time.Time
 	synced := false
 	for _, d := range stored {

@@ -2,6 +2,7 @@ package werun
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -19,6 +20,9 @@ type RefreshReport struct {
 	Boards         []string `json:"boards"`  // dates whose board is complete
 	Changed        []string `json:"changed"` // dates whose published board changed
 	Pending        []string `json:"pending"` // dates to be continued by the next run
+	// Unboarded is how many days of two days ago this run took out of the
+	// leaderboard index, so the index holds no more than two days.
+	Unboarded int `json:"unboarded"`
 }
 
 // Refresh is the scheduled run: it keeps the shared access token ahead of
@@ -63,5 +67,32 @@ func (s *Service) BuildBoards(ctx context.Context) (_ RefreshReport, err error) 
 			rep.Changed = append(rep.Changed, date)
 		}
 	}
-	return rep, nil
+	rep.Unboarded, err = s.clearBoards(ctx, steps.DateOf(now.AddDate(0, 0, -2)))
+	return rep, err
+}
+
+// clearBoards takes a past date's days out of the leaderboard index (the
+// days stay), shard by shard, until done or the deadline nears; each of a
+// day's 96 runs continues what the last left. Without it, every day a user
+// synced would stay in the index for the day's retention.
+func (s *Service) clearBoards(ctx context.Context, date string) (int, error) {
+	deadline, bounded := ctx.Deadline()
+	total := 0
+	for shard := range BoardShards {
+		cursor := ""
+		for {
+			if bounded && time.Until(deadline) < stopMargin {
+				return total, nil
+			}
+			n, next, err := s.store.ClearBoard(ctx, fmt.Sprintf("%s#%02d", date, shard), cursor)
+			if err != nil {
+				return total, err
+			}
+			total += n
+			if cursor = next; next == "" {
+				break
+			}
+		}
+	}
+	return total, nil
 }

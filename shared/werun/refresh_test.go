@@ -40,7 +40,7 @@ func syncCounts(t *testing.T, e *testenv.Env, svc *werun.Service, openid string,
 	t.Helper()
 	now := e.Clock.Now()
 	id := e.Sim.CloudID(openid, history(now, counts...), now)
-	if _, err := svc.SyncCloudID(timeout(t, 20*time.Second), openid, id); err != nil {
+	if _, err := svc.SyncCloudID(timeout(t, 20*time.Second), werun.Caller{OpenID: openid, Account: "a1"}, id); err != nil {
 		t.Fatalf("sync %s: %v", openid, err)
 	}
 }
@@ -247,7 +247,7 @@ func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
 	}
 	// A request in another container uses the renewed token without a fetch.
 	id := e.Sim.CloudID("tok-user", history(e.Clock.Now(), 10), e.Clock.Now())
-	if _, err := e.Service(t).SyncCloudID(ctx, "tok-user", id); err != nil || e.Sim.TokenFetches() != 2 {
+	if _, err := e.Service(t).SyncCloudID(ctx, werun.Caller{OpenID: "tok-user", Account: "a1"}, id); err != nil || e.Sim.TokenFetches() != 2 {
 		t.Errorf("sync after the renewal: %v, %d fetches", err, e.Sim.TokenFetches())
 	}
 }

@@ -49,7 +49,7 @@ func (w *socialWorld) walk(openid string, n int64) {
 	w.t.Helper()
 	now := w.e.Clock.Now()
 	ed, iv := w.e.Sim.WeRunData(openid, history(now, n), now)
-	if _, err := w.svc.SyncEncrypted(w.ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}); err != nil {
+	if _, err := w.svc.SyncEncrypted(w.ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}); err != nil {
 		w.t.Fatalf("sync: %v", err)
 	}
 }

@@ -28,7 +28,7 @@ type SyncResult struct {
 
 // EncryptedSync is a sync from wx.getWeRunData's encryptedData and iv.
 type EncryptedSync struct {
-	OpenID        string // from the session token; empty with Code
+	Caller        Caller // from the session token; empty with Code
 	Code          string // a fresh wx.login code, for the stateless flow
 	EncryptedData string
 	IV            string
@@ -43,8 +43,8 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 		session *Session
 		fresh   string // the key code2Session just returned, tried first
 	)
-	openid := in.OpenID
-	if openid == "" {
+	caller := in.Caller
+	if caller.OpenID == "" {
 		if !wechat.ValidCode(in.Code) {
 			return SyncResult{}, ErrMalformedCode
 		}
@@ -57,11 +57,14 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 			// is answered from the code's record.
 			return SyncResult{}, r.stored
 		}
-		openid, fresh = r.openid, r.sessionKey
-		sess := s.issue(openid)
-		session = &sess
+		sess, err := s.issue(ctx, r.openid)
+		if err != nil {
+			return SyncResult{}, err
+		}
+		session, fresh = &sess, r.sessionKey
+		caller = Caller{OpenID: sess.OpenID, Account: sess.Account}
 	}
-	user, err := s.store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+	user, err := s.store.LoadUser(ctx, caller.OpenID, steps.FirstDate(s.now()))
 	if err != nil {
 		return SyncResult{}, err
 	}
@@ -69,7 +72,7 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 	if err != nil {
 		return SyncResult{}, err
 	}
-	res, err := s.commit(ctx, openid, user, payload, SourceEncrypted)
+	res, err := s.commit(ctx, caller, user, payload, SourceEncrypted)
 	res.Session = session
 	return res, err
 }
@@ -141,7 +144,13 @@ func sessionKeys(user store.User, fresh string) []string {
 
 // commit is the one write path both ways in end in: check the watermark,
 // validate the list, write only the days that grew.
-func (s *Service) commit(ctx context.Context, openid string, user store.User, p steps.Payload, source string) (SyncResult, error) {
+//
+// A deletion may race the sync: it revokes the account before it reads what
+// to delete, so the sync reads the revocation after its writes. Either the
+// deletion's read finds the days written, or the sync finds the revocation
+// and deletes them itself; the account never comes back.
+func (s *Service) commit(ctx context.Context, caller Caller, user store.User, p steps.Payload, source string) (SyncResult, error) {
+	openid := caller.OpenID
 	now := s.now()
 	if err := p.Watermark.Check(s.appID, now, s.maxAge); err != nil {
 		return SyncResult{}, err
@@ -151,14 +160,15 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 		return SyncResult{}, err
 	}
 	stored := make(map[string]int64, len(user.Days))
-	for _, d := range user.Days {
+	for _, d := range s.retained(user.Days) {
 		stored[d.Date] = d.Steps
 	}
 	changed := steps.Diff(stored, days)
 	today := steps.DateOf(now)
 	writes := make([]store.Day, len(changed))
 	for i, d := range changed {
-		writes[i] = store.Day{Date: d.Date, Steps: d.Steps, SourceTS: p.Watermark.Timestamp, Source: source, UpdatedAt: now}
+		writes[i] = store.Day{Date: d.Date, Steps: d.Steps, SourceTS: p.Watermark.Timestamp, Source: source, UpdatedAt: now,
+			ExpiresAt: s.dayExpiry(d.Date)}
 		switch {
 		case !s.plausible(d.Steps, p.Watermark.Timestamp, d.Date):
 			// Stored for the user's history, kept off the boards.
@@ -171,6 +181,14 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 	written, err := s.store.WriteDays(ctx, openid, writes)
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
+	}
+	if err := s.checkAccount(ctx, caller.Account); err != nil {
+		if errors.Is(err, ErrTokenInvalid) {
+			if err := s.store.ForgetDays(ctx, openid, written); err != nil {
+				return SyncResult{}, err
+			}
+		}
+		return SyncResult{}, err
 	}
 	// A day already stored at a higher count answers with that count, which
 	// is what a read of the day would show.

@@ -7,10 +7,12 @@ package werun
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
@@ -47,6 +49,10 @@ type Config struct {
 	// Social holds the rules of groups, friends and boards; zero values
 	// are the defaults (social.go).
 	Social SocialRules
+	// RetentionDays is how long a day is kept after its date; 0 means
+	// DefaultRetentionDays, and less than the synced window counts as the
+	// window (steps.WindowDays), which every sync would write again.
+	RetentionDays int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// TokenPoll is the wait between reads of the shared access token while
@@ -72,6 +78,8 @@ type Service struct {
 	social SocialRules
 	// excluded is the operator's exclusions, cached a minute.
 	excluded exclusions
+	// retention is how long a day is kept after its date.
+	retention int
 }
 
 // New builds a Service from cfg.
@@ -79,7 +87,12 @@ func New(cfg Config) *Service {
 	s := &Service{
 		appID: cfg.AppID, store: cfg.Store, wechat: cfg.WeChat, signer: cfg.Signer,
 		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now, social: cfg.Social.withDefaults(),
+		retention: cfg.RetentionDays,
 	}
+	if s.retention <= 0 {
+		s.retention = DefaultRetentionDays
+	}
+	s.retention = max(s.retention, steps.WindowDays)
 	if s.maxAge <= 0 {
 		s.maxAge = crypto.DefaultMaxAge
 	}
@@ -110,13 +123,14 @@ type Session struct {
 	Token     string `json:"token"`
 	ExpiresIn int    `json:"expiresIn"`
 	OpenID    string `json:"-"`
+	Account   string `json:"-"`
 }
 
 // Login turns a wx.login code into a session token, keeping the user's new
 // session key beside the previous ones. A retry of a code already redeemed
-// gets a token for the same user. When the table fails after WeChat
-// redeemed the code, the token is still given (it needs no table): a later
-// decrypt that finds no key answers NO_SESSION_KEY, as it would anyway.
+// gets a token for the same user. When keeping the key fails after WeChat
+// redeemed the code, the token is still given: a later decrypt that finds
+// no key answers NO_SESSION_KEY, as it would anyway.
 func (s *Service) Login(ctx context.Context, code string) (_ Session, err error) {
 	defer classify(&err)
 	if !wechat.ValidCode(code) {
@@ -129,19 +143,55 @@ func (s *Service) Login(ctx context.Context, code string) (_ Session, err error)
 	if r.stored != nil {
 		slog.WarnContext(ctx, "login answered without keeping the session key", "err", r.stored.Error())
 	}
-	return s.issue(r.openid), nil
+	return s.issue(ctx, r.openid)
 }
 
-func (s *Service) issue(openid string) Session {
+// issue signs a token naming the user's current account, which a first
+// login (or the first after a deletion) makes.
+func (s *Service) issue(ctx context.Context, openid string) (Session, error) {
+	account, err := s.store.Account(ctx, openid, newID())
+	if err != nil {
+		return Session{}, err
+	}
 	return Session{
-		Token:     s.signer.Sign(openid, s.now().Add(SessionTTL)),
+		Token:     s.signer.Sign(crypto.Claims{OpenID: openid, Account: account, ExpiresAt: s.now().Add(SessionTTL)}),
 		ExpiresIn: int(SessionTTL / time.Second),
 		OpenID:    openid,
-	}
+		Account:   account,
+	}, nil
 }
 
-// Authenticate returns the openid a session token names.
-func (s *Service) Authenticate(token string) (_ string, err error) {
+// Caller is who a session token names: the user and the account
+// generation the token was issued for.
+type Caller struct {
+	OpenID  string
+	Account string
+}
+
+// Authenticate returns the caller a session token names, unless the
+// token's account was deleted (ErrTokenInvalid): one strongly consistent
+// read of the revocation, so every token issued before a deletion is
+// refused from the deletion's answer on.
+func (s *Service) Authenticate(ctx context.Context, token string) (_ Caller, err error) {
 	defer classify(&err)
-	return s.signer.Verify(token, s.now())
+	c, err := s.signer.Verify(token, s.now())
+	if err != nil {
+		return Caller{}, err
+	}
+	if err := s.checkAccount(ctx, c.Account); err != nil {
+		return Caller{}, err
+	}
+	return Caller{OpenID: c.OpenID, Account: c.Account}, nil
+}
+
+// checkAccount is ErrTokenInvalid when account was deleted.
+func (s *Service) checkAccount(ctx context.Context, account string) error {
+	revoked, err := s.store.Revoked(ctx, account, s.now())
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return fmt.Errorf("%w: the account was deleted", ErrTokenInvalid)
+	}
+	return nil
 }

@@ -45,7 +45,7 @@ func TestLoginGivesATokenNamingTheUserAndRefusesACodeRedeemedElsewhere(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := svc.Authenticate(s.Token); err != nil || got != openid {
+	if got, err := svc.Authenticate(ctx, s.Token); err != nil || got.OpenID != openid {
 		t.Fatalf("Authenticate = %q, %v; want %q", got, err, openid)
 	}
 	if s.ExpiresIn != int(werun.SessionTTL.Seconds()) {
@@ -73,14 +73,14 @@ func TestSyncEncrypted(t *testing.T) {
 		{"first sync stores every day", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(31, now), now)
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, nil, 31},
 		{"data fetched before a wx.login rotation still syncs", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(31, now), now)
 			login(t, e, svc, openid) // the mini program logs in again after fetching
 			login(t, e, svc, openid)
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, nil, 31},
 		{"stateless flow with a code logs in and syncs", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			code := e.Sim.Login(openid)
@@ -90,13 +90,13 @@ func TestSyncEncrypted(t *testing.T) {
 		{"no session key held", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			e.Sim.Login(openid) // WeChat knows the user; this server never saw the code
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, werun.ErrNoSessionKey, 0},
 		{"data under a key the server never held", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			e.Sim.Login(openid) // a login that never reached this server
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, werun.ErrDecryptFailed, 0},
 		{"another app's data", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
@@ -106,26 +106,26 @@ func TestSyncEncrypted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, crypto.ErrWrongApp, 0},
 		{"stale data", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now.Add(-2*time.Hour))
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, crypto.ErrStale, 0},
 		{"empty step list", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, []wechattest.StepInfo{}, now)
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, steps.ErrNoSteps, 0},
 		{"malformed base64", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: "%%%", IV: "r7BXXKkLb8qrSNn05n0qiA=="}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: "%%%", IV: "r7BXXKkLb8qrSNn05n0qiA=="}
 		}, crypto.ErrBase64, 0},
 		{"wrong-length iv", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			ed, _ := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: "AAAA"}
+			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: "AAAA"}
 		}, crypto.ErrIVSize, 0},
 	}
 	for _, tt := range tests {
@@ -166,11 +166,11 @@ func TestResendAndLowerCountsChangeNothing(t *testing.T) {
 	login(t, e, svc, openid)
 	list := wechattest.Days(31, now)
 	ed, iv := e.Sim.WeRunData(openid, list, now)
-	first, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+	first, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil || first.Changed != 31 {
 		t.Fatalf("first sync: changed %d, %v", first.Changed, err)
 	}
-	again, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+	again, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil || again.Changed != 0 {
 		t.Fatalf("resend: changed %d, %v; want 0", again.Changed, err)
 	}
@@ -178,7 +178,7 @@ func TestResendAndLowerCountsChangeNothing(t *testing.T) {
 	lower[30].Step = list[30].Step / 2
 	lower[29].Step = list[29].Step + 100
 	ed, iv = e.Sim.WeRunData(openid, lower, now)
-	res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+	res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil || res.Changed != 1 {
 		t.Fatalf("partly lower sync: changed %d, %v; want 1", res.Changed, err)
 	}
@@ -216,7 +216,7 @@ func TestADayBeforeTheWindowIsDroppedNotStored(t *testing.T) {
 		t.Fatalf("fixture: %s is inside the window starting %s", before, steps.FirstDate(now))
 	}
 	ed, iv := e.Sim.WeRunData(openid, list, now)
-	res, err := svc.SyncEncrypted(context.Background(), werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+	res, err := svc.SyncEncrypted(context.Background(), werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func (e *Env) Token(t testing.TB, openid string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return signer.Sign(openid, e.Clock.Now().Add(time.Hour))
+	return signer.Sign(crypto.Claims{OpenID: openid, Account: "test-account", ExpiresAt: e.Clock.Now().Add(time.Hour)})
 }
 
 // Service is one container's service, with its own access-token cache.

@@ -1,0 +1,280 @@
+package store
+
+// The account items: which generation of a user's account is current, and
+// the revocation a deletion leaves behind.
+//
+//	USER#<openid>      / ACCOUNT     account S: the current account id, random
+//	REVOKED#<account>  / REVOKED     expiresAt N (TTL): tokens naming it are refused
+//	MEMBER#<mid>       / INVITE#<code>  expiresAt N (TTL): the member's invites, to find them
+//
+// A revocation is keyed by the random account id, never the openid, and
+// lives only as long as a token issued before it could.
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Accounts is the storage of account generations, revocations, and what a
+// user's export and deletion need.
+type Accounts interface {
+	// Account returns the user's current account id, making it newID if
+	// the user has none; racing callers get one id.
+	Account(ctx context.Context, openid, newID string) (string, error)
+	// Revoke refuses account's tokens until until.
+	Revoke(ctx context.Context, account string, until time.Time) error
+	// Revoked says whether account's tokens are refused at now, with a
+	// strongly consistent read.
+	Revoked(ctx context.Context, account string, now time.Time) (bool, error)
+	// Holdings reads everything stored about a user; never a session key.
+	Holdings(ctx context.Context, openid string) (Holdings, error)
+	// Erase deletes every item of h, on both sides of its memberships and
+	// friendships.
+	Erase(ctx context.Context, h Holdings) error
+	// Snapshots reads the snapshots of appid whose name begins with prefix.
+	Snapshots(ctx context.Context, appid, prefix string) ([]Snapshot, error)
+}
+
+var _ Accounts = (*DynamoStore)(nil)
+
+// Holdings is everything stored about one user.
+type Holdings struct {
+	OpenID   string
+	Account  string // "" when the user never logged in since accounts began
+	MemberID string // "" when the user never used groups, friends or a profile
+	Days     []Day  // date ascending, every stored day
+	// SessionKeysIssued says when each held session key was issued, newest
+	// first; the keys themselves are never read.
+	SessionKeysIssued []time.Time
+	Profile           Profile // empty without a MemberID
+	Groups            []Membership
+	Friends           []Friend
+	Invites           []Invite
+	// keys are the items Erase deletes.
+	keys []map[string]types.AttributeValue
+}
+
+// Snapshot is one named snapshot of an app.
+type Snapshot struct {
+	Name      string
+	Data      []byte
+	ExpiresAt time.Time
+}
+
+const (
+	accountSK = "ACCOUNT"
+	// batchWriteMax is BatchWriteItem's limit of requests per call.
+	batchWriteMax = 25
+)
+
+// Account implements Accounts with one UpdateItem.
+func (d *DynamoStore) Account(ctx context.Context, openid, newID string) (string, error) {
+	if openid == "" || newID == "" {
+		return "", fmt.Errorf("store: Account: empty openid or id: %w", ErrInvalidArgument)
+	}
+	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       userPKKey(openid, accountSK),
+		UpdateExpression:          aws.String("SET account = if_not_exists(account, :a)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(newID)},
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return "", wrap("Account", err)
+	}
+	return str(out.Attributes["account"]), nil
+}
+
+func revokedKey(account string) map[string]types.AttributeValue {
+	return key("REVOKED#"+account, "REVOKED")
+}
+
+// Revoke implements Accounts with one PutItem.
+func (d *DynamoStore) Revoke(ctx context.Context, account string, until time.Time) error {
+	if account == "" {
+		return fmt.Errorf("store: Revoke: empty account: %w", ErrInvalidArgument)
+	}
+	item := revokedKey(account)
+	item["expiresAt"] = n(until.Unix())
+	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+	return wrap("Revoke", err)
+}
+
+// Revoked implements Accounts with one strongly consistent GetItem that
+// projects only the expiry.
+func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time) (bool, error) {
+	if account == "" {
+		return false, fmt.Errorf("store: Revoked: empty account: %w", ErrInvalidArgument)
+	}
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.table, Key: revokedKey(account), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("expiresAt"),
+	})
+	if err != nil {
+		return false, wrap("Revoked", err)
+	}
+	return out.Item != nil && now.Before(time.Unix(num(out.Item["expiresAt"]), 0)), nil
+}
+
+// queryAll reads every item of pk with a projection (never a secret).
+func (d *DynamoStore) queryAll(ctx context.Context, op, pk, projection string, names map[string]string) ([]map[string]types.AttributeValue, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &d.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
+		ProjectionExpression:      aws.String(projection),
+		ExpressionAttributeNames:  names,
+		ConsistentRead:            aws.Bool(true),
+	}
+	var items []map[string]types.AttributeValue
+	for {
+		out, err := d.db.Query(ctx, in)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		items = append(items, out.Items...)
+		if len(out.LastEvaluatedKey) == 0 {
+			return items, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// Holdings implements Accounts: a Query of the user's partition and, for a
+// member, one of the member's partition; both project away session keys.
+func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, error) {
+	if openid == "" {
+		return Holdings{}, fmt.Errorf("store: Holdings: empty openid: %w", ErrInvalidArgument)
+	}
+	h := Holdings{OpenID: openid}
+	items, err := d.queryAll(ctx, "Holdings", "USER#"+openid,
+		"PK, SK, steps, sourceTs, #source, updatedAt, boardShard, expiresAt, memberId, account",
+		map[string]string{"#source": "source"})
+	if err != nil {
+		return Holdings{}, err
+	}
+	for _, item := range items {
+		sk := str(item["SK"])
+		h.keys = append(h.keys, userPKKey(openid, sk))
+		switch {
+		case strings.HasPrefix(sk, dayPrefix):
+			h.Days = append(h.Days, dayOf(item))
+		case strings.HasPrefix(sk, skeyPrefix):
+			if nanos, err := strconv.ParseInt(strings.TrimPrefix(sk, skeyPrefix), 10, 64); err == nil {
+				h.SessionKeysIssued = append(h.SessionKeysIssued, time.Unix(0, nanos))
+			}
+		case sk == "MEMBER":
+			h.MemberID = str(item["memberId"])
+		case sk == accountSK:
+			h.Account = str(item["account"])
+		}
+	}
+	sort.Slice(h.SessionKeysIssued, func(i, j int) bool { return h.SessionKeysIssued[i].After(h.SessionKeysIssued[j]) })
+	if h.MemberID == "" {
+		return h, nil
+	}
+	mid := h.MemberID
+	items, err = d.queryAll(ctx, "Holdings", "MEMBER#"+mid, "PK, SK, openid, nickname, avatarUrl, joinedAt, expiresAt", nil)
+	if err != nil {
+		return Holdings{}, err
+	}
+	h.keys = append(h.keys, key("EXCLUDED", "MEMBER#"+mid))
+	for _, item := range items {
+		sk := str(item["SK"])
+		h.keys = append(h.keys, key("MEMBER#"+mid, sk))
+		switch {
+		case sk == "PROFILE":
+			h.Profile = profileOf(mid, item)
+		case strings.HasPrefix(sk, "GROUP#"):
+			gid := strings.TrimPrefix(sk, "GROUP#")
+			h.Groups = append(h.Groups, Membership{GroupID: gid, MemberID: mid, OpenID: openid,
+				JoinedAt: millis(item["joinedAt"]), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
+			h.keys = append(h.keys, key("GROUP#"+gid, "MEMBER#"+mid))
+		case strings.HasPrefix(sk, "FRIEND#"):
+			fid := strings.TrimPrefix(sk, "FRIEND#")
+			h.Friends = append(h.Friends, Friend{MemberID: fid, OpenID: str(item["openid"])})
+			h.keys = append(h.keys, key("MEMBER#"+fid, "FRIEND#"+mid))
+		case strings.HasPrefix(sk, "INVITE#"):
+			code := strings.TrimPrefix(sk, "INVITE#")
+			h.Invites = append(h.Invites, Invite{Code: code, MemberID: mid, OpenID: openid, ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
+			h.keys = append(h.keys, key("INVITE#"+code, "INVITE"))
+		}
+	}
+	return h, nil
+}
+
+// Erase implements Accounts: BatchWriteItems of 25 deletes, run at once,
+// asking again for unprocessed ones. Deleting an item already gone is not
+// an error, so an Erase may be repeated.
+func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
+	var calls []func(context.Context) error
+	for start := 0; start < len(h.keys); start += batchWriteMax {
+		chunk := h.keys[start:min(start+batchWriteMax, len(h.keys))]
+		calls = append(calls, func(ctx context.Context) error {
+			reqs := make([]types.WriteRequest, len(chunk))
+			for i, k := range chunk {
+				reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+			}
+			pending := map[string][]types.WriteRequest{d.table: reqs}
+			for len(pending) > 0 {
+				out, err := d.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+				if err != nil {
+					return err
+				}
+				if pending = out.UnprocessedItems; len(pending) > 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			return nil
+		})
+	}
+	return d.parallel(ctx, "Erase", calls...)
+}
+
+// ForgetDays implements Store with the BatchWriteItems of Erase.
+func (d *DynamoStore) ForgetDays(ctx context.Context, openid string, days []Day) error {
+	h := Holdings{OpenID: openid}
+	for _, day := range days {
+		h.keys = append(h.keys, userPKKey(openid, dayPrefix+day.Date))
+	}
+	return d.Erase(ctx, h)
+}
+
+// Snapshots implements Accounts with one Query.
+func (d *DynamoStore) Snapshots(ctx context.Context, appid, prefix string) ([]Snapshot, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &d.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": s("APP#" + appid), ":p": s("SNAPSHOT#" + prefix),
+		},
+		ProjectionExpression:     aws.String("SK, #data, expiresAt"),
+		ExpressionAttributeNames: map[string]string{"#data": "data"},
+	}
+	var out []Snapshot
+	for {
+		page, err := d.db.Query(ctx, in)
+		if err != nil {
+			return nil, wrap("Snapshots", err)
+		}
+		for _, item := range page.Items {
+			out = append(out, Snapshot{Name: strings.TrimPrefix(str(item["SK"]), "SNAPSHOT#"),
+				Data: []byte(str(item["data"])), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
