@@ -268,6 +268,9 @@ var invokeWant = map[string]func(out []byte) error{
 	"friends.json":        wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 	"friends-invite.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 	"friends-board.json":  wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	// AccountFunction's routes.
+	"export.json":    wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"delete-me.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 }
 
 func wantError(status int, code string) func([]byte) error {

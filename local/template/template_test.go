@@ -25,6 +25,8 @@ var contractRoutes = map[string]string{
 	"GET /v1/friends":                "SocialFunction",
 	"GET /v1/friends/board":          "SocialFunction",
 	"DELETE /v1/friends/{friendId}":  "SocialFunction",
+	"GET /v1/me/export":              "AccountFunction",
+	"DELETE /v1/me":                  "AccountFunction",
 }
 
 // repo is the repository root: TestMain changes into it, as the Makefile
@@ -56,8 +58,8 @@ func functionIDs(t *testing.T, tmpl *Template) []string {
 func TestTemplateContract(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	ids := functionIDs(t, tmpl)
-	if len(ids) != 6 {
-		t.Errorf("template has functions %v, want the six of the contract", ids)
+	if len(ids) != 7 {
+		t.Errorf("template has functions %v, want the seven of the contract", ids)
 	}
 	makefile, _ := filepath.Abs(filepath.Join(repo, "Makefile"))
 	cases := []struct {
