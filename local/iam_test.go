@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -177,8 +179,10 @@ func iamReq(route, body, token string) events.APIGatewayV2HTTPRequest {
 }
 
 // recordFlows runs every function's full flow and returns the DynamoDB
+// actions each performed, by LogicalId, and its reads that name no
+// attributes or name a secret.
 // actions each performed, by LogicalId.
-func recordFlows(t *testing.T) map[string][]string {
+func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
 	// A date of its own (in 2100..2249, 08:00 in China) so that this run's
@@ -197,9 +201,10 @@ func recordFlows(t *testing.T) map[string][]string {
 	w.sim.SetNow(w.clock)
 	openid := "iam-" + hex.EncodeToString(suffix)
 	recs := map[string]*bench.Recorder{}
+	reads := &readLog{m: map[string][]string{}}
 	handlers := map[string]lambda.Handler{}
 	for _, fn := range app.Functions {
-		recs[fn.LogicalID] = bench.NewRecorder(http.DefaultTransport)
+		recs[fn.LogicalID] = bench.NewRecorder(&projections{next: http.DefaultTransport, reads: reads, id: fn.LogicalID})
 		handlers[fn.LogicalID] = fn.Handler(w.service(recs[fn.LogicalID]))
 	}
 	// another is a second container of a function, recorded with the first.
@@ -334,14 +339,76 @@ func recordFlows(t *testing.T) map[string][]string {
 	for id, r := range recs {
 		got[id] = actions(r)
 	}
-	return got
+	return got, reads.m
 }
 
-// deny is a Deny statement on the table's items whose partition key is
-// like one of leadingKeys (IAM's StringLike: * and ?).
+// readLog collects, by function, its reads that name no attributes or
+// name a secret.
+type readLog struct {
+	mu sync.Mutex
+	m  map[string][]string
+}
+
+// projections records the reads of one function that a policy denying
+// unprojected reads and reads of sessionKey or accessToken would refuse.
+type projections struct {
+	next  http.RoundTripper
+	reads *readLog
+	id    string
+}
+
+func (p *projections) RoundTrip(req *http.Request) (*http.Response, error) {
+	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
+	if op == "GetItem" || op == "Query" || op == "BatchGetItem" {
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		var in struct {
+			ProjectionExpression     string
+			ExpressionAttributeNames map[string]string
+			RequestItems             map[string]struct {
+				ProjectionExpression     string
+				ExpressionAttributeNames map[string]string
+			}
+		}
+		_ = json.Unmarshal(body, &in)
+		for _, ri := range in.RequestItems {
+			in.ProjectionExpression, in.ExpressionAttributeNames = ri.ProjectionExpression, ri.ExpressionAttributeNames
+		}
+		problem := ""
+		if in.ProjectionExpression == "" {
+			problem = op + " without a projection"
+		}
+		for _, a := range strings.Split(in.ProjectionExpression, ",") {
+			a = strings.TrimSpace(a)
+			if n, ok := in.ExpressionAttributeNames[a]; ok {
+				a = n
+			}
+			if a == "sessionKey" || a == "accessToken" {
+				problem = op + " projecting " + a
+			}
+		}
+		if problem != "" {
+			p.reads.mu.Lock()
+			if !slices.Contains(p.reads.m[p.id], problem) {
+				p.reads.m[p.id] = append(p.reads.m[p.id], problem)
+			}
+			p.reads.mu.Unlock()
+		}
+	}
+	return p.next.RoundTrip(req)
+}
+
+// deny is a Deny statement on the table with one of the conditions this
+// test evaluates: requests on items whose partition key is like one of
+// leadingKeys (IAM's StringLike: * and ?); reads that name no attributes
+// (noProjection); reads naming any of attributes; writes answering with the
+// item (returnValues).
 type deny struct {
-	actions     []string
-	leadingKeys []string
+	actions      []string
+	leadingKeys  []string
+	noProjection bool
+	attributes   []string
+	returnValues []string
 }
 
 // policy reads a function's Policies: the DynamoDB actions allowed, as
@@ -410,9 +477,10 @@ func policy(t *template.Template, id string) (dynamo []string, secrets []string,
 	return dynamo, secrets, denies, problems
 }
 
-// leadingKeysDeny reads a Deny on the table conditioned only on
-// ForAnyValue:StringLike dynamodb:LeadingKeys, the one form this test can
-// evaluate.
+// leadingKeysDeny reads a Deny on the table conditioned on one of the forms
+// this test can evaluate: ForAnyValue:StringLike dynamodb:LeadingKeys,
+// Null dynamodb:Attributes "true", ForAnyValue:StringEquals
+// dynamodb:Attributes, StringEquals dynamodb:ReturnValues.
 func leadingKeysDeny(sm map[string]any) (deny, error) {
 	var d deny
 	for _, r := range asList(sm["Resource"]) {
@@ -425,15 +493,35 @@ func leadingKeysDeny(sm map[string]any) (deny, error) {
 		d.actions = append(d.actions, as)
 	}
 	cond, _ := sm["Condition"].(map[string]any)
-	like, _ := cond["ForAnyValue:StringLike"].(map[string]any)
-	if len(cond) != 1 || len(like) != 1 || like["dynamodb:LeadingKeys"] == nil {
-		return d, fmt.Errorf("a Deny conditioned on %v, not only ForAnyValue:StringLike dynamodb:LeadingKeys", sm["Condition"])
+	strs := func(v any) []string {
+		var out []string
+		for _, k := range asList(v) {
+			ks, _ := k.(string)
+			out = append(out, ks)
+		}
+		return out
 	}
-	for _, k := range asList(like["dynamodb:LeadingKeys"]) {
-		ks, _ := k.(string)
-		d.leadingKeys = append(d.leadingKeys, ks)
+	for op, keys := range cond {
+		km, _ := keys.(map[string]any)
+		if len(cond) != 1 || len(km) != 1 {
+			break
+		}
+		switch {
+		case op == "ForAnyValue:StringLike" && km["dynamodb:LeadingKeys"] != nil:
+			d.leadingKeys = strs(km["dynamodb:LeadingKeys"])
+			return d, nil
+		case op == "Null" && km["dynamodb:Attributes"] == "true":
+			d.noProjection = true
+			return d, nil
+		case op == "ForAnyValue:StringEquals" && km["dynamodb:Attributes"] != nil:
+			d.attributes = strs(km["dynamodb:Attributes"])
+			return d, nil
+		case op == "StringEquals" && km["dynamodb:ReturnValues"] != nil:
+			d.returnValues = strs(km["dynamodb:ReturnValues"])
+			return d, nil
+		}
 	}
-	return d, nil
+	return d, fmt.Errorf("a Deny conditioned on %v, not one of the forms this test evaluates", sm["Condition"])
 }
 
 // canRead says whether a function's policy lets it read an item whose
@@ -446,11 +534,42 @@ func canRead(dynamo []string, denies []deny, pk string) bool {
 		}
 		denied := false
 		for _, d := range denies {
-			if slices.Contains(d.actions, action) && slices.ContainsFunc(d.leadingKeys, func(p string) bool { return stringLike(p, pk) }) {
+			if slices.Contains(d.actions, action) && d.matchesKey(pk) {
 				denied = true
 			}
 		}
 		if !denied {
+			return true
+		}
+	}
+	return false
+}
+
+func (d deny) matchesKey(pk string) bool {
+	return slices.ContainsFunc(d.leadingKeys, func(p string) bool { return stringLike(p, pk) })
+}
+
+// canReadAttribute says whether a function's policy lets some request
+// return attribute attr of an item under pk: a read without a projection,
+// a read projecting attr, or a write answering with the old or new item.
+func canReadAttribute(dynamo []string, denies []deny, pk, attr string) bool {
+	deniedBy := func(action string, applies func(deny) bool) bool {
+		return slices.ContainsFunc(denies, func(d deny) bool {
+			return slices.Contains(d.actions, action) && (d.matchesKey(pk) || applies(d))
+		})
+	}
+	for _, action := range []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"} {
+		if !slices.Contains(dynamo, action+" table") {
+			continue
+		}
+		whole := !deniedBy(action, func(d deny) bool { return d.noProjection })
+		projected := !deniedBy(action, func(d deny) bool { return slices.Contains(d.attributes, attr) })
+		if whole || projected {
+			return true
+		}
+	}
+	for _, action := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} {
+		if slices.Contains(dynamo, action+" table") && !deniedBy(action, func(d deny) bool { return slices.Contains(d.returnValues, "ALL_OLD") }) {
 			return true
 		}
 	}
@@ -541,6 +660,14 @@ func checkIAM(t *template.Template, recorded map[string][]string) []string {
 		needs := secretsRead(reg.Needs)
 		dynamo, secrets, denies, ps := policy(t, id)
 		problems = append(problems, ps...)
+		keys := canReadAttribute(dynamo, denies, "USER#o-someone", "sessionKey")
+		token := canReadAttribute(dynamo, denies, "APP#wx0123", "accessToken")
+		if !reg.Needs.StoredSecrets && (keys || token) {
+			problems = append(problems, fmt.Sprintf("%s: can read session keys = %v and the access token = %v, but the registry's Needs.StoredSecrets = false", id, keys, token))
+		}
+		if reg.Needs.StoredSecrets && !keys && !token {
+			problems = append(problems, fmt.Sprintf("%s: can read no session key nor the access token, but the registry's Needs.StoredSecrets = true", id))
+		}
 		if reads := canRead(dynamo, denies, store.CodePrefix+"0123abcd"); reads != reg.Needs.LoginCodes {
 			problems = append(problems, fmt.Sprintf("%s: can read redeemed login codes (%s items, which hold session keys) = %v, but the registry's Needs.LoginCodes = %v", id, store.CodePrefix, reads, reg.Needs.LoginCodes))
 		}
@@ -574,7 +701,15 @@ func checkIAM(t *template.Template, recorded map[string][]string) []string {
 
 func TestIAMPolicies(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
-	recorded := recordFlows(t)
+	recorded, reads := recordFlows(t)
+	for _, fn := range app.Functions {
+		t.Logf("%s reads unprojected or projecting a secret: %v", fn.LogicalID, reads[fn.LogicalID])
+		if !fn.Needs.StoredSecrets {
+			for _, r := range reads[fn.LogicalID] {
+				t.Errorf("%s: the code sends a %s, which its policy denies (AccessDenied when deployed)", fn.LogicalID, r)
+			}
+		}
+	}
 	for id, ops := range recorded {
 		t.Logf("%s performs %s", id, strings.Join(ops, ", "))
 	}
@@ -603,6 +738,15 @@ func TestIAMPolicies(t *testing.T) {
 		{"the reader allowed the code records", "                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys:\n                    - CODE#*\n",
 			"                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys:\n                    - CODES#*\n",
 			"StepsFunction: can read redeemed login codes (CODE# items, which hold session keys) = true, but the registry's Needs.LoginCodes = false"},
+		{"the reader without the projection rule", "              Condition:\n                \"Null\":\n                  dynamodb:Attributes: \"true\"\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringEquals:\n                  dynamodb:Attributes:\n                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys: NONE#*\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringEquals:\n                  dynamodb:Attributes:\n                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"StepsFunction: can read session keys = true and the access token = true, but the registry's Needs.StoredSecrets = false"},
+		{"the reader may project the session key", "                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"StepsFunction: can read session keys = true and the access token = false, but the registry's Needs.StoredSecrets = false"},
+		{"the account function's writes may answer with the item", "                StringEquals:\n                  dynamodb:ReturnValues:\n                    - ALL_OLD\n",
+			"                StringEquals:\n                  dynamodb:ReturnValues:\n                    - NONE\n",
+			"AccountFunction: can read session keys = true and the access token = true, but the registry's Needs.StoredSecrets = false"},
 		{"a wildcard", "                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n",
 			"                - dynamodb:*\n", "RefreshFunction: allows dynamodb:*, which no code of it uses"},
 	}

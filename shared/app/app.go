@@ -28,6 +28,10 @@ type Needs struct {
 	// LoginCodes: it redeems wx.login codes, so it reads the records of
 	// redeemed codes (which hold session keys); no other function may.
 	LoginCodes bool
+	// StoredSecrets: it reads the secrets kept in the table, users' session
+	// keys or the WeChat access token. A function without it reads only
+	// with projections that leave them out, and its policy denies the rest.
+	StoredSecrets bool
 }
 
 // Service reads the configuration and builds the service. Lambda logs lines

@@ -22,13 +22,13 @@ type Function struct {
 
 // Functions is every function of the application, in template order.
 var Functions = []Function{
-	{"SessionFunction", "session", Needs{AppSecret: true, SessionTokens: true, LoginCodes: true}, httpHandler(api.Session)},
-	{"DecryptFunction", "decrypt", Needs{AppSecret: true, SessionTokens: true, LoginCodes: true}, httpHandler(api.Decrypt)},
-	{"OpenDataFunction", "opendata", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.CloudID)},
+	{"SessionFunction", "session", Needs{AppSecret: true, SessionTokens: true, LoginCodes: true, StoredSecrets: true}, httpHandler(api.Session)},
+	{"DecryptFunction", "decrypt", Needs{AppSecret: true, SessionTokens: true, LoginCodes: true, StoredSecrets: true}, httpHandler(api.Decrypt)},
+	{"OpenDataFunction", "opendata", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, httpHandler(api.CloudID)},
 	{"StepsFunction", "steps", Needs{SessionTokens: true}, httpHandler(api.Steps)},
-	{"SocialFunction", "social", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.Social)},
+	{"SocialFunction", "social", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, httpHandler(api.Social)},
 	{"AccountFunction", "account", Needs{SessionTokens: true}, httpHandler(api.Account)},
-	{"RefreshFunction", "refresh", Needs{AppSecret: true}, scheduled},
+	{"RefreshFunction", "refresh", Needs{AppSecret: true, StoredSecrets: true}, scheduled},
 }
 
 func httpHandler(h func(*werun.Service) api.Handler) func(*werun.Service) lambda.Handler {

@@ -471,7 +471,9 @@ func userPKKey(openid, sk string) map[string]types.AttributeValue {
 // batchGet reads up to 100 keys, asking again for unprocessed ones.
 func (d *DynamoStore) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	var items []map[string]types.AttributeValue
-	req := map[string]types.KeysAndAttributes{d.table: {Keys: keys}}
+	// Projected, as every read of a function that may not read secrets is.
+	req := map[string]types.KeysAndAttributes{d.table: {Keys: keys,
+		ProjectionExpression: aws.String("PK, SK, steps, sourceTs, openid, nickname, avatarUrl")}}
 	for len(req) > 0 {
 		out, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
