@@ -50,7 +50,7 @@ type Holdings struct {
 	OpenID   string
 	Account  string // "" when the user never logged in since accounts began
 	MemberID string // "" when the user never used groups, friends or a profile
-	Days     []Day  // date ascending, every stored day
+	Days     []Day  // date ascending, every stored day not past its expiry
 	// SessionKeysIssued says when each held session key was issued, newest
 	// first; the keys themselves are never read.
 	SessionKeysIssued []time.Time
@@ -155,6 +155,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		return Holdings{}, fmt.Errorf("store: Holdings: empty openid: %w", ErrInvalidArgument)
 	}
 	h := Holdings{OpenID: openid}
+	now := time.Now()
 	items, err := d.queryAll(ctx, "Holdings", "USER#"+openid,
 		"PK, SK, steps, sourceTs, #source, updatedAt, boardShard, expiresAt, memberId, account",
 		map[string]string{"#source": "source"})
@@ -166,7 +167,9 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		h.keys = append(h.keys, userPKKey(openid, sk))
 		switch {
 		case strings.HasPrefix(sk, dayPrefix):
-			h.Days = append(h.Days, dayOf(item))
+			if day := dayOf(item); !expired(day, now) {
+				h.Days = append(h.Days, day)
+			}
 		case strings.HasPrefix(sk, skeyPrefix):
 			if nanos, err := strconv.ParseInt(strings.TrimPrefix(sk, skeyPrefix), 10, 64); err == nil {
 				h.SessionKeysIssued = append(h.SessionKeysIssued, time.Unix(0, nanos))

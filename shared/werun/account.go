@@ -107,8 +107,12 @@ func (s *Service) Export(ctx context.Context, c Caller) (_ Export, err error) {
 		SessionKeys: ExportSessionKeys{Count: len(h.SessionKeysIssued), IssuedAt: []string{}},
 	}
 	for _, d := range s.retained(h.Days) {
+		expires := d.ExpiresAt
+		if expires.IsZero() {
+			expires = s.dayExpiry(d.Date) // written before days had one
+		}
 		out.Days = append(out.Days, ExportDay{Date: d.Date, Steps: d.Steps, Source: d.Source,
-			SyncedAt: rfc3339(d.UpdatedAt), ExpiresAt: rfc3339(s.dayExpiry(d.Date))})
+			SyncedAt: rfc3339(d.UpdatedAt), ExpiresAt: rfc3339(expires)})
 	}
 	for _, t := range h.SessionKeysIssued {
 		out.SessionKeys.IssuedAt = append(out.SessionKeys.IssuedAt, rfc3339(t))

@@ -1,0 +1,145 @@
+package werun_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// loginCaller is wx.login and POST /v1/session for openid, authenticated.
+func loginCaller(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) (werun.Caller, string) {
+	t.Helper()
+	ctx := timeout(t, 10*time.Second)
+	s, err := svc.Login(ctx, e.Sim.Login(openid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.Authenticate(ctx, s.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s.Token
+}
+
+// A sync authenticated before a deletion whose writes land after it finds
+// the revocation and deletes what it wrote: the account does not come
+// back, and the answer is the old token's 401.
+func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
+	now := time.Now()
+	e := testenv.New(t, appID, secret, now)
+	svc := e.Service(t)
+	openid := testenv.UniqueID("racer")
+	caller, token := loginCaller(t, e, svc, openid)
+	ctx := timeout(t, 10*time.Second)
+	if err := svc.DeleteAccount(ctx, caller); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, werun.ErrTokenInvalid) {
+		t.Fatalf("the token after the deletion: %v, want ErrTokenInvalid", err)
+	}
+	// The key the login kept is gone with the account: a racing sync
+	// that already loaded it decrypts with it.
+	code := e.Sim.Login(openid)
+	ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
+	_, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Code: code, EncryptedData: ed, IV: iv})
+	if err != nil {
+		t.Fatalf("a fresh login and sync: %v", err)
+	}
+	// The stateless sync made a new account; the racing one is the old.
+	ed, iv = e.Sim.WeRunData(openid, wechattest.Days(5, now), now)
+	if _, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: caller, EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrTokenInvalid) {
+		t.Fatalf("a sync of the deleted account: %v, want ErrTokenInvalid", err)
+	}
+	days, err := e.Store.Days(ctx, openid, steps.DateOf(now.AddDate(0, 0, -10)), steps.DateOf(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 3 {
+		t.Errorf("days after the racing sync: %+v, want the new account's 3 only", days)
+	}
+}
+
+// Days carry their expiry; reads skip days past the retention, whether
+// they carry one or (written before days had one) are judged by their date.
+func TestDaysPastTheRetentionAreNotRead(t *testing.T) {
+	now := time.Now()
+	e := testenv.New(t, appID, secret, now)
+	cfg := e.Config(t)
+	cfg.RetentionDays = 40
+	svc := werun.New(cfg)
+	openid := testenv.UniqueID("old")
+	ctx := timeout(t, 10*time.Second)
+	today := steps.DateOf(now)
+	old := steps.DateOf(now.AddDate(0, 0, -45))
+	kept := steps.DateOf(now.AddDate(0, 0, -35))
+	if _, err := e.Store.WriteDays(ctx, openid, []store.Day{
+		{Date: old, Steps: 100}, // no expiry: written before days had one
+		{Date: kept, Steps: 200, ExpiresAt: now.Add(time.Hour)},
+		{Date: steps.DateOf(now.AddDate(0, 0, -36)), Steps: 300, ExpiresAt: now.Add(-time.Minute)}, // TTL not run yet
+	}); err != nil {
+		t.Fatal(err)
+	}
+	days, err := svc.Days(ctx, openid, old, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 1 || days[0].Date != kept {
+		t.Errorf("days read: %+v, want only %s", days, kept)
+	}
+	caller, _ := loginCaller(t, e, svc, openid)
+	ex, err := svc.Export(ctx, caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Days) != 1 || ex.Days[0].Date != kept || ex.RetentionDays != 40 {
+		t.Errorf("export: %+v", ex)
+	}
+	// A sync writes the expiry: its date plus the retention.
+	syncCounts(t, e, svc, openid, 500)
+	stored, err := e.Store.Days(ctx, openid, today, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	date, _ := time.ParseInLocation(time.DateOnly, today, steps.CST)
+	if len(stored) != 1 || !stored[0].ExpiresAt.Equal(date.AddDate(0, 0, 40)) {
+		t.Errorf("today's stored day %+v, want it to expire %v", stored, date.AddDate(0, 0, 40))
+	}
+}
+
+// The refresher takes the days of two days ago out of the leaderboard
+// index, so it holds at most yesterday's and today's.
+func TestTheRefresherEmptiesPastBoardsFromTheIndex(t *testing.T) {
+	day := boardDay()
+	e := testenv.New(t, appID, secret, day.AddDate(0, 0, -2))
+	svc := e.Service(t)
+	for i := range 3 {
+		syncCounts(t, e, svc, testenv.UniqueID("past"), int64(1000*(i+1)))
+	}
+	past := steps.DateOf(e.Clock.Now())
+	e.Clock.Set(day)
+	rep, err := svc.Refresh(timeout(t, 20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unboarded != 3 {
+		t.Errorf("unboarded %d, want 3", rep.Unboarded)
+	}
+	for shard := range werun.BoardShards {
+		entries, _, err := e.Store.BoardPage(context.Background(), past+"#"+twoDigits(shard), "")
+		if err != nil || len(entries) != 0 {
+			t.Errorf("shard %d of %s still holds %v (%v)", shard, past, entries, err)
+		}
+	}
+	if rep, _ = svc.Refresh(timeout(t, 20*time.Second)); rep.Unboarded != 0 {
+		t.Errorf("a second run unboarded %d, want 0", rep.Unboarded)
+	}
+}
+
+func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
