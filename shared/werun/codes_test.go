@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
