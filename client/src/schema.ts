@@ -293,6 +293,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about the caller, as JSON.
+         * @description The profile, every retained day with its count, source and sync
+         *     time, the groups, the friends with their nicknames, the invite codes,
+         *     and how many WeChat session keys are held and when each was issued
+         *     (never a key).
+         */
+        get: operations["exportMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete every item of the caller.
+         * @description Days, session keys, profile, memberships, friendships on both sides,
+         *     invites, board entries and the caller's rows in stored boards. From
+         *     the answer on, every session token issued before it gets 401
+         *     INVALID_TOKEN, so a retry with the same token after a success gets
+         *     401: treat that as done. A later login starts a new, empty account.
+         */
+        delete: operations["deleteMe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -390,6 +437,46 @@ export interface components {
         };
         FriendList: {
             friends: components["schemas"]["FriendView"][];
+        };
+        Export: {
+            /** Format: date-time */
+            exportedAt: string;
+            /** @description The caller's openid in this mini program. */
+            openid: string;
+            /** @description How many days after its date a day is deleted. */
+            retentionDays: number;
+            /** @description Null for a user who never used a profile, groups or friends. */
+            profile: {
+                memberId: string;
+                nickname: string;
+                avatarUrl: string;
+            } | null;
+            days: {
+                /** Format: date */
+                date: string;
+                /** Format: int64 */
+                steps: number;
+                /** @description encryptedData or cloudID; empty for days stored before sources were kept. */
+                source: string;
+                /** @description When the count was stored (RFC 3339). */
+                syncedAt: string;
+                /** @description When the day is deleted (RFC 3339). */
+                expiresAt: string;
+            }[];
+            groups: {
+                groupId: string;
+                joinedAt: string;
+                expiresAt: string;
+            }[];
+            friends: components["schemas"]["FriendView"][];
+            invites: {
+                inviteCode: string;
+                expiresAt: string;
+            }[];
+            sessionKeys: {
+                count: number;
+                issuedAt: string[];
+            };
         };
         FriendView: {
             friendId: string;
@@ -548,7 +635,7 @@ export interface components {
                 "application/json": components["schemas"]["Sync"];
             };
         };
-        /** @description No, malformed, tampered, foreign-key or expired session token. */
+        /** @description No, malformed, tampered, foreign-key or expired session token, or one issued before the account was deleted (INVALID_TOKEN). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1277,6 +1364,50 @@ export interface operations {
                     };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's data. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
