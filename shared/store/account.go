@@ -126,26 +126,14 @@ func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time
 
 // queryAll reads every item of pk with a projection (never a secret).
 func (d *DynamoStore) queryAll(ctx context.Context, op, pk, projection string, names map[string]string) ([]map[string]types.AttributeValue, error) {
-	in := &dynamodb.QueryInput{
+	return d.pages(ctx, op, &dynamodb.QueryInput{
 		TableName:                 &d.table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
 		ProjectionExpression:      aws.String(projection),
 		ExpressionAttributeNames:  names,
 		ConsistentRead:            aws.Bool(true),
-	}
-	var items []map[string]types.AttributeValue
-	for {
-		out, err := d.db.Query(ctx, in)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+	})
 }
 
 // Holdings implements Accounts: a Query of the user's partition and, for a
@@ -265,19 +253,14 @@ func (d *DynamoStore) Snapshots(ctx context.Context, appid, prefix string) ([]Sn
 		ProjectionExpression:     aws.String("SK, #data, expiresAt"),
 		ExpressionAttributeNames: map[string]string{"#data": "data"},
 	}
-	var out []Snapshot
-	for {
-		page, err := d.db.Query(ctx, in)
-		if err != nil {
-			return nil, wrap("Snapshots", err)
-		}
-		for _, item := range page.Items {
-			out = append(out, Snapshot{Name: strings.TrimPrefix(str(item["SK"]), "SNAPSHOT#"),
-				Data: []byte(str(item["data"])), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+	items, err := d.pages(ctx, "Snapshots", in)
+	if err != nil {
+		return nil, err
 	}
+	out := make([]Snapshot, len(items))
+	for i, item := range items {
+		out[i] = Snapshot{Name: strings.TrimPrefix(str(item["SK"]), "SNAPSHOT#"),
+			Data: []byte(str(item["data"])), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)}
+	}
+	return out, nil
 }

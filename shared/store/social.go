@@ -220,6 +220,11 @@ func (d *DynamoStore) query(ctx context.Context, op, pk, prefix string, consiste
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk), ":p": s(prefix)},
 		ConsistentRead:            aws.Bool(consistent),
 	}
+	return d.pages(ctx, op, in)
+}
+
+// pages runs a Query to its last page and returns every item.
+func (d *DynamoStore) pages(ctx context.Context, op string, in *dynamodb.QueryInput) ([]map[string]types.AttributeValue, error) {
 	var items []map[string]types.AttributeValue
 	for {
 		out, err := d.db.Query(ctx, in)
