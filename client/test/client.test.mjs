@@ -1,30 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { WeRunClient, WeRunError } from "../dist/esm/index.js";
+import { WeRunClient } from "../dist/esm/index.js";
+import { client, rejectsWith } from "./helpers.mjs";
 import { api, apiFail, post, sim, simFail, stand_in } from "./wx.mjs";
-
-// A client whose waits are recorded, not slept.
-function client(p, options = {}) {
-  const sleeps = [];
-  const c = new WeRunClient({
-    baseURL: api,
-    platform: p.wx,
-    sleep: async (ms) => void sleeps.push(ms),
-    ...options,
-  });
-  return { c, sleeps };
-}
-
-async function rejectsWith(promise, code) {
-  const err = await promise.then(
-    () => assert.fail(`resolved, want ${code}`),
-    (e) => e,
-  );
-  assert.ok(err instanceof WeRunError, `${err} is not a WeRunError`);
-  assert.equal(err.code, code, err.message);
-  return err;
-}
 
 describe("sync", () => {
   test("a first sync logs in before fetching WeRun data and stores the days", async () => {
