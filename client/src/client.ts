@@ -460,15 +460,20 @@ function once(tried: Set<string>, key: string): boolean {
   return true;
 }
 
-/** What a platform call resolved to; its rejection ({ errMsg }) as WX_FAILED. */
+/** What a platform call resolved to; its rejection ({ errMsg }), or no data, as WX_FAILED. */
 async function fromPlatform(what: string, fetch: () => PromiseLike<OpenData>): Promise<OpenData> {
+  let data: OpenData;
   try {
-    return await fetch();
+    data = await fetch();
   } catch (e) {
     if (e instanceof WeRunError) throw e;
     const errMsg = (e as { errMsg?: unknown } | undefined)?.errMsg ?? (e as { message?: unknown } | undefined)?.message ?? e;
     throw new WeRunError("WX_FAILED", `${what}: ${String(errMsg)}`);
   }
+  if (typeof data !== "object" || data === null) {
+    throw new WeRunError("WX_FAILED", `${what}: resolved to ${String(data)}, not the data.`);
+  }
+  return data;
 }
 
 function requireCloudID(data: OpenData, what: string): string {

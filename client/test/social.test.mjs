@@ -131,6 +131,9 @@ describe("groups", () => {
     const err = await rejectsWith(c.joinGroup(() => p.wx.getShareInfo({})), "WX_FAILED");
     assert.match(err.message, /getShareInfo:fail/);
     assert.deepEqual(p.calls, ["login", "POST /v1/session", "getShareInfo"]);
+    // A function that forgot to return the data.
+    await rejectsWith(c.joinGroup(() => Promise.resolve(undefined)), "WX_FAILED");
+    assert.equal(p.count("POST /v1/groups"), 0);
   });
 
   test("a member who left, like a user who never joined, gets GROUP_NOT_FOUND; the others' board shrinks", async () => {
