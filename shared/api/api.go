@@ -27,17 +27,24 @@ const MaxBody = wire.MaxBody
 func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest) (int, any, error)) Handler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
 		start := time.Now()
+		var (
+			code string // the envelope's code, for an error answer
+			body any
+		)
 		defer func() {
 			if r := recover(); r != nil {
 				slog.ErrorContext(ctx, "panic", "route", name, "panic", slog.AnyValue(r))
 				resp = errorResponse(internal())
+				code = internal().Code
 			}
 			slog.InfoContext(ctx, "request", "route", name, "requestId", req.RequestContext.RequestID,
 				"status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+			record(ctx, name, resp.StatusCode, code, body)
 		}()
 		status, body, err := fn(ctx, req)
 		if err != nil {
 			e := classify(err)
+			code = e.Code
 			if e.Status >= 500 {
 				slog.ErrorContext(ctx, "failed", "route", name, "code", e.Code, "err", err.Error())
 			} else {

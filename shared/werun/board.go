@@ -105,13 +105,14 @@ const stopMargin = 2 * time.Second
 
 // buildBoard reads the day's shards of the ActiveIndex into a board and
 // publishes it if it differs from the one published; it resumes a build a
-// previous run left unfinished. It reports whether the board is complete.
-func (s *Service) buildBoard(ctx context.Context, date string) (complete, changed bool, err error) {
+// previous run left unfinished. It reports whether the board is complete,
+// and the users on it.
+func (s *Service) buildBoard(ctx context.Context, date string) (complete, changed bool, users int, err error) {
 	nextName, pubName := "BOARD#"+date+"#NEXT", "BOARD#"+date
 	b := boardBuild{Board: Board{Date: date}}
 	resumed := false
 	if raw, found, err := s.Store.GetSnapshot(ctx, s.AppID, nextName); err != nil {
-		return false, false, err
+		return false, false, 0, err
 	} else if found {
 		var prev boardBuild
 		if json.Unmarshal(raw, &prev) == nil && !prev.Done {
@@ -123,11 +124,11 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 		shard := fmt.Sprintf("%s#%02d", date, b.Shard)
 		for {
 			if bounded && time.Until(deadline) < stopMargin {
-				return false, false, s.saveBuild(ctx, nextName, date, b)
+				return false, false, 0, s.saveBuild(ctx, nextName, date, b)
 			}
 			entries, next, err := s.Store.BoardPage(ctx, shard, b.Cursor)
 			if err != nil {
-				return false, false, err
+				return false, false, 0, err
 			}
 			for _, e := range entries {
 				b.Board.add(e.OpenID, e.Steps)
@@ -139,17 +140,17 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 	}
 	if resumed {
 		if err := s.saveBuild(ctx, nextName, date, boardBuild{Done: true}); err != nil {
-			return false, false, err
+			return false, false, 0, err
 		}
 	}
 	if pub, found, err := s.board(ctx, date); err != nil {
-		return false, false, err
+		return false, false, 0, err
 	} else if found && sameBoard(pub, b.Board) {
-		return true, false, nil
+		return true, false, b.Board.Users, nil
 	}
 	b.Board.BuiltAt = s.now().UTC()
 	raw, _ := json.Marshal(b.Board)
-	return true, true, s.Store.PutSnapshot(ctx, s.AppID, pubName, raw, boardExpiry(date))
+	return true, true, b.Board.Users, s.Store.PutSnapshot(ctx, s.AppID, pubName, raw, boardExpiry(date))
 }
 
 func (s *Service) saveBuild(ctx context.Context, name, date string, b boardBuild) error {

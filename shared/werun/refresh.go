@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/steps"
 )
 
@@ -19,6 +20,7 @@ type RefreshReport struct {
 	Boards         []string `json:"boards"`  // dates whose board is complete
 	Changed        []string `json:"changed"` // dates whose published board changed
 	Pending        []string `json:"pending"` // dates to be continued by the next run
+	Users          int      `json:"users"`   // users on today's board, when complete
 }
 
 // Refresh is the scheduled run: it keeps the shared access token ahead of
@@ -26,9 +28,15 @@ type RefreshReport struct {
 // synced today. In the first hour of a day it also finishes yesterday's board,
 // so syncs from just before midnight are counted in it. A run that meets its
 // deadline saves where it stopped; a second run over the same data changes
-// nothing.
-func (s *Service) Refresh(ctx context.Context, withToken bool) (RefreshReport, error) {
-	rep := RefreshReport{Boards: []string{}, Changed: []string{}, Pending: []string{}}
+// nothing. Each run publishes its users and duration as metrics.
+func (s *Service) Refresh(ctx context.Context, withToken bool) (rep RefreshReport, err error) {
+	rep = RefreshReport{Boards: []string{}, Changed: []string{}, Pending: []string{}}
+	start := time.Now()
+	defer func() {
+		outcome := metrics.ErrOutcome(err)
+		metrics.RefreshUsers.Add(ctx, float64(rep.Users), outcome)
+		metrics.RefreshDuration.Add(ctx, float64(time.Since(start).Milliseconds()), outcome)
+	}()
 	if withToken {
 		if err := s.Tokens.Refresh(ctx, TokenRefreshMargin); err != nil {
 			// A board is still worth building; the token is tried next run
@@ -44,11 +52,12 @@ func (s *Service) Refresh(ctx context.Context, withToken bool) (RefreshReport, e
 		dates = append([]string{steps.DateOf(now.AddDate(0, 0, -1))}, dates...)
 	}
 	for _, date := range dates {
-		complete, changed, err := s.buildBoard(ctx, date)
+		complete, changed, users, err := s.buildBoard(ctx, date)
 		if err != nil {
 			return rep, err
 		}
 		if complete {
+			rep.Users = users // today's, the last date
 			rep.Boards = append(rep.Boards, date)
 		} else {
 			rep.Pending = append(rep.Pending, date)

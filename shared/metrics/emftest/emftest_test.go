@@ -1,0 +1,53 @@
+package emftest
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseAcceptsTheSpecificationsExample(t *testing.T) {
+	line := `{"_aws":{"Timestamp":1574109732004,"CloudWatchMetrics":[{"Namespace":"lambda-function-metrics",` +
+		`"Dimensions":[["functionVersion"]],"Metrics":[{"Name":"time","Unit":"Milliseconds","StorageResolution":60}]}]},` +
+		`"functionVersion":"$LATEST","time":[100,200],"requestId":"989ffbf8"}`
+	points, err := Parse([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Point{
+		{"lambda-function-metrics", "time", "Milliseconds", map[string]string{"functionVersion": "$LATEST"}, 100},
+		{"lambda-function-metrics", "time", "Milliseconds", map[string]string{"functionVersion": "$LATEST"}, 200},
+	}
+	if !reflect.DeepEqual(points, want) {
+		t.Errorf("points %+v, want %+v", points, want)
+	}
+}
+
+func TestParseRejectsWhatCloudWatchRejects(t *testing.T) {
+	const head = `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[`
+	for _, tt := range []struct{ name, line string }{
+		{"not JSON", `time=1 level=INFO`},
+		{"no _aws", `{"a":1}`},
+		{"no timestamp", `{"_aws":{"CloudWatchMetrics":[]}}`},
+		{"timestamp as a string", `{"_aws":{"Timestamp":"2026-01-01","CloudWatchMetrics":[]}}`},
+		{"fractional timestamp", `{"_aws":{"Timestamp":1.5,"CloudWatchMetrics":[]}}`},
+		{"no directives", `{"_aws":{"Timestamp":1}}`},
+		{"extra member in _aws", `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[],"X":1}}`},
+		{"no namespace", head + `{"Dimensions":[],"Metrics":[{"Name":"m"}]}]},"m":1}`},
+		{"empty namespace", head + `{"Namespace":"","Dimensions":[],"Metrics":[{"Name":"m"}]}]},"m":1}`},
+		{"no dimensions", head + `{"Namespace":"n","Metrics":[{"Name":"m"}]}]},"m":1}`},
+		{"no metrics", head + `{"Namespace":"n","Dimensions":[],"Metrics":[]}]}}`},
+		{"dimension not in root", head + `{"Namespace":"n","Dimensions":[["d"]],"Metrics":[{"Name":"m"}]}]},"m":1}`},
+		{"dimension a number", head + `{"Namespace":"n","Dimensions":[["d"]],"Metrics":[{"Name":"m"}]}]},"m":1,"d":2}`},
+		{"metric value missing", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m"}]}]}}`},
+		{"metric value a string", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m"}]}]},"m":"1"}`},
+		{"unknown unit", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m","Unit":"ms"}]}]},"m":1}`},
+		{"bad resolution", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m","StorageResolution":5}]}]},"m":1}`},
+		{"extra member in directive", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m"}],"X":1}]},"m":1}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Parse([]byte(tt.line)); err == nil {
+				t.Errorf("accepted %s", tt.line)
+			}
+		})
+	}
+}
