@@ -153,7 +153,9 @@ func TestEMFLinesFromTheBuiltFunctions(t *testing.T) {
 	w.call("DecryptFunction", "POST /v1/werun/decrypt", token, `{"encryptedData":"`+enc[:len(enc)-24]+`AAAAAAAAAAAAAAAAAAAAAA==","iv":"`+iv+`"}`, http.StatusUnprocessableEntity)
 	w.call("DecryptFunction", "POST /v1/werun/decrypt", token, `{"encryptedData":"`+enc+`","iv":"`+iv+`"}`, http.StatusOK)
 
-	cloudBody := func() string { return `{"cloudID":"` + w.sim.CloudID(openid, wechattest.Days(4, time.Now()), time.Now()) + `"}` }
+	cloudBody := func() string {
+		return `{"cloudID":"` + w.sim.CloudID(openid, wechattest.Days(4, time.Now()), time.Now()) + `"}`
+	}
 	w.sim.Fail(wechattest.PathStableToken, 40125, 1)
 	w.call("OpenDataFunction", "POST /v1/werun/cloudid", token, cloudBody(), http.StatusBadGateway)
 	w.call("OpenDataFunction", "POST /v1/werun/cloudid", token, cloudBody(), http.StatusOK)
