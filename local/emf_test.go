@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,30 +21,6 @@ import (
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
 
-// lineLog keeps what the emulators write, line by line.
-type lineLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lineLog) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *lineLog) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out
-}
-
 // emfWorld is the five built functions under the emulator, with their
 // template environment, a WeChat simulator of their own app and dynalite.
 type emfWorld struct {
@@ -54,7 +28,8 @@ type emfWorld struct {
 	tmpl   *Template
 	sim    *wechattest.Server
 	pools  map[string]*Pool
-	log    *lineLog
+	procs  *Procs
+	log    *bytes.Buffer // what the emulators wrote, through a lockedWriter
 	appID  string
 	secret string
 	key    string
@@ -66,7 +41,7 @@ func newEMFWorld(t *testing.T) *emfWorld {
 	if dynamo == "" || os.Getenv("WERUN_RIE") == "" {
 		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and WERUN_RIE are unset: run under `go run ./local exec -- go test ./local` (make test)")
 	}
-	w := &emfWorld{t: t, tmpl: loadRepoTemplate(t), log: &lineLog{}, pools: map[string]*Pool{},
+	w := &emfWorld{t: t, tmpl: loadRepoTemplate(t), log: &bytes.Buffer{}, pools: map[string]*Pool{},
 		// An app of its own, so no other test's access token is in the way.
 		appID: "wx00000000000000ef", secret: randomKey(), key: randomKey()}
 	w.sim = wechattest.NewServer(w.appID, w.secret)
@@ -76,8 +51,9 @@ func newEMFWorld(t *testing.T) *emfWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	procs := &Procs{}
-	t.Cleanup(procs.StopAll)
+	w.procs = &Procs{}
+	t.Cleanup(w.procs.StopAll)
+	log := &lockedWriter{w: w.log}
 	over := Overrides{"TABLE_NAME": localTableName, "AWS_ENDPOINT_URL_DYNAMODB": dynamo,
 		"WECHAT_API_BASE": w.sim.URL, "WECHAT_APPID": w.appID, "WECHAT_SECRET": w.secret, "SESSION_SIGNING_KEY": w.key}
 	for _, id := range ids {
@@ -85,7 +61,7 @@ func newEMFWorld(t *testing.T) *emfWorld {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w.pools[id], err = NewPool(fn, paths[id], functionVars(w.tmpl, fn, over), 1, procs, w.log); err != nil {
+		if w.pools[id], err = NewPool(fn, paths[id], functionVars(w.tmpl, fn, over), 1, w.procs, log); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -192,7 +168,9 @@ func TestEMFLinesFromTheBuiltFunctions(t *testing.T) {
 	}
 	seen := map[string]bool{} // "Name Dim=Value,..." of every point
 	emf := 0
-	for _, line := range w.log.lines() {
+	// Stopping the emulators waits until all they wrote is in the log.
+	w.procs.StopAll()
+	for _, line := range strings.Split(w.log.String(), "\n") {
 		for what, s := range secrets {
 			if s != "" && strings.Contains(line, s) {
 				t.Errorf("the %s is in the log: %s", what, line)

@@ -263,11 +263,7 @@ func TestAlarmsAndWidgetsReadMetricsThatExist(t *testing.T) {
 }
 
 func TestMetricCheckFailsOnBrokenTemplate(t *testing.T) {
-	cases := []struct {
-		name  string
-		edits []string
-		want  string
-	}{
+	checkFailsOnBrokenTemplates(t, checkMetricRefs, []brokenTemplate{
 		{"a custom metric the code does not define", []string{"MetricName: TokenRefreshes", "MetricName: TokenRefreshed"}, "TokenRefreshed is not one"},
 		{"a custom metric by other dimensions", []string{"Dimensions: [{Name: Errcode, Value: \"45009\"}]", "Dimensions: [{Name: Code, Value: \"45009\"}]"}, "WeChatErrors by [Code]"},
 		{"a widget on an undefined metric", []string{`"Requests",`, `"Request",`}, "Request is not one"},
@@ -276,17 +272,5 @@ func TestMetricCheckFailsOnBrokenTemplate(t *testing.T) {
 		{"an AWS metric by undocumented dimensions", []string{"Dimensions: [{Name: ApiId, Value: !Ref Api}]", "Dimensions: [{Name: ApiName, Value: !Ref Api}]"}, "documented by"},
 		{"a dimension naming the wrong resource", []string{"Dimensions: [{Name: FunctionName, Value: !Ref RefreshFunction}]", "Dimensions: [{Name: FunctionName, Value: !Ref Table}]"}, "does not name a AWS::Serverless::Function"},
 		{"another namespace", []string{"Namespace: AWS/SQS", "Namespace: AWS/SNS"}, `"AWS/SNS"`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			tmpl, err := LoadTemplate(brokenCopy(t, "template.yaml", c.edits...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = checkMetricRefs(tmpl)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("check passed or said the wrong thing: %v (want %q)", err, c.want)
-			}
-		})
-	}
+	})
 }

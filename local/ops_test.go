@@ -90,25 +90,33 @@ func TestAlarmsNotifyShowAndRollBackDeploysAndLogsExpire(t *testing.T) {
 }
 
 func TestOperationsCheckFailsOnBrokenTemplate(t *testing.T) {
-	cases := []struct {
-		name  string
-		edits []string
-		want  string
-	}{
+	checkFailsOnBrokenTemplates(t, checkOperations, []brokenTemplate{
 		{"an alarm that notifies nobody", []string{"      AlarmActions: [!Ref AlarmTopic]\n", "\n"}, "want [!Ref AlarmTopic]"},
 		{"an alarm missing from the dashboard", []string{`"${WeChatQuotaAlarm.Arn}",`, ""}, "WeChatQuotaAlarm is not on the dashboard"},
 		{"a rollback alarm that does not exist", []string{"- !Ref SessionErrorsAlarm", "- !Ref SessionFunction"}, "SessionFunction] is no alarm"},
 		{"eleven rollback alarms", []string{"          - !Ref SessionErrorsAlarm\n", strings.Repeat("          - !Ref SessionErrorsAlarm\n", 7)}, "11 rollback alarms"},
 		{"a log group that never expires", []string{"      LogGroupName: !Sub /werun-sam/${AWS::StackName}/steps\n      RetentionInDays: !Ref LogRetentionDays\n", "      LogGroupName: !Sub /werun-sam/${AWS::StackName}/steps\n"}, "StepsLogGroup: retention"},
 		{"two functions in one log group", []string{"LogGroup: !Ref DecryptLogGroup", "LogGroup: !Ref SessionLogGroup"}, "share the log group"},
-	}
+	})
+}
+
+// brokenTemplate is template.yaml with edits (old, new, ...) that check must
+// fail on, saying want.
+type brokenTemplate struct {
+	name  string
+	edits []string
+	want  string
+}
+
+func checkFailsOnBrokenTemplates(t *testing.T, check func(*Template) error, cases []brokenTemplate) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tmpl, err := LoadTemplate(brokenCopy(t, "template.yaml", c.edits...))
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = checkOperations(tmpl)
+			err = check(tmpl)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("check passed or said the wrong thing: %v (want %q)", err, c.want)
 			}
