@@ -133,5 +133,7 @@ func (m Metric) Add(ctx context.Context, value float64, dims ...string) {
 		attrs = append(attrs, slog.String(d, v))
 	}
 	attrs = append(attrs, slog.Float64(m.Name, value))
+	// At Info: a LoggingConfig.ApplicationLogLevel above INFO would make
+	// Lambda drop the lines, and with them the metrics.
 	slog.LogAttrs(ctx, slog.LevelInfo, "metric", attrs...)
 }
