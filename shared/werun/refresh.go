@@ -51,13 +51,15 @@ func (s *Service) Refresh(ctx context.Context, withToken bool) (rep RefreshRepor
 	if now.Hour() == 0 {
 		dates = append([]string{steps.DateOf(now.AddDate(0, 0, -1))}, dates...)
 	}
-	for _, date := range dates {
+	for i, date := range dates {
 		complete, changed, users, err := s.buildBoard(ctx, date)
 		if err != nil {
 			return rep, err
 		}
 		if complete {
-			rep.Users = users // today's, the last date
+			if i == len(dates)-1 { // today
+				rep.Users = users
+			}
 			rep.Boards = append(rep.Boards, date)
 		} else {
 			rep.Pending = append(rep.Pending, date)
