@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Point is one value of one metric that a line defines.
@@ -59,7 +60,7 @@ func Parse(line []byte) ([]Point, error) {
 		Timestamp         *json.Number      `json:"Timestamp"`
 		CloudWatchMetrics []json.RawMessage `json:"CloudWatchMetrics"`
 	}
-	if err := strict(rawMeta, &meta); err != nil {
+	if err := strict(rawMeta, &meta, "Timestamp", "CloudWatchMetrics"); err != nil {
 		return nil, fmt.Errorf("emf: _aws: %w", err)
 	}
 	if meta.Timestamp == nil {
@@ -76,13 +77,9 @@ func Parse(line []byte) ([]Point, error) {
 		var d struct {
 			Namespace  *string `json:"Namespace"`
 			Dimensions [][]string
-			Metrics    []struct {
-				Name              string
-				Unit              string
-				StorageResolution *int
-			}
+			Metrics    []json.RawMessage
 		}
-		if err := strict(raw, &d); err != nil {
+		if err := strict(raw, &d, "Namespace", "Dimensions", "Metrics"); err != nil {
 			return nil, fmt.Errorf("emf: directive %d: %w", i, err)
 		}
 		if d.Namespace == nil || len(*d.Namespace) < 1 || len(*d.Namespace) > 255 {
@@ -109,7 +106,15 @@ func Parse(line []byte) ([]Point, error) {
 			}
 			sets = append(sets, vals)
 		}
-		for _, m := range d.Metrics {
+		for _, rawDef := range d.Metrics {
+			var m struct {
+				Name              string
+				Unit              string
+				StorageResolution *int
+			}
+			if err := strict(rawDef, &m, "Name", "Unit", "StorageResolution"); err != nil {
+				return nil, fmt.Errorf("emf: directive %d: metric definition: %w", i, err)
+			}
 			if len(m.Name) < 1 || len(m.Name) > 255 {
 				return nil, fmt.Errorf("emf: metric name %q must be 1 to 255 characters", m.Name)
 			}
@@ -159,15 +164,20 @@ func check(vs []float64) ([]float64, error) {
 	return vs, nil
 }
 
-// strict decodes an object of the specification, which "MUST NOT contain
-// any additional members".
-func strict(raw json.RawMessage, v any) error {
+// strict decodes an object of the specification, whose members are
+// case-sensitive and which "MUST NOT contain any additional members".
+// (encoding/json alone matches member names case-insensitively.)
+func strict(raw json.RawMessage, v any, members ...string) error {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return errors.New("not an object")
 	}
+	for name := range probe {
+		if !slices.Contains(members, name) {
+			return fmt.Errorf("member %q is not one of %v", name, members)
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	return dec.Decode(v)
 }

@@ -43,6 +43,9 @@ func TestParseRejectsWhatCloudWatchRejects(t *testing.T) {
 		{"unknown unit", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m","Unit":"ms"}]}]},"m":1}`},
 		{"bad resolution", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m","StorageResolution":5}]}]},"m":1}`},
 		{"extra member in directive", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m"}],"X":1}]},"m":1}`},
+		{"extra member in a metric definition", head + `{"Namespace":"n","Dimensions":[],"Metrics":[{"Name":"m","X":1}]}]},"m":1}`},
+		{"a member in the wrong case", head + `{"namespace":"n","Dimensions":[],"Metrics":[{"Name":"m"}]}]},"m":1}`},
+		{"Timestamp in the wrong case", `{"_aws":{"timestamp":1,"CloudWatchMetrics":[]}}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := Parse([]byte(tt.line)); err == nil {
