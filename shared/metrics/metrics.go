@@ -3,6 +3,11 @@
 // point is one JSON log line that CloudWatch Logs turns into a metric, so
 // publishing costs no API call and no time on the request path.
 //
+// AWS's EMF client libraries cover Node.js, Python, Java and .NET, and
+// Powertools has none for Go; the Go packages that exist are community ones
+// AWS does not maintain. So the lines are written through log/slog (the
+// functions' logger) and checked against the specification by emftest.
+//
 // Every dimension value is drawn from a fixed set (route names, outcome
 // classes, error codes, a fixed list of WeChat errcodes plus "other"):
 // each combination is a billed custom metric, so no caller may pass a
