@@ -37,7 +37,8 @@ FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction Refr
 # coordinator can fail a duration run with a bare "context deadline exceeded"
 # at the deadline (golang/go#75804, fixed in Go 1.27); a count has no deadline.
 FUZZ_TARGETS := ./shared/crypto:FuzzDecrypt ./shared/crypto:FuzzVerify \
-                ./shared/steps:FuzzParsePayload ./shared/steps:FuzzValidate \
+                ./shared/steps:FuzzParsePayload ./shared/steps:FuzzParsePayloadAgreesWithEncodingJSON \
+                ./shared/steps:FuzzValidate \
                 ./shared/api/internal/wire:FuzzDecodeRequest
 FUZZ_TIME    ?= 200000x
 # Each new interesting input is minimized; a count keeps that bounded too.
@@ -133,7 +134,9 @@ check-template: $(VENV)/.stamp
 	$(SAM) validate --lint
 
 # Tests run inside `local exec`, which starts dynalite and moto on free ports
-# and stops them when the command ends, also when it fails.
+# and stops them when the command ends, also when it fails; the tests reuse
+# them. (A plain `go test ./...` works too once the tools are installed: each
+# test binary then starts the services it needs through the same code.)
 test: tools
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check-template
@@ -158,7 +161,7 @@ fuzz-go:
 clean:
 	rm -rf .aws-sam build/local build/artifacts
 
-# --- performance (issue 8) and load (issue 7) -------------------------------
+# --- performance and load ---------------------------------------------------
 # `make bench` measures and writes docs/PERFORMANCE.md (under ten minutes);
 # `make load` runs LOAD_USERS users syncing at once through the local API and
 # fails on any 5xx. Both start their own local stack on free ports.

@@ -18,11 +18,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/werun-sam/werun-sam/shared/api"
+	"github.com/werun-sam/werun-sam/local/bench"
+	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -32,29 +36,18 @@ import (
 
 // The IAM check: every function's policy in template.yaml allows exactly the
 // DynamoDB actions its code performs (on the table or on an index), and
-// ssm:GetParameter on exactly the secrets its main.go asks app.Service for.
+// ssm:GetParameter on exactly the secrets its entry in the function registry
+// (shared/app) says it reads.
 // The actions are not listed here: they are recorded from a full flow of the
 // real handlers over a real store (dynalite), so a new call in the code that
 // the policy lacks fails here and not in production with AccessDenied, and
 // an action the code no longer uses fails as over-broad.
 
-// iamHandlers is which shared/api handler (or werun call) each function's
-// main.go starts; TestIAMPolicies checks the main.go files still say so.
-var iamHandlers = map[string]string{
-	"SessionFunction":  "api.Session(svc)",
-	"DecryptFunction":  "api.Decrypt(svc)",
-	"OpenDataFunction": "api.CloudID(svc)",
-	"StepsFunction":    "api.Steps(svc)",
-	"RefreshFunction":  "svc.Refresh(ctx, true)",
-}
-
 // actions are the IAM actions of the recorded calls, with the resource each
 // touches: "table", or "index/<name>" when the request names an IndexName.
-func actions(r *capacityRecorder) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func actions(r *bench.Recorder) []string {
 	set := map[string]bool{}
-	for _, c := range r.calls {
+	for _, c := range r.Calls() {
 		res := "table"
 		if c.Index != "" {
 			res = "index/" + c.Index
@@ -82,12 +75,10 @@ type iamWorld struct {
 
 func (w *iamWorld) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
 
-func (w *iamWorld) service(rec *capacityRecorder) *werun.Service {
+func (w *iamWorld) service(rec *bench.Recorder) *werun.Service {
 	w.t.Helper()
-	ep, table := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), os.Getenv("TABLE_NAME")
-	if ep == "" || table == "" {
-		w.t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run through `make test` (go run ./local exec -- go test ./local)")
-	}
+	env := services.ForTests(w.t, services.Need{DynamoDB: true})
+	ep, table := env.DynamoDB, env.Table
 	db := dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(ep),
@@ -96,17 +87,33 @@ func (w *iamWorld) service(rec *capacityRecorder) *werun.Service {
 	})
 	st := store.New(db, table)
 	wc := wechat.NewClient(w.sim.URL, w.appID, "iam-secret", nil)
-	return &werun.Service{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock,
-		Tokens: &werun.AccessTokens{AppID: w.appID, Store: st, WeChat: wc, Now: w.clock, Poll: 10 * time.Millisecond}}
+	return werun.New(werun.Config{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
 }
 
-func iamCall(t *testing.T, h api.Handler, req events.APIGatewayV2HTTPRequest) map[string]any {
+// invokeJSON runs a registry handler as Lambda would: JSON in, JSON out.
+func invokeJSON(t *testing.T, h lambda.Handler, in, out any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	resp, err := h(ctx, req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: %d %s %v", req.RouteKey, req.Body, resp.StatusCode, resp.Body, err)
+	payload, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := h.Invoke(ctx, payload)
+	if err != nil {
+		t.Fatalf("invoke %s: %v", payload, err)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("answer %s: %v", b, err)
+	}
+}
+
+func iamCall(t *testing.T, h lambda.Handler, req events.APIGatewayV2HTTPRequest) map[string]any {
+	t.Helper()
+	var resp events.APIGatewayV2HTTPResponse
+	invokeJSON(t, h, req, &resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", req.RouteKey, req.Body, resp.StatusCode, resp.Body)
 	}
 	var out map[string]any
 	_ = json.Unmarshal([]byte(resp.Body), &out)
@@ -141,14 +148,14 @@ func recordFlows(t *testing.T) map[string][]string {
 	t.Cleanup(w.sim.Close)
 	w.sim.SetNow(w.clock)
 	openid := "iam-" + hex.EncodeToString(suffix)
-	recs := map[string]*capacityRecorder{}
-	svcs := map[string]*werun.Service{}
-	for id := range iamHandlers {
-		recs[id] = &capacityRecorder{next: http.DefaultTransport}
-		svcs[id] = w.service(recs[id])
+	recs := map[string]*bench.Recorder{}
+	handlers := map[string]lambda.Handler{}
+	for _, fn := range app.Functions {
+		recs[fn.LogicalID] = bench.NewRecorder(http.DefaultTransport)
+		handlers[fn.LogicalID] = fn.Handler(w.service(recs[fn.LogicalID]))
 	}
 	login := func() string {
-		out := iamCall(t, api.Session(svcs["SessionFunction"]),
+		out := iamCall(t, handlers["SessionFunction"],
 			iamReq("POST /v1/session", `{"code":"`+w.sim.Login(openid)+`"}`, ""))
 		tok, _ := out["token"].(string)
 		if tok == "" {
@@ -166,7 +173,7 @@ func recordFlows(t *testing.T) map[string][]string {
 	}
 	// Decrypt: with a token, then stateless with a fresh code in the body.
 	ed, iv := w.sim.WeRunData(openid, wechattest.Days(5, w.clock()), w.clock())
-	decrypt := api.Decrypt(svcs["DecryptFunction"])
+	decrypt := handlers["DecryptFunction"]
 	iamCall(t, decrypt, iamReq("POST /v1/werun/decrypt", fmt.Sprintf(`{"encryptedData":%q,"iv":%q}`, ed, iv), token))
 	code := w.sim.Login(openid)
 	ed, iv = w.sim.WeRunData(openid, wechattest.Days(7, w.clock()), w.clock())
@@ -177,7 +184,7 @@ func recordFlows(t *testing.T) map[string][]string {
 	}
 	// CloudID: the first call fetches the app's access token (none is stored
 	// for this AppID yet), then syncs.
-	cloud := api.CloudID(svcs["OpenDataFunction"])
+	cloud := handlers["OpenDataFunction"]
 	iamCall(t, cloud, iamReq("POST /v1/werun/cloudid",
 		`{"cloudID":"`+w.sim.CloudID(openid, wechattest.Days(9, w.clock()), w.clock())+`"}`, token))
 	if w.sim.TokenFetches() == 0 {
@@ -188,12 +195,13 @@ func recordFlows(t *testing.T) map[string][]string {
 	w.now = w.now.Add(3 * time.Hour)
 	w.mu.Unlock()
 	fetches := w.sim.TokenFetches()
-	rep, err := svcs["RefreshFunction"].Refresh(context.Background(), true)
-	if err != nil || !rep.TokenRefreshed || len(rep.Changed) == 0 || w.sim.TokenFetches() == fetches {
-		t.Fatalf("refresh: %+v %v (token fetches %d -> %d)", rep, err, fetches, w.sim.TokenFetches())
+	var rep werun.RefreshReport
+	invokeJSON(t, handlers["RefreshFunction"], events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.scheduler"}, &rep)
+	if !rep.TokenRefreshed || len(rep.Changed) == 0 || w.sim.TokenFetches() == fetches {
+		t.Fatalf("refresh: %+v (token fetches %d -> %d)", rep, fetches, w.sim.TokenFetches())
 	}
 	// Steps: both routes, the summary over the board just built.
-	steps := api.Steps(svcs["StepsFunction"])
+	steps := handlers["StepsFunction"]
 	iamCall(t, steps, iamReq("GET /v1/steps", "", token))
 	iamCall(t, steps, iamReq("GET /v1/steps/summary", "", token))
 
@@ -207,7 +215,7 @@ func recordFlows(t *testing.T) map[string][]string {
 // policyGrants reads a function's Policies: the DynamoDB actions allowed, as
 // "action resource" like the recorder's, and the secrets (env variable
 // names) whose SSM parameter it may read. Anything else is a problem.
-func policyGrants(t *Template, id string) (dynamo []string, secrets []string, problems []string) {
+func policyGrants(t *template.Template, id string) (dynamo []string, secrets []string, problems []string) {
 	var props struct{ Policies []any }
 	_ = json.Unmarshal(t.Resources[id].Properties, &props)
 	add := func(list *[]string, v string) {
@@ -299,47 +307,24 @@ func ssmSecret(r any) (string, bool) {
 	return "", false
 }
 
-var needsLit = regexp.MustCompile(`app\.Needs\{([^}]*)\}`)
-
-// mainNeeds reads the secrets a function's main.go asks app.Service for.
-func mainNeeds(src string) ([]string, error) {
-	m := needsLit.FindStringSubmatch(src)
-	if m == nil {
-		return nil, fmt.Errorf("no app.Needs{...} literal")
-	}
+// secretsRead names the secrets a registry entry reads, as the variables
+// shared/config reads them into.
+func secretsRead(n app.Needs) []string {
 	var out []string
-	for _, f := range strings.Split(m[1], ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(f), ":")
-		switch strings.TrimSpace(v) {
-		case "true":
-		case "false", "":
-			continue
-		default:
-			return nil, fmt.Errorf("app.Needs field %s = %s: not a literal", k, v)
-		}
-		switch strings.TrimSpace(k) {
-		case "AppSecret":
-			out = append(out, "WECHAT_SECRET")
-		case "SessionTokens":
-			out = append(out, "SESSION_SIGNING_KEY")
-		default:
-			return nil, fmt.Errorf("app.Needs field %s unknown to this test", k)
-		}
+	if n.AppSecret {
+		out = append(out, "WECHAT_SECRET")
+	}
+	if n.SessionTokens {
+		out = append(out, "SESSION_SIGNING_KEY")
 	}
 	sort.Strings(out)
-	return out, nil
+	return out
 }
 
-var gobuildDir = regexp.MustCompile(`(?m)^build-(\w+):\n\t\$\(call gobuild,(\w+)\)`)
-
 // checkIAM compares the template's grants with the recorded actions and
-// with each main.go's app.Needs; it returns every difference.
-func checkIAM(t *Template, makefile string, recorded map[string][]string) []string {
+// with each registry entry's Needs; it returns every difference.
+func checkIAM(t *template.Template, recorded map[string][]string) []string {
 	var problems []string
-	dirs := map[string]string{}
-	for _, m := range gobuildDir.FindAllStringSubmatch(makefile, -1) {
-		dirs[m[1]] = m[2]
-	}
 	fns, err := t.Functions()
 	if err != nil {
 		return []string{err.Error()}
@@ -353,18 +338,12 @@ func checkIAM(t *Template, makefile string, recorded map[string][]string) []stri
 			problems = append(problems, id+": no flow of this test runs its code; add one")
 			continue
 		}
-		src, err := os.ReadFile("functions/" + dirs[id] + "/main.go")
+		reg, err := app.Lookup(id)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: main.go (Makefile builds functions/%s): %v", id, dirs[id], err))
+			problems = append(problems, err.Error())
 			continue
 		}
-		if !strings.Contains(string(src), iamHandlers[id]) {
-			problems = append(problems, fmt.Sprintf("%s: functions/%s/main.go no longer runs %s; update the flows", id, dirs[id], iamHandlers[id]))
-		}
-		needs, err := mainNeeds(string(src))
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: functions/%s/main.go: %v", id, dirs[id], err))
-		}
+		needs := secretsRead(reg.Needs)
 		dynamo, secrets, ps := policyGrants(t, id)
 		problems = append(problems, ps...)
 		for _, a := range want {
@@ -378,11 +357,11 @@ func checkIAM(t *Template, makefile string, recorded map[string][]string) []stri
 			}
 		}
 		if !slices.Equal(secrets, needs) {
-			problems = append(problems, fmt.Sprintf("%s: ssm:GetParameter on the parameters of %v, but main.go's app.Needs reads %v", id, secrets, needs))
+			problems = append(problems, fmt.Sprintf("%s: ssm:GetParameter on the parameters of %v, but the registry's Needs reads %v", id, secrets, needs))
 		}
 		for _, name := range []string{"WECHAT_SECRET", "SESSION_SIGNING_KEY"} {
 			if _, declared := f.Env[name+"_PARAM"]; declared != slices.Contains(needs, name) {
-				problems = append(problems, fmt.Sprintf("%s: %s_PARAM declared=%v but app.Needs reads %v", id, name, declared, needs))
+				problems = append(problems, fmt.Sprintf("%s: %s_PARAM declared=%v but the registry's Needs reads %v", id, name, declared, needs))
 			}
 		}
 	}
@@ -397,15 +376,11 @@ func checkIAM(t *Template, makefile string, recorded map[string][]string) []stri
 
 func TestIAMPolicies(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
-	makefile, err := os.ReadFile("Makefile")
-	if err != nil {
-		t.Fatal(err)
-	}
 	recorded := recordFlows(t)
 	for id, ops := range recorded {
 		t.Logf("%s performs %s", id, strings.Join(ops, ", "))
 	}
-	for _, p := range checkIAM(tmpl, string(makefile), recorded) {
+	for _, p := range checkIAM(tmpl, recorded) {
 		t.Error(p)
 	}
 
@@ -426,7 +401,7 @@ func TestIAMPolicies(t *testing.T) {
 			"RefreshFunction: the code performs dynamodb:Query index/ActiveIndex, which the policy does not allow (AccessDenied when deployed)"},
 		{"the AppSecret for the reader", "              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
 			"              Resource:\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WeChatSecretParam}\n      Events:\n        Steps:",
-			"StepsFunction: ssm:GetParameter on the parameters of [SESSION_SIGNING_KEY WECHAT_SECRET], but main.go's app.Needs reads [SESSION_SIGNING_KEY]"},
+			"StepsFunction: ssm:GetParameter on the parameters of [SESSION_SIGNING_KEY WECHAT_SECRET], but the registry's Needs reads [SESSION_SIGNING_KEY]"},
 		{"a wildcard", "                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n",
 			"                - dynamodb:*\n", "RefreshFunction: allows dynamodb:*, which no code of it uses"},
 	}
@@ -435,11 +410,11 @@ func TestIAMPolicies(t *testing.T) {
 			if strings.Count(string(raw), b.old) != 1 {
 				t.Fatalf("template.yaml no longer holds this text once:\n%s", b.old)
 			}
-			bt, err := ParseTemplate([]byte(strings.Replace(string(raw), b.old, b.new, 1)))
+			bt, err := template.Parse([]byte(strings.Replace(string(raw), b.old, b.new, 1)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			ps := checkIAM(bt, string(makefile), recorded)
+			ps := checkIAM(bt, recorded)
 			if !slices.Contains(ps, b.want) {
 				t.Errorf("want the problem %q, got %q", b.want, ps)
 			}

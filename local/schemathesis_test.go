@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/werun-sam/werun-sam/local/emulator"
+	"github.com/werun-sam/werun-sam/local/services"
 )
 
 // stBin is schemathesis's CLI in the venv of `make tools`
@@ -21,18 +24,19 @@ const stBin = "build/venv/bin/st"
 
 // TestSchemathesis runs schemathesis over docs/openapi.yaml against the
 // whole local stack (serve: every function under the emulator, the WeChat
-// simulator, dynalite of `local exec`) and fails on any of its findings:
+// simulator, the test services' dynalite) and fails on any of its findings:
 // a 5xx, an answer not matching its schema, a status or content type the
 // description does not list. The authenticated routes get a real session
 // token (simulator login, then POST /v1/session), so they are fuzzed past
 // the 401. ST_MAX_EXAMPLES sets the examples per operation (`make fuzz`
 // raises it); `make test` runs the default.
 func TestSchemathesis(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run through `make test` (go run ./local exec -- go test ./local)")
-	}
+	services.ForTests(t, services.Need{DynamoDB: true})
 	st, err := filepath.Abs(stBin)
-	if err != nil || !fileExists(st) {
+	if err == nil {
+		_, err = os.Stat(st)
+	}
+	if err != nil {
 		t.Fatalf("%s is not installed: run `make tools`", stBin)
 	}
 	examples := 50
@@ -41,21 +45,21 @@ func TestSchemathesis(t *testing.T) {
 			t.Fatalf("ST_MAX_EXAMPLES=%q: want a positive count", v)
 		}
 	}
-	apiPort, err := freePort()
+	apiPort, err := services.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	simPort, err := freePort()
+	simPort, err := services.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("WECHAT_API_BASE", "") // the stack's own simulator
 	// The stack logs every request and function line to stderr: to a file
 	// here, named on failure, so `make test` stays readable.
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+	if err := os.MkdirAll(emulator.BuildDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(buildDir, "schemathesis-stack.log")
+	logPath := filepath.Join(emulator.BuildDir, "schemathesis-stack.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +129,7 @@ func TestSchemathesis(t *testing.T) {
 	)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = withEnv(os.Environ(), map[string]string{"SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"})
+	cmd.Env = append(os.Environ(), "SCHEMATHESIS_TELEMETRY=false", "NO_COLOR=1")
 	start := time.Now()
 	err = cmd.Run()
 	t.Logf("schemathesis, %d examples per operation, %s:\n%s", examples, time.Since(start).Round(time.Second), out.String())

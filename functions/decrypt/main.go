@@ -6,14 +6,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/werun-sam/werun-sam/shared/api"
 	"github.com/werun-sam/werun-sam/shared/app"
 )
 
 func main() {
-	svc, err := app.Service(context.Background(), app.Needs{AppSecret: true, SessionTokens: true})
+	h, err := app.Handler(context.Background(), "DecryptFunction")
 	if err != nil {
 		app.Fatal(err)
 	}
-	lambda.Start(api.Decrypt(svc))
+	lambda.Start(h)
 }

@@ -5,19 +5,15 @@ package main
 import (
 	"context"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/werun-sam/werun-sam/shared/app"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 func main() {
-	svc, err := app.Service(context.Background(), app.Needs{AppSecret: true})
+	h, err := app.Handler(context.Background(), "RefreshFunction")
 	if err != nil {
 		app.Fatal(err)
 	}
-	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (werun.RefreshReport, error) {
-		return svc.Refresh(ctx, true)
-	})
+	lambda.Start(h)
 }

@@ -6,12 +6,15 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
+	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 // Handler is what each function passes to lambda.Start.
@@ -21,39 +24,85 @@ type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGa
 // under 4 KiB of base64; 64 KiB leaves room and keeps decode cost bounded.
 const MaxBody = wire.MaxBody
 
-// route wraps a use case: it logs one line per request (never a body, a
-// header or a secret), turns a returned error into the envelope, and never
-// lets a panic reach the runtime as an internal error string.
+// Reserve is the time kept from the function's deadline to write the
+// answer: the use case must be done, or is abandoned, by the deadline less
+// Reserve, so the caller always gets the envelope and never Lambda's
+// timeout (a bare gateway error, and a container billed to the limit).
+const Reserve = 500 * time.Millisecond
+
+// grace is how long past its budget a use case may still deliver its own
+// answer (a WeChat or store error that names the cause) before the generic
+// 503 is sent; it is part of Reserve.
+const grace = 150 * time.Millisecond
+
+type outcome struct {
+	status int
+	body   any
+	err    error
+}
+
+// route wraps a use case: it runs it within the time budget, logs one line
+// per request (never a body, a header or a secret), turns a returned error
+// into the envelope, and never lets a panic reach the runtime as an
+// internal error string.
 func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest) (int, any, error)) Handler {
-	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
 		start := time.Now()
 		var (
+			out  outcome
 			code string // the envelope's code, for an error answer
-			body any
 		)
 		defer func() {
-			if r := recover(); r != nil {
-				slog.ErrorContext(ctx, "panic", "route", name, "panic", slog.AnyValue(r))
-				resp = errorResponse(internal())
-				code = internal().Code
-			}
 			slog.InfoContext(ctx, "request", "route", name, "requestId", req.RequestContext.RequestID,
 				"status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
-			record(ctx, name, resp.StatusCode, code, body)
+			record(ctx, name, resp.StatusCode, code, out.body)
 		}()
-		status, body, err := fn(ctx, req)
-		if err != nil {
-			e := classify(err)
+		budget, cancel := withBudget(ctx)
+		defer cancel()
+		done := make(chan outcome, 1)
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					slog.ErrorContext(ctx, "panic", "route", name, "panic", slog.AnyValue(r))
+					done <- outcome{err: errPanic}
+				}
+			}()
+			status, body, err := fn(budget, req)
+			done <- outcome{status, body, err}
+		}()
+		select {
+		case out = <-done:
+		case <-budget.Done():
+			select {
+			case out = <-done:
+			case <-time.After(grace):
+				out.err = fmt.Errorf("%w: %s ran out of its time budget: %w", werun.ErrUnavailable, name, budget.Err())
+			}
+		}
+		if out.err != nil {
+			e := classify(out.err)
 			code = e.Code
 			if e.Status >= 500 {
-				slog.ErrorContext(ctx, "failed", "route", name, "code", e.Code, "err", err.Error())
+				slog.ErrorContext(ctx, "failed", "route", name, "code", e.Code, "err", out.err.Error())
 			} else {
-				slog.InfoContext(ctx, "refused", "route", name, "code", e.Code, "err", err.Error())
+				slog.InfoContext(ctx, "refused", "route", name, "code", e.Code, "err", out.err.Error())
 			}
 			return errorResponse(e), nil
 		}
-		return jsonResponse(status, body), nil
+		return jsonResponse(out.status, out.body), nil
 	}
+}
+
+// errPanic stands for a use case that panicked; it answers 500 INTERNAL.
+var errPanic = errors.New("api: the use case panicked")
+
+// withBudget is ctx ending Reserve before ctx's own deadline (Lambda's).
+func withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-Reserve))
 }
 
 func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {

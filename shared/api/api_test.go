@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
@@ -202,6 +204,19 @@ func signWith(key string, expiresIn time.Duration) func(*testing.T, *apiEnv, str
 	}
 }
 
+// withPlaintext encrypts a plaintext (a format with %[1]d the clock's unix
+// time and %[2]s the app's AppID) under the user's current session key.
+func withPlaintext(format string) func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+	return func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+		plain := fmt.Sprintf(format, e.Clock.Now().Unix(), testAppID)
+		ed, err := crypto.Encrypt(e.Sim.SessionKey(openid), validIV, []byte(plain))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return postJSON(decryptBody(ed, validIV), token)
+	}
+}
+
 func b64(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 
 const validIV = "r7BXXKkLb8qrSNn05n0qiA=="
@@ -222,6 +237,12 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 		{"session code a number", Session, body(`{"code":5}`), 400, "INVALID_FIELD", "", []string{"code"}},
 		{"decrypt encryptedData an array", Decrypt, authedBody(`{"encryptedData":[1],"iv":"x"}`), 400, "INVALID_FIELD", "", []string{"encryptedData"}},
 		{"session without code", Session, body(`{}`), 400, "MISSING_FIELD", "", []string{"code"}},
+		{"session code with a space", Session, body(`{"code":"0a3W bz00"}`), 400, "INVALID_FIELD", "", []string{"code", "wx.login"}},
+		{"session code a pasted URL", Session, body(`{"code":"https://example.com/?code=abc"}`), 400, "INVALID_FIELD", "", []string{"code"}},
+		{"session code too long", Session, body(`{"code":"` + strings.Repeat("a", 257) + `"}`), 400, "INVALID_FIELD", "", []string{"code"}},
+		{"stateless decrypt with a malformed code", Decrypt, body(`{"encryptedData":"` + b64(32) + `","iv":"` + validIV + `","code":"a\u0000b"}`), 400, "INVALID_FIELD", "", []string{"code"}},
+		{"cloudID too long", CloudID, authedBody(`{"cloudID":"` + strings.Repeat("a", 1025) + `"}`), 400, "INVALID_FIELD", "", []string{"cloudID"}},
+		{"cloudID with a quote", CloudID, authedBody(`{"cloudID":"ab\"cd"}`), 400, "INVALID_FIELD", "", []string{"cloudID"}},
 		{"decrypt without iv", Decrypt, authedBody(`{"encryptedData":"` + b64(32) + `"}`), 400, "MISSING_FIELD", "", []string{"iv"}},
 		{"decrypt without encryptedData", Decrypt, authedBody(`{"iv":"` + validIV + `"}`), 400, "MISSING_FIELD", "", []string{"encryptedData"}},
 		{"cloudid without cloudID", CloudID, authedBody(`{"cloudid_list":["x"]}`), 400, "MISSING_FIELD", "", []string{"cloudID"}},
@@ -240,10 +261,10 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 			return getReq("GET /v1/steps", token, map[string]string{"from": "yesterday"})
 		}, 400, "INVALID_RANGE", "", nil},
 		{"code never issued", Session, body(`{"code":"nosuchcode"}`), 400, "INVALID_CODE", "", []string{"wx.login"}},
-		{"code used twice", Session, func(t *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+		{"code redeemed by another backend", Session, func(t *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
 			code := e.Sim.Login(openid)
-			if r := call(t, Session(e.svc), postJSON(`{"code":"`+code+`"}`, "")); r.StatusCode != 200 {
-				t.Fatalf("first use: %d %s", r.StatusCode, r.Body)
+			if _, err := wechat.NewClient(e.Sim.URL, testAppID, e.Secret, nil).Code2Session(context.Background(), code); err != nil {
+				t.Fatal(err)
 			}
 			return postJSON(`{"code":"`+code+`"}`, "")
 		}, 400, "INVALID_CODE", "", []string{"wx.login"}},
@@ -282,6 +303,7 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 		}, 401, "INVALID_TOKEN", "", nil},
 		{"expired token", Decrypt, withToken(signWith(string(testSigningKey), -time.Minute)), 401, "TOKEN_EXPIRED", "", []string{"wx.login"}},
 		{"token signed with another key", Decrypt, withToken(signWith("another-signing-key-0123456789abcdef", time.Hour)), 401, "INVALID_TOKEN", "", nil},
+		{"genuine token expiring in ten years", Decrypt, withToken(signWith(string(testSigningKey), 10*365*24*time.Hour)), 401, "INVALID_TOKEN", "", nil},
 
 		// 413: too large, raw or base64-encoded.
 		{"session body over 64 KiB", Session, body(big), 413, "PAYLOAD_TOO_LARGE", "", nil},
@@ -336,6 +358,16 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 			list[1].Step = steps.MaxSteps + 1
 			return postJSON(e.weRun(openid, list, now), token)
 		}, 422, "INVALID_STEP_DATA", "", nil},
+		// Content errors once the key is proven (well-formed JSON, this app's
+		// watermark) are the data's fault, not the key's: never DECRYPT_FAILED,
+		// which would send the client round a login loop.
+		{"negative step under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":-5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"fractional step under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":12.5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"step beyond int64 under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":1e30}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"string timestamp under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":"%[1]d","step":5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"bad step before the watermark is read", Decrypt, withPlaintext(`{"stepInfoList":[{"step":-1}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}}`), 422, "INVALID_STEP_DATA", "", nil},
+		{"bad step under another app's watermark", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":-5}],"watermark":{"appid":"wxotherapp","timestamp":%[1]d}}`), 422, "WRONG_APPID", "", nil},
+		{"not JSON under the right key", Decrypt, withPlaintext(`{"stepInfoList":[{"timestamp":%[1]d,"step":5}],"watermark":{"appid":"%[2]s","timestamp":%[1]d}`), 422, "DECRYPT_FAILED", "", nil},
 		{"expired cloudID", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
 			now := e.Clock.Now()
 			e.Clock.Set(now.Add(-wechattest.CloudIDTTL - time.Minute)) // issued six minutes ago
@@ -359,6 +391,16 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 			e.Sim.Fail(wechattest.PathGetOpenData, 45011, 1)
 			return postJSON(`{"cloudID":"`+id+`"}`, token)
 		}, 429, "RATE_LIMITED", "60", nil},
+		{"WeChat daily quota on getopendata", CloudID, func(_ *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest {
+			now := e.Clock.Now()
+			id := e.Sim.CloudID(openid, wechattest.Days(3, now), now)
+			e.Sim.Fail(wechattest.PathGetOpenData, 45009, 1)
+			return postJSON(`{"cloudID":"`+id+`"}`, token)
+		}, 503, "WECHAT_QUOTA_EXHAUSTED", "3600", []string{"clear_quota"}},
+		{"WeChat daily quota on login", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
+			e.Sim.Fail(wechattest.PathCode2Session, 45009, 1)
+			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
+		}, 503, "WECHAT_QUOTA_EXHAUSTED", "3600", nil},
 		{"WeChat busy after the retries", Session, func(_ *testing.T, e *apiEnv, openid, _ string) events.APIGatewayV2HTTPRequest {
 			e.Sim.Fail(wechattest.PathCode2Session, -1, 3) // the client tries three times
 			return postJSON(`{"code":"`+e.Sim.Login(openid)+`"}`, "")
@@ -431,11 +473,12 @@ func TestWeChatBusyIsRetriedBeforeAnswering(t *testing.T) {
 
 // A panic inside a use case becomes a 500 envelope, not a crash or a stack.
 func TestPanicNeverEscapes(t *testing.T) {
-	broken := &werun.Service{AppID: testAppID} // no WeChat client: Login dereferences nil
-	resp := call(t, Session(broken), postJSON(`{"code":"abc"}`, ""))
+	// No WeChat client: Login dereferences nil.
+	resp := call(t, Session(werun.New(werun.Config{AppID: testAppID})), postJSON(`{"code":"abc"}`, ""))
 	checkEnvelope(t, resp, http.StatusInternalServerError, "INTERNAL")
 	signer, _ := crypto.NewSigner(testSigningKey)
-	broken.Signer = signer // authenticates, then the nil store panics
+	// Authenticates, then the nil store panics.
+	broken := werun.New(werun.Config{AppID: testAppID, Signer: signer})
 	token := signer.Sign("api-panic", time.Now().Add(time.Hour))
 	checkEnvelope(t, call(t, Steps(broken), getReq("GET /v1/steps", token, nil)), http.StatusInternalServerError, "INTERNAL")
 	checkEnvelope(t, call(t, Decrypt(broken), postJSON(decryptBody(b64(32), validIV), token)), http.StatusInternalServerError, "INTERNAL")
@@ -565,5 +608,33 @@ func TestBearerParsing(t *testing.T) {
 		if got := bearer(events.APIGatewayV2HTTPRequest{Headers: tc.headers}); got != tc.want {
 			t.Errorf("bearer(%v) = %q, want %q", tc.headers, got, tc.want)
 		}
+	}
+}
+
+// A use case that overruns its budget, even one that ignores its context,
+// is answered 503 with Retry-After before the function's deadline, keeping
+// Reserve to write the answer.
+func TestAUseCaseOverrunningItsBudgetIsAnswered503InTime(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stuck := route("stuck", func(context.Context, events.APIGatewayV2HTTPRequest) (int, any, error) {
+		<-release
+		return http.StatusOK, nil, nil
+	})
+	const deadline = 900 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	resp, err := stuck(ctx, events.APIGatewayV2HTTPRequest{})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEnvelope(t, resp, http.StatusServiceUnavailable, "UNAVAILABLE")
+	if resp.Headers["Retry-After"] == "" {
+		t.Errorf("no Retry-After: %v", resp.Headers)
+	}
+	if took > deadline-Reserve+grace+100*time.Millisecond {
+		t.Errorf("answered after %v; the budget ends %v before the %v deadline", took, Reserve, deadline)
 	}
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,10 +8,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
-	"github.com/werun-sam/werun-sam/shared/crypto"
-	"github.com/werun-sam/werun-sam/shared/steps"
-	"github.com/werun-sam/werun-sam/shared/store"
-	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
@@ -35,41 +30,33 @@ var (
 
 const reLogin = "call wx.login and POST /v1/session (or send the new code with the data), then call wx.getWeRunData again"
 
-// known maps the errors of the layers below to answers, first match wins.
-var known = []struct {
-	err error
-	ans Error
+// answers is the one table from werun's outward classes to the envelope.
+var answers = []struct {
+	class error
+	ans   Error
 }{
-	{crypto.ErrTokenExpired, Error{Status: 401, Code: "TOKEN_EXPIRED", Message: "The session token has expired: call wx.login and POST /v1/session for a new one."}},
-	{crypto.ErrTokenInvalid, Error{Status: 401, Code: "INVALID_TOKEN", Message: "The session token is not valid: call wx.login and POST /v1/session for a new one."}},
-	{crypto.ErrBase64, Error{Status: 400, Code: "INVALID_BASE64", Message: "encryptedData and iv must be the base64 strings wx.getWeRunData returned, sent unchanged in a JSON body."}},
-	{crypto.ErrIVSize, Error{Status: 400, Code: "INVALID_IV", Message: "iv must be the 24-character base64 iv that wx.getWeRunData returned with this encryptedData."}},
-	{crypto.ErrCiphertextSize, Error{Status: 400, Code: "INVALID_ENCRYPTED_DATA", Message: "encryptedData is not whole AES blocks: send it exactly as wx.getWeRunData returned it."}},
-	{werun.ErrNoSessionKey, Error{Status: 422, Code: "NO_SESSION_KEY", Message: "The server holds no session key for this user: " + reLogin + "."}},
-	{werun.ErrNoMatchingKey, Error{Status: 422, Code: "DECRYPT_FAILED", Message: "The data does not decrypt with any session key held for this user: " + reLogin + "."}},
-	{crypto.ErrDecrypt, Error{Status: 422, Code: "DECRYPT_FAILED", Message: "The data does not decrypt with any session key held for this user: " + reLogin + "."}},
-	{crypto.ErrWrongApp, Error{Status: 422, Code: "WRONG_APPID", Message: "The data was issued to another mini program: check that the backend's WECHAT_APPID is this mini program's AppID."}},
-	{crypto.ErrStale, Error{Status: 422, Code: "STALE_DATA", Message: "The data is too old (or dated in the future): call wx.getWeRunData again and send the result at once."}},
-	{steps.ErrNoSteps, Error{Status: 422, Code: "NO_STEP_DATA", Message: "The data holds no step list: send what wx.getWeRunData returned."}},
-	{steps.ErrInvalidSteps, Error{Status: 422, Code: "INVALID_STEP_DATA", Message: "The step list holds days outside the last 31 or impossible counts: call wx.getWeRunData again."}},
-	{steps.ErrMalformedPayload, Error{Status: 422, Code: "INVALID_STEP_DATA", Message: "The decrypted data is not a WeRun step list: send what wx.getWeRunData returned."}},
-	{werun.ErrInvalidRange, Error{Status: 400, Code: "INVALID_RANGE", Message: "from and to must be dates like 2026-01-31, from not after to, at most 366 days apart."}},
-	{wechat.ErrInvalidCode, Error{Status: 400, Code: "INVALID_CODE", Message: "WeChat refused the code: call wx.login for a new one (a code works once, for about five minutes)."}},
-	{wechat.ErrCodeUsed, Error{Status: 400, Code: "INVALID_CODE", Message: "The code was already used: call wx.login for a new one (a code works once)."}},
-	{wechat.ErrBlocked, Error{Status: 422, Code: "USER_BLOCKED", Message: "WeChat blocks this user as high-risk (40226); nothing can be synced for them."}},
-	{wechat.ErrCloudIDExpired, Error{Status: 422, Code: "CLOUDID_EXPIRED", Message: "The cloudID has expired or is not this user's: call wx.getWeRunData again and send the new cloudID at once (it lives about five minutes)."}},
-	{wechat.ErrRateLimited, Error{Status: 429, Code: "RATE_LIMITED", Message: "WeChat is rate-limiting this app: retry in a minute.", RetryAfter: 60}},
-	{wechat.ErrBadCredential, Error{Status: 502, Code: "WECHAT_CONFIG", Message: "WeChat refused the backend's credentials: the operator must check WECHAT_APPID, the AppSecret and WeChat's IP whitelist."}},
-	{wechat.ErrBadAnswer, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat answered without the data asked for; retry in a few seconds, nothing was lost.", RetryAfter: 5}},
-	{wechat.ErrTokenRejected, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat did not accept the access token; retry in a few seconds.", RetryAfter: 5}},
-	{wechat.ErrBusy, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat is busy; retry in a few seconds, nothing was lost.", RetryAfter: 5}},
-	{wechat.ErrUnavailable, Error{Status: 502, Code: "WECHAT_UNAVAILABLE", Message: "WeChat did not answer; retry in a few seconds, nothing was lost.", RetryAfter: 5}},
-	// Last of WeChat's: an errcode no entry above names (48001 "api
-	// unauthorized", for one). The function's log has the code.
-	{wechat.ErrRefused, Error{Status: 502, Code: "WECHAT_CONFIG", Message: "WeChat refused the backend's request: the operator must check the function's log for WeChat's error code, and the AppID, AppSecret, IP whitelist and API permissions."}},
-	{werun.ErrTokenBusy, Error{Status: 503, Code: "UNAVAILABLE", Message: "The server is refreshing its WeChat credentials; retry in a second.", RetryAfter: 1}},
-	{store.ErrUnavailable, Error{Status: 503, Code: "UNAVAILABLE", Message: "Storage is busy; retry in a second, nothing acknowledged was lost.", RetryAfter: 1}},
-	{context.DeadlineExceeded, Error{Status: 503, Code: "UNAVAILABLE", Message: "The request ran out of time; retry, it is safe to resend.", RetryAfter: 1}},
+	{werun.ErrTokenExpired, Error{Status: http.StatusUnauthorized, Code: "TOKEN_EXPIRED", Message: "The session token has expired: call wx.login and POST /v1/session for a new one."}},
+	{werun.ErrTokenInvalid, Error{Status: http.StatusUnauthorized, Code: "INVALID_TOKEN", Message: "The session token is not valid: call wx.login and POST /v1/session for a new one."}},
+	{werun.ErrInvalidBase64, Error{Status: http.StatusBadRequest, Code: "INVALID_BASE64", Message: "encryptedData and iv must be the base64 strings wx.getWeRunData returned, sent unchanged in a JSON body."}},
+	{werun.ErrInvalidIV, Error{Status: http.StatusBadRequest, Code: "INVALID_IV", Message: "iv must be the 24-character base64 iv that wx.getWeRunData returned with this encryptedData."}},
+	{werun.ErrInvalidEncryptedData, Error{Status: http.StatusBadRequest, Code: "INVALID_ENCRYPTED_DATA", Message: "encryptedData is not whole AES blocks: send it exactly as wx.getWeRunData returned it."}},
+	{werun.ErrNoSessionKey, Error{Status: http.StatusUnprocessableEntity, Code: "NO_SESSION_KEY", Message: "The server holds no session key for this user: " + reLogin + "."}},
+	{werun.ErrDecryptFailed, Error{Status: http.StatusUnprocessableEntity, Code: "DECRYPT_FAILED", Message: "The data does not decrypt with any session key held for this user: " + reLogin + "."}},
+	{werun.ErrWrongApp, Error{Status: http.StatusUnprocessableEntity, Code: "WRONG_APPID", Message: "The data was issued to another mini program: check that the backend's WECHAT_APPID is this mini program's AppID."}},
+	{werun.ErrStaleData, Error{Status: http.StatusUnprocessableEntity, Code: "STALE_DATA", Message: "The data is too old (or dated in the future): call wx.getWeRunData again and send the result at once."}},
+	{werun.ErrNoStepData, Error{Status: http.StatusUnprocessableEntity, Code: "NO_STEP_DATA", Message: "The data holds no step list: send what wx.getWeRunData returned."}},
+	{werun.ErrInvalidStepData, Error{Status: http.StatusUnprocessableEntity, Code: "INVALID_STEP_DATA", Message: "The step data is not a usable WeRun step list (impossible counts or not WeRun data): call wx.getWeRunData again."}},
+	{werun.ErrMalformedCode, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "code must be the code wx.login returned, unchanged: at most 256 letters, digits and - _ . ~ + / = characters."}},
+	{werun.ErrMalformedCloudID, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cloudID must be the cloudID wx.getWeRunData returned, unchanged: at most 1024 letters, digits and - _ . ~ + / = characters."}},
+	{werun.ErrInvalidRange, Error{Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "from and to must be dates like 2026-01-31, from not after to, at most 366 days apart."}},
+	{werun.ErrInvalidCode, Error{Status: http.StatusBadRequest, Code: "INVALID_CODE", Message: "WeChat refused the code (unknown, expired or already used): call wx.login for a new one (a code works once, for about five minutes)."}},
+	{werun.ErrUserBlocked, Error{Status: http.StatusUnprocessableEntity, Code: "USER_BLOCKED", Message: "WeChat blocks this user as high-risk (40226); nothing can be synced for them."}},
+	{werun.ErrCloudIDExpired, Error{Status: http.StatusUnprocessableEntity, Code: "CLOUDID_EXPIRED", Message: "The cloudID has expired or is not this user's: call wx.getWeRunData again and send the new cloudID at once (it lives about five minutes)."}},
+	{werun.ErrRateLimited, Error{Status: http.StatusTooManyRequests, Code: "RATE_LIMITED", Message: "WeChat is rate-limiting this app: retry in a minute.", RetryAfter: 60}},
+	{werun.ErrQuotaExhausted, Error{Status: http.StatusServiceUnavailable, Code: "WECHAT_QUOTA_EXHAUSTED", Message: "WeChat's daily quota for this app is spent: retry after Retry-After (an hour); the operator can reset the quota with WeChat's clear_quota.", RetryAfter: 3600}},
+	{werun.ErrWeChatConfig, Error{Status: http.StatusBadGateway, Code: "WECHAT_CONFIG", Message: "WeChat refused the backend's request: the operator must check the function's log for WeChat's error code, and the AppID, AppSecret, IP whitelist and API permissions."}},
+	{werun.ErrWeChatUnavailable, Error{Status: http.StatusBadGateway, Code: "WECHAT_UNAVAILABLE", Message: "WeChat did not answer usefully; retry in a few seconds, nothing was lost.", RetryAfter: 5}},
+	{werun.ErrUnavailable, Error{Status: http.StatusServiceUnavailable, Code: "UNAVAILABLE", Message: "The server is busy; retry in a second, it is safe to resend and nothing acknowledged was lost.", RetryAfter: 1}},
 }
 
 // classify turns any error into its answer; an unknown one is a 500 whose
@@ -79,9 +66,9 @@ func classify(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	for _, k := range known {
-		if errors.Is(err, k.err) {
-			ans := k.ans
+	for _, a := range answers {
+		if errors.Is(err, a.class) {
+			ans := a.ans
 			return &ans
 		}
 	}

@@ -8,9 +8,7 @@ package api
 
 import (
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,6 +20,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
@@ -84,7 +84,7 @@ func TestOpenAPICheckersCatchDrift(t *testing.T) {
 	raw := mustRead(t, openAPIPath)
 	codes := goErrorCodes(t)
 	// The template may not be in place yet while this runs; a fixed one with
-	// CloudFormation short tags tests the template walker on its own.
+	// CloudFormation short tags tests the template parser on its own.
 	const tmpl = `
 Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -361,77 +361,23 @@ func specRoutes(spec map[string]any) []string {
 	return out
 }
 
-// templateRoutes lists "METHOD /path" of every HttpApi event in a SAM
-// template. It walks yaml.Nodes, so CloudFormation's short tags (!Ref, !Sub,
-// !GetAtt) are kept as tagged nodes instead of failing the decode.
+// templateRoutes lists the route keys ("METHOD /path") of every HttpApi
+// event in a SAM template, read by the local stack's template model.
 func templateRoutes(b []byte) ([]string, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
+	t, err := template.Parse(b)
+	if err != nil {
 		return nil, err
 	}
-	resources := node(&doc, "Resources")
-	if resources == nil || resources.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("no Resources mapping")
+	routes, err := t.Routes()
+	if err != nil {
+		return nil, err
 	}
-	var out []string
-	for i := 1; i < len(resources.Content); i += 2 {
-		res := resources.Content[i]
-		if scalar(node(res, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
-		events := node(res, "Properties", "Events")
-		if events == nil {
-			continue
-		}
-		for j := 1; j < len(events.Content); j += 2 {
-			ev := events.Content[j]
-			if scalar(node(ev, "Type")) != "HttpApi" {
-				continue
-			}
-			path, method := scalar(node(ev, "Properties", "Path")), scalar(node(ev, "Properties", "Method"))
-			if path == "" && method == "" {
-				path, method = "$default", "ANY" // an HttpApi event without both is the catch-all route
-			}
-			out = append(out, strings.ToUpper(method)+" "+path)
-		}
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.Key()
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// node walks mapping keys from n (a document, mapping or alias node).
-func node(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-			if n.Kind == yaml.AliasNode {
-				n = n.Alias
-			} else if len(n.Content) > 0 {
-				n = n.Content[0]
-			} else {
-				n = nil
-			}
-		}
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-				break
-			}
-		}
-		n = next
-	}
-	return n
-}
-
-// scalar is a scalar node's text, tagged (!Sub "/v1/x") or not; "" otherwise.
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
 }
 
 func compareRoutes(spec, tmpl []string) []string {
@@ -662,81 +608,25 @@ func compareSchema(spec map[string]any, where string, t reflect.Type, v any, pat
 // --- error codes
 
 // goErrorCodes is every error code this package answers, with its statuses:
-// the known table and the package-level answers by value, and every code
-// literal in the source of the package and of internal/wire
-// (badRequest("X", ...), BadRequest("X", ...), Error{Code: "X"}),
-// so a code added inline is not missed.
+// the one table, the package-level answers and the codes of wire's 400s.
 func goErrorCodes(t *testing.T) map[string][]int {
 	t.Helper()
 	codes := map[string][]int{}
 	add := func(code string, status int) {
-		if status != 0 && !slices.Contains(codes[code], status) {
+		if !slices.Contains(codes[code], status) {
 			codes[code] = append(codes[code], status)
-		} else if _, ok := codes[code]; !ok {
-			codes[code] = nil
 		}
 	}
-	for _, k := range known {
-		add(k.ans.Code, k.ans.Status)
+	for _, a := range answers {
+		add(a.ans.Code, a.ans.Status)
 	}
 	for _, e := range []*Error{errTooLarge, errMissingToken, internal()} {
 		add(e.Code, e.Status)
 	}
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wireFiles, err := filepath.Glob("internal/wire/*.go") // decode's answers
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, wireFiles...)
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatalf("parse %s: %v", name, err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.CallExpr:
-				if id, ok := n.Fun.(*ast.Ident); ok && (id.Name == "badRequest" || id.Name == "BadRequest") && len(n.Args) > 0 {
-					if code, ok := stringLit(n.Args[0]); ok {
-						add(code, 400)
-					}
-				}
-			case *ast.CompositeLit:
-				if id, ok := n.Type.(*ast.Ident); ok && id.Name == "Error" {
-					for _, el := range n.Elts {
-						if kv, ok := el.(*ast.KeyValueExpr); ok {
-							if key, ok := kv.Key.(*ast.Ident); ok && key.Name == "Code" {
-								if code, ok := stringLit(kv.Value); ok {
-									add(code, 0) // its status is taken from the values above
-								}
-							}
-						}
-					}
-				}
-			}
-			return true
-		})
-	}
-	if len(codes) < 5 {
-		t.Fatalf("found only %d error codes in package api; the collector is broken", len(codes))
+	for _, code := range wire.BadRequestCodes {
+		add(code, http.StatusBadRequest)
 	}
 	return codes
-}
-
-func stringLit(e ast.Expr) (string, bool) {
-	lit, ok := e.(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return "", false
-	}
-	s, err := strconv.Unquote(lit.Value)
-	return s, err == nil && s != ""
 }
 
 func enumStrings(v any) []string {

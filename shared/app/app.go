@@ -1,6 +1,8 @@
-// Package app assembles a function's dependencies from its configuration,
-// once per container, so every functions/<name>/main.go is a few lines:
-// build the service, hand its handler to lambda.Start.
+// Package app is the registry of the Lambda functions (logical id, folder,
+// the secrets each reads, its handler) and assembles a function's service
+// from its configuration once per container, so every
+// functions/<name>/main.go is a few lines: build the handler, hand it to
+// lambda.Start. The IAM and contract tests read the same registry.
 package app
 
 import (
@@ -64,15 +66,9 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), table)
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
-	return &werun.Service{
-		AppID:  appID,
-		Store:  st,
-		WeChat: wc,
-		Signer: signer,
-		Tokens: &werun.AccessTokens{AppID: appID, Store: st, WeChat: wc},
-		MaxAge: maxAge,
-		Goal:   int64(goal),
-	}, nil
+	return werun.New(werun.Config{
+		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal),
+	}), nil
 }
 
 // Fatal logs why a container cannot start and exits; Lambda reports the

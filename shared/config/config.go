@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -126,6 +127,9 @@ func Int(name string, def int) (int, error) {
 const (
 	MaxAttempts = 5
 	MaxBackoff  = time.Second
+	// AttemptTimeout bounds one HTTP try of an AWS call. DynamoDB answers
+	// in milliseconds; a try past this is a stalled connection.
+	AttemptTimeout = 2 * time.Second
 )
 
 var (
@@ -165,6 +169,9 @@ func AWS(ctx context.Context) (aws.Config, error) {
 			key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
 		Retryer:       NewRetryer,
 		ConfigSources: []any{envEndpoints{}},
+		// Each try, not the call: a connection that accepts and never
+		// answers is given up and retried, within the caller's deadline.
+		HTTPClient: awshttp.NewBuildableClient().WithTimeout(AttemptTimeout),
 	}
 	awsCfg = &cfg
 	return cfg, nil

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/werun-sam/werun-sam/local/services"
 )
 
 func TestSecret(t *testing.T) {
@@ -100,9 +101,7 @@ func TestPlainVars(t *testing.T) {
 // TestSecretFromSSM runs against moto's server mode, as the deployed path
 // reads a SecureString from Parameter Store.
 func TestSecretFromSSM(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL_SSM") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_SSM is not set: run the tests through `make test` (go run ./local exec -- go test ...), which starts moto and exports it")
-	}
+	services.ForTests(t, services.Need{SSM: true}) // moto: the one `make test` started, or one for this test binary
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cfg, err := AWS(ctx)

@@ -38,6 +38,14 @@ const maxTokenLen = (2+20+1+MaxOpenIDLen)*4/3 + 2 + 1 + 43
 
 var b64url = base64.RawURLEncoding.Strict()
 
+// TokenLifetime is how long a session token is valid. Verify refuses a
+// token whose expiry lies further from now than this (and a few minutes of
+// clock skew between containers): no key holder mints a token for years.
+const TokenLifetime = 24 * time.Hour
+
+// maxSkew is how far containers' clocks may disagree.
+const maxSkew = 5 * time.Minute
+
 // Signer signs session tokens with its first key and verifies them with any
 // of its keys, so that a key can be rotated without logging everyone out:
 // deploy "new,old", and drop "old" once tokens signed with it have expired.
@@ -96,8 +104,9 @@ func (s *Signer) Sign(openid string, expiresAt time.Time) string {
 
 // Verify returns the openid of a token signed by any of the Signer's keys
 // and not expired at now. A token that is malformed in any way, tampered
-// with or signed by an unknown key is ErrTokenInvalid; a genuine token at or
-// past its expiry is ErrTokenExpired.
+// with, signed by an unknown key or expiring further than TokenLifetime from
+// now is ErrTokenInvalid; a genuine token at or past its expiry is
+// ErrTokenExpired.
 func (s *Signer) Verify(token string, now time.Time) (string, error) {
 	if len(token) > maxTokenLen {
 		return "", ErrTokenInvalid
@@ -135,6 +144,9 @@ func (s *Signer) Verify(token string, now time.Time) (string, error) {
 	}
 	if now.Unix() >= exp {
 		return "", ErrTokenExpired
+	}
+	if exp > now.Add(TokenLifetime+maxSkew).Unix() {
+		return "", ErrTokenInvalid
 	}
 	return openid, nil
 }

@@ -79,6 +79,10 @@ func TestSignVerify(t *testing.T) {
 		{"longest openid", current, current.Sign(strings.Repeat("o", MaxOpenIDLen), exp), now, strings.Repeat("o", MaxOpenIDLen), nil},
 		{"openid over the limit", current, current.Sign(strings.Repeat("o", MaxOpenIDLen+1), exp), now, "", ErrTokenInvalid},
 		{"signed with bar in openid keeps it whole", current, forge("1|1700003600|a|b"), now, "a|b", nil},
+		{"expiry a full lifetime ahead", current, current.Sign("u", now.Add(TokenLifetime)), now, "u", nil},
+		{"expiry within the clock skew past a lifetime", current, current.Sign("u", now.Add(TokenLifetime+maxSkew)), now, "u", nil},
+		{"expiry further than a lifetime ahead", current, current.Sign("u", now.Add(TokenLifetime+maxSkew+time.Second)), now, "", ErrTokenInvalid},
+		{"expiry ten years ahead", current, current.Sign("u", now.AddDate(10, 0, 0)), now, "", ErrTokenInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,7 +121,7 @@ func TestNewSigner(t *testing.T) {
 func TestSignerCopiesKeys(t *testing.T) {
 	k := append([]byte(nil), keyA...)
 	s := mustSigner(t, k)
-	tok := s.Sign("u", time.Unix(2e9, 0))
+	tok := s.Sign("u", time.Unix(1e9+3600, 0))
 	k[0] ^= 0xff
 	if _, err := s.Verify(tok, time.Unix(1e9, 0)); err != nil {
 		t.Fatalf("caller's slice changed the signer: %v", err)
@@ -177,6 +181,10 @@ func FuzzVerify(f *testing.F) {
 		}
 		got, err := s.Verify(s.Sign(openid, time.Unix(exp, 0)), now)
 		switch {
+		case exp > now.Add(TokenLifetime+maxSkew).Unix():
+			if !errors.Is(err, ErrTokenInvalid) {
+				t.Fatalf("token expiring past a lifetime: err = %v", err)
+			}
 		case exp > now.Unix():
 			if err != nil || got != openid {
 				t.Fatalf("round trip = %q, %v", got, err)

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/werun-sam/werun-sam/shared/crypto"
 )
 
 // ParsePayload decodes a WeRun plaintext. It is a small hand-written
@@ -13,14 +15,18 @@ import (
 // reflection-driven decoder costs several times the AES decryption before
 // it. It accepts exactly JSON (RFC 8259) and ignores unknown fields, as
 // encoding/json does, but matches field names exactly and is stricter about
-// the two numbers of an entry:
+// the two numbers of an entry. It tells the two kinds of failure apart:
 //
-//   - any syntax error, a top level that is not an object, a field of the
-//     wrong type, an entry missing "timestamp" or "step", or a timestamp
-//     that is not an integer in int64 is ErrMalformedPayload;
-//   - a step that is negative, not a whole number, or beyond int64 is
-//     ErrInvalidSteps (a whole number written as 1200.0 or 1.2e3 is
-//     accepted).
+//   - input that is not a JSON object (any syntax error, a top level that
+//     is not an object, nesting past 64 levels), or a watermark field of the
+//     wrong type, is ErrMalformedPayload: a wrong key's plaintext fails so;
+//   - well-formed JSON whose step list is unusable (a list or entry of the
+//     wrong type, an entry missing "timestamp" or "step", a timestamp that
+//     is not an integer in int64, a step that is negative, not a whole
+//     number or beyond int64) is ErrInvalidSteps, and the Payload still
+//     carries the watermark, so a caller can tell that the key was right
+//     and the content is what is wrong. A whole number written as 1200.0
+//     or 1.2e3 is accepted.
 //
 // A missing or null stepInfoList is not an error here: Validate reports it
 // as ErrNoSteps. A missing watermark is left zero and fails Watermark.Check.
@@ -30,8 +36,8 @@ func ParsePayload(b []byte) (Payload, error) {
 	if !ok {
 		return Payload{}, ErrMalformedPayload
 	}
-	if p.stepErr != nil {
-		return Payload{}, p.stepErr
+	if p.contentErr != nil {
+		return Payload{Watermark: pl.Watermark}, p.contentErr
 	}
 	return pl, nil
 }
@@ -41,10 +47,12 @@ func ParsePayload(b []byte) (Payload, error) {
 const maxDepth = 64
 
 type parser struct {
-	b       []byte
-	i       int
-	depth   int
-	stepErr error // the first ErrInvalidSteps, reported once the JSON is known to be well-formed
+	b     []byte
+	i     int
+	depth int
+	// contentErr is the first ErrInvalidSteps, reported once the JSON is
+	// known to be well-formed.
+	contentErr error
 }
 
 func (p *parser) payload() (Payload, bool) {
@@ -69,14 +77,17 @@ func (p *parser) entries() ([]Entry, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
-	if !p.consume('[') {
-		return nil, false
+	if !p.at('[') {
+		p.invalid("stepInfoList is not a list")
+		return nil, p.skip()
 	}
+	p.i++
 	list := make([]Entry, 0, WindowDays+1)
 	if p.consume(']') {
 		return list, true
 	}
 	for {
+		p.ws()
 		e, ok := p.entry(len(list))
 		if !ok {
 			return nil, false
@@ -91,44 +102,87 @@ func (p *parser) entries() ([]Entry, bool) {
 	}
 }
 
+// entry reads one {"timestamp":..,"step":..}. It fails only on a syntax
+// error; an entry of the wrong shape is noted as a content error.
 func (p *parser) entry(index int) (Entry, bool) {
 	var e Entry
+	if !p.at('{') {
+		p.invalid(fmt.Sprintf("entry %d is not an object", index))
+		return e, p.skip()
+	}
 	var hasTS, hasStep bool
 	ok := p.object(func(key []byte) bool {
 		switch string(key) {
 		case "timestamp":
+			hasTS = true
+			if !p.atNumber() {
+				p.invalid(fmt.Sprintf("entry %d has a timestamp that is not a number", index))
+				return p.skip()
+			}
 			raw, whole, ok := p.number()
-			if !ok || !whole {
+			if !ok {
 				return false
 			}
-			e.Timestamp, ok = parseInt(raw)
-			hasTS = true
-			return ok
+			ts, valid := int64(0), false
+			if whole {
+				ts, valid = parseInt(raw)
+			}
+			if !valid {
+				p.invalid(fmt.Sprintf("entry %d has a timestamp that is not an integer in int64", index))
+			}
+			e.Timestamp = ts
+			return true
 		case "step":
+			hasStep = true
+			if !p.atNumber() {
+				p.invalid(fmt.Sprintf("entry %d has a step count that is not a number", index))
+				return p.skip()
+			}
 			raw, whole, ok := p.number()
 			if !ok {
 				return false
 			}
 			n, valid := stepValue(raw, whole)
-			if !valid && p.stepErr == nil {
-				p.stepErr = fmt.Errorf("%w: entry %d has a step count that is not a whole non-negative number", ErrInvalidSteps, index)
+			if !valid {
+				p.invalid(fmt.Sprintf("entry %d has a step count that is not a whole non-negative number", index))
 			}
-			e.Step, hasStep = n, true
+			e.Step = n
 			return true
 		default:
 			return p.skip()
 		}
 	})
-	return e, ok && hasTS && hasStep
+	if ok && (!hasTS || !hasStep) {
+		p.invalid(fmt.Sprintf("entry %d lacks a timestamp or a step count", index))
+	}
+	return e, ok
 }
 
+// invalid notes the first content error.
+func (p *parser) invalid(why string) {
+	if p.contentErr == nil {
+		p.contentErr = fmt.Errorf("%w: %s", ErrInvalidSteps, why)
+	}
+}
+
+// at reports whether the next byte is c, without consuming it.
+func (p *parser) at(c byte) bool { return p.i < len(p.b) && p.b[p.i] == c }
+
+// atNumber reports whether a number starts at the next byte.
+func (p *parser) atNumber() bool { return p.at('-') || p.i < len(p.b) && isDigit(p.b[p.i]) }
+
+// watermark reads the watermark as encoding/json reads it into a map: a
+// repeated watermark, or a repeated field, replaces the earlier one whole,
+// and null is the zero value.
 func (p *parser) watermark(pl *Payload) bool {
+	pl.Watermark = crypto.Watermark{}
 	if p.literal("null") {
 		return true
 	}
 	return p.object(func(key []byte) bool {
 		switch string(key) {
 		case "appid":
+			pl.Watermark.AppID = ""
 			if p.literal("null") {
 				return true
 			}
@@ -136,6 +190,7 @@ func (p *parser) watermark(pl *Payload) bool {
 			pl.Watermark.AppID = s
 			return ok
 		case "timestamp":
+			pl.Watermark.Timestamp = 0
 			if p.literal("null") {
 				return true
 			}

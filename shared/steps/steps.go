@@ -68,26 +68,31 @@ func FirstDate(now time.Time) string {
 // Validate turns a step list into days: each entry is bucketed by its CST
 // date (not trusting it to be aligned to midnight), entries of one date are
 // merged by taking the larger count, and the days come back in ascending
-// date order. It refuses the whole list (ErrInvalidSteps) if any entry has
-// steps outside 0..MaxSteps or a date after today or more than WindowDays
-// days before today (one day of slack for data fetched just before
-// midnight), and an empty list with ErrNoSteps.
+// date order. The days are those of the window that ends today, the same
+// days FirstDate starts and every read covers: a day one before the window
+// is dropped, not refused, since data fetched just before midnight carries
+// it after midnight. It refuses the whole list (ErrInvalidSteps) if any
+// entry has steps outside 0..MaxSteps or a date after today or older than
+// that, and an empty list with ErrNoSteps.
 func Validate(entries []Entry, now time.Time) ([]Day, error) {
 	if len(entries) == 0 {
 		return nil, ErrNoSteps
 	}
 	today := dayNumber(now.Unix())
-	first := today - WindowDays
+	first := today - (WindowDays - 1)
 	// One slot per possible date: no map and no sort on the hot path.
-	var steps [WindowDays + 1]int64
-	var seen [WindowDays + 1]bool
+	var steps [WindowDays]int64
+	var seen [WindowDays]bool
 	for i, e := range entries {
 		if e.Step < 0 || e.Step > MaxSteps {
 			return nil, fmt.Errorf("%w: entry %d has %d steps", ErrInvalidSteps, i, e.Step)
 		}
 		d := dayNumber(e.Timestamp)
-		if d > today || d < first {
+		if d > today || d < first-1 {
 			return nil, fmt.Errorf("%w: entry %d is dated outside the last %d days", ErrInvalidSteps, i, WindowDays)
+		}
+		if d < first {
+			continue // the day before the window: past midnight, no longer kept
 		}
 		k := d - first
 		if !seen[k] || e.Step > steps[k] {

@@ -93,8 +93,11 @@ func TestValidate(t *testing.T) {
 			[]Day{{"2019-09-30", 1}, {"2019-10-05", 2}, {"2019-10-22", 3}}, nil},
 		{"zero and max steps", []Entry{{midnight(2019, 10, 21), 0}, {midnight(2019, 10, 22), MaxSteps}},
 			[]Day{{"2019-10-21", 0}, {"2019-10-22", MaxSteps}}, nil},
-		{"31 days before today is the oldest accepted", []Entry{{midnight(2019, 9, 21), 7}},
-			[]Day{{"2019-09-21", 7}}, nil},
+		{"30 days before today is the oldest kept", []Entry{{midnight(2019, 9, 22), 7}},
+			[]Day{{"2019-09-22", 7}}, nil},
+		{"31 days before today is accepted and dropped", []Entry{{midnight(2019, 9, 21), 7}, {midnight(2019, 10, 22), 8}},
+			[]Day{{"2019-10-22", 8}}, nil},
+		{"32 days before today is refused", []Entry{{midnight(2019, 9, 20), 7}}, nil, ErrInvalidSteps},
 		{"last second of today", []Entry{{cst(2019, 10, 22, 23, 59, 59).Unix(), 7}},
 			[]Day{{"2019-10-22", 7}}, nil},
 
@@ -175,7 +178,7 @@ func FuzzValidate(f *testing.F) {
 			}
 			return
 		}
-		first, today := DateOf(now.AddDate(0, 0, -WindowDays)), DateOf(now)
+		first, today := FirstDate(now), DateOf(now)
 		for i, d := range days {
 			if d.Steps < 0 || d.Steps > MaxSteps || d.Date < first || d.Date > today {
 				t.Fatalf("bad day %v", d)

@@ -14,6 +14,7 @@
 //	                                 boardShard S on today's day only: the sparse ActiveIndex key
 //	APP#<appid>   / ACCESS_TOKEN     accessToken S, tokenExpiresAt N, leaseHolder S, leaseUntil N (unix ms)
 //	APP#<appid>   / SNAPSHOT#<name>  data S (JSON owned by the caller), expiresAt N
+//	CODE#<sha256(code) hex> / CODE   openid S, sessionKey S, expiresAt N (the code's life)
 //
 // Sort keys order DAY# < SKEY#, so one Query with SK >= DAY#<first day>
 // reads the window and the keys.
@@ -46,7 +47,7 @@ type Day struct {
 	Date      string
 	Steps     int64
 	SourceTS  int64     // the WeRun timestamp the count came with
-	Source    string    // how it arrived, e.g. "decrypt", "cloudid"
+	Source    string    // how it arrived: werun.SourceEncrypted ("encryptedData") or werun.SourceCloudID ("cloudID")
 	UpdatedAt time.Time // when it was written; zero means now
 	// Board, when set, puts the day in the sparse ActiveIndex under this
 	// partition key (the caller's leaderboard shard); only a few days carry it.
@@ -97,6 +98,10 @@ type Store interface {
 	// holder still holds it (else ErrLeaseLost); a non-zero forcedAt records
 	// that the token came from a forced refresh.
 	PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt, forcedAt time.Time) error
+	// PutRedeemedCode and GetRedeemedCode keep what a login code gave for
+	// the code's short life, keyed by a hash of the code.
+	PutRedeemedCode(ctx context.Context, hash string, r RedeemedCode) error
+	GetRedeemedCode(ctx context.Context, hash string, now time.Time) (RedeemedCode, bool, error)
 	// ReleaseTokenLease gives up holder's lease without a new token.
 	ReleaseTokenLease(ctx context.Context, appid, holder string) error
 	// Days reads the stored days from..to inclusive with one Query.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/shared/config"
 )
 
@@ -25,10 +25,7 @@ import (
 // the table, so each uses its own random openid.
 func newTestStore(t *testing.T) (*DynamoStore, context.Context) {
 	t.Helper()
-	table := os.Getenv("TABLE_NAME")
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run the tests through `make test` (go run ./local exec -- go test ...), which starts dynalite and creates the table")
-	}
+	table := services.ForTests(t, services.Need{DynamoDB: true}).Table
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	cfg, err := config.AWS(ctx)
@@ -59,7 +56,7 @@ func TestLoadUserReadsWindowAndKeys(t *testing.T) {
 	mustWrite(t, ctx, st, openid,
 		Day{Date: "2025-01-30", Steps: 1}, // before the window
 		Day{Date: "2025-01-31", Steps: 2}, // before the window
-		Day{Date: "2025-02-02", Steps: 30, SourceTS: 1738425600, Source: "decrypt"},
+		Day{Date: "2025-02-02", Steps: 30, SourceTS: 1738425600, Source: "encryptedData"},
 		Day{Date: "2025-02-01", Steps: 0},
 		Day{Date: "2025-03-03", Steps: 40},
 	)
@@ -83,7 +80,7 @@ func TestLoadUserReadsWindowAndKeys(t *testing.T) {
 	if want := "2025-02-01=0 2025-02-02=30 2025-03-03=40"; strings.Join(got, " ") != want {
 		t.Fatalf("days = %v, want %s", got, want)
 	}
-	if d := u.Days[1]; d.SourceTS != 1738425600 || d.Source != "decrypt" || time.Since(d.UpdatedAt) > time.Minute {
+	if d := u.Days[1]; d.SourceTS != 1738425600 || d.Source != "encryptedData" || time.Since(d.UpdatedAt) > time.Minute {
 		t.Errorf("day fields not round-tripped: %+v", d)
 	}
 	var keys []string

@@ -39,7 +39,15 @@ type Client struct {
 
 	attempts int           // tries per call, the first included
 	backoff  time.Duration // wait before the second try; doubled after each
+	// attemptTimeout bounds one try, so a slow WeChat leaves time for
+	// another try, or for the caller to answer, within its deadline.
+	attemptTimeout time.Duration
 }
+
+// AttemptTimeout bounds each try of a call. WeChat answers in well under a
+// second; a try past this is a hung connection, and a second try (when the
+// deadline leaves room for a whole one) is the better bet.
+const AttemptTimeout = 3 * time.Second
 
 // NewClient returns a client for the app appID with its AppSecret. baseURL
 // "" means DefaultBaseURL (tests and the local stack point it at
@@ -53,12 +61,13 @@ func NewClient(baseURL, appID, secret string, hc *http.Client) *Client {
 		hc = defaultHTTPClient()
 	}
 	return &Client{
-		base:     strings.TrimRight(baseURL, "/"),
-		appID:    appID,
-		secret:   secret,
-		hc:       hc,
-		attempts: 3,
-		backoff:  50 * time.Millisecond,
+		base:           strings.TrimRight(baseURL, "/"),
+		appID:          appID,
+		secret:         secret,
+		hc:             hc,
+		attempts:       3,
+		backoff:        50 * time.Millisecond,
+		attemptTimeout: AttemptTimeout,
 	}
 }
 
@@ -263,8 +272,8 @@ func (c *Client) call(ctx context.Context, op, method, path string, q url.Values
 			break
 		}
 		wait := c.wait(attempt)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
-			break // the next try could not finish in time: answer now
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+c.attemptTimeout {
+			break // a whole try more could not finish in time: answer now
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -303,6 +312,8 @@ func (c *Client) once(ctx context.Context, op, method, u string, payload []byte,
 	if payload != nil {
 		rd = bytes.NewReader(payload)
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		// NewRequest's errors quote the URL: keep only that it failed.

@@ -125,11 +125,12 @@ func TestErrorsMapToSentinels(t *testing.T) {
 		{name: "wrong secret on token", secret: "wrong", call: token, want: ErrBadCredential, code: 40125},
 		{name: "IP not whitelisted", setup: fail(wechattest.PathStableToken, 40164, 1), call: token, want: ErrBadCredential, code: 40164},
 		{name: "rate limit is not retried", setup: fail(wechattest.PathCode2Session, 45011, 1), call: login, want: ErrRateLimited, code: 45011},
-		{name: "daily quota is a rate limit", setup: fail(wechattest.PathStableToken, 45009, 1), call: token, want: ErrRateLimited, code: 45009},
+		{name: "daily quota is its own class", setup: fail(wechattest.PathStableToken, 45009, 1), call: token, want: ErrQuotaExhausted, code: 45009},
 		{name: "blocked user", setup: fail(wechattest.PathCode2Session, 40226, 1), call: login, want: ErrBlocked, code: 40226},
 		{name: "busy is retried until success", setup: fail(wechattest.PathCode2Session, -1, 2), call: login},
 		{name: "busy on every try", setup: fail(wechattest.PathStableToken, -1, 3), call: token, want: ErrBusy, code: -1},
 		{name: "unknown errcode is kept", setup: fail(wechattest.PathStableToken, 40999, 1), call: token, code: 40999, want: errAny},
+		{name: "invalid args outside getopendata is no cloudID class", setup: fail(wechattest.PathStableToken, 40097, 1), call: token, code: 40097, want: errAny},
 		{name: "open data resolves", call: openData},
 		{name: "rejected token is not retried", setup: fail(wechattest.PathGetOpenData, 40001, 1), call: openData, want: ErrTokenRejected, code: 40001},
 		{name: "expired token", setup: fail(wechattest.PathGetOpenData, 42001, 1), call: openData, want: ErrTokenRejected, code: 42001},
@@ -161,7 +162,7 @@ func TestErrorsMapToSentinels(t *testing.T) {
 			}
 			_, err = c.GetOpenData(ctx, tok.Token, "o-mallory", []string{sim.CloudID("o-bob", nil, time.Now())})
 			return err
-		}, want: errAny, code: 40097},
+		}, want: ErrCloudIDExpired, code: 40097},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,7 +203,7 @@ func TestErrorsMapToSentinels(t *testing.T) {
 // errAny in a test table: some *Error, of no sentinel.
 var errAny = errors.New("any")
 
-var allSentinels = []error{ErrInvalidCode, ErrCodeUsed, ErrRateLimited, ErrBlocked, ErrBusy,
+var allSentinels = []error{ErrInvalidCode, ErrCodeUsed, ErrRateLimited, ErrQuotaExhausted, ErrBlocked, ErrBusy,
 	ErrTokenRejected, ErrCloudIDExpired, ErrBadCredential, ErrUnavailable, ErrBadAnswer}
 
 func fail(path string, errcode, times int) func(*wechattest.Server) {
@@ -348,6 +349,30 @@ func TestDeadlineIsRespected(t *testing.T) {
 		}
 		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want ErrUnavailable and context.DeadlineExceeded", err)
+		}
+	})
+	t.Run("a hung try is cut short and retried only when a whole try fits", func(t *testing.T) {
+		var tries atomic.Int32
+		stop := make(chan struct{})
+		hung := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			tries.Add(1)
+			<-stop // accepts, never answers while the test runs
+		}))
+		defer hung.Close()
+		defer close(stop)
+		c := newTestClient(t, hung.URL, testSecret)
+		c.attemptTimeout = 200 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.StableToken(ctx, false)
+		took := time.Since(start)
+		// 200 ms, a second try of 200 ms (300 ms left), then no third (100 ms left).
+		if tries.Load() != 2 || took >= 500*time.Millisecond {
+			t.Errorf("%d tries in %v; want 2, answered before the 500ms deadline", tries.Load(), took)
+		}
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("err = %v, want ErrUnavailable", err)
 		}
 	})
 	t.Run("no wait past the deadline", func(t *testing.T) {

@@ -60,6 +60,11 @@ func (e *Error) Is(target error) bool {
 			return true
 		}
 	}
+	for _, c := range s.opCodes {
+		if c.op == e.Op && c.code == e.Code {
+			return true
+		}
+	}
 	return false
 }
 
@@ -72,6 +77,14 @@ func (e *Error) Unwrap() error { return e.cause }
 type sentinel struct {
 	name  string
 	codes []int
+	// opCodes are errcodes that mean this class only from one operation:
+	// WeChat's generic ones take their meaning from the call.
+	opCodes []opCode
+}
+
+type opCode struct {
+	op   string
+	code int
 }
 
 func (s *sentinel) Error() string { return "wechat: " + s.name }
@@ -79,24 +92,30 @@ func (s *sentinel) Error() string { return "wechat: " + s.name }
 // Sentinels for errors.Is. One class may cover several errcodes.
 var (
 	// ErrInvalidCode: the login code is unknown, malformed or expired (40029).
-	ErrInvalidCode error = &sentinel{"invalid code", []int{40029}}
+	ErrInvalidCode error = &sentinel{name: "invalid code", codes: []int{40029}}
 	// ErrCodeUsed: the login code was already exchanged (40163).
-	ErrCodeUsed error = &sentinel{"code already used", []int{40163}}
-	// ErrRateLimited: a per-minute (45011) or daily (45009) quota is spent. Not retried.
-	ErrRateLimited error = &sentinel{"rate limited", []int{45011, 45009}}
+	ErrCodeUsed error = &sentinel{name: "code already used", codes: []int{40163}}
+	// ErrRateLimited: the per-minute frequency limit is hit (45011). Not retried.
+	ErrRateLimited error = &sentinel{name: "rate limited", codes: []int{45011}}
+	// ErrQuotaExhausted: the API's daily call quota is spent (45009). Not
+	// retried: WeChat does not document when it resets; the operator can
+	// reset it with clear_quota.
+	ErrQuotaExhausted error = &sentinel{name: "daily quota exhausted", codes: []int{45009}}
 	// ErrBlocked: WeChat blocks this user as high-risk (40226).
-	ErrBlocked error = &sentinel{"user blocked", []int{40226}}
+	ErrBlocked error = &sentinel{name: "user blocked", codes: []int{40226}}
 	// ErrBusy: WeChat's "system busy" (-1), still so after the retries.
-	ErrBusy error = &sentinel{"busy", []int{-1}}
+	ErrBusy error = &sentinel{name: "busy", codes: []int{-1}}
 	// ErrTokenRejected: the access token is invalid (40001) or expired
 	// (42001). Not retried here: the caller refreshes the token and retries once.
-	ErrTokenRejected error = &sentinel{"access token rejected", []int{40001, 42001}}
+	ErrTokenRejected error = &sentinel{name: "access token rejected", codes: []int{40001, 42001}}
 	// ErrCloudIDExpired: the cloudID is past its ~5 minute life (-601006),
-	// whether WeChat says so for the call or for the entry.
-	ErrCloudIDExpired error = &sentinel{"cloudID expired", []int{-601006}}
+	// whether WeChat says so for the call or for the entry. getopendata
+	// answers a cloudID it does not know, or one issued to another openid,
+	// with "invalid args" (40097): the client sent a cloudID it cannot use.
+	ErrCloudIDExpired error = &sentinel{name: "cloudID expired", codes: []int{-601006}, opCodes: []opCode{{"getopendata", 40097}}}
 	// ErrBadCredential: the app's own configuration is wrong: invalid appid
 	// (40013), invalid secret (40125), caller IP not whitelisted (40164).
-	ErrBadCredential error = &sentinel{"bad app credential", []int{40013, 40125, 40164}}
+	ErrBadCredential error = &sentinel{name: "bad app credential", codes: []int{40013, 40125, 40164}}
 	// ErrUnavailable: WeChat could not be reached or gave no usable answer
 	// (transport failure, timeout, HTTP 5xx, undecodable body), after retries.
 	ErrUnavailable error = unavailable
@@ -111,7 +130,7 @@ var (
 
 // The kinds of failure that carry no errcode.
 var (
-	unavailable = &sentinel{"unavailable", nil}
-	badAnswer   = &sentinel{"incomplete answer", nil}
-	refused     = &sentinel{"refused", nil}
+	unavailable = &sentinel{name: "unavailable"}
+	badAnswer   = &sentinel{name: "incomplete answer"}
+	refused     = &sentinel{name: "refused"}
 )

@@ -2,24 +2,24 @@ package wechat
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/werun-sam/werun-sam/shared/metrics"
 )
 
-// classes are the sentinels that name errcodes; their codes are the fixed
-// set the WeChatErrors metric tells apart.
-var classes = []error{ErrInvalidCode, ErrCodeUsed, ErrRateLimited, ErrBlocked, ErrBusy,
-	ErrTokenRejected, ErrCloudIDExpired, ErrBadCredential}
+// classes are the sentinels that name errcodes; the codes they name are the
+// fixed set the WeChatErrors metric tells apart.
+var classes = []error{ErrInvalidCode, ErrCodeUsed, ErrRateLimited, ErrQuotaExhausted, ErrBlocked,
+	ErrBusy, ErrTokenRejected, ErrCloudIDExpired, ErrBadCredential}
 
-// errcodeLabel is an errcode as the Errcode dimension: a code a sentinel
-// names, else "other", since each distinct value is a billed metric.
-func errcodeLabel(code int) string {
+// errcodeLabel is e's errcode as the Errcode dimension: a code a sentinel
+// names for e's operation, else "other", since each distinct value is a
+// billed metric.
+func errcodeLabel(e *Error) string {
 	for _, c := range classes {
-		for _, k := range c.(*sentinel).codes {
-			if k == code {
-				return strconv.Itoa(code)
-			}
+		if errors.Is(e, c) {
+			return strconv.Itoa(e.Code)
 		}
 	}
 	return metrics.Other
@@ -27,6 +27,7 @@ func errcodeLabel(code int) string {
 
 // refusal is an errcode WeChat answered: counted, then returned as an Error.
 func refusal(ctx context.Context, op string, code int, msg string) *Error {
-	metrics.WeChatErrors.Add(ctx, 1, errcodeLabel(code))
-	return &Error{Op: op, Code: code, Msg: msg}
+	e := &Error{Op: op, Code: code, Msg: msg}
+	metrics.WeChatErrors.Add(ctx, 1, errcodeLabel(e))
+	return e
 }

@@ -111,7 +111,7 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 	nextName, pubName := "BOARD#"+date+"#NEXT", "BOARD#"+date
 	b := boardBuild{Board: Board{Date: date}}
 	resumed := false
-	if raw, found, err := s.Store.GetSnapshot(ctx, s.AppID, nextName); err != nil {
+	if raw, found, err := s.store.GetSnapshot(ctx, s.appID, nextName); err != nil {
 		return false, false, 0, err
 	} else if found {
 		var prev boardBuild
@@ -126,7 +126,7 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 			if bounded && time.Until(deadline) < stopMargin {
 				return false, false, 0, s.saveBuild(ctx, nextName, date, b)
 			}
-			entries, next, err := s.Store.BoardPage(ctx, shard, b.Cursor)
+			entries, next, err := s.store.BoardPage(ctx, shard, b.Cursor)
 			if err != nil {
 				return false, false, 0, err
 			}
@@ -150,17 +150,17 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 	}
 	b.Board.BuiltAt = s.now().UTC()
 	raw, _ := json.Marshal(b.Board)
-	return true, true, b.Board.Users, s.Store.PutSnapshot(ctx, s.AppID, pubName, raw, boardExpiry(date))
+	return true, true, b.Board.Users, s.store.PutSnapshot(ctx, s.appID, pubName, raw, boardExpiry(date))
 }
 
 func (s *Service) saveBuild(ctx context.Context, name, date string, b boardBuild) error {
 	raw, _ := json.Marshal(b)
-	return s.Store.PutSnapshot(ctx, s.AppID, name, raw, boardExpiry(date))
+	return s.store.PutSnapshot(ctx, s.appID, name, raw, boardExpiry(date))
 }
 
 // board reads the published board of a date.
 func (s *Service) board(ctx context.Context, date string) (Board, bool, error) {
-	raw, found, err := s.Store.GetSnapshot(ctx, s.AppID, "BOARD#"+date)
+	raw, found, err := s.store.GetSnapshot(ctx, s.appID, "BOARD#"+date)
 	if err != nil || !found {
 		return Board{}, false, err
 	}

@@ -13,14 +13,18 @@ import (
 // SyncCloudID resolves a cloudID with the caller's openid through WeChat's
 // getopendata and stores the days that changed, through the same write path
 // as SyncEncrypted. The user's partition is read while WeChat answers.
-func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (SyncResult, error) {
+func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (_ SyncResult, err error) {
+	defer classify(&err)
+	if !wechat.ValidCloudID(cloudID) {
+		return SyncResult{}, ErrMalformedCloudID
+	}
 	type loaded struct {
 		user store.User
 		err  error
 	}
 	userc := make(chan loaded, 1)
 	go func() {
-		u, err := s.Store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+		u, err := s.store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
 		userc <- loaded{u, err}
 	}()
 	data, err := s.openData(ctx, openid, cloudID)
@@ -38,30 +42,20 @@ func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (Sync
 	return s.commit(ctx, openid, l.user, p, SourceCloudID)
 }
 
-// errInvalidArgs is WeChat's "invalid args" errcode.
-const errInvalidArgs = 40097
-
 // openData calls getopendata, and when WeChat rejects the shared access
 // token, replaces it once and calls again.
 func (s *Service) openData(ctx context.Context, openid, cloudID string) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		token, err := s.Tokens.Token(ctx)
+		token, err := s.tokens.Token(ctx)
 		if err != nil {
 			return nil, err
 		}
-		list, err := s.WeChat.GetOpenData(ctx, token, openid, []string{cloudID})
+		list, err := s.wechat.GetOpenData(ctx, token, openid, []string{cloudID})
 		if errors.Is(err, wechat.ErrTokenRejected) && attempt == 0 {
-			if err := s.Tokens.Rejected(ctx, token); err != nil {
+			if err := s.tokens.Rejected(ctx, token); err != nil {
 				return nil, err
 			}
 			continue
-		}
-		var we *wechat.Error
-		if errors.As(err, &we) && we.Code == errInvalidArgs {
-			// WeChat answers a cloudID it does not know, or one issued to
-			// another openid, with "invalid args": the client sent a cloudID
-			// it cannot use (422), not a server fault (500).
-			return nil, fmt.Errorf("werun: getopendata refused the cloudID: %w: %w", wechat.ErrCloudIDExpired, err)
 		}
 		if err != nil {
 			return nil, err

@@ -144,7 +144,7 @@ func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
 	// Three warm containers, each holding the token in memory.
 	svcs := []*werun.Service{e.Service(t), e.Service(t), e.Service(t)}
 	for _, svc := range svcs {
-		if _, err := svc.Tokens.Token(ctx); err != nil {
+		if _, err := svc.AccessToken(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -172,7 +172,7 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 	start := time.Now()
 	e := newAppEnv(t, start)
 	ctx := timeout(t, 30*time.Second)
-	old, err := e.Service(t).Tokens.Token(ctx)
+	old, err := e.Service(t).AccessToken(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tok, err := svc.Tokens.Token(ctx)
+			tok, err := svc.AccessToken(ctx)
 			if err != nil {
 				t.Errorf("caller %d: %v", i, err)
 			}
@@ -210,11 +210,11 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 func TestAFailedTokenFetchFreesTheLease(t *testing.T) {
 	e := newAppEnv(t, time.Now())
 	e.Sim.Fail(wechattest.PathStableToken, 45009, 1) // the daily quota: not retried
-	if _, err := e.Service(t).Tokens.Token(timeout(t, 5*time.Second)); !errors.Is(err, wechat.ErrRateLimited) {
-		t.Fatalf("first fetch: %v, want ErrRateLimited", err)
+	if _, err := e.Service(t).AccessToken(timeout(t, 5*time.Second)); !errors.Is(err, werun.ErrQuotaExhausted) {
+		t.Fatalf("first fetch: %v, want ErrQuotaExhausted", err)
 	}
 	// Well inside the lease's lifetime: only a released lease lets this through.
-	tok, err := e.Service(t).Tokens.Token(timeout(t, time.Second))
+	tok, err := e.Service(t).AccessToken(timeout(t, time.Second))
 	if err != nil || tok == "" {
 		t.Fatalf("second container: %q, %v; want a token at once", tok, err)
 	}
@@ -232,7 +232,7 @@ func TestForcedRefreshesAreAtLeastThirtySecondsApart(t *testing.T) {
 	e := newAppEnv(t, now)
 	svc := e.Service(t)
 	ctx := timeout(t, 30*time.Second)
-	if _, err := svc.Tokens.Token(ctx); err != nil {
+	if _, err := svc.AccessToken(ctx); err != nil {
 		t.Fatal(err)
 	}
 	sync := func() error {

@@ -140,13 +140,12 @@ func faultyService(t *testing.T, e *testenv.Env) (*werun.Service, *faultTranspor
 	t.Helper()
 	ft := &faultTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
 	ft.clear()
-	svc := e.Service(t)
-	svc.Store = testenv.Store(t, func(o *dynamodb.Options) {
+	cfg := e.Config(t)
+	cfg.Store = testenv.Store(t, func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: ft}
 		o.Retryer = config.NewRetryer()
 	})
-	svc.Tokens.Store = svc.Store
-	return svc, ft
+	return werun.New(cfg), ft
 }
 
 // storedDays is the user's stored window, read through the clean store.
@@ -284,7 +283,7 @@ func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) 
 	svc, ft := faultyService(t, e)
 	openid := testenv.UniqueID("throttled")
 	login(t, e, svc, openid)
-	token := svc.Signer.Sign(openid, now.Add(time.Hour))
+	token := e.Token(t, openid)
 	list := wechattest.Days(31, now)
 	body := encryptedBody(e, openid, list, now, "")
 	decrypt := api.Decrypt(svc)
@@ -336,7 +335,7 @@ func TestAHungDynamoDBEndsWithTheDeadline(t *testing.T) {
 	svc, ft := faultyService(t, e)
 	openid := testenv.UniqueID("hung")
 	login(t, e, svc, openid)
-	token := svc.Signer.Sign(openid, now.Add(time.Hour))
+	token := e.Token(t, openid)
 	list := wechattest.Days(31, now)
 	body := encryptedBody(e, openid, list, now, "")
 	ft.set(opQuery, "", hang, -1)
@@ -408,7 +407,7 @@ func TestWeChatFaultsEndInSuccessOrAResendableAnswer(t *testing.T) {
 			if strings.Contains(req.Body, "cloudID") {
 				h = api.CloudID(svc)
 				login(t, e, svc, openid)
-				req.Headers["authorization"] = "Bearer " + svc.Signer.Sign(openid, now.Add(time.Hour))
+				req.Headers["authorization"] = "Bearer " + e.Token(t, openid)
 			}
 			resp, took := invoke(t, h, req, tt.deadline)
 			if took > tt.deadline+300*time.Millisecond {

@@ -15,7 +15,8 @@ const MaxRangeDays = 366
 // Days returns the stored days from..to (inclusive, "YYYY-MM-DD" in China
 // Standard Time). Empty bounds default to the last 31 days. Days never synced
 // are absent, not zero: WeRun only reports days the user had the app.
-func (s *Service) Days(ctx context.Context, openid, from, to string) ([]steps.Day, error) {
+func (s *Service) Days(ctx context.Context, openid, from, to string) (_ []steps.Day, err error) {
+	defer classify(&err)
 	now := s.now()
 	if to == "" {
 		to = steps.DateOf(now)
@@ -37,7 +38,7 @@ func (s *Service) Days(ctx context.Context, openid, from, to string) ([]steps.Da
 	if t.Sub(f) >= MaxRangeDays*24*time.Hour {
 		return nil, fmt.Errorf("%w: at most %d days at a time", ErrInvalidRange, MaxRangeDays)
 	}
-	stored, err := s.Store.Days(ctx, openid, f.Format(time.DateOnly), t.Format(time.DateOnly))
+	stored, err := s.store.Days(ctx, openid, f.Format(time.DateOnly), t.Format(time.DateOnly))
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,8 @@ type UserSummary struct {
 // Summary computes the user's summary from the stored window at read time,
 // so it rolls over at midnight with nothing rewritten, and places today's
 // count on the board the scheduled run last built. The two reads run at once.
-func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, error) {
+func (s *Service) Summary(ctx context.Context, openid string) (_ UserSummary, err error) {
+	defer classify(&err)
 	now := s.now()
 	today := steps.DateOf(now)
 	type boardRead struct {
@@ -80,7 +82,7 @@ func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, erro
 		b, found, err := s.board(ctx, today)
 		bc <- boardRead{b, found, err}
 	}()
-	stored, err := s.Store.Days(ctx, openid, steps.FirstDate(now), today)
+	stored, err := s.store.Days(ctx, openid, steps.FirstDate(now), today)
 	br := <-bc
 	if err != nil {
 		return UserSummary{}, err
@@ -96,7 +98,7 @@ func (s *Service) Summary(ctx context.Context, openid string) (UserSummary, erro
 		}
 		synced = synced || d.Date == today
 	}
-	out := UserSummary{Summary: steps.Summarize(domainDays(stored), now, s.goal())}
+	out := UserSummary{Summary: steps.Summarize(domainDays(stored), now, s.goal)}
 	if !last.IsZero() {
 		out.LastSyncAt = last.UTC().Format(time.RFC3339)
 	}

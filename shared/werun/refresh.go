@@ -24,28 +24,35 @@ type RefreshReport struct {
 }
 
 // Refresh is the scheduled run: it keeps the shared access token ahead of
-// expiry and builds today's leaderboard from the sparse index of users who
-// synced today. In the first hour of a day it also finishes yesterday's board,
-// so syncs from just before midnight are counted in it. A run that meets its
-// deadline saves where it stopped; a second run over the same data changes
-// nothing. Each run publishes its users and duration as metrics.
-func (s *Service) Refresh(ctx context.Context, withToken bool) (rep RefreshReport, err error) {
-	rep = RefreshReport{Boards: []string{}, Changed: []string{}, Pending: []string{}}
+// expiry, then builds the boards (BuildBoards). A failed token refresh does
+// not stop the boards; it is tried next run and, failing that, by the first
+// request that needs the token. Each run publishes its users and duration as
+// metrics.
+func (s *Service) Refresh(ctx context.Context) (rep RefreshReport, err error) {
 	start := time.Now()
 	defer func() {
 		outcome := metrics.ErrOutcome(err)
 		metrics.RefreshUsers.Add(ctx, float64(rep.Users), outcome)
 		metrics.RefreshDuration.Add(ctx, float64(time.Since(start).Milliseconds()), outcome)
 	}()
-	if withToken {
-		if err := s.Tokens.Refresh(ctx, TokenRefreshMargin); err != nil {
-			// A board is still worth building; the token is tried next run
-			// and, failing that, by the first request that needs it.
-			slog.WarnContext(ctx, "access token refresh failed", "err", err.Error())
-		} else {
-			rep.TokenRefreshed = true
-		}
+	defer classify(&err)
+	tokenErr := s.tokens.Refresh(ctx, TokenRefreshMargin)
+	if tokenErr != nil {
+		slog.WarnContext(ctx, "access token refresh failed", "err", tokenErr.Error())
 	}
+	rep, err = s.BuildBoards(ctx)
+	rep.TokenRefreshed = tokenErr == nil
+	return rep, err
+}
+
+// BuildBoards builds today's leaderboard from the sparse index of users who
+// synced today. In the first hour of a day it also finishes yesterday's
+// board, so syncs from just before midnight are counted in it. A run that
+// meets its deadline saves where it stopped; a second run over the same data
+// changes nothing.
+func (s *Service) BuildBoards(ctx context.Context) (_ RefreshReport, err error) {
+	defer classify(&err)
+	rep := RefreshReport{Boards: []string{}, Changed: []string{}, Pending: []string{}}
 	now := s.now().In(steps.CST)
 	dates := []string{steps.DateOf(now)}
 	if now.Hour() == 0 {

@@ -28,7 +28,7 @@ func TestRefreshPublishesTodaysBoardUsersAndItsDuration(t *testing.T) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&log, nil)))
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	rep, err := svc.Refresh(timeout(t, 30*time.Second), false)
+	rep, err := svc.Refresh(timeout(t, 30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestAUserWhoSyncedYesterdaySeesTodayAtZeroAfterTheRefresher(t *testing.T) {
 	syncCounts(t, e, svc, openid, 4000, 12345)
 
 	e.Clock.Set(day.Add(14 * time.Hour)) // the next day, 10:00 CST
-	if _, err := svc.Refresh(timeout(t, 20*time.Second), true); err != nil {
+	if _, err := svc.Refresh(timeout(t, 20*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := svc.Summary(context.Background(), openid)
@@ -98,8 +98,9 @@ func TestSummaryStreakCountsDaysAtOrAboveTheGoal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAppEnv(t, boardDay())
-			svc := e.Service(t)
-			svc.Goal = 8000
+			cfg := e.Config(t)
+			cfg.Goal = 8000
+			svc := werun.New(cfg)
 			openid := testenv.UniqueID("streak")
 			syncCounts(t, e, svc, openid, tt.counts...)
 			sum, err := svc.Summary(context.Background(), openid)
@@ -125,7 +126,7 @@ func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
 		syncCounts(t, e, svc, users[i], 800, n) // yesterday too: only today is on the board
 	}
 	ctx := timeout(t, 30*time.Second)
-	rep, err := svc.Refresh(ctx, false)
+	rep, err := svc.BuildBoards(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
 				counts[i], deref(sum.Rank), deref(sum.Percentile), sum.Users, wantRank, wantPct, len(counts))
 		}
 	}
-	again, err := svc.Refresh(ctx, false)
+	again, err := svc.BuildBoards(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +184,12 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 		}
 	}
 	// 2 s stop margin + about four 250 ms pages of the 16 shards.
-	slow := e.Service(t)
-	slow.Store = slowBoard{e.Store, 250 * time.Millisecond}
+	cfg := e.Config(t)
+	cfg.Store = slowBoard{e.Store, 250 * time.Millisecond}
+	slow := werun.New(cfg)
 	short, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	rep, err := slow.Refresh(short, false)
+	rep, err := slow.BuildBoards(short)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 	if _, found := publishedBoard(t, e.Store, e.AppID, date); found {
 		t.Fatal("a partial board was published")
 	}
-	rep, err = e.Service(t).Refresh(ctx, false)
+	rep, err = e.Service(t).BuildBoards(ctx)
 	if err != nil || len(rep.Boards) != 1 || len(rep.Changed) != 1 || len(rep.Pending) != 0 {
 		t.Fatalf("next run: %+v, %v; want the board completed", rep, err)
 	}
@@ -205,9 +207,10 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 
 	// The same day built in one go, published under another app.
 	other := testenv.UniqueID("wxapp")
-	whole := e.Service(t)
-	whole.AppID = other
-	if _, err := whole.Refresh(ctx, false); err != nil {
+	wholeCfg := e.Config(t)
+	wholeCfg.AppID = other
+	whole := werun.New(wholeCfg)
+	if _, err := whole.BuildBoards(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := publishedBoard(t, e.Store, other, date)
@@ -234,7 +237,7 @@ func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
 	}
 	for _, st := range runs {
 		e.Clock.Set(start.Add(st.at))
-		rep, err := svc.Refresh(ctx, true)
+		rep, err := svc.Refresh(ctx)
 		if err != nil || !rep.TokenRefreshed {
 			t.Fatalf("%s: %+v, %v", st.name, rep, err)
 		}
@@ -301,7 +304,7 @@ func TestRefreshBuildsTheBoardOfTenThousandUsers(t *testing.T) {
 	wrote := time.Since(began)
 
 	began = time.Now()
-	rep, err := e.Service(t).Refresh(timeout(t, 5*time.Minute), false)
+	rep, err := e.Service(t).BuildBoards(timeout(t, 5*time.Minute))
 	if err != nil || len(rep.Boards) != 1 {
 		t.Fatalf("refresh: %+v, %v", rep, err)
 	}
@@ -339,10 +342,10 @@ func BenchmarkRefreshBoard(b *testing.B) {
 	st := testenv.Store(b)
 	now := time.Date(2031, 7, 1, 12, 0, 0, 0, steps.CST)
 	populate(b, st, "bench", steps.DateOf(now), users, scaleCount)
-	svc := &werun.Service{AppID: testenv.UniqueID("wxbench"), Store: st, Now: func() time.Time { return now }}
+	svc := werun.New(werun.Config{AppID: testenv.UniqueID("wxbench"), Store: st, Now: func() time.Time { return now }})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := svc.Refresh(context.Background(), false); err != nil {
+		if _, err := svc.BuildBoards(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

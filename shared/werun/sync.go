@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
 // Sources recorded on each day, so an operator can tell the paths apart.
@@ -20,10 +20,10 @@ const (
 // SyncResult is the answer to a sync: every day the payload carried, at the
 // count now stored, and how many days this sync changed.
 type SyncResult struct {
-	Days    []steps.Day `json:"days"`
-	Changed int         `json:"changed"`
+	Days    []steps.Day
+	Changed int
 	// Session is set when the sync logged the user in (the stateless flow).
-	Session *Session `json:"-"`
+	Session *Session
 }
 
 // EncryptedSync is a sync from wx.getWeRunData's encryptedData and iv.
@@ -37,25 +37,31 @@ type EncryptedSync struct {
 // SyncEncrypted decrypts the data with the user's session keys, newest first,
 // and stores the days that changed. With a Code and no OpenID it logs the user
 // in first and returns the new session too.
-func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResult, error) {
+func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncResult, err error) {
+	defer classify(&err)
 	var (
 		session *Session
 		fresh   string // the key code2Session just returned, tried first
 	)
 	openid := in.OpenID
 	if openid == "" {
-		ws, err := s.WeChat.Code2Session(ctx, in.Code)
+		if !wechat.ValidCode(in.Code) {
+			return SyncResult{}, ErrMalformedCode
+		}
+		r, err := s.redeem(ctx, in.Code)
 		if err != nil {
 			return SyncResult{}, err
 		}
-		openid, fresh = ws.OpenID, ws.SessionKey
-		if err := s.Store.AddSessionKey(ctx, openid, store.SessionKey{Key: fresh, IssuedAt: s.now()}); err != nil {
-			return SyncResult{}, err
+		if r.stored != nil {
+			// The sync needs the table anyway; a resend of the same code
+			// is answered from the code's record.
+			return SyncResult{}, r.stored
 		}
+		openid, fresh = r.openid, r.sessionKey
 		sess := s.issue(openid)
 		session = &sess
 	}
-	user, err := s.Store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
+	user, err := s.store.LoadUser(ctx, openid, steps.FirstDate(s.now()))
 	if err != nil {
 		return SyncResult{}, err
 	}
@@ -78,9 +84,11 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (SyncResu
 }
 
 // open tries each session key in turn. A wrong key almost always fails the
-// padding check; when it does not, the plaintext fails to parse or carries a
-// watermark of no app, so a payload whose watermark names this app proves the
-// key was the right one.
+// padding check; when it does not, the plaintext is not JSON or carries a
+// watermark of no app, so well-formed JSON whose watermark names this app
+// proves the key was the right one. Only then is a content error (a bad
+// step, a string timestamp) reported as such; every failure before that
+// point is the one ErrDecryptFailed, so the answers are no padding oracle.
 func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, error) {
 	if len(keys) == 0 {
 		return steps.Payload{}, ErrNoSessionKey
@@ -97,26 +105,26 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 			return steps.Payload{}, err // the input itself is malformed
 		}
 		p, err := steps.ParsePayload(plain)
-		if err != nil {
+		if errors.Is(err, steps.ErrMalformedPayload) {
 			continue
 		}
-		if p.Watermark.AppID != s.AppID {
+		if p.Watermark.AppID != s.appID {
 			wrongApp = true
 			continue
 		}
-		return p, nil
+		return p, err // the key is proven; err is about the content
 	}
 	if wrongApp {
 		return steps.Payload{}, crypto.ErrWrongApp
 	}
-	return steps.Payload{}, ErrNoMatchingKey
+	return steps.Payload{}, ErrDecryptFailed
 }
 
 // commit is the one write path both ways in end in: check the watermark,
 // validate the list, write only the days that grew.
 func (s *Service) commit(ctx context.Context, openid string, user store.User, p steps.Payload, source string) (SyncResult, error) {
 	now := s.now()
-	if err := p.Watermark.Check(s.AppID, now, s.maxAge()); err != nil {
+	if err := p.Watermark.Check(s.appID, now, s.maxAge); err != nil {
 		return SyncResult{}, err
 	}
 	days, err := steps.Validate(p.StepInfoList, now)
@@ -137,7 +145,7 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 			writes[i].Board = BoardShard(openid, today)
 		}
 	}
-	written, err := s.Store.WriteDays(ctx, openid, writes)
+	written, err := s.store.WriteDays(ctx, openid, writes)
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
 	}
@@ -149,11 +157,4 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 		}
 	}
 	return SyncResult{Days: days, Changed: len(written)}, nil
-}
-
-func (s *Service) maxAge() time.Duration {
-	if s.MaxAge > 0 {
-		return s.MaxAge
-	}
-	return crypto.DefaultMaxAge
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,33 +12,33 @@ import (
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
-// ErrTokenBusy: another container holds the refresh lease and has not
-// published a token within the caller's deadline.
-var ErrTokenBusy = errors.New("werun: access token refresh in progress elsewhere")
-
 const (
 	// tokenMargin is how long before expiry a token counts as stale. WeChat
 	// renews a stable token five minutes ahead, so a token inside this margin
 	// may already have a successor.
 	tokenMargin = 5 * time.Minute
 	// leaseFor bounds how long a refresher may hold the lease; a holder that
-	// dies frees it by expiry.
-	leaseFor = 10 * time.Second
+	// dies frees it by expiry. It fits a normal and a forced stable_token
+	// call with their retries.
+	leaseFor = 20 * time.Second
+	// leaseMargin is how long before the lease expires the holder's fetch
+	// is cut short, so no fetch outlives the lease it runs under.
+	leaseMargin = 2 * time.Second
 	// forceGap is WeChat's minimum time between forced refreshes.
 	forceGap = 30 * time.Second
 )
 
-// AccessTokens is the WeChat access token shared by every function through
+// accessTokens is the WeChat access token shared by every function through
 // the table, cached per container until near its expiry, and refreshed by one
 // caller at a time under a lease, so a fleet of cold containers makes one
 // WeChat call.
-type AccessTokens struct {
-	AppID  string
-	Store  store.Store
-	WeChat WeChat
-	Now    func() time.Time
-	// Poll is the wait between reads while another holder refreshes.
-	Poll time.Duration
+type accessTokens struct {
+	appID  string
+	store  store.Store
+	wechat WeChat
+	now    func() time.Time
+	// poll is the wait between reads while another holder refreshes.
+	poll time.Duration
 
 	once   sync.Once
 	holder string
@@ -49,14 +48,14 @@ type AccessTokens struct {
 	expiresAt time.Time
 }
 
-func (a *AccessTokens) now() time.Time {
-	if a.Now != nil {
-		return a.Now()
+func newAccessTokens(appID string, st store.Store, wc WeChat, now func() time.Time, poll time.Duration) *accessTokens {
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
 	}
-	return time.Now()
+	return &accessTokens{appID: appID, store: st, wechat: wc, now: now, poll: poll}
 }
 
-func (a *AccessTokens) id() string {
+func (a *accessTokens) id() string {
 	a.once.Do(func() {
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
@@ -65,13 +64,13 @@ func (a *AccessTokens) id() string {
 	return a.holder
 }
 
-func (a *AccessTokens) cached(margin time.Duration) (string, bool) {
+func (a *accessTokens) cached(margin time.Duration) (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.token, a.token != "" && a.now().Add(margin).Before(a.expiresAt)
 }
 
-func (a *AccessTokens) keep(token string, expiresAt time.Time) {
+func (a *accessTokens) keep(token string, expiresAt time.Time) {
 	a.mu.Lock()
 	a.token, a.expiresAt = token, expiresAt
 	a.mu.Unlock()
@@ -79,13 +78,13 @@ func (a *AccessTokens) keep(token string, expiresAt time.Time) {
 
 // Token returns a valid access token: from memory, else from the table, else
 // fetched from WeChat by whichever caller wins the lease.
-func (a *AccessTokens) Token(ctx context.Context) (string, error) {
+func (a *accessTokens) Token(ctx context.Context) (string, error) {
 	return a.fresh(ctx, tokenMargin, "")
 }
 
 // Refresh makes sure the shared token stays valid for at least margin; the
 // scheduled function calls it so requests rarely wait on WeChat.
-func (a *AccessTokens) Refresh(ctx context.Context, margin time.Duration) error {
+func (a *accessTokens) Refresh(ctx context.Context, margin time.Duration) error {
 	_, err := a.fresh(ctx, margin, "")
 	return err
 }
@@ -95,7 +94,7 @@ func (a *AccessTokens) Refresh(ctx context.Context, margin time.Duration) error 
 // token does this caller fetch, and it asks WeChat to force a new one only if
 // the normal answer is the refused token again, since forced refreshes are
 // limited to a few a day.
-func (a *AccessTokens) Rejected(ctx context.Context, token string) error {
+func (a *accessTokens) Rejected(ctx context.Context, token string) error {
 	a.mu.Lock()
 	if a.token == token {
 		a.token = ""
@@ -106,16 +105,12 @@ func (a *AccessTokens) Rejected(ctx context.Context, token string) error {
 }
 
 // fresh returns a token valid for at least margin that is not the rejected one.
-func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected string) (string, error) {
+func (a *accessTokens) fresh(ctx context.Context, margin time.Duration, rejected string) (string, error) {
 	if t, ok := a.cached(margin); ok && t != rejected {
 		return t, nil
 	}
-	poll := a.Poll
-	if poll <= 0 {
-		poll = 100 * time.Millisecond
-	}
 	for {
-		rec, found, err := a.Store.GetAccessToken(ctx, a.AppID)
+		rec, found, err := a.store.GetAccessToken(ctx, a.appID)
 		if err != nil {
 			return "", err
 		}
@@ -124,7 +119,7 @@ func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 			a.keep(rec.Token, rec.ExpiresAt)
 			return rec.Token, nil
 		}
-		won, err := a.Store.AcquireTokenLease(ctx, a.AppID, a.id(), now, now.Add(leaseFor))
+		won, err := a.store.AcquireTokenLease(ctx, a.appID, a.id(), now, now.Add(leaseFor))
 		if err != nil {
 			return "", err
 		}
@@ -133,8 +128,8 @@ func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 		}
 		select {
 		case <-ctx.Done():
-			return "", ErrTokenBusy
-		case <-time.After(poll):
+			return "", errTokenBusy
+		case <-time.After(a.poll):
 		}
 	}
 }
@@ -145,19 +140,21 @@ func (a *AccessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 // the lease is held nobody else can write it. When no token comes of it (one
 // was there, or the fetch failed) the lease is released at once, so other
 // callers need not wait for it to expire.
-func (a *AccessTokens) fetchHeld(ctx context.Context, margin time.Duration, rejected string) (string, error) {
-	rec, found, err := a.Store.GetAccessToken(ctx, a.AppID)
+func (a *accessTokens) fetchHeld(ctx context.Context, margin time.Duration, rejected string) (string, error) {
+	rec, found, err := a.store.GetAccessToken(ctx, a.appID)
 	if err == nil && found && rec.Token != "" && rec.Token != rejected && a.now().Add(margin).Before(rec.ExpiresAt) {
 		a.keep(rec.Token, rec.ExpiresAt)
-		_ = a.Store.ReleaseTokenLease(ctx, a.AppID, a.id()) // failing that, it expires
+		_ = a.store.ReleaseTokenLease(ctx, a.appID, a.id()) // failing that, it expires
 		return rec.Token, nil
 	}
 	token := ""
 	if err == nil {
-		token, err = a.fetch(ctx, rejected, rec.ForcedAt)
+		fctx, cancel := context.WithTimeout(ctx, leaseFor-leaseMargin)
+		token, err = a.fetch(fctx, rejected, rec.ForcedAt)
+		cancel()
 	}
 	if err != nil {
-		_ = a.Store.ReleaseTokenLease(ctx, a.AppID, a.id())
+		_ = a.store.ReleaseTokenLease(ctx, a.appID, a.id())
 	}
 	return token, err
 }
@@ -166,21 +163,21 @@ func (a *AccessTokens) fetchHeld(ctx context.Context, margin time.Duration, reje
 // WeChat just rejected, it forces a new one, but not within forceGap of the
 // last forced refresh, which WeChat would refuse anyway (20 a day, 30 s
 // apart): the request fails with a retryable 502 instead.
-func (a *AccessTokens) fetch(ctx context.Context, rejected string, lastForced time.Time) (string, error) {
-	t, err := a.WeChat.StableToken(ctx, false)
+func (a *accessTokens) fetch(ctx context.Context, rejected string, lastForced time.Time) (string, error) {
+	t, err := a.wechat.StableToken(ctx, false)
 	var forcedAt time.Time
 	if err == nil && rejected != "" && t.Token == rejected {
 		if a.now().Sub(lastForced) < forceGap {
 			return "", fmt.Errorf("werun: token rejected again within %v of a forced refresh: %w", forceGap, wechat.ErrTokenRejected)
 		}
 		forcedAt = a.now()
-		t, err = a.WeChat.StableToken(ctx, true)
+		t, err = a.wechat.StableToken(ctx, true)
 	}
 	if err != nil {
 		return "", err
 	}
 	expiresAt := a.now().Add(t.ExpiresIn)
-	if err := a.Store.PutAccessToken(ctx, a.AppID, a.id(), t.Token, expiresAt, forcedAt); err != nil {
+	if err := a.store.PutAccessToken(ctx, a.appID, a.id(), t.Token, expiresAt, forcedAt); err != nil {
 		return "", err
 	}
 	a.keep(t.Token, expiresAt)

@@ -6,7 +6,7 @@ package werun
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -24,57 +24,77 @@ type WeChat interface {
 
 var _ WeChat = (*wechat.Client)(nil)
 
-// Errors of the use cases themselves; errors of the layers below (crypto,
-// steps, wechat, store) pass through wrapped, so callers match either with
-// errors.Is.
-var (
-	// ErrNoSessionKey: the server holds no session key for the user, so
-	// encryptedData cannot be opened until the mini program logs in again.
-	ErrNoSessionKey = errors.New("werun: no session key held for the user")
-	// ErrNoMatchingKey: none of the held session keys opens the data.
-	ErrNoMatchingKey = errors.New("werun: no held session key decrypts the data")
-	// ErrInvalidRange: a date range that is malformed, reversed or too long.
-	ErrInvalidRange = errors.New("werun: invalid date range")
-)
-
 // SessionTTL is how long a session token is valid. It only names the user;
 // the WeChat session key behind it is kept separately, so a short lifetime
 // costs the mini program one wx.login a day at most.
-const SessionTTL = 24 * time.Hour
+const SessionTTL = crypto.TokenLifetime
 
-// Service runs the use cases. Build it once per container and share it
-// between invocations.
-type Service struct {
+// Config is what a Service is built from.
+type Config struct {
 	AppID  string
 	Store  store.Store
 	WeChat WeChat
+	// Signer signs and verifies session tokens; nil in a function that
+	// serves no HTTP route.
 	Signer *crypto.Signer
-	// Tokens holds the shared WeChat access token; only the cloudID path
-	// and the refresher need it.
-	Tokens *AccessTokens
-	// MaxAge is the replay window on the watermark timestamp.
+	// MaxAge is the replay window on the watermark timestamp; 0 means
+	// crypto.DefaultMaxAge.
 	MaxAge time.Duration
 	// Goal is the daily step goal streaks count; 0 means DefaultGoal.
 	Goal int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// TokenPoll is the wait between reads of the shared access token while
+	// another container refreshes it; 0 means 100 ms.
+	TokenPoll time.Duration
+}
+
+// Service runs the use cases. Build it once per container with New and share
+// it between invocations.
+type Service struct {
+	appID  string
+	store  store.Store
+	wechat WeChat
+	signer *crypto.Signer
+	// tokens holds the shared WeChat access token; only the cloudID path
+	// and the refresher use it.
+	tokens *accessTokens
+	maxAge time.Duration
+	goal   int64
+	clock  func() time.Time
+	// codes are the login codes this container redeemed.
+	codes codeCache
+}
+
+// New builds a Service from cfg.
+func New(cfg Config) *Service {
+	s := &Service{
+		appID: cfg.AppID, store: cfg.Store, wechat: cfg.WeChat, signer: cfg.Signer,
+		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now,
+	}
+	if s.maxAge <= 0 {
+		s.maxAge = crypto.DefaultMaxAge
+	}
+	if s.goal <= 0 {
+		s.goal = DefaultGoal
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	s.tokens = newAccessTokens(cfg.AppID, cfg.Store, cfg.WeChat, s.clock, cfg.TokenPoll)
+	return s
 }
 
 // DefaultGoal is the daily goal when none is configured.
 const DefaultGoal = 10000
 
-func (s *Service) goal() int64 {
-	if s.Goal > 0 {
-		return s.Goal
-	}
-	return DefaultGoal
-}
+func (s *Service) now() time.Time { return s.clock() }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+// AccessToken returns the shared WeChat access token: from this container's
+// memory, else from the table, else fetched from WeChat by one container.
+func (s *Service) AccessToken(ctx context.Context) (_ string, err error) {
+	defer classify(&err)
+	return s.tokens.Token(ctx)
 }
 
 // Session is the answer to a login.
@@ -85,27 +105,35 @@ type Session struct {
 }
 
 // Login turns a wx.login code into a session token, keeping the user's new
-// session key beside the previous ones.
-func (s *Service) Login(ctx context.Context, code string) (Session, error) {
-	ws, err := s.WeChat.Code2Session(ctx, code)
+// session key beside the previous ones. A retry of a code already redeemed
+// gets a token for the same user. When the table fails after WeChat
+// redeemed the code, the token is still given (it needs no table): a later
+// decrypt that finds no key answers NO_SESSION_KEY, as it would anyway.
+func (s *Service) Login(ctx context.Context, code string) (_ Session, err error) {
+	defer classify(&err)
+	if !wechat.ValidCode(code) {
+		return Session{}, ErrMalformedCode
+	}
+	r, err := s.redeem(ctx, code)
 	if err != nil {
 		return Session{}, err
 	}
-	if err := s.Store.AddSessionKey(ctx, ws.OpenID, store.SessionKey{Key: ws.SessionKey, IssuedAt: s.now()}); err != nil {
-		return Session{}, err
+	if r.stored != nil {
+		slog.WarnContext(ctx, "login answered without keeping the session key", "err", r.stored.Error())
 	}
-	return s.issue(ws.OpenID), nil
+	return s.issue(r.openid), nil
 }
 
 func (s *Service) issue(openid string) Session {
 	return Session{
-		Token:     s.Signer.Sign(openid, s.now().Add(SessionTTL)),
+		Token:     s.signer.Sign(openid, s.now().Add(SessionTTL)),
 		ExpiresIn: int(SessionTTL / time.Second),
 		OpenID:    openid,
 	}
 }
 
 // Authenticate returns the openid a session token names.
-func (s *Service) Authenticate(token string) (string, error) {
-	return s.Signer.Verify(token, s.now())
+func (s *Service) Authenticate(token string) (_ string, err error) {
+	defer classify(&err)
+	return s.signer.Verify(token, s.now())
 }

@@ -35,7 +35,7 @@ func total(days []steps.Day) (n int64) {
 	return n
 }
 
-func TestLoginGivesATokenNamingTheUserAndRefusesTheCodeTwice(t *testing.T) {
+func TestLoginGivesATokenNamingTheUserAndRefusesACodeRedeemedElsewhere(t *testing.T) {
 	e := testenv.New(t, appID, secret, time.Now())
 	svc := e.Service(t)
 	ctx := context.Background()
@@ -51,8 +51,13 @@ func TestLoginGivesATokenNamingTheUserAndRefusesTheCodeTwice(t *testing.T) {
 	if s.ExpiresIn != int(werun.SessionTTL.Seconds()) {
 		t.Errorf("ExpiresIn = %d", s.ExpiresIn)
 	}
-	if _, err := svc.Login(ctx, code); !errors.Is(err, wechat.ErrCodeUsed) {
-		t.Errorf("second use of a code: %v, want ErrCodeUsed", err)
+	// A code some other client of WeChat redeemed is no code of ours.
+	elsewhere := e.Sim.Login(openid)
+	if _, err := wechat.NewClient(e.Sim.URL, appID, secret, nil).Code2Session(ctx, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Login(ctx, elsewhere); !errors.Is(err, werun.ErrInvalidCode) || !errors.Is(err, wechat.ErrCodeUsed) {
+		t.Errorf("a code redeemed elsewhere: %v, want ErrInvalidCode (WeChat's code used)", err)
 	}
 }
 
@@ -92,7 +97,7 @@ func TestSyncEncrypted(t *testing.T) {
 			e.Sim.Login(openid) // a login that never reached this server
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
 			return werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv}
-		}, werun.ErrNoMatchingKey, 0},
+		}, werun.ErrDecryptFailed, 0},
 		{"another app's data", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			plain := `{"stepInfoList":[{"timestamp":` + itoa(now.Unix()) + `,"step":5}],"watermark":{"appid":"wxother","timestamp":` + itoa(now.Unix()) + `}}`
@@ -193,5 +198,38 @@ func TestResendAndLowerCountsChangeNothing(t *testing.T) {
 	}
 	if y := steps.DateOf(now.AddDate(0, 0, -1)); got[y] != list[29].Step+100 {
 		t.Errorf("yesterday = %d, want the raised %d", got[y], list[29].Step+100)
+	}
+}
+
+// A payload fetched just before midnight and sent after it carries a day
+// that is no longer in the window: it is dropped from the write and the
+// answer, never stored where no read would find it.
+func TestADayBeforeTheWindowIsDroppedNotStored(t *testing.T) {
+	now := time.Now()
+	e := testenv.New(t, appID, secret, now)
+	svc := e.Service(t)
+	openid := testenv.UniqueID("window")
+	login(t, e, svc, openid)
+	list := wechattest.Days(steps.WindowDays+1, now) // today and the 31 days before
+	before := steps.DateOf(time.Unix(list[0].Timestamp, 0))
+	if before >= steps.FirstDate(now) {
+		t.Fatalf("fixture: %s is inside the window starting %s", before, steps.FirstDate(now))
+	}
+	ed, iv := e.Sim.WeRunData(openid, list, now)
+	res, err := svc.SyncEncrypted(context.Background(), werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Days) != steps.WindowDays || res.Changed != steps.WindowDays {
+		t.Errorf("answer has %d days, changed %d; want the window's %d", len(res.Days), res.Changed, steps.WindowDays)
+	}
+	for _, d := range res.Days {
+		if d.Date < steps.FirstDate(now) {
+			t.Errorf("answer carries %s, before the window", d.Date)
+		}
+	}
+	stored, err := e.Store.Days(context.Background(), openid, before, before)
+	if err != nil || len(stored) != 0 {
+		t.Errorf("stored before the window: %v, %v", stored, err)
 	}
 }

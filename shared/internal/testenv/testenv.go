@@ -1,5 +1,6 @@
 // Package testenv builds the world the integration tests of werun and api
-// run in: the real DynamoDB store (dynalite under `make test`), the WeChat
+// run in: the real DynamoDB store (dynalite, from local/services: the one
+// `make test` started, or one started for this test binary), the WeChat
 // simulator, and a clock they share. It is used only by tests.
 package testenv
 
@@ -7,13 +8,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -37,16 +38,12 @@ func (c *Clock) Now() time.Time {
 
 func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t, c.real = t, time.Now(); c.mu.Unlock() }
 
-// Store is the real table named by TABLE_NAME, reached through config.AWS
-// with opts applied to the DynamoDB client. Without AWS_ENDPOINT_URL_DYNAMODB
-// and TABLE_NAME the test fails: it never runs against a real account and
-// never skips.
+// Store is the local services' table, reached through config.AWS with opts
+// applied to the DynamoDB client. It never runs against a real account and
+// never skips: without the services' tools the test fails, naming `make tools`.
 func Store(t testing.TB, opts ...func(*dynamodb.Options)) *store.DynamoStore {
 	t.Helper()
-	table := os.Getenv("TABLE_NAME")
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || table == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB and TABLE_NAME are not set: run the tests through `make test`, which starts dynalite")
-	}
+	table := services.ForTests(t, services.Need{DynamoDB: true}).Table
 	cfg, err := config.AWS(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -83,19 +80,35 @@ func New(t testing.TB, appID, secret string, now time.Time) *Env {
 	return e
 }
 
-// Service is one container's worth of dependencies: its own WeChat client
-// and access-token cache over the shared table.
-func (e *Env) Service(t testing.TB) *werun.Service {
+// Config is one container's worth of dependencies: its own WeChat client
+// over the shared table and simulator. Tests change a field (the store, the
+// goal) before werun.New.
+func (e *Env) Config(t testing.TB) werun.Config {
 	t.Helper()
 	signer, err := crypto.NewSigner(e.SigningKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wc := wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil)
-	return &werun.Service{
-		AppID: e.AppID, Store: e.Store, WeChat: wc, Signer: signer, Now: e.Clock.Now,
-		Tokens: &werun.AccessTokens{AppID: e.AppID, Store: e.Store, WeChat: wc, Now: e.Clock.Now, Poll: 10 * time.Millisecond},
+	return werun.Config{
+		AppID: e.AppID, Store: e.Store, WeChat: wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil),
+		Signer: signer, Now: e.Clock.Now, TokenPoll: 10 * time.Millisecond,
 	}
+}
+
+// Token is a session token for openid, valid for an hour of the clock.
+func (e *Env) Token(t testing.TB, openid string) string {
+	t.Helper()
+	signer, err := crypto.NewSigner(e.SigningKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer.Sign(openid, e.Clock.Now().Add(time.Hour))
+}
+
+// Service is one container's service, with its own access-token cache.
+func (e *Env) Service(t testing.TB) *werun.Service {
+	t.Helper()
+	return werun.New(e.Config(t))
 }
 
 // UniqueID is prefix and a random suffix: unique across runs against the

@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 )
 
@@ -35,13 +36,23 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// The codes of the 400 answers Decode and Required give.
+const (
+	CodeInvalidJSON  = "INVALID_JSON"
+	CodeInvalidField = "INVALID_FIELD"
+	CodeMissingField = "MISSING_FIELD"
+)
+
+// BadRequestCodes is every code Decode and Required answer with.
+var BadRequestCodes = []string{CodeInvalidJSON, CodeInvalidField, CodeMissingField}
+
 // BadRequest is a 400 answer.
 func BadRequest(code, msg string) *Error {
-	return &Error{Status: 400, Code: code, Message: msg}
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: msg}
 }
 
 // ErrTooLarge is the answer to a body past MaxBody.
-var ErrTooLarge = &Error{Status: 413, Code: "PAYLOAD_TOO_LARGE",
+var ErrTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE",
 	Message: "The body is larger than 64 KiB: send only the fields the route takes."}
 
 // Decode reads a JSON body (base64 when isBase64, as API Gateway flags
@@ -56,7 +67,7 @@ func Decode(body string, isBase64 bool, v any) error {
 	if isBase64 {
 		b, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
-			return BadRequest("INVALID_JSON", "The body must be a JSON object.")
+			return BadRequest(CodeInvalidJSON, "The body must be a JSON object.")
 		}
 		body = string(b)
 	}
@@ -64,18 +75,18 @@ func Decode(body string, isBase64 bool, v any) error {
 		return ErrTooLarge
 	}
 	if strings.TrimSpace(body) == "" {
-		return BadRequest("INVALID_JSON", "The body is empty: send a JSON object.")
+		return BadRequest(CodeInvalidJSON, "The body is empty: send a JSON object.")
 	}
 	dec := json.NewDecoder(strings.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return BadRequest("INVALID_FIELD", "Field "+te.Field+" must be a "+te.Type.String()+".")
+			return BadRequest(CodeInvalidField, "Field "+te.Field+" must be a "+te.Type.String()+".")
 		}
-		return BadRequest("INVALID_JSON", "The body must be a JSON object.")
+		return BadRequest(CodeInvalidJSON, "The body must be a JSON object.")
 	}
 	if dec.More() {
-		return BadRequest("INVALID_JSON", "The body must be a single JSON object.")
+		return BadRequest(CodeInvalidJSON, "The body must be a single JSON object.")
 	}
 	return nil
 }
@@ -84,7 +95,7 @@ func Decode(body string, isBase64 bool, v any) error {
 func Required(fields ...[2]string) error {
 	for _, f := range fields {
 		if f[1] == "" {
-			return BadRequest("MISSING_FIELD", "Field "+f[0]+" is required.")
+			return BadRequest(CodeMissingField, "Field "+f[0]+" is required.")
 		}
 	}
 	return nil

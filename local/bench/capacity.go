@@ -1,0 +1,358 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// The DynamoDB cost of one sync (the bench's section 4): werun.Service over
+// the real DynamoStore and dynalite, the WeChat simulator in-process, and a
+// DynamoDB client that asks for ReturnConsumedCapacity=INDEXES on every
+// request and records every request's operation and timing on the wire.
+
+// Call is one DynamoDB request as the wire saw it.
+type Call struct {
+	Op         string // from X-Amz-Target, e.g. "Query"
+	Index      string // the IndexName a Query or Scan names, "" for the table
+	Start, End time.Time
+	Key        map[string]any // the item key of a single-item write
+}
+
+// Recorder is both the HTTP transport and the sink of the consumed
+// capacity the responses report; the IAM test reads its calls too.
+type Recorder struct {
+	next http.RoundTripper
+
+	mu       sync.Mutex
+	calls    []Call
+	reported struct{ read, write, gsiWrite float64 }
+}
+
+// NewRecorder records the DynamoDB requests sent through next.
+func NewRecorder(next http.RoundTripper) *Recorder { return &Recorder{next: next} }
+
+// Calls is every request recorded since the last reset.
+func (r *Recorder) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := Call{Op: strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")}
+	if req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		var in struct {
+			IndexName string
+			Key, Item map[string]any
+		}
+		_ = json.Unmarshal(body, &in)
+		c.Index = in.IndexName
+		switch c.Op {
+		case "UpdateItem", "DeleteItem":
+			c.Key = in.Key
+		case "PutItem":
+			c.Key = map[string]any{"PK": in.Item["PK"], "SK": in.Item["SK"]}
+		}
+	}
+	c.Start = time.Now()
+	resp, err := r.next.RoundTrip(req)
+	if err == nil {
+		// The round trip ends when the answer has been read.
+		body, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		err = rerr
+	}
+	c.End = time.Now()
+	r.mu.Lock()
+	r.calls = append(r.calls, c)
+	r.mu.Unlock()
+	return resp, err
+}
+
+// withConsumedCapacity adds ReturnConsumedCapacity=INDEXES to every
+// request that takes it and adds up what the answers report.
+func (r *Recorder) withConsumedCapacity(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchConsumedCapacity",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				idx := types.ReturnConsumedCapacityIndexes
+				switch v := in.Parameters.(type) {
+				case *dynamodb.QueryInput:
+					v.ReturnConsumedCapacity = idx
+				case *dynamodb.GetItemInput:
+					v.ReturnConsumedCapacity = idx
+				case *dynamodb.UpdateItemInput:
+					v.ReturnConsumedCapacity = idx
+				case *dynamodb.PutItemInput:
+					v.ReturnConsumedCapacity = idx
+				case *dynamodb.DeleteItemInput:
+					v.ReturnConsumedCapacity = idx
+				case *dynamodb.BatchWriteItemInput:
+					v.ReturnConsumedCapacity = idx
+				case *dynamodb.BatchGetItemInput:
+					v.ReturnConsumedCapacity = idx
+				}
+				out, md, err := next.HandleInitialize(ctx, in)
+				var cc []types.ConsumedCapacity
+				write := true
+				switch v := out.Result.(type) {
+				case *dynamodb.QueryOutput:
+					cc, write = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}, false
+				case *dynamodb.GetItemOutput:
+					cc, write = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}, false
+				case *dynamodb.UpdateItemOutput:
+					cc = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}
+				case *dynamodb.PutItemOutput:
+					cc = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}
+				case *dynamodb.DeleteItemOutput:
+					cc = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}
+				case *dynamodb.BatchWriteItemOutput:
+					cc = v.ConsumedCapacity
+				case *dynamodb.BatchGetItemOutput:
+					cc, write = v.ConsumedCapacity, false
+				}
+				r.mu.Lock()
+				for _, c := range cc {
+					table := aws.ToFloat64(c.CapacityUnits)
+					var gsi float64
+					for _, g := range c.GlobalSecondaryIndexes {
+						gsi += aws.ToFloat64(g.CapacityUnits)
+					}
+					if c.Table != nil {
+						table = aws.ToFloat64(c.Table.CapacityUnits)
+					}
+					if write {
+						r.reported.write += table
+						r.reported.gsiWrite += gsi
+					} else {
+						r.reported.read += table + gsi
+					}
+				}
+				r.mu.Unlock()
+				return out, md, err
+			}), middleware.After)
+	})
+}
+
+func deref(c *types.ConsumedCapacity) types.ConsumedCapacity {
+	if c == nil {
+		return types.ConsumedCapacity{}
+	}
+	return *c
+}
+
+// reset starts a new measurement.
+func (r *Recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = nil
+	r.reported.read, r.reported.write, r.reported.gsiWrite = 0, 0, 0
+}
+
+// waves counts sequential round trips: a request that starts after every
+// request of the current wave has ended begins the next wave.
+func waves(calls []Call) int {
+	sorted := append([]Call(nil), calls...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
+	n := 0
+	var end time.Time
+	for _, c := range sorted {
+		if n == 0 || !c.Start.Before(end) {
+			n++
+			end = c.End
+		} else if c.End.After(end) {
+			end = c.End
+		}
+	}
+	return n
+}
+
+// SyncCost is one scenario's DynamoDB bill.
+type SyncCost struct {
+	Scenario      string
+	Changed       int
+	Requests      map[string]int
+	Waves         int
+	ReportedRCU   float64 // as dynalite reports (table and indexes)
+	ReportedWCU   float64 // table writes as dynalite reports
+	ReportedGSI   float64 // index writes as dynalite reports
+	ComputedWCU   float64 // from the written items' sizes: table
+	ComputedGSI   float64 // from the written items' sizes: ActiveIndex
+	WriteRequests int
+}
+
+// BilledWCU is the write units of the scenario: dynalite's report, with the
+// index writes computed from item sizes when dynalite reports none.
+func (c SyncCost) BilledWCU() float64 {
+	gsi := c.ReportedGSI
+	if gsi == 0 {
+		gsi = c.ComputedGSI
+	}
+	return math.Max(c.ReportedWCU, c.ComputedWCU) + gsi
+}
+
+// measureSyncCost runs the scenarios against the table at endpoint.
+func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
+	rec := NewRecorder(http.DefaultTransport.(*http.Transport).Clone())
+	client := dynamodb.NewFromConfig(services.ClientConfig(endpoint), func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: rec}
+	}, rec.withConsumedCapacity)
+	plain := services.Client(endpoint) // unrecorded, to read items back
+	st := store.New(client, table)
+
+	const appID = stack.AppID
+	secret := stack.RandomKey()
+	sim := wechattest.NewServer(appID, secret)
+	defer sim.Close()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	signer, err := crypto.NewSigner(key)
+	if err != nil {
+		return nil, err
+	}
+	wc := wechat.NewClient(sim.URL, appID, secret, nil)
+	svc := werun.New(werun.Config{AppID: appID, Store: st, WeChat: wc, Signer: signer})
+
+	openid := "bench-" + stack.RandomKey()[:12]
+	now := time.Now()
+	list := wechattest.Days(31, now)
+	sync := func(list []wechattest.StepInfo) (int, error) {
+		ed, iv := sim.WeRunData(openid, list, time.Now())
+		res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{OpenID: openid, EncryptedData: ed, IV: iv})
+		return res.Changed, err
+	}
+	todayChanged := append([]wechattest.StepInfo(nil), list...)
+	todayChanged[len(todayChanged)-1].Step += 500
+
+	scenarios := []struct {
+		name string
+		run  func() (int, error)
+	}{
+		{"login (POST /v1/session)", func() (int, error) {
+			_, err := svc.Login(ctx, sim.Login(openid))
+			return 0, err
+		}},
+		{"first sync, 31 days", func() (int, error) { return sync(list) }},
+		{"repeat sync, only today changed", func() (int, error) { return sync(todayChanged) }},
+		{"resend of unchanged data", func() (int, error) { return sync(todayChanged) }},
+	}
+	var out []SyncCost
+	for _, sc := range scenarios {
+		rec.reset()
+		changed, err := sc.run()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.name, err)
+		}
+		calls := rec.Calls()
+		rec.mu.Lock()
+		c := SyncCost{Scenario: sc.name, Changed: changed, Requests: map[string]int{}, Waves: waves(calls),
+			ReportedRCU: rec.reported.read, ReportedWCU: rec.reported.write, ReportedGSI: rec.reported.gsiWrite}
+		rec.mu.Unlock()
+		for _, call := range calls {
+			c.Requests[call.Op]++
+			if call.Key == nil {
+				continue
+			}
+			c.WriteRequests++
+			table, gsi, err := writeUnits(ctx, plain, table, call)
+			if err != nil {
+				return nil, err
+			}
+			c.ComputedWCU += table
+			c.ComputedGSI += gsi
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// writeUnits is what DynamoDB bills for one single-item write, from the
+// item's size now: one unit per started KB in the table, and as much again
+// in ActiveIndex when the item is in it (boardShard set), for the index
+// entry's projected size. A delete is billed for the item it removed,
+// which is gone: it counts one unit (session keys are far under 1 KB).
+func writeUnits(ctx context.Context, db *dynamodb.Client, table string, c Call) (float64, float64, error) {
+	if c.Op == "DeleteItem" {
+		return 1, 0, nil
+	}
+	key := map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: jsonS(c.Key["PK"])},
+		"SK": &types.AttributeValueMemberS{Value: jsonS(c.Key["SK"])},
+	}
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return 0, 0, err
+	}
+	units := func(size int) float64 { return math.Ceil(float64(max(size, 1)) / 1024) }
+	w := units(itemSize(out.Item))
+	var gsi float64
+	if _, ok := out.Item["boardShard"]; ok {
+		proj := map[string]types.AttributeValue{}
+		for _, k := range []string{"boardShard", "PK", "SK", "steps"} {
+			if v, ok := out.Item[k]; ok {
+				proj[k] = v
+			}
+		}
+		gsi = units(itemSize(proj) + 100) // index entries carry 100 bytes of overhead
+	}
+	return w, gsi, nil
+}
+
+func jsonS(v any) string {
+	m, _ := v.(map[string]any)
+	s, _ := m["S"].(string)
+	return s
+}
+
+// itemSize is an item's size as DynamoDB counts it: attribute names plus
+// values (strings in UTF-8 bytes, numbers about one byte per two digits
+// plus one).
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k)
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			n += len(v.Value)
+		case *types.AttributeValueMemberN:
+			digits := len(strings.TrimLeft(strings.ReplaceAll(strings.TrimPrefix(v.Value, "-"), ".", ""), "0"))
+			n += (digits+1)/2 + 1
+		case *types.AttributeValueMemberB:
+			n += len(v.Value)
+		default:
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/werun-sam/werun-sam/local/template"
+)
+
+func loadRepoTemplate(t *testing.T) *template.Template {
+	t.Helper()
+	tmpl, err := template.Load(template.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+func TestMain(m *testing.M) {
+	if err := template.ChdirRoot(); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/werun-sam/werun-sam/shared/api"
+	"github.com/werun-sam/werun-sam/shared/werun"
+)
+
+// Function is one Lambda function of template.yaml.
+type Function struct {
+	LogicalID string // its logical id in template.yaml
+	Dir       string // its main package: functions/<Dir>
+	Needs     Needs  // the secrets it reads, and so may read
+	// Handler is what lambda.Start gets, over the function's service.
+	Handler func(*werun.Service) lambda.Handler
+}
+
+// Functions is every function of the application, in template order.
+var Functions = []Function{
+	{"SessionFunction", "session", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.Session)},
+	{"DecryptFunction", "decrypt", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.Decrypt)},
+	{"OpenDataFunction", "opendata", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.CloudID)},
+	{"StepsFunction", "steps", Needs{SessionTokens: true}, httpHandler(api.Steps)},
+	{"RefreshFunction", "refresh", Needs{AppSecret: true}, scheduled},
+}
+
+func httpHandler(h func(*werun.Service) api.Handler) func(*werun.Service) lambda.Handler {
+	return func(svc *werun.Service) lambda.Handler { return lambda.NewHandler(h(svc)) }
+}
+
+// scheduled is the refresher: EventBridge Scheduler's event carries nothing
+// it needs.
+func scheduled(svc *werun.Service) lambda.Handler {
+	return lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) (werun.RefreshReport, error) {
+		return svc.Refresh(ctx)
+	})
+}
+
+// Lookup returns the function with the given logical id.
+func Lookup(logicalID string) (Function, error) {
+	for _, f := range Functions {
+		if f.LogicalID == logicalID {
+			return f, nil
+		}
+	}
+	return Function{}, fmt.Errorf("app: no function %q in the registry", logicalID)
+}
+
+// Handler reads the configuration of the function with the given logical id
+// and returns its handler, built once for the container.
+func Handler(ctx context.Context, logicalID string) (lambda.Handler, error) {
+	f, err := Lookup(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := Service(ctx, f.Needs)
+	if err != nil {
+		return nil, err
+	}
+	return f.Handler(svc), nil
+}

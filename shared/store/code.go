@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// RedeemedCode is what a login code gave when it was redeemed, kept for the
+// code's short life so a retry of the same code (which WeChat refuses as
+// used) can be answered for the same user. It is keyed by a hash of the
+// code, never the code, and holds a session key: only the functions that
+// redeem codes may read it (template.yaml denies the others CODE# keys).
+type RedeemedCode struct {
+	OpenID     string
+	SessionKey string
+	ExpiresAt  time.Time
+}
+
+// CodePrefix starts the partition key of every RedeemedCode item.
+const CodePrefix = "CODE#"
+
+func codeKey(hash string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"PK": s(CodePrefix + hash), "SK": s("CODE")}
+}
+
+// PutRedeemedCode keeps r under hash until r.ExpiresAt (the table's TTL
+// removes it soon after).
+func (d *DynamoStore) PutRedeemedCode(ctx context.Context, hash string, r RedeemedCode) error {
+	if hash == "" || r.OpenID == "" {
+		return fmt.Errorf("store: PutRedeemedCode: empty hash or openid: %w", ErrInvalidArgument)
+	}
+	item := codeKey(hash)
+	item["openid"] = s(r.OpenID)
+	item["sessionKey"] = s(r.SessionKey)
+	item["expiresAt"] = n(r.ExpiresAt.Unix())
+	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+	return wrap("PutRedeemedCode", err)
+}
+
+// GetRedeemedCode reads the record under hash with a strongly consistent
+// GetItem; one past its expiry at now, which TTL has not removed yet, is
+// not found.
+func (d *DynamoStore) GetRedeemedCode(ctx context.Context, hash string, now time.Time) (RedeemedCode, bool, error) {
+	if hash == "" {
+		return RedeemedCode{}, false, fmt.Errorf("store: GetRedeemedCode: empty hash: %w", ErrInvalidArgument)
+	}
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.table, Key: codeKey(hash), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return RedeemedCode{}, false, wrap("GetRedeemedCode", err)
+	}
+	r := RedeemedCode{
+		OpenID:     str(out.Item["openid"]),
+		SessionKey: str(out.Item["sessionKey"]),
+		ExpiresAt:  time.Unix(num(out.Item["expiresAt"]), 0),
+	}
+	if r.OpenID == "" || !now.Before(r.ExpiresAt) {
+		return RedeemedCode{}, false, nil
+	}
+	return r, true, nil
+}
