@@ -1,7 +1,8 @@
 # werun-sam: build, test and run locally.
 #
 #   make local    the whole backend on 127.0.0.1:3000 (no Docker, no AWS account)
-#   make test     everything CI runs (installs its tools into build/ first)
+#   make test     what CI runs first (installs its tools into build/ first)
+#   make sam-local  SAM CLI's own `sam local` in Docker, checked end to end (Linux, root; CI runs it after make test)
 #
 # `sam build` calls the build-<LogicalId> targets below (BuildMethod: makefile,
 # in source), so there is exactly one build recipe for SAM, the local stack
@@ -53,7 +54,7 @@ EVENT    ?= events/session.json
 
 # (The build-<LogicalId> targets are not .PHONY on purpose: make then fails
 # loudly for a LogicalId that has no target, instead of doing nothing.)
-.PHONY: help build test local invoke lint deploy tools clean fuzz fuzz-go check-template
+.PHONY: help build test local invoke lint deploy tools clean fuzz fuzz-go check-template sam-local
 
 help:
 	@echo "make local                  run the API on 127.0.0.1:3000 with dynalite, the emulator and the WeChat simulator"
@@ -63,6 +64,7 @@ help:
 	@echo "make build-<LogicalId> ARTIFACTS_DIR=dir   one bootstrap (what sam build calls)"
 	@echo "make lint                   gofmt, go vet, staticcheck"
 	@echo "make deploy                 sam deploy --guided (see README: create the SSM parameters first)"
+	@echo "make sam-local              sam local invoke/start-api in Docker, checked end to end (installs Docker, arm64 emulation)"
 
 # --- one bootstrap per function (called by sam build) -----------------------
 
@@ -112,6 +114,12 @@ local: local/node_modules/.stamp $(RIE)
 invoke: local/node_modules/.stamp $(RIE)
 	$(LOCALRUN) invoke -function $(FUNCTION) -event $(EVENT)
 
+# `make sam-local`: SAM CLI's own Docker-based local runs, checked end to end
+# (README, "With SAM CLI and Docker"). Installs Docker and arm64 emulation
+# from Debian when missing, so Linux and root; stops all it starts but dockerd.
+sam-local: $(VENV)/.stamp local/node_modules/.stamp
+	$(LOCALRUN) sam-local
+
 deploy: build
 	@echo "First time: create the SSM SecureStrings (README, Deploy), then answer the prompts."
 	$(SAM) deploy --guided
@@ -159,7 +167,7 @@ fuzz-go:
 	done
 
 clean:
-	rm -rf .aws-sam build/local build/artifacts
+	rm -rf .aws-sam build/local build/artifacts build/sam-local
 
 # --- performance and load ---------------------------------------------------
 # `make bench` measures and writes docs/PERFORMANCE.md (under ten minutes);

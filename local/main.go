@@ -7,10 +7,12 @@
 //	go run ./local invoke -function ID -event FILE         one event, like `sam local invoke`
 //	go run ./local exec -- CMD...                          CMD with dynalite, moto and the table (make test)
 //	go run ./local load | bench                            make load, make bench
+//	go run ./local sam-local [-serve]                      SAM CLI's own sam local in Docker, checked (make sam-local)
 //
 // This file is only the command line: the stack is assembled by package
 // stack, the services by package services, the emulators by package
-// emulator, the API by package apigw, the measurements by package bench.
+// emulator, the API by package apigw, the measurements by package bench,
+// the SAM CLI's Docker-based runs by package samlocal.
 // Every process it starts runs in its own process group and is stopped when
 // the command ends, on success, failure or Ctrl-C.
 package main
@@ -32,6 +34,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/local/bench"
 	"github.com/werun-sam/werun-sam/local/emulator"
+	"github.com/werun-sam/werun-sam/local/samlocal"
 	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/local/template"
@@ -44,6 +47,7 @@ func usage() {
   go run ./local exec -- <command> [args...]
   go run ./local load [-users 200] [-pool 4]          (make load)
   go run ./local bench [-out docs/PERFORMANCE.md]     (make bench)
+  go run ./local sam-local [-serve]                   (make sam-local: sam local in Docker, checked)
 `)
 }
 
@@ -73,6 +77,8 @@ func main() {
 		err = load(ctx, args)
 	case "bench":
 		err = benchCmd(ctx, args)
+	case "sam-local":
+		err = samLocal(ctx, args)
 	default:
 		usage()
 		code = 2
@@ -258,4 +264,15 @@ func benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	return bench.Run(ctx, o)
+}
+
+// samLocal is `make sam-local`.
+func samLocal(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sam-local", flag.ContinueOnError)
+	var o samlocal.Options
+	fs.BoolVar(&o.Serve, "serve", false, "no checks: keep the stack up for `sam local` by hand, until Ctrl-C")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return samlocal.Run(ctx, o)
 }

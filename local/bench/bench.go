@@ -526,7 +526,7 @@ func (r *report) write(w io.Writer) {
 	p("## 4. DynamoDB capacity and round trips per sync")
 	p("")
 	p("`werun.Service` with the real `DynamoStore` over dynalite and the WeChat simulator in-process")
-	p("(`local/capacity.go`). Every DynamoDB request carries `ReturnConsumedCapacity=INDEXES` (a smithy")
+	p("(`local/bench/capacity.go`). Every DynamoDB request carries `ReturnConsumedCapacity=INDEXES` (a smithy")
 	p("middleware) and an HTTP transport records each request's operation (`X-Amz-Target`), start and end.")
 	p("Round trips are sequential waves: a request that starts after every request of the current")
 	p("wave has ended begins the next. Write units: dynalite's reported table units; dynalite reports")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -106,41 +107,23 @@ func (r *Recorder) withConsumedCapacity(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchConsumedCapacity",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				idx := types.ReturnConsumedCapacityIndexes
-				switch v := in.Parameters.(type) {
-				case *dynamodb.QueryInput:
-					v.ReturnConsumedCapacity = idx
-				case *dynamodb.GetItemInput:
-					v.ReturnConsumedCapacity = idx
-				case *dynamodb.UpdateItemInput:
-					v.ReturnConsumedCapacity = idx
-				case *dynamodb.PutItemInput:
-					v.ReturnConsumedCapacity = idx
-				case *dynamodb.DeleteItemInput:
-					v.ReturnConsumedCapacity = idx
-				case *dynamodb.BatchWriteItemInput:
-					v.ReturnConsumedCapacity = idx
-				case *dynamodb.BatchGetItemInput:
-					v.ReturnConsumedCapacity = idx
+				if f := field(in.Parameters, "ReturnConsumedCapacity"); f.CanSet() {
+					f.Set(reflect.ValueOf(types.ReturnConsumedCapacityIndexes))
+				}
+				write := true
+				switch in.Parameters.(type) {
+				case *dynamodb.QueryInput, *dynamodb.GetItemInput, *dynamodb.BatchGetItemInput:
+					write = false
 				}
 				out, md, err := next.HandleInitialize(ctx, in)
 				var cc []types.ConsumedCapacity
-				write := true
-				switch v := out.Result.(type) {
-				case *dynamodb.QueryOutput:
-					cc, write = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}, false
-				case *dynamodb.GetItemOutput:
-					cc, write = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}, false
-				case *dynamodb.UpdateItemOutput:
-					cc = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}
-				case *dynamodb.PutItemOutput:
-					cc = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}
-				case *dynamodb.DeleteItemOutput:
-					cc = []types.ConsumedCapacity{deref(v.ConsumedCapacity)}
-				case *dynamodb.BatchWriteItemOutput:
-					cc = v.ConsumedCapacity
-				case *dynamodb.BatchGetItemOutput:
-					cc, write = v.ConsumedCapacity, false
+				if c := field(out.Result, "ConsumedCapacity"); c.IsValid() {
+					switch v := c.Interface().(type) {
+					case *types.ConsumedCapacity:
+						cc = []types.ConsumedCapacity{deref(v)}
+					case []types.ConsumedCapacity:
+						cc = v
+					}
 				}
 				r.mu.Lock()
 				for _, c := range cc {
@@ -163,6 +146,16 @@ func (r *Recorder) withConsumedCapacity(o *dynamodb.Options) {
 				return out, md, err
 			}), middleware.After)
 	})
+}
+
+// field is the named field of the struct v points to, or the zero Value
+// (not IsValid, not CanSet) when there is none.
+func field(v any, name string) reflect.Value {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return reflect.ValueOf(nil)
+	}
+	return rv.Elem().FieldByName(name)
 }
 
 func deref(c *types.ConsumedCapacity) types.ConsumedCapacity {

@@ -44,8 +44,11 @@ type LoadResult struct {
 	Wall      time.Duration
 	Latencies map[string][]time.Duration // by route key
 	Status    map[int]int                // 0: no answer (transport error)
-	FlowErrs  int                        // flows cut short (simulator or transport)
-	FirstErr  string
+	// Bare counts error answers without the project's envelope (a gateway's
+	// own error, a timeout), which a client cannot act on.
+	Bare     int
+	FlowErrs int // flows cut short (simulator or transport)
+	FirstErr string
 }
 
 // All is every API request's latency, sorted.
@@ -84,6 +87,7 @@ func (r LoadResult) merge(o LoadResult) LoadResult {
 	}
 	r.Flows += o.Flows
 	r.Wall += o.Wall
+	r.Bare += o.Bare
 	r.FlowErrs += o.FlowErrs
 	if r.FirstErr == "" {
 		r.FirstErr = o.FirstErr
@@ -108,10 +112,13 @@ func runLoad(ctx context.Context, opts LoadOptions) LoadResult {
 	defer hc.CloseIdleConnections()
 	res := LoadResult{Latencies: map[string][]time.Duration{}, Status: map[int]int{}}
 	var mu sync.Mutex
-	record := func(route string, d time.Duration, status int) {
+	record := func(route string, d time.Duration, status int, body []byte) {
 		mu.Lock()
 		defer mu.Unlock()
 		res.Status[status]++
+		if status >= 400 && !isEnvelope(body) {
+			res.Bare++
+		}
 		if status != 0 {
 			res.Latencies[route] = append(res.Latencies[route], d)
 		}
@@ -161,7 +168,7 @@ type loadUser struct {
 	hc     *http.Client
 	opts   LoadOptions
 	openid string
-	record func(route string, d time.Duration, status int)
+	record func(route string, d time.Duration, status int, body []byte)
 }
 
 // flow is one user: wx.login, POST /v1/session, wx.getWeRunData, POST
@@ -207,17 +214,17 @@ func (u loadUser) api(ctx context.Context, route, token string, body any, out an
 	start := time.Now()
 	resp, err := u.hc.Do(req)
 	if err != nil {
-		u.record(route, 0, 0)
+		u.record(route, 0, 0, nil)
 		return 0, fmt.Errorf("%s: %w", route, err)
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	d := time.Since(start)
 	if err != nil {
-		u.record(route, 0, 0)
+		u.record(route, 0, 0, nil)
 		return 0, fmt.Errorf("%s: %w", route, err)
 	}
-	u.record(route, d, resp.StatusCode)
+	u.record(route, d, resp.StatusCode, b)
 	if out != nil && resp.StatusCode == http.StatusOK {
 		_ = json.Unmarshal(b, out) // the no-op function answers an empty body
 	}
@@ -270,8 +277,8 @@ func Load(ctx context.Context, c LoadConfig) error {
 	r := runLoad(ctx, LoadOptions{API: st.API, Sim: st.Sim, Flows: c.Users, Concurrency: c.Users, Days: c.Days,
 		MaxTime: c.MaxTime, Prefix: "load-" + stack.RandomKey()[:8]})
 	printLoad(os.Stdout, r)
-	if n := r.ServerErrors(); n > 0 || r.FlowErrs > 0 {
-		return fmt.Errorf("load: %d 5xx or unanswered requests, %d users cut short (first: %s)", n, r.FlowErrs, r.FirstErr)
+	if n := r.ServerErrors(); n > 0 || r.Bare > 0 || r.FlowErrs > 0 {
+		return fmt.Errorf("load: %d 5xx or unanswered requests, %d error answers without the envelope, %d users cut short (first: %s)", n, r.Bare, r.FlowErrs, r.FirstErr)
 	}
 	return nil
 }
@@ -287,7 +294,17 @@ func printLoad(w io.Writer, r LoadResult) {
 	}
 	fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", "all", len(all), ms(percentile(all, 50)), ms(percentile(all, 99)))
 	fmt.Fprintf(w, "  status   %s (0: no answer)\n", countsString(r.Status, "%[2]d: %[1]d"))
+	fmt.Fprintf(w, "  errors without the envelope: %d\n", r.Bare)
 }
 
 // ms formats a duration in milliseconds with one decimal.
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
+
+// isEnvelope reports whether an error answer is the project's envelope,
+// {"error":{"code":"...","message":"..."}}.
+func isEnvelope(body []byte) bool {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	return json.Unmarshal(body, &e) == nil && e.Error.Code != "" && e.Error.Message != ""
+}

@@ -69,14 +69,18 @@ func (p *Proc) Exited() bool {
 }
 
 // Stop ends the process group: SIGTERM, then SIGKILL after a grace period.
-func (p *Proc) Stop() {
+func (p *Proc) Stop() { p.StopWithin(3 * time.Second) }
+
+// StopWithin is Stop with the given grace period, for a process that
+// cleans up on SIGTERM (SAM CLI removing its containers).
+func (p *Proc) StopWithin(grace time.Duration) {
 	if p.Exited() {
 		return
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(3 * time.Second):
+	case <-time.After(grace):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}

@@ -21,6 +21,7 @@ const (
 	DynaliteBin = "local/node_modules/.bin/dynalite"
 	MotoBin     = "build/venv/bin/moto_server"
 	RIEBin      = "build/bin/aws-lambda-rie"
+	SAMBin      = "build/venv/bin/sam"
 )
 
 // ErrMissingTool marks a tool `make tools` installs that is not there.

@@ -79,7 +79,7 @@ type Options struct {
 	SimPort    int      // the simulator's port (0: any free one), when WECHAT_API_BASE is unset
 	DynamoPort int      // dynalite's port (0: any free one), when AWS_ENDPOINT_URL_DYNAMODB is unset
 	Pool       int      // emulators per function at most
-	Functions  []string // LogicalIds to build and run (nil: every function of the template)
+	Functions  []string // LogicalIds to build and run (nil: every function of the template; empty: none, only what they talk to)
 	Serve      bool     // serve the template's routes (the emulators of routed functions start warm)
 	Noop       bool     // also serve every route by the reference function (NoopAPI)
 	// Log gives the writer for a process's output: "dynalite" or a

@@ -82,9 +82,11 @@ type Resource struct {
 
 // FunctionProps is the subset of AWS::Serverless::Function properties used here.
 type FunctionProps struct {
-	Timeout     int `json:"Timeout"`
-	MemorySize  int `json:"MemorySize"`
-	Environment struct {
+	Runtime       string   `json:"Runtime"`
+	Architectures []string `json:"Architectures"`
+	Timeout       int      `json:"Timeout"`
+	MemorySize    int      `json:"MemorySize"`
+	Environment   struct {
 		Variables map[string]any `json:"Variables"`
 	} `json:"Environment"`
 	Events map[string]struct {

@@ -25,6 +25,9 @@ import (
 type Needs struct {
 	AppSecret     bool
 	SessionTokens bool
+	// LoginCodes: it redeems wx.login codes, so it reads the records of
+	// redeemed codes (which hold session keys); no other function may.
+	LoginCodes bool
 }
 
 // Service reads the configuration and builds the service. Lambda logs lines

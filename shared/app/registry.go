@@ -22,8 +22,8 @@ type Function struct {
 
 // Functions is every function of the application, in template order.
 var Functions = []Function{
-	{"SessionFunction", "session", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.Session)},
-	{"DecryptFunction", "decrypt", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.Decrypt)},
+	{"SessionFunction", "session", Needs{AppSecret: true, SessionTokens: true, LoginCodes: true}, httpHandler(api.Session)},
+	{"DecryptFunction", "decrypt", Needs{AppSecret: true, SessionTokens: true, LoginCodes: true}, httpHandler(api.Decrypt)},
 	{"OpenDataFunction", "opendata", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.CloudID)},
 	{"StepsFunction", "steps", Needs{SessionTokens: true}, httpHandler(api.Steps)},
 	{"RefreshFunction", "refresh", Needs{AppSecret: true}, scheduled},

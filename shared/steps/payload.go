@@ -115,39 +115,10 @@ func (p *parser) entry(index int) (Entry, bool) {
 		switch string(key) {
 		case "timestamp":
 			hasTS = true
-			if !p.atNumber() {
-				p.invalid(fmt.Sprintf("entry %d has a timestamp that is not a number", index))
-				return p.skip()
-			}
-			raw, whole, ok := p.number()
-			if !ok {
-				return false
-			}
-			ts, valid := int64(0), false
-			if whole {
-				ts, valid = parseInt(raw)
-			}
-			if !valid {
-				p.invalid(fmt.Sprintf("entry %d has a timestamp that is not an integer in int64", index))
-			}
-			e.Timestamp = ts
-			return true
+			return p.entryNumber(&e.Timestamp, timestampValue, index, "a timestamp that is not an integer in int64")
 		case "step":
 			hasStep = true
-			if !p.atNumber() {
-				p.invalid(fmt.Sprintf("entry %d has a step count that is not a number", index))
-				return p.skip()
-			}
-			raw, whole, ok := p.number()
-			if !ok {
-				return false
-			}
-			n, valid := stepValue(raw, whole)
-			if !valid {
-				p.invalid(fmt.Sprintf("entry %d has a step count that is not a whole non-negative number", index))
-			}
-			e.Step = n
-			return true
+			return p.entryNumber(&e.Step, stepValue, index, "a step count that is not a whole non-negative number")
 		default:
 			return p.skip()
 		}
@@ -156,6 +127,34 @@ func (p *parser) entry(index int) (Entry, bool) {
 		p.invalid(fmt.Sprintf("entry %d lacks a timestamp or a step count", index))
 	}
 	return e, ok
+}
+
+// entryNumber reads one number of an entry into dst with value. It fails
+// only on a syntax error; a value that is not a number, or that value
+// refuses, is noted as a content error (why).
+func (p *parser) entryNumber(dst *int64, value func(raw []byte, whole bool) (int64, bool), index int, why string) bool {
+	if !p.atNumber() {
+		p.invalid(fmt.Sprintf("entry %d has %s", index, why))
+		return p.skip()
+	}
+	raw, whole, ok := p.number()
+	if !ok {
+		return false
+	}
+	n, valid := value(raw, whole)
+	if !valid {
+		p.invalid(fmt.Sprintf("entry %d has %s", index, why))
+	}
+	*dst = n
+	return true
+}
+
+// timestampValue is an entry's timestamp: an integer in int64.
+func timestampValue(raw []byte, whole bool) (int64, bool) {
+	if !whole {
+		return 0, false
+	}
+	return parseInt(raw)
 }
 
 // invalid notes the first content error.

@@ -278,14 +278,7 @@ func TestTransientDynamoFaultsAreRetriedAndEveryDayIsStored(t *testing.T) {
 }
 
 func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) {
-	now := time.Now()
-	e := testenv.New(t, appID, secret, now)
-	svc, ft := faultyService(t, e)
-	openid := testenv.UniqueID("throttled")
-	login(t, e, svc, openid)
-	token := e.Token(t, openid)
-	list := wechattest.Days(31, now)
-	body := encryptedBody(e, openid, list, now, "")
+	now, e, svc, ft, openid, token, list, body := faultySync(t, "throttled")
 	decrypt := api.Decrypt(svc)
 
 	// Today's write stays throttled whatever the retries: the other 30 days
@@ -323,6 +316,20 @@ func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) 
 	wantStored(t, e, openid, now, list)
 }
 
+// faultySync is a logged-in user of a faulty service, with a 31-day sync
+// body ready to send with their token.
+func faultySync(t *testing.T, prefix string) (now time.Time, e *testenv.Env, svc *werun.Service, ft *faultTransport, openid, token string, list []wechattest.StepInfo, body string) {
+	t.Helper()
+	now = time.Now()
+	e = testenv.New(t, appID, secret, now)
+	svc, ft = faultyService(t, e)
+	openid = testenv.UniqueID(prefix)
+	login(t, e, svc, openid)
+	token = e.Token(t, openid)
+	list = wechattest.Days(31, now)
+	return now, e, svc, ft, openid, token, list, encryptedBody(e, openid, list, now, "")
+}
+
 func mustField(body, name string) string {
 	var m map[string]string
 	_ = json.Unmarshal([]byte(body), &m)
@@ -330,14 +337,7 @@ func mustField(body, name string) string {
 }
 
 func TestAHungDynamoDBEndsWithTheDeadline(t *testing.T) {
-	now := time.Now()
-	e := testenv.New(t, appID, secret, now)
-	svc, ft := faultyService(t, e)
-	openid := testenv.UniqueID("hung")
-	login(t, e, svc, openid)
-	token := e.Token(t, openid)
-	list := wechattest.Days(31, now)
-	body := encryptedBody(e, openid, list, now, "")
+	now, e, svc, ft, openid, token, list, body := faultySync(t, "hung")
 	ft.set(opQuery, "", hang, -1)
 	const deadline = 600 * time.Millisecond
 	resp, took := invoke(t, api.Decrypt(svc), syncRequest(body, token), deadline)
