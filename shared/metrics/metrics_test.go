@@ -14,21 +14,10 @@ import (
 	"github.com/werun-sam/werun-sam/shared/metrics/emftest"
 )
 
-// captureLog points slog's default logger at a buffer, as JSON, the way
-// the functions log.
-func captureLog(t *testing.T) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return &buf
-}
-
 func TestEveryMetricIsOneValidEMFLine(t *testing.T) {
 	for _, m := range metrics.All() {
 		t.Run(m.Name, func(t *testing.T) {
-			buf := captureLog(t)
+			buf := emftest.Capture(t)
 			dims := make([]string, len(m.Dimensions))
 			want := map[string]string{}
 			for i, d := range m.Dimensions {
@@ -53,7 +42,7 @@ func TestEveryMetricIsOneValidEMFLine(t *testing.T) {
 }
 
 func TestAMissingDimensionValueIsPublishedAsOther(t *testing.T) {
-	buf := captureLog(t)
+	buf := emftest.Capture(t)
 	metrics.Requests.Add(context.Background(), 1, "session")
 	points, err := emftest.Parse(bytes.TrimSpace(buf.Bytes()))
 	if err != nil {

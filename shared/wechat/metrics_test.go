@@ -1,9 +1,7 @@
 package wechat
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/werun-sam/werun-sam/shared/metrics"
@@ -28,17 +26,14 @@ func TestRefusalIsCountedByTheErrcodeItsOperationNames(t *testing.T) {
 		{"stable_token", 40097, metrics.Other},
 		{"getopendata", 48001, metrics.Other},
 	}
-	var log bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&log, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	log := emftest.Capture(t)
 	for _, tt := range tests {
 		log.Reset()
 		e := refusal(context.Background(), tt.op, tt.code, "msg")
 		if e.Op != tt.op || e.Code != tt.code {
 			t.Errorf("refusal(%s, %d) = %+v", tt.op, tt.code, e)
 		}
-		points, err := emftest.Parse(bytes.TrimSpace(log.Bytes()))
+		points, err := emftest.Points(log.Bytes())
 		if err != nil {
 			t.Fatalf("%s %d: %v: %s", tt.op, tt.code, err, log.String())
 		}

@@ -1,9 +1,6 @@
 package werun_test
 
 import (
-	"bytes"
-	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,10 +21,7 @@ func TestRefreshPublishesTodaysBoardUsersAndItsDuration(t *testing.T) {
 	e.Clock.Set(midnight.Add(30 * time.Minute))
 	syncCounts(t, e, svc, testenv.UniqueID("today"), 100, 700)
 
-	var log bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&log, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	log := emftest.Capture(t)
 	rep, err := svc.Refresh(timeout(t, 30*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -35,15 +29,13 @@ func TestRefreshPublishesTodaysBoardUsersAndItsDuration(t *testing.T) {
 	if len(rep.Boards) != 2 || rep.Users != 1 {
 		t.Fatalf("report %+v, want two boards and today's one user", rep)
 	}
+	points, err := emftest.Points(log.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
-		points, err := emftest.Parse([]byte(line))
-		if err != nil {
-			continue // not a metric line
-		}
-		for _, p := range points {
-			got[p.Name+" "+p.Dimensions["Outcome"]] = p.Value
-		}
+	for _, p := range points {
+		got[p.Name+" "+p.Dimensions["Outcome"]] = p.Value
 	}
 	if v, ok := got[metrics.RefreshUsers.Name+" ok"]; !ok || v != 1 {
 		t.Errorf("RefreshUsers ok = %v (published: %v), want 1", v, got)

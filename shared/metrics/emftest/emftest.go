@@ -1,6 +1,7 @@
 // Package emftest reads CloudWatch Embedded Metric Format lines the way
 // CloudWatch Logs does, for tests: it checks a line against the EMF
-// specification and returns the data points it defines.
+// specification and returns the data points it defines, and captures what
+// slog writes, where the functions' lines come from.
 package emftest
 
 import (

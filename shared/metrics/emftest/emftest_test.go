@@ -1,7 +1,10 @@
 package emftest
 
 import (
+	"fmt"
+	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +55,39 @@ func TestParseRejectsWhatCloudWatchRejects(t *testing.T) {
 				t.Errorf("accepted %s", tt.line)
 			}
 		})
+	}
+}
+
+func TestPointsReadsEveryEMFLineAndSkipsTheRest(t *testing.T) {
+	const point = `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["d"]],"Metrics":[{"Name":"m"}]}]},"d":"%s","m":%d}`
+	log := []byte("time=1 level=INFO plain text\n" +
+		`{"level":"INFO","msg":"request"}` + "\n" +
+		fmt.Sprintf(point, "a", 1) + "\n\n" +
+		fmt.Sprintf(point, "b", 2) + "\n")
+	points, err := Points(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Point{{"n", "m", "", map[string]string{"d": "a"}, 1}, {"n", "m", "", map[string]string{"d": "b"}, 2}}
+	if !reflect.DeepEqual(points, want) {
+		t.Errorf("points %+v, want %+v", points, want)
+	}
+	broken := append(log, `{"_aws":{"Timestamp":1}}`...)
+	if _, err := Points(broken); err == nil {
+		t.Error("an EMF line without directives was accepted")
+	}
+}
+
+func TestCaptureReadsWhatSlogWritesUntilTheTestEnds(t *testing.T) {
+	prev := slog.Default()
+	t.Run("captured", func(t *testing.T) {
+		log := Capture(t)
+		slog.Info("hello")
+		if !strings.Contains(log.String(), `"msg":"hello"`) {
+			t.Errorf("captured %q, want the JSON line", log)
+		}
+	})
+	if slog.Default() != prev {
+		t.Error("the default logger was not restored")
 	}
 }
