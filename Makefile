@@ -28,7 +28,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # LogicalId -> folder under functions/.
-FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction RefreshFunction
+FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction SocialFunction RefreshFunction
 
 # Fuzz targets run briefly by `make test`, as package:FuzzName; a missing one
 # fails the run. `make fuzz FUZZ_TIME=5000000x` (or FUZZ_TIME=10m, accepting
@@ -80,6 +80,8 @@ build-OpenDataFunction:
 	$(call gobuild,opendata)
 build-StepsFunction:
 	$(call gobuild,steps)
+build-SocialFunction:
+	$(call gobuild,social)
 build-RefreshFunction:
 	$(call gobuild,refresh)
 

@@ -178,6 +178,11 @@ func TestSlowOrStalledDependenciesAnswerBeforeTheTimeout(t *testing.T) {
 			sim.Delay(wechattest.PathGetOpenData, 6*time.Second)
 			return httpEvent("POST /v1/werun/cloudid", `{"cloudID":"`+id+`"}`, token("o-cloud")), ""
 		}, http.StatusBadGateway, "WECHAT_UNAVAILABLE"},
+		{"WeChat answers the nickname's content check after 6 s", "SocialFunction", func(t *testing.T, sim *wechattest.Server) ([]byte, string) {
+			sim.Login("o-nickname")
+			sim.Delay(wechattest.PathMsgSecCheck, 6*time.Second)
+			return httpEvent("PUT /v1/me/profile", `{"nickname":"Slow"}`, token("o-nickname")), ""
+		}, http.StatusBadGateway, "WECHAT_UNAVAILABLE"},
 		{"DynamoDB accepts and never answers a read", "StepsFunction", func(t *testing.T, _ *wechattest.Server) ([]byte, string) {
 			return httpEvent("GET /v1/steps", "", token("o-reader")), stalledListener(t)
 		}, http.StatusServiceUnavailable, "UNAVAILABLE"},

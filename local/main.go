@@ -133,7 +133,7 @@ func serve(ctx context.Context, args []string) error {
 		fmt.Printf("               %-24s -> %s\n", r.Key(), r.Function)
 	}
 	if st.Sim != "" {
-		fmt.Printf("  WeChat     %s (simulator: POST /_sim/login, /_sim/werun)\n", st.Sim)
+		fmt.Printf("  WeChat     %s (simulator: POST /_sim/login, /_sim/werun, /_sim/group)\n", st.Sim)
 	} else {
 		fmt.Printf("  WeChat     %s\n", st.Over["WECHAT_API_BASE"])
 	}

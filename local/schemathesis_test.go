@@ -13,9 +13,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/werun-sam/werun-sam/local/emulator"
-	"github.com/werun-sam/werun-sam/local/services"
 )
 
 // stBin is schemathesis's CLI in the venv of `make tools`
@@ -31,7 +28,6 @@ const stBin = "build/venv/bin/st"
 // the 401. ST_MAX_EXAMPLES sets the examples per operation (`make fuzz`
 // raises it); `make test` runs the default.
 func TestSchemathesis(t *testing.T) {
-	services.ForTests(t, services.Need{DynamoDB: true})
 	st, err := filepath.Abs(stBin)
 	if err == nil {
 		_, err = os.Stat(st)
@@ -45,66 +41,7 @@ func TestSchemathesis(t *testing.T) {
 			t.Fatalf("ST_MAX_EXAMPLES=%q: want a positive count", v)
 		}
 	}
-	apiPort, err := services.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	simPort, err := services.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WECHAT_API_BASE", "") // the stack's own simulator
-	// The stack logs every request and function line to stderr: to a file
-	// here, named on failure, so `make test` stays readable.
-	if err := os.MkdirAll(emulator.BuildDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(emulator.BuildDir, "schemathesis-stack.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := os.Stderr
-	os.Stderr = logf
-	t.Cleanup(func() {
-		os.Stderr = stderr
-		logf.Close()
-		if t.Failed() {
-			t.Logf("the local stack's log: %s", logPath)
-		}
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(ctx, []string{"-port", strconv.Itoa(apiPort), "-sim-port", strconv.Itoa(simPort), "-dynamodb-port", "0", "-pool", "2"})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-served:
-		case <-time.After(15 * time.Second):
-			t.Error("the local stack did not stop")
-		}
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(apiPort)
-	sim := "http://127.0.0.1:" + strconv.Itoa(simPort)
-	// Ready when a route answers (an empty body gets the envelope's 400).
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		resp, err := http.Post(base+"/v1/session", "application/json", nil)
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-served:
-			t.Fatalf("local stack: %v", err)
-		case <-time.After(300 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the local stack did not start in 4 minutes")
-		}
-	}
+	base, sim := localStack(t, "schemathesis")
 
 	var login struct{ Code string }
 	postJSONTo(t, sim+"/_sim/login", `{"openid":"schemathesis-user"}`, &login)
@@ -114,7 +51,7 @@ func TestSchemathesis(t *testing.T) {
 		t.Fatal("no session token")
 	}
 
-	sctx, scancel := context.WithTimeout(ctx, 10*time.Minute)
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer scancel()
 	cmd := exec.CommandContext(sctx, st, "run", "docs/openapi.yaml",
 		"--url", base,

@@ -47,33 +47,11 @@ func (a *API) match(method, path string) (template.Route, map[string]string, boo
 		if r.Method != method && r.Method != "ANY" {
 			continue
 		}
-		if params, ok := matchPath(r.Path, path); ok {
+		if params, ok := r.Match(path); ok {
 			return r, params, true
 		}
 	}
 	return template.Route{}, nil, false
-}
-
-// matchPath matches a route path with {name} segments against a request path.
-func matchPath(pattern, path string) (map[string]string, bool) {
-	ps, qs := strings.Split(strings.Trim(pattern, "/"), "/"), strings.Split(strings.Trim(path, "/"), "/")
-	if len(ps) != len(qs) {
-		return nil, false
-	}
-	var params map[string]string
-	for i, p := range ps {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && qs[i] != "" {
-			if params == nil {
-				params = map[string]string{}
-			}
-			params[strings.Trim(p, "{}+")] = qs[i]
-			continue
-		}
-		if p != qs[i] {
-			return nil, false
-		}
-	}
-	return params, true
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {

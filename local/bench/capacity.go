@@ -215,27 +215,45 @@ func (c SyncCost) BilledWCU() float64 {
 	return math.Max(c.ReportedWCU, c.ComputedWCU) + gsi
 }
 
-// measureSyncCost runs the scenarios against the table at endpoint.
-func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
+// benchWorld is a measured service: werun.Service over the real store,
+// its DynamoDB client recorded by rec, and an in-process simulator.
+type benchWorld struct {
+	rec   *Recorder
+	plain *dynamodb.Client // unrecorded, to write set-ups and read items back
+	st    *store.DynamoStore
+	sim   *wechattest.Server
+	svc   *werun.Service
+	table string
+}
+
+func newBenchWorld(endpoint, table string) (*benchWorld, error) {
 	rec := NewRecorder(http.DefaultTransport.(*http.Transport).Clone())
 	client := dynamodb.NewFromConfig(services.ClientConfig(endpoint), func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: rec}
 	}, rec.withConsumedCapacity)
-	plain := services.Client(endpoint) // unrecorded, to read items back
 	st := store.New(client, table)
-
 	const appID = stack.AppID
 	secret := stack.RandomKey()
-	sim := wechattest.NewServer(appID, secret)
-	defer sim.Close()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	signer, err := crypto.NewSigner(key)
 	if err != nil {
 		return nil, err
 	}
+	sim := wechattest.NewServer(appID, secret)
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
 	svc := werun.New(werun.Config{AppID: appID, Store: st, WeChat: wc, Signer: signer})
+	return &benchWorld{rec: rec, plain: services.Client(endpoint), st: st, sim: sim, svc: svc, table: table}, nil
+}
+
+// measureSyncCost runs the scenarios against the table at endpoint.
+func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
+	w, err := newBenchWorld(endpoint, table)
+	if err != nil {
+		return nil, err
+	}
+	defer w.sim.Close()
+	sim, svc := w.sim, w.svc
 
 	openid := "bench-" + stack.RandomKey()[:12]
 	now := time.Now()
@@ -248,10 +266,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 	todayChanged := append([]wechattest.StepInfo(nil), list...)
 	todayChanged[len(todayChanged)-1].Step += 500
 
-	scenarios := []struct {
-		name string
-		run  func() (int, error)
-	}{
+	return w.measure(ctx, []scenario{
 		{"login (POST /v1/session)", func() (int, error) {
 			_, err := svc.Login(ctx, sim.Login(openid))
 			return 0, err
@@ -259,26 +274,38 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 		{"first sync, 31 days", func() (int, error) { return sync(list) }},
 		{"repeat sync, only today changed", func() (int, error) { return sync(todayChanged) }},
 		{"resend of unchanged data", func() (int, error) { return sync(todayChanged) }},
-	}
+	})
+}
+
+// scenario is one measured use: run reports the days it changed.
+type scenario struct {
+	name string
+	run  func() (int, error)
+}
+
+// measure measures each scenario's DynamoDB requests, round trips and
+// units on the world's recorder; the unrecorded client reads written items
+// back.
+func (w *benchWorld) measure(ctx context.Context, scenarios []scenario) ([]SyncCost, error) {
 	var out []SyncCost
 	for _, sc := range scenarios {
-		rec.reset()
+		w.rec.reset()
 		changed, err := sc.run()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
-		calls := rec.Calls()
-		rec.mu.Lock()
+		calls := w.rec.Calls()
+		w.rec.mu.Lock()
 		c := SyncCost{Scenario: sc.name, Changed: changed, Requests: map[string]int{}, Waves: waves(calls),
-			ReportedRCU: rec.reported.read, ReportedWCU: rec.reported.write, ReportedGSI: rec.reported.gsiWrite}
-		rec.mu.Unlock()
+			ReportedRCU: w.rec.reported.read, ReportedWCU: w.rec.reported.write, ReportedGSI: w.rec.reported.gsiWrite}
+		w.rec.mu.Unlock()
 		for _, call := range calls {
 			c.Requests[call.Op]++
 			if call.Key == nil {
 				continue
 			}
 			c.WriteRequests++
-			table, gsi, err := writeUnits(ctx, plain, table, call)
+			table, gsi, err := writeUnits(ctx, w.plain, w.table, call)
 			if err != nil {
 				return nil, err
 			}

@@ -261,6 +261,13 @@ var invokeWant = map[string]func(out []byte) error{
 	"steps.json":     wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 	"summary.json":   wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 	"scheduled.json": wantRefresh, // the simulator's token, dynalite's table
+	// SocialFunction's routes.
+	"profile.json":        wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"group.json":          wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"group-board.json":    wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"friends.json":        wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"friends-invite.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"friends-board.json":  wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 }
 
 func wantError(status int, code string) func([]byte) error {

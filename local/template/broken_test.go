@@ -68,7 +68,7 @@ func TestTemplateChecksFailOnBrokenTemplate(t *testing.T) {
 			func(t *Template) error { return checkRoutes(t, contractRoutes) }, "served by"},
 		{"a route on an API the template lacks", []string{"ApiId: !Ref Api\n            Method: POST\n            Path: /v1/session", "ApiId: !Ref Nope\n            Method: POST\n            Path: /v1/session"},
 			func(t *Template) error { return checkRoutes(t, contractRoutes) }, "ApiId"},
-		{"a variable read in code but not declared", []string{"WATERMARK_MAX_AGE: 1h", "WATERMARK_MAX_AGEX: 1h", "WATERMARK_MAX_AGE: 1h", "WATERMARK_MAX_AGEX: 1h"},
+		{"a variable read in code but not declared", []string{"WATERMARK_MAX_AGE: 1h", "WATERMARK_MAX_AGEX: 1h", "WATERMARK_MAX_AGE: 1h", "WATERMARK_MAX_AGEX: 1h", "WATERMARK_MAX_AGE: 1h", "WATERMARK_MAX_AGEX: 1h"},
 			func(t *Template) error {
 				return checkEnvDeclared(t, filepath.Join(repo, "functions"), filepath.Join(repo, "shared"))
 			}, "WATERMARK_MAX_AGE"},

@@ -18,6 +18,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,13 +282,14 @@ func checkEvents(t *Template, dir string) error {
 			}
 			fn, ok := byRoute[ev.RouteKey]
 			method, path, _ := strings.Cut(ev.RouteKey, " ")
+			params, matched := Route{Path: path}.Match(ev.RawPath)
 			switch {
 			case !ok:
 				errs = append(errs, fmt.Errorf("%s: routeKey %q is no route of template.yaml", name, ev.RouteKey))
 			case ev.Version != "2.0":
 				errs = append(errs, fmt.Errorf("%s: version %q, want payload format 2.0", name, ev.Version))
-			case ev.RawPath != path || ev.RequestContext.HTTP.Path != path || ev.RequestContext.HTTP.Method != method || ev.RequestContext.RouteKey != ev.RouteKey:
-				errs = append(errs, fmt.Errorf("%s: rawPath, requestContext.http.method/path and requestContext.routeKey must agree with routeKey %q", name, ev.RouteKey))
+			case !matched || !maps.Equal(params, ev.PathParameters) || ev.RequestContext.HTTP.Path != ev.RawPath || ev.RequestContext.HTTP.Method != method || ev.RequestContext.RouteKey != ev.RouteKey:
+				errs = append(errs, fmt.Errorf("%s: rawPath, requestContext.http.method/path and requestContext.routeKey (and pathParameters) must agree with routeKey %q", name, ev.RouteKey))
 			case ev.RequestContext.RequestID == "" || ev.Headers == nil:
 				errs = append(errs, fmt.Errorf("%s: needs requestContext.requestId and headers", name))
 			default:

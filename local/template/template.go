@@ -114,6 +114,29 @@ type Route struct {
 // Key is the route key as API Gateway writes it, e.g. "POST /v1/session".
 func (r Route) Key() string { return r.Method + " " + r.Path }
 
+// Match matches a request path against the route's path, whose {name}
+// segments match any non-empty segment, and returns the path parameters.
+func (r Route) Match(path string) (map[string]string, bool) {
+	ps, qs := strings.Split(strings.Trim(r.Path, "/"), "/"), strings.Split(strings.Trim(path, "/"), "/")
+	if len(ps) != len(qs) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && qs[i] != "" {
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[strings.Trim(p, "{}+")] = qs[i]
+			continue
+		}
+		if p != qs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
 // Load reads a SAM template.
 func Load(path string) (*Template, error) {
 	b, err := os.ReadFile(path)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -106,6 +107,9 @@ func withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {
+	if status == http.StatusNoContent {
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{"Cache-Control": "no-store"}}
+	}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return errorResponse(internal())

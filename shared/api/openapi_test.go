@@ -42,6 +42,17 @@ var openAPITypes = []struct {
 	{"POST /v1/werun/cloudid", CloudIDRequest{}, SyncResponse{}},
 	{"GET /v1/steps", nil, DaysResponse{}},
 	{"GET /v1/steps/summary", nil, werun.UserSummary{}},
+	{"PUT /v1/me/profile", ProfileRequest{}, werun.Profile{}},
+	{"GET /v1/me/profile", nil, werun.MyProfile{}},
+	{"POST /v1/groups", GroupRequest{}, werun.Joined{}},
+	{"GET /v1/groups", nil, werun.GroupList{}},
+	{"GET /v1/groups/{groupId}/board", nil, werun.MemberBoard{}},
+	{"DELETE /v1/groups/{groupId}", nil, nil},
+	{"POST /v1/friends/invites", nil, werun.InviteCode{}},
+	{"POST /v1/friends", AcceptRequest{}, werun.FriendAdded{}},
+	{"GET /v1/friends", nil, werun.FriendList{}},
+	{"GET /v1/friends/board", nil, werun.MemberBoard{}},
+	{"DELETE /v1/friends/{friendId}", nil, nil},
 }
 
 func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
@@ -118,6 +129,21 @@ Resources:
       Events:
         Days: {Type: HttpApi, Properties: {Path: /v1/steps, Method: GET}}
         Summary: {Type: HttpApi, Properties: {Path: /v1/steps/summary, Method: get}}
+  SocialFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        A: {Type: HttpApi, Properties: {Path: /v1/me/profile, Method: PUT}}
+        B: {Type: HttpApi, Properties: {Path: /v1/me/profile, Method: GET}}
+        C: {Type: HttpApi, Properties: {Path: /v1/groups, Method: POST}}
+        D: {Type: HttpApi, Properties: {Path: /v1/groups, Method: GET}}
+        E: {Type: HttpApi, Properties: {Path: "/v1/groups/{groupId}/board", Method: GET}}
+        F: {Type: HttpApi, Properties: {Path: "/v1/groups/{groupId}", Method: DELETE}}
+        G: {Type: HttpApi, Properties: {Path: /v1/friends/invites, Method: POST}}
+        H: {Type: HttpApi, Properties: {Path: /v1/friends, Method: POST}}
+        I: {Type: HttpApi, Properties: {Path: /v1/friends, Method: GET}}
+        J: {Type: HttpApi, Properties: {Path: /v1/friends/board, Method: GET}}
+        K: {Type: HttpApi, Properties: {Path: "/v1/friends/{friendId}", Method: DELETE}}
   RefreshFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -421,9 +447,20 @@ func checkRouteTypes(spec map[string]any, route string, request, answer any) []s
 	case request != nil:
 		out = append(out, compareSchema(spec, route+" request", reflect.TypeOf(request), body, "", false)...)
 	}
+	if answer == nil {
+		// A route that answers 204 No Content.
+		if get(op, "responses", "204") == nil {
+			out = append(out, route+": the handler answers 204 but the spec lists no 204")
+		}
+		return out
+	}
 	ok := get(resolve(spec, get(op, "responses", "200")), "content", "application/json", "schema")
 	if ok == nil {
-		return append(out, route+": no 200 application/json answer in the spec")
+		// A route that creates something answers 201.
+		ok = get(resolve(spec, get(op, "responses", "201")), "content", "application/json", "schema")
+	}
+	if ok == nil {
+		return append(out, route+": no 200 or 201 application/json answer in the spec")
 	}
 	return append(out, compareSchema(spec, route+" answer", reflect.TypeOf(answer), ok, "", true)...)
 }

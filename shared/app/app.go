@@ -51,6 +51,22 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rules werun.SocialRules
+	for _, c := range []struct {
+		name string
+		def  int
+		into func(int)
+	}{
+		{"MEMBERSHIP_DAYS", werun.DefaultMembershipDays, func(v int) { rules.MembershipDays = v }},
+		{"MAX_BOARD_STEPS", werun.DefaultMaxBoardSteps, func(v int) { rules.MaxBoardSteps = int64(v) }},
+		{"MAX_STEPS_PER_MINUTE", werun.DefaultMaxStepsPerMinute, func(v int) { rules.MaxStepsPerMinute = int64(v) }},
+	} {
+		v, err := config.Int(c.name, c.def)
+		if err != nil {
+			return nil, err
+		}
+		c.into(v)
+	}
 	var signer *crypto.Signer
 	if needs.SessionTokens {
 		if signer, err = newSigner(ctx); err != nil {
@@ -70,7 +86,7 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	st := store.New(dynamodb.NewFromConfig(cfg), table)
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
 	return werun.New(werun.Config{
-		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal),
+		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Social: rules,
 	}), nil
 }
 

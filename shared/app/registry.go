@@ -26,6 +26,7 @@ var Functions = []Function{
 	{"DecryptFunction", "decrypt", Needs{AppSecret: true, SessionTokens: true, LoginCodes: true}, httpHandler(api.Decrypt)},
 	{"OpenDataFunction", "opendata", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.CloudID)},
 	{"StepsFunction", "steps", Needs{SessionTokens: true}, httpHandler(api.Steps)},
+	{"SocialFunction", "social", Needs{AppSecret: true, SessionTokens: true}, httpHandler(api.Social)},
 	{"RefreshFunction", "refresh", Needs{AppSecret: true}, scheduled},
 }
 

@@ -15,6 +15,7 @@
 //	APP#<appid>   / ACCESS_TOKEN     accessToken S, tokenExpiresAt N, leaseHolder S, leaseUntil N (unix ms)
 //	APP#<appid>   / SNAPSHOT#<name>  data S (JSON owned by the caller), expiresAt N
 //	CODE#<sha256(code) hex> / CODE   openid S, sessionKey S, expiresAt N (the code's life)
+//	(and the social items, listed in social.go)
 //
 // Sort keys order DAY# < SKEY#, so one Query with SK >= DAY#<first day>
 // reads the window and the keys.
@@ -52,6 +53,8 @@ type Day struct {
 	// Board, when set, puts the day in the sparse ActiveIndex under this
 	// partition key (the caller's leaderboard shard); only a few days carry it.
 	Board string
+	// OffBoard takes the day out of the ActiveIndex (it is kept off boards).
+	OffBoard bool
 }
 
 // SessionKey is one WeChat session_key and when it was issued.
@@ -112,6 +115,8 @@ type Store interface {
 	// GetSnapshot and PutSnapshot keep a caller's JSON document per app.
 	GetSnapshot(ctx context.Context, appid, name string) (data []byte, found bool, err error)
 	PutSnapshot(ctx context.Context, appid, name string, data []byte, expiresAt time.Time) error
+	// Social holds profiles, groups, friends and invites (social.go).
+	Social
 }
 
 var (

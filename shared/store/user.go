@@ -224,9 +224,12 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (boo
 		update += ", #source = :src"
 		values[":src"] = s(day.Source)
 	}
-	if day.Board != "" {
+	switch {
+	case day.Board != "":
 		update += ", boardShard = :board"
 		values[":board"] = s(day.Board)
+	case day.OffBoard:
+		update += " REMOVE boardShard"
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 &d.table,

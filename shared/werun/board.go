@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -32,11 +34,14 @@ func BoardShard(openid, date string) string {
 // distribution rank and percentile come from. It never leaves the server
 // with other users' openids in it.
 type Board struct {
-	Date      string    `json:"date"`
-	Users     int       `json:"users"`
-	Top       []Ranked  `json:"top"`
-	Histogram []int     `json:"histogram"` // Histogram[i] users with steps in [i*BucketWidth, (i+1)*BucketWidth)
-	BuiltAt   time.Time `json:"builtAt"`
+	Date      string   `json:"date"`
+	Users     int      `json:"users"`
+	Top       []Ranked `json:"top"`
+	Histogram []int    `json:"histogram"` // Histogram[i] users with steps in [i*BucketWidth, (i+1)*BucketWidth)
+	// Excluded are the users the operator keeps off the boards: not
+	// counted, and not ranked when they ask.
+	Excluded []string  `json:"excluded,omitempty"`
+	BuiltAt  time.Time `json:"builtAt"`
 }
 
 // Ranked is one entry of a board's top.
@@ -119,6 +124,10 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 			b, resumed = prev, true
 		}
 	}
+	skip, err := s.excludedOpenIDs(ctx)
+	if err != nil {
+		return false, false, 0, err
+	}
 	deadline, bounded := ctx.Deadline()
 	for ; b.Shard < BoardShards; b.Shard, b.Cursor = b.Shard+1, "" {
 		shard := fmt.Sprintf("%s#%02d", date, b.Shard)
@@ -131,7 +140,9 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 				return false, false, 0, err
 			}
 			for _, e := range entries {
-				b.Board.add(e.OpenID, e.Steps)
+				if !skip[e.OpenID] {
+					b.Board.add(e.OpenID, e.Steps)
+				}
 			}
 			if b.Cursor = next; next == "" {
 				break
@@ -143,6 +154,7 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 			return false, false, 0, err
 		}
 	}
+	b.Board.Excluded = slices.Sorted(maps.Keys(skip))
 	if pub, found, err := s.board(ctx, date); err != nil {
 		return false, false, 0, err
 	} else if found && sameBoard(pub, b.Board) {

@@ -42,29 +42,40 @@ func (s *Service) SyncCloudID(ctx context.Context, openid, cloudID string) (_ Sy
 	return s.commit(ctx, openid, l.user, p, SourceCloudID)
 }
 
-// openData calls getopendata, and when WeChat rejects the shared access
-// token, replaces it once and calls again.
+// openData calls getopendata with the shared access token.
 func (s *Service) openData(ctx context.Context, openid, cloudID string) ([]byte, error) {
+	var list []wechat.OpenData
+	err := s.withAccessToken(ctx, func(token string) error {
+		var err error
+		list, err = s.wechat.GetOpenData(ctx, token, openid, []string{cloudID})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range list {
+		if d.CloudID == cloudID {
+			return d.Data, nil
+		}
+	}
+	return nil, fmt.Errorf("werun: getopendata answered without the requested cloudID: %w", wechat.ErrCloudIDExpired)
+}
+
+// withAccessToken calls fn with the shared access token and, when WeChat
+// rejects that token, replaces it once and calls again.
+func (s *Service) withAccessToken(ctx context.Context, fn func(token string) error) error {
 	for attempt := 0; ; attempt++ {
 		token, err := s.tokens.Token(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		list, err := s.wechat.GetOpenData(ctx, token, openid, []string{cloudID})
+		err = fn(token)
 		if errors.Is(err, wechat.ErrTokenRejected) && attempt == 0 {
 			if err := s.tokens.Rejected(ctx, token); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range list {
-			if d.CloudID == cloudID {
-				return d.Data, nil
-			}
-		}
-		return nil, fmt.Errorf("werun: getopendata answered without the requested cloudID: %w", wechat.ErrCloudIDExpired)
+		return err
 	}
 }

@@ -48,6 +48,28 @@ var (
 	ErrMalformedCloudID = errors.New("werun: malformed cloudID")
 	// ErrInvalidRange: a date range that is malformed, reversed or too long.
 	ErrInvalidRange = errors.New("werun: invalid date range")
+	// ErrInvalidNickname: empty after trimming, longer than 32 characters,
+	// or holding a control character.
+	ErrInvalidNickname = errors.New("werun: invalid nickname")
+	// ErrInvalidAvatar: an avatarUrl that is not https:// or too long.
+	ErrInvalidAvatar = errors.New("werun: invalid avatarUrl")
+	// ErrNicknameRejected: WeChat's content check judged the nickname risky.
+	ErrNicknameRejected = errors.New("werun: nickname rejected by the content check")
+	// ErrNoGroupData: the open data names no group (openGId, opengid or
+	// open_single_roomid).
+	ErrNoGroupData = errors.New("werun: no group identity in the data")
+	// ErrGroupNotFound: no such group, or the caller is not a member.
+	ErrGroupNotFound = errors.New("werun: group not found")
+	// ErrFriendNotFound: the memberId is not one of the caller's friends.
+	ErrFriendNotFound = errors.New("werun: friend not found")
+	// ErrInvalidInvite: an unknown, expired or own invite code.
+	ErrInvalidInvite = errors.New("werun: invalid invite")
+	// ErrLimitReached: a group, a user's groups or a user's friends are full.
+	ErrLimitReached = errors.New("werun: limit reached")
+	// ErrBoardDate: a board's date that is malformed or outside the window.
+	ErrBoardDate = errors.New("werun: invalid board date")
+	// ErrInvalidCursor: a cursor this API did not give.
+	ErrInvalidCursor = errors.New("werun: invalid cursor")
 	// ErrInvalidCode: WeChat refused the login code (unknown, expired, used).
 	ErrInvalidCode = errors.New("werun: login code refused")
 	// ErrUserBlocked: WeChat blocks the user as high-risk.
@@ -77,6 +99,8 @@ var outwardClasses = []error{
 	ErrNoSessionKey, ErrDecryptFailed, ErrWrongApp, ErrStaleData, ErrNoStepData, ErrInvalidStepData,
 	ErrMalformedCode, ErrMalformedCloudID, ErrInvalidRange, ErrInvalidCode, ErrUserBlocked, ErrCloudIDExpired, ErrRateLimited, ErrQuotaExhausted,
 	ErrWeChatConfig, ErrWeChatUnavailable, ErrUnavailable,
+	ErrInvalidNickname, ErrInvalidAvatar, ErrNicknameRejected, ErrNoGroupData, ErrGroupNotFound,
+	ErrFriendNotFound, ErrInvalidInvite, ErrLimitReached, ErrBoardDate, ErrInvalidCursor,
 }
 
 // causes maps the errors of the layers below to their class; first match

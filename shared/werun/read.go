@@ -3,6 +3,7 @@ package werun
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -96,7 +97,8 @@ func (s *Service) Summary(ctx context.Context, openid string) (_ UserSummary, er
 		if d.UpdatedAt.After(last) {
 			last = d.UpdatedAt
 		}
-		synced = synced || d.Date == today
+		// A day kept off the boards carries no board key: no rank for it.
+		synced = synced || (d.Date == today && d.Board != "")
 	}
 	out := UserSummary{Summary: steps.Summarize(domainDays(stored), now, s.goal)}
 	if !last.IsZero() {
@@ -105,7 +107,7 @@ func (s *Service) Summary(ctx context.Context, openid string) (_ UserSummary, er
 	if br.found {
 		out.Users = br.b.Users
 	}
-	if synced && br.found {
+	if synced && br.found && !slices.Contains(br.b.Excluded, openid) {
 		rank, pct := br.b.Rank(out.Today)
 		out.Rank, out.Percentile = &rank, &pct
 	}

@@ -65,16 +65,7 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 	if err != nil {
 		return SyncResult{}, err
 	}
-	keys := make([]string, 0, len(user.SessionKeys)+1)
-	if fresh != "" {
-		keys = append(keys, fresh)
-	}
-	for _, k := range user.SessionKeys {
-		if k.Key != fresh {
-			keys = append(keys, k.Key)
-		}
-	}
-	payload, err := s.open(keys, in.EncryptedData, in.IV)
+	payload, err := s.open(sessionKeys(user, fresh), in.EncryptedData, in.IV)
 	if err != nil {
 		return SyncResult{}, err
 	}
@@ -83,15 +74,28 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 	return res, err
 }
 
-// open tries each session key in turn. A wrong key almost always fails the
-// padding check; when it does not, the plaintext is not JSON or carries a
-// watermark of no app, so well-formed JSON whose watermark names this app
-// proves the key was the right one. Only then is a content error (a bad
-// step, a string timestamp) reported as such; every failure before that
-// point is the one ErrDecryptFailed, so the answers are no padding oracle.
+// open decrypts WeRun data with the first key that opens it.
 func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, error) {
+	var p steps.Payload
+	err := s.decryptOpenData(keys, encryptedData, iv, func(plain []byte) (crypto.Watermark, bool, error) {
+		var err error
+		p, err = steps.ParsePayload(plain)
+		return p.Watermark, !errors.Is(err, steps.ErrMalformedPayload), err
+	})
+	return p, err
+}
+
+// decryptOpenData tries each session key in turn and hands the plaintext to
+// parse, which returns its watermark, whether it is well-formed JSON of its
+// kind, and any error in its content. A wrong key almost always fails the
+// padding check; when it does not, the plaintext is not well-formed or
+// carries a watermark of no app, so a well-formed plaintext whose watermark
+// names this app proves the key was the right one. Only then is a content
+// error reported as such; every failure before that point is the one
+// ErrDecryptFailed, so the answers are no padding oracle.
+func (s *Service) decryptOpenData(keys []string, encryptedData, iv string, parse func([]byte) (crypto.Watermark, bool, error)) error {
 	if len(keys) == 0 {
-		return steps.Payload{}, ErrNoSessionKey
+		return ErrNoSessionKey
 	}
 	wrongApp := false
 	for _, key := range keys {
@@ -102,22 +106,37 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 		case errors.Is(err, crypto.ErrKeySize):
 			continue // a corrupt stored key cannot be the right one
 		case err != nil:
-			return steps.Payload{}, err // the input itself is malformed
+			return err // the input itself is malformed
 		}
-		p, err := steps.ParsePayload(plain)
-		if errors.Is(err, steps.ErrMalformedPayload) {
+		w, wellFormed, err := parse(plain)
+		if !wellFormed {
 			continue
 		}
-		if p.Watermark.AppID != s.appID {
+		if w.AppID != s.appID {
 			wrongApp = true
 			continue
 		}
-		return p, err // the key is proven; err is about the content
+		return err // the key is proven; err is about the content
 	}
 	if wrongApp {
-		return steps.Payload{}, crypto.ErrWrongApp
+		return crypto.ErrWrongApp
 	}
-	return steps.Payload{}, ErrDecryptFailed
+	return ErrDecryptFailed
+}
+
+// sessionKeys are the user's held session keys, newest first, with fresh
+// (a key code2Session just returned, or "") tried first.
+func sessionKeys(user store.User, fresh string) []string {
+	keys := make([]string, 0, len(user.SessionKeys)+1)
+	if fresh != "" {
+		keys = append(keys, fresh)
+	}
+	for _, k := range user.SessionKeys {
+		if k.Key != fresh {
+			keys = append(keys, k.Key)
+		}
+	}
+	return keys
 }
 
 // commit is the one write path both ways in end in: check the watermark,
@@ -140,7 +159,11 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 	writes := make([]store.Day, len(changed))
 	for i, d := range changed {
 		writes[i] = store.Day{Date: d.Date, Steps: d.Steps, SourceTS: p.Watermark.Timestamp, Source: source, UpdatedAt: now}
-		if d.Date == today {
+		switch {
+		case !s.plausible(d.Steps, p.Watermark.Timestamp, d.Date):
+			// Stored for the user's history, kept off the boards.
+			writes[i].OffBoard = true
+		case d.Date == today:
 			// Today's day alone joins the sparse index today's board is read from.
 			writes[i].Board = BoardShard(openid, today)
 		}

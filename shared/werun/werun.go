@@ -1,6 +1,7 @@
 // Package werun holds the use cases of the backend: a login code becomes a
-// session, a WeRun payload (encryptedData or cloudID) becomes stored days, and
-// stored days are read back. Each use case is a plain method over typed values;
+// session, a WeRun payload (encryptedData or cloudID) becomes stored days,
+// stored days are read back, and users join groups, befriend each other and
+// see each other on boards. Each use case is a plain method over typed values;
 // the API Gateway adapters live in package api.
 package werun
 
@@ -20,6 +21,7 @@ type WeChat interface {
 	Code2Session(ctx context.Context, code string) (wechat.Session, error)
 	StableToken(ctx context.Context, forceRefresh bool) (wechat.AccessToken, error)
 	GetOpenData(ctx context.Context, accessToken, openid string, cloudIDs []string) ([]wechat.OpenData, error)
+	MsgSecCheck(ctx context.Context, accessToken, openid string, scene int, content string) (string, error)
 }
 
 var _ WeChat = (*wechat.Client)(nil)
@@ -42,6 +44,9 @@ type Config struct {
 	MaxAge time.Duration
 	// Goal is the daily step goal streaks count; 0 means DefaultGoal.
 	Goal int64
+	// Social holds the rules of groups, friends and boards; zero values
+	// are the defaults (social.go).
+	Social SocialRules
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// TokenPoll is the wait between reads of the shared access token while
@@ -63,14 +68,17 @@ type Service struct {
 	goal   int64
 	clock  func() time.Time
 	// codes are the login codes this container redeemed.
-	codes codeCache
+	codes  codeCache
+	social SocialRules
+	// excluded is the operator's exclusions, cached a minute.
+	excluded exclusions
 }
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
 	s := &Service{
 		appID: cfg.AppID, store: cfg.Store, wechat: cfg.WeChat, signer: cfg.Signer,
-		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now,
+		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now, social: cfg.Social.withDefaults(),
 	}
 	if s.maxAge <= 0 {
 		s.maxAge = crypto.DefaultMaxAge

@@ -185,8 +185,12 @@ func (s *Sim) WeRunData(openid string, list []StepInfo, at time.Time) (encrypted
 // opaque cloudID that getopendata resolves to list and its watermark for
 // that openid only, until CloudIDTTL after now (on the simulator's clock).
 func (s *Sim) CloudID(openid string, list []StepInfo, at time.Time) string {
+	return s.issueCloudID(openid, s.plaintext(list, at))
+}
+
+// issueCloudID makes a cloudID that getopendata resolves to data for openid.
+func (s *Sim) issueCloudID(openid string, data []byte) string {
 	id := "sim_" + hex.EncodeToString(randomBytes(20))
-	data := s.plaintext(list, at)
 	s.mu.Lock()
 	s.cloudIDs[id] = &cloudID{openid: openid, data: data, issued: s.now()}
 	s.mu.Unlock()

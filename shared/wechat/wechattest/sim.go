@@ -1,10 +1,10 @@
 // Package wechattest is a fake WeChat backend, in the spirit of
 // net/http/httptest, written from WeChat's public documentation. It serves
-// the three calls this project makes — /sns/jscode2session,
-// /cgi-bin/stable_token and /wxa/getopendata — with WeChat's wire format
-// and errcodes, and plays the mini program's side too: it logs users in
-// (codes, rotating session keys) and makes WeRun encryptedData and cloudIDs
-// for a step list. Faults (errcodes, slow answers, revoked tokens) can be
+// the calls this project makes — /sns/jscode2session,
+// /cgi-bin/stable_token, /wxa/getopendata and /wxa/msg_sec_check — with
+// WeChat's wire format and errcodes, and plays the mini program's side too:
+// it logs users in (codes, rotating session keys) and makes WeRun and group
+// encryptedData and cloudIDs. Faults (errcodes, slow answers, revoked tokens) can be
 // injected per path. A small JSON control API under /_sim/ lets a developer
 // without a WeChat account get data with curl from the local stack.
 //
@@ -30,6 +30,7 @@ const (
 	PathCode2Session = "/sns/jscode2session"
 	PathStableToken  = "/cgi-bin/stable_token"
 	PathGetOpenData  = "/wxa/getopendata"
+	PathMsgSecCheck  = "/wxa/msg_sec_check"
 )
 
 // Lifetimes, on the simulator's clock.
@@ -206,7 +207,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch r.URL.Path {
-	case PathCode2Session, PathStableToken, PathGetOpenData:
+	case PathCode2Session, PathStableToken, PathGetOpenData, PathMsgSecCheck:
 		if r.URL.Path == PathStableToken {
 			s.mu.Lock()
 			s.tokenFetches++
@@ -224,10 +225,14 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stableToken(w, r)
 	case PathGetOpenData:
 		s.getOpenData(w, r)
+	case PathMsgSecCheck:
+		s.msgSecCheck(w, r)
 	case "/_sim/login":
 		s.controlLogin(w, r)
 	case "/_sim/werun":
 		s.controlWeRun(w, r)
+	case "/_sim/group":
+		s.controlGroup(w, r)
 	default:
 		// WeChat answers unknown paths with 200 and an errcode.
 		writeErr(w, 40066)
@@ -259,6 +264,7 @@ var errmsgs = map[int]string{
 	-601006: "cloudID expired.",
 	40001:   "invalid credential, access_token is invalid or not latest",
 	40002:   "invalid grant_type",
+	40003:   "invalid openid",
 	40013:   "invalid appid",
 	40029:   "invalid code",
 	40066:   "invalid url",

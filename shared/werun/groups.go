@@ -1,0 +1,328 @@
+package werun
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+)
+
+// GroupJoin is what wx.getShareInfo, wx.getGroupEnterInfo or
+// wx.getChatToolInfo returned: encryptedData and iv, or a cloudID.
+type GroupJoin struct {
+	EncryptedData string
+	IV            string
+	CloudID       string
+}
+
+// Joined is the answer to a join.
+type Joined struct {
+	GroupID string `json:"groupId"`
+	Members int    `json:"members"`
+}
+
+// groupPayload is a group's open data in any of its shapes.
+type groupPayload struct {
+	OpenGID    string           `json:"openGId"`            // getShareInfo
+	OpenGIDLow string           `json:"opengid"`            // getGroupEnterInfo, getChatToolInfo
+	SingleRoom string           `json:"open_single_roomid"` // getChatToolInfo, one-to-one
+	Watermark  crypto.Watermark `json:"watermark"`
+}
+
+// identity is the group the payload names, "" when none: a one-to-one
+// room is kept apart from groups by its prefix.
+func (p groupPayload) identity() string {
+	switch {
+	case p.OpenGID != "":
+		return "g:" + p.OpenGID
+	case p.OpenGIDLow != "":
+		return "g:" + p.OpenGIDLow
+	case p.SingleRoom != "":
+		return "s:" + p.SingleRoom
+	}
+	return ""
+}
+
+// parseGroup reads a group's open data; ok is false when it is not JSON.
+func parseGroup(plain []byte) (p groupPayload, ok bool) {
+	return p, json.Unmarshal(plain, &p) == nil
+}
+
+// groupIdentity opens the group data: decrypted with the caller's session
+// keys, newest first, or resolved with getopendata; the watermark checked
+// as for WeRun data.
+func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin) (string, error) {
+	var p groupPayload
+	if in.CloudID != "" {
+		if !wechat.ValidCloudID(in.CloudID) {
+			return "", ErrMalformedCloudID
+		}
+		data, err := s.openData(ctx, openid, in.CloudID)
+		if err != nil {
+			return "", err
+		}
+		var ok bool
+		if p, ok = parseGroup(data); !ok {
+			return "", fmt.Errorf("%w: the data is not JSON", ErrNoGroupData)
+		}
+	} else {
+		// Only the keys are needed: read from today on, not the window.
+		user, err := s.store.LoadUser(ctx, openid, steps.DateOf(s.now()))
+		if err != nil {
+			return "", err
+		}
+		err = s.decryptOpenData(sessionKeys(user, ""), in.EncryptedData, in.IV, func(plain []byte) (crypto.Watermark, bool, error) {
+			var ok bool
+			p, ok = parseGroup(plain)
+			return p.Watermark, ok, nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	if err := p.Watermark.Check(s.appID, s.now(), s.maxAge); err != nil {
+		return "", err
+	}
+	id := p.identity()
+	if id == "" {
+		return "", ErrNoGroupData
+	}
+	return id, nil
+}
+
+// JoinGroup adds the caller to the group the data names, or renews their
+// membership. The groupId is random, made by the group's first joiner and
+// found by every later one through the openGId.
+func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_ Joined, err error) {
+	defer classify(&err)
+	// The caller's memberId is read while the data is opened, the two
+	// sides' memberships together: four round trips in all.
+	var ogid, mid string
+	err = both(func() (err error) { ogid, err = s.groupIdentity(ctx, openid, in); return err },
+		func() (err error) { mid, err = s.memberID(ctx, openid); return err })
+	if err != nil {
+		return Joined{}, err
+	}
+	gid, err := s.store.GroupID(ctx, ogid, newID())
+	if err != nil {
+		return Joined{}, err
+	}
+	now := s.now()
+	var members, groups []store.Membership
+	err = both(func() (err error) { members, err = s.store.GroupMembers(ctx, gid, now); return err },
+		func() (err error) { groups, err = s.store.MemberGroups(ctx, mid, now); return err })
+	if err != nil {
+		return Joined{}, err
+	}
+	count := len(members)
+	if !isMember(members, mid) {
+		if count >= s.social.GroupMembers {
+			return Joined{}, fmt.Errorf("%w: the group has %d members", ErrLimitReached, count)
+		}
+		if len(groups) >= s.social.UserGroups {
+			return Joined{}, fmt.Errorf("%w: the user is in %d groups", ErrLimitReached, len(groups))
+		}
+		count++
+	}
+	m := store.Membership{GroupID: gid, MemberID: mid, OpenID: openid, JoinedAt: now, ExpiresAt: now.Add(s.membership())}
+	if err := s.store.Join(ctx, m); err != nil {
+		return Joined{}, err
+	}
+	return Joined{GroupID: gid, Members: count}, nil
+}
+
+// both runs a and b at once and returns a's error, else b's.
+func both(a, b func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- b() }()
+	errA := a()
+	if errB := <-errc; errA == nil {
+		return errB
+	}
+	return errA
+}
+
+func isMember(members []store.Membership, mid string) bool {
+	for _, m := range members {
+		if m.MemberID == mid {
+			return true
+		}
+	}
+	return false
+}
+
+func friendsOf(members []store.Membership) []store.Friend {
+	out := make([]store.Friend, len(members))
+	for i, m := range members {
+		out[i] = store.Friend{MemberID: m.MemberID, OpenID: m.OpenID}
+	}
+	return out
+}
+
+// callerIn finds the caller among a group's members by openid, so a board
+// needs no memberId lookup before its Query.
+func callerIn(members []store.Membership, openid string) (string, bool) {
+	for _, m := range members {
+		if m.OpenID == openid {
+			return m.MemberID, true
+		}
+	}
+	return "", false
+}
+
+// GroupBoard is a group's board of date ("" for today): one Query of the
+// members, then one round of BatchGetItems of their day and profile.
+// A caller who is not a member gets ErrGroupNotFound, as for an unknown id.
+func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) (_ MemberBoard, err error) {
+	defer classify(&err)
+	date, err = s.boardDate(date)
+	if err != nil {
+		return MemberBoard{}, err
+	}
+	members, err := s.store.GroupMembers(ctx, groupID, s.now())
+	if err != nil {
+		return MemberBoard{}, err
+	}
+	me, ok := callerIn(members, openid)
+	if !ok {
+		return MemberBoard{}, ErrGroupNotFound
+	}
+	return s.memberBoard(ctx, date, friendsOf(members), me)
+}
+
+// LeaveGroup ends the caller's membership.
+func (s *Service) LeaveGroup(ctx context.Context, openid, groupID string) (err error) {
+	defer classify(&err)
+	members, err := s.store.GroupMembers(ctx, groupID, s.now())
+	if err != nil {
+		return err
+	}
+	me, ok := callerIn(members, openid)
+	if !ok {
+		return ErrGroupNotFound
+	}
+	return s.store.Leave(ctx, groupID, me)
+}
+
+// GroupList is the answer to GET /v1/groups.
+type GroupList struct {
+	Groups []GroupPlace `json:"groups"`
+	Cursor string       `json:"cursor,omitempty"` // the next page's, when there is one
+}
+
+// GroupPlace is one of the caller's groups and their place in it today.
+type GroupPlace struct {
+	GroupID string `json:"groupId"`
+	Members int    `json:"members"`
+	Rank    *int   `json:"rank"`
+	Steps   int64  `json:"steps"`
+}
+
+// Groups lists the caller's groups, most recently joined first, GroupsPage
+// at a time after cursor, with the caller's rank and steps today in each:
+// the groups' member Queries run at once, then one round of BatchGetItems
+// of the distinct members' days.
+func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupList, err error) {
+	defer classify(&err)
+	mid, err := s.memberID(ctx, openid)
+	if err != nil {
+		return GroupList{}, err
+	}
+	now := s.now()
+	mine, err := s.store.MemberGroups(ctx, mid, now)
+	if err != nil {
+		return GroupList{}, err
+	}
+	sort.Slice(mine, func(i, j int) bool {
+		if !mine[i].JoinedAt.Equal(mine[j].JoinedAt) {
+			return mine[i].JoinedAt.After(mine[j].JoinedAt)
+		}
+		return mine[i].GroupID < mine[j].GroupID
+	})
+	start := 0
+	if cursor != "" {
+		after, err := parseGroupCursor(cursor)
+		if err != nil {
+			return GroupList{}, err
+		}
+		start = sort.Search(len(mine), func(i int) bool { return after.before(mine[i]) })
+	}
+	page := mine[start:min(start+GroupsPage, len(mine))]
+	out := GroupList{Groups: make([]GroupPlace, len(page))}
+	if start+len(page) < len(mine) {
+		out.Cursor = groupCursor(page[len(page)-1])
+	}
+	members := make([][]store.Membership, len(page))
+	errs := make([]error, len(page))
+	var wg sync.WaitGroup
+	for i, g := range page {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			members[i], errs[i] = s.store.GroupMembers(ctx, g.GroupID, now)
+		}()
+	}
+	wg.Wait()
+	distinct := map[string]store.Friend{}
+	for i, err := range errs {
+		if err != nil {
+			return GroupList{}, err
+		}
+		for _, m := range members[i] {
+			distinct[m.MemberID] = store.Friend{MemberID: m.MemberID, OpenID: m.OpenID}
+		}
+	}
+	all := make([]store.Friend, 0, len(distinct))
+	for _, f := range distinct {
+		all = append(all, f)
+	}
+	today := steps.DateOf(now)
+	items, err := s.store.BoardItems(ctx, today, all, false)
+	if err != nil {
+		return GroupList{}, err
+	}
+	excluded, err := s.excludedMembers(ctx)
+	if err != nil {
+		return GroupList{}, err
+	}
+	for i, g := range page {
+		b := s.rank(today, friendsOf(members[i]), items, excluded, mid)
+		out.Groups[i] = GroupPlace{GroupID: g.GroupID, Members: b.Members, Rank: b.Me.Rank, Steps: b.Me.Steps}
+	}
+	return out, nil
+}
+
+// groupPos is where a page of groups ended: the last group's join time
+// and id; its cursor is the two, base64url.
+type groupPos struct {
+	joined  int64
+	groupID string
+}
+
+func (p groupPos) before(m store.Membership) bool {
+	j := m.JoinedAt.UnixMilli()
+	return j < p.joined || (j == p.joined && m.GroupID > p.groupID)
+}
+
+func groupCursor(m store.Membership) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(m.JoinedAt.UnixMilli(), 10) + "." + m.GroupID))
+}
+
+func parseGroupCursor(c string) (groupPos, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	ms, gid, ok := strings.Cut(string(raw), ".")
+	n, perr := strconv.ParseInt(ms, 10, 64)
+	if err != nil || !ok || perr != nil || gid == "" {
+		return groupPos{}, ErrInvalidCursor
+	}
+	return groupPos{joined: n, groupID: gid}, nil
+}
