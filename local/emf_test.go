@@ -29,11 +29,12 @@ import (
 // token is in the way.
 const emfAppID = "wx00000000000000ef"
 
-// TestEMFLinesFromTheBuiltFunctions runs a full flow through the five built
+// TestEMFLinesFromTheBuiltFunctions runs a full flow through the built
 // functions under the emulator — logins, refusals by WeChat's errcodes
 // (45009, the credential codes, an unknown one), syncs refused for their
-// data (a wrong key, an expired cloudID), both syncs, reads, a failed and a
-// good token fetch, a scheduled run — and reads everything they wrote:
+// data (a wrong key, an expired cloudID), both syncs, reads, a group list,
+// a failed and a good token fetch, a scheduled run — and reads everything
+// they wrote:
 // every line with an _aws member is valid EMF in the functions'
 // METRICS_NAMESPACE, every point is a metric of shared/metrics by its
 // dimensions, no line carries a secret or an openid, and every value an
@@ -115,6 +116,7 @@ func TestEMFLinesFromTheBuiltFunctions(t *testing.T) {
 	call("StepsFunction", "GET /v1/steps", token, "", http.StatusOK, "")
 	call("StepsFunction", "GET /v1/steps/summary", token, "", http.StatusOK, "")
 	call("StepsFunction", "GET /v1/steps", "not-a-token", "", http.StatusUnauthorized, "INVALID_TOKEN")
+	call("SocialFunction", "GET /v1/groups", token, "", http.StatusOK, "")
 
 	scheduled, err := os.ReadFile("events/scheduled.json")
 	if err != nil {
@@ -195,7 +197,7 @@ func TestEMFLinesFromTheBuiltFunctions(t *testing.T) {
 		// ApiServerErrorRateAlarm leaves out.
 		"WeChatErrors Errcode=45009", "Errors Code=WECHAT_QUOTA_EXHAUSTED",
 		"DaysChanged Route=decrypt", "DaysChanged Route=cloudid", "DecryptFailures Cause=DECRYPT_FAILED", "DecryptFailures Cause=CLOUDID_EXPIRED",
-		"Requests Outcome=ok,Route=steps", "Errors Code=INVALID_TOKEN", "TokenRefreshes Outcome=ok",
+		"Requests Outcome=ok,Route=steps", "Requests Outcome=ok,Route=social", "Errors Code=INVALID_TOKEN", "TokenRefreshes Outcome=ok",
 		"RefreshUsers Outcome=ok", "RefreshDuration Outcome=ok",
 	} {
 		if !seen[want] {
