@@ -54,7 +54,7 @@ EVENT    ?= events/session.json
 
 # (The build-<LogicalId> targets are not .PHONY on purpose: make then fails
 # loudly for a LogicalId that has no target, instead of doing nothing.)
-.PHONY: help build test local invoke lint deploy tools clean fuzz fuzz-go check-template sam-local
+.PHONY: help build test local invoke lint deploy tools clean fuzz fuzz-go check-template sam-local client
 
 help:
 	@echo "make local                  run the API on 127.0.0.1:3000 with dynalite, the emulator and the WeChat simulator"
@@ -63,6 +63,7 @@ help:
 	@echo "make build                  sam build (arm64 bootstraps in .aws-sam/build)"
 	@echo "make build-<LogicalId> ARTIFACTS_DIR=dir   one bootstrap (what sam build calls)"
 	@echo "make lint                   gofmt, go vet, staticcheck"
+	@echo "make client                 the mini program client: types checked against docs/openapi.yaml, build, tests on the local stack"
 	@echo "make deploy                 sam deploy --guided (see README: create the SSM parameters first)"
 	@echo "make sam-local              sam local invoke/start-api in Docker, checked end to end (installs Docker, arm64 emulation)"
 
@@ -87,7 +88,7 @@ build-RefreshFunction:
 
 # --- tools, installed once into build/ (stamp files keep reruns cheap) ------
 
-tools: $(VENV)/.stamp local/node_modules/.stamp $(RIE)
+tools: $(VENV)/.stamp local/node_modules/.stamp client/node_modules/.stamp $(RIE)
 
 $(VENV)/.stamp: local/requirements.txt
 	python3 -m venv $(VENV)
@@ -96,6 +97,10 @@ $(VENV)/.stamp: local/requirements.txt
 
 local/node_modules/.stamp: local/package.json local/package-lock.json
 	cd local && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+client/node_modules/.stamp: client/package.json client/package-lock.json
+	cd client && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(RIE):
@@ -151,7 +156,17 @@ test: tools
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check-template
 	$(GO) run ./local exec -- $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory client
 	$(MAKE) --no-print-directory fuzz-go
+
+# The client's types are generated from docs/openapi.yaml (npm --prefix
+# client run generate); a description that changed without them fails here.
+# Its tests run against the whole local stack on free ports (`local run`).
+client: client/node_modules/.stamp local/node_modules/.stamp $(RIE)
+	@cd client && npm run --silent check-types >/dev/null 2>&1 || { \
+	  echo "client/src/schema.ts disagrees with docs/openapi.yaml: run npm --prefix client run generate and commit it"; exit 1; }
+	cd client && npm run --silent build
+	$(LOCALRUN) run -- npm --prefix client --silent test
 
 # `make fuzz`: the Go fuzz targets, then schemathesis over the local API with
 # ST_MAX_EXAMPLES examples per operation (make test runs it with 50).

@@ -154,6 +154,14 @@ func recordFlows(t *testing.T) map[string][]string {
 		recs[fn.LogicalID] = bench.NewRecorder(http.DefaultTransport)
 		handlers[fn.LogicalID] = fn.Handler(w.service(recs[fn.LogicalID]))
 	}
+	// another is a second container of a function, recorded with the first.
+	another := func(id string) lambda.Handler {
+		fn, err := app.Lookup(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fn.Handler(w.service(recs[id]))
+	}
 	login := func() string {
 		out := iamCall(t, handlers["SessionFunction"],
 			iamReq("POST /v1/session", `{"code":"`+w.sim.Login(openid)+`"}`, ""))
@@ -171,6 +179,11 @@ func recordFlows(t *testing.T) map[string][]string {
 		w.now = w.now.Add(time.Second)
 		w.mu.Unlock()
 	}
+	// A retried code on another container (no memory of it) reads the
+	// code's record.
+	retried := w.sim.Login(openid)
+	iamCall(t, handlers["SessionFunction"], iamReq("POST /v1/session", `{"code":"`+retried+`"}`, ""))
+	iamCall(t, another("SessionFunction"), iamReq("POST /v1/session", `{"code":"`+retried+`"}`, ""))
 	// Decrypt: with a token, then stateless with a fresh code in the body.
 	ed, iv := w.sim.WeRunData(openid, wechattest.Days(5, w.clock()), w.clock())
 	decrypt := handlers["DecryptFunction"]
@@ -182,6 +195,8 @@ func recordFlows(t *testing.T) map[string][]string {
 	if out["token"] == nil {
 		t.Fatalf("stateless decrypt gave no token: %v", out)
 	}
+	iamCall(t, another("DecryptFunction"), iamReq("POST /v1/werun/decrypt",
+		fmt.Sprintf(`{"encryptedData":%q,"iv":%q,"code":%q}`, ed, iv, code), ""))
 	// CloudID: the first call fetches the app's access token (none is stored
 	// for this AppID yet), then syncs.
 	cloud := handlers["OpenDataFunction"]
@@ -241,10 +256,18 @@ func recordFlows(t *testing.T) map[string][]string {
 	return got
 }
 
-// policyGrants reads a function's Policies: the DynamoDB actions allowed, as
-// "action resource" like the recorder's, and the secrets (env variable
-// names) whose SSM parameter it may read. Anything else is a problem.
-func policyGrants(t *template.Template, id string) (dynamo []string, secrets []string, problems []string) {
+// deny is a Deny statement on the table's items whose partition key is
+// like one of leadingKeys (IAM's StringLike: * and ?).
+type deny struct {
+	actions     []string
+	leadingKeys []string
+}
+
+// policy reads a function's Policies: the DynamoDB actions allowed, as
+// "action resource" like the recorder's, the secrets (env variable names)
+// whose SSM parameter it may read, and the Deny statements on leading keys.
+// Anything else is a problem.
+func policy(t *template.Template, id string) (dynamo []string, secrets []string, denies []deny, problems []string) {
 	var props struct{ Policies []any }
 	_ = json.Unmarshal(t.Resources[id].Properties, &props)
 	add := func(list *[]string, v string) {
@@ -261,7 +284,16 @@ func policyGrants(t *template.Template, id string) (dynamo []string, secrets []s
 		}
 		for _, s := range stmts {
 			sm, _ := s.(map[string]any)
+			if sm["Effect"] == "Deny" {
+				d, err := leadingKeysDeny(sm)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s: %v", id, err))
+				}
+				denies = append(denies, d)
+				continue
+			}
 			if sm["Effect"] != "Allow" {
+				problems = append(problems, fmt.Sprintf("%s: a statement with Effect %v", id, sm["Effect"]))
 				continue
 			}
 			actions, resources := asList(sm["Action"]), asList(sm["Resource"])
@@ -294,7 +326,60 @@ func policyGrants(t *template.Template, id string) (dynamo []string, secrets []s
 	}
 	sort.Strings(dynamo)
 	sort.Strings(secrets)
-	return dynamo, secrets, problems
+	return dynamo, secrets, denies, problems
+}
+
+// leadingKeysDeny reads a Deny on the table conditioned only on
+// ForAnyValue:StringLike dynamodb:LeadingKeys, the one form this test can
+// evaluate.
+func leadingKeysDeny(sm map[string]any) (deny, error) {
+	var d deny
+	for _, r := range asList(sm["Resource"]) {
+		if res, ok := dynamoResource(r); !ok || res != "table" {
+			return d, fmt.Errorf("a Deny on %v, not the table", r)
+		}
+	}
+	for _, a := range asList(sm["Action"]) {
+		as, _ := a.(string)
+		d.actions = append(d.actions, as)
+	}
+	cond, _ := sm["Condition"].(map[string]any)
+	like, _ := cond["ForAnyValue:StringLike"].(map[string]any)
+	if len(cond) != 1 || len(like) != 1 || like["dynamodb:LeadingKeys"] == nil {
+		return d, fmt.Errorf("a Deny conditioned on %v, not only ForAnyValue:StringLike dynamodb:LeadingKeys", sm["Condition"])
+	}
+	for _, k := range asList(like["dynamodb:LeadingKeys"]) {
+		ks, _ := k.(string)
+		d.leadingKeys = append(d.leadingKeys, ks)
+	}
+	return d, nil
+}
+
+// canRead says whether a function's policy lets it read an item whose
+// partition key is pk: an Allow of a read action on the table that no Deny
+// on pk's leading key takes away.
+func canRead(dynamo []string, denies []deny, pk string) bool {
+	for _, action := range []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"} {
+		if !slices.Contains(dynamo, action+" table") {
+			continue
+		}
+		denied := false
+		for _, d := range denies {
+			if slices.Contains(d.actions, action) && slices.ContainsFunc(d.leadingKeys, func(p string) bool { return stringLike(p, pk) }) {
+				denied = true
+			}
+		}
+		if !denied {
+			return true
+		}
+	}
+	return false
+}
+
+// stringLike is IAM's StringLike: * any run of characters, ? any one.
+func stringLike(pattern, s string) bool {
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+	return regexp.MustCompile(re).MatchString(s)
 }
 
 func asList(v any) []any {
@@ -373,8 +458,11 @@ func checkIAM(t *template.Template, recorded map[string][]string) []string {
 			continue
 		}
 		needs := secretsRead(reg.Needs)
-		dynamo, secrets, ps := policyGrants(t, id)
+		dynamo, secrets, denies, ps := policy(t, id)
 		problems = append(problems, ps...)
+		if reads := canRead(dynamo, denies, store.CodePrefix+"0123abcd"); reads != reg.Needs.LoginCodes {
+			problems = append(problems, fmt.Sprintf("%s: can read redeemed login codes (%s items, which hold session keys) = %v, but the registry's Needs.LoginCodes = %v", id, store.CodePrefix, reads, reg.Needs.LoginCodes))
+		}
 		for _, a := range want {
 			if !slices.Contains(dynamo, a) {
 				problems = append(problems, fmt.Sprintf("%s: the code performs %s, which the policy does not allow (AccessDenied when deployed)", id, a))
@@ -431,6 +519,9 @@ func TestIAMPolicies(t *testing.T) {
 		{"the AppSecret for the reader", "              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
 			"              Resource:\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WeChatSecretParam}\n      Events:\n        Steps:",
 			"StepsFunction: ssm:GetParameter on the parameters of [SESSION_SIGNING_KEY WECHAT_SECRET], but the registry's Needs reads [SESSION_SIGNING_KEY]"},
+		{"the reader allowed the code records", "                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys:\n                    - CODE#*\n",
+			"                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys:\n                    - CODES#*\n",
+			"StepsFunction: can read redeemed login codes (CODE# items, which hold session keys) = true, but the registry's Needs.LoginCodes = false"},
 		{"a wildcard", "                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n",
 			"                - dynamodb:*\n", "RefreshFunction: allows dynamodb:*, which no code of it uses"},
 	}

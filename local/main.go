@@ -6,6 +6,7 @@
 //	go run ./local serve  [-port 3000] [-host 127.0.0.1]   the API, like `sam local start-api`
 //	go run ./local invoke -function ID -event FILE         one event, like `sam local invoke`
 //	go run ./local exec -- CMD...                          CMD with dynalite, moto and the table (make test)
+//	go run ./local run -- CMD...                           CMD with the whole stack on free ports (the client's tests)
 //	go run ./local load | bench                            make load, make bench
 //	go run ./local sam-local [-serve]                      SAM CLI's own sam local in Docker, checked (make sam-local)
 //
@@ -45,6 +46,7 @@ func usage() {
   go run ./local serve [-port 3000] [-pool 2] [-host 127.0.0.1]
   go run ./local invoke -function <LogicalId> -event <file>
   go run ./local exec -- <command> [args...]
+  go run ./local run [-pool 1] -- <command> [args...]   (WERUN_API_URL, WERUN_SIM_URL)
   go run ./local load [-users 200] [-pool 4]          (make load)
   go run ./local bench [-out docs/PERFORMANCE.md]     (make bench)
   go run ./local sam-local [-serve]                   (make sam-local: sam local in Docker, checked)
@@ -73,6 +75,8 @@ func main() {
 		err = invoke(ctx, args)
 	case "exec":
 		code, err = execCmd(ctx, args)
+	case "run":
+		code, err = runCmd(ctx, args)
 	case "load":
 		err = load(ctx, args)
 	case "bench":
@@ -133,7 +137,7 @@ func serve(ctx context.Context, args []string) error {
 		fmt.Printf("               %-24s -> %s\n", r.Key(), r.Function)
 	}
 	if st.Sim != "" {
-		fmt.Printf("  WeChat     %s (simulator: POST /_sim/login, /_sim/werun, /_sim/group)\n", st.Sim)
+		fmt.Printf("  WeChat     %s (simulator: POST /_sim/login, /_sim/werun, /_sim/group; faults: /_sim/fail, /_sim/delay)\n", st.Sim)
 	} else {
 		fmt.Printf("  WeChat     %s\n", st.Over["WECHAT_API_BASE"])
 	}
@@ -214,10 +218,59 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 		return 1, err
 	}
 	fmt.Fprintf(os.Stderr, "local: dynalite %s, moto %s, table %s\n", env.DynamoDB, env.SSM, env.Table)
+	return runWith(args, env.Vars())
+}
 
+// runCmd starts the whole stack as serve does, but on free ports and with
+// the fault switch (stack.PathFaults), and runs the command with the API's
+// and the WeChat simulator's URLs in WERUN_API_URL and WERUN_SIM_URL; the
+// stack stops when the command ends.
+func runCmd(ctx context.Context, args []string) (int, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	poolSize := fs.Int("pool", 1, "emulators per function at most")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	args = fs.Args()
+	if len(args) == 0 {
+		return 2, errors.New("run: give a command, e.g. go run ./local run -- npm --prefix client test")
+	}
+	if err := os.MkdirAll(emulator.BuildDir, 0o755); err != nil {
+		return 1, err
+	}
+	// The functions' logs go to a file, so the command's output stays its own.
+	logPath := filepath.Join(emulator.BuildDir, "run.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return 1, err
+	}
+	defer logf.Close()
+	start := time.Now()
+	st, err := stack.Start(ctx, stack.Options{Serve: true, Faults: true, Pool: *poolSize,
+		Log: func(name string) io.Writer {
+			if name == "dynalite" {
+				return nil
+			}
+			return services.NewPrefixWriter(logf, "["+name+"] ")
+		}})
+	if err != nil {
+		return 1, err
+	}
+	defer st.Close()
+	if st.Sim == "" {
+		return 1, errors.New("run: WECHAT_API_BASE is set; the command needs the simulator (unset it)")
+	}
+	fmt.Fprintf(os.Stderr, "local: stack ready in %s: API %s, WeChat simulator %s, function logs in %s\n",
+		time.Since(start).Round(100*time.Millisecond), st.API, st.Sim, logPath)
+	return runWith(args, map[string]string{"WERUN_API_URL": st.API, "WERUN_SIM_URL": st.Sim})
+}
+
+// runWith runs the command with vars added to the environment and returns
+// its exit code.
+func runWith(args []string, vars map[string]string) (int, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = os.Environ()
-	for k, v := range env.Vars() {
+	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v) // the last value of a name wins
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr

@@ -82,6 +82,7 @@ type Options struct {
 	Functions  []string // LogicalIds to build and run (nil: every function of the template; empty: none, only what they talk to)
 	Serve      bool     // serve the template's routes (the emulators of routed functions start warm)
 	Noop       bool     // also serve every route by the reference function (NoopAPI)
+	Faults     bool     // serve the fault switch PathFaults on the API
 	// Log gives the writer for a process's output: "dynalite" or a
 	// LogicalId (nil: discarded).
 	Log    func(name string) io.Writer
@@ -189,7 +190,11 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	for id, p := range s.Pools {
 		invokers[id] = p
 	}
-	s.API = s.serve(api, &apigw.API{Routes: s.Routes, Invoker: invokers, Log: o.APILog})
+	var h http.Handler = &apigw.API{Routes: s.Routes, Invoker: invokers, Log: o.APILog}
+	if o.Faults {
+		h = &Faults{Next: h}
+	}
+	s.API = s.serve(api, h)
 	if !o.Noop {
 		return s, nil
 	}

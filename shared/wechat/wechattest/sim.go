@@ -233,6 +233,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.controlWeRun(w, r)
 	case "/_sim/group":
 		s.controlGroup(w, r)
+	case PathControlFail:
+		s.controlFail(w, r)
+	case PathControlDelay:
+		s.controlDelay(w, r)
 	default:
 		// WeChat answers unknown paths with 200 and an errcode.
 		writeErr(w, 40066)

@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { WeRunClient, WeRunError } from "../dist/esm/index.js";
+import { api, apiFail, post, sim, simFail, stand_in } from "./wx.mjs";
+
+// A client whose waits are recorded, not slept.
+function client(p, options = {}) {
+  const sleeps = [];
+  const c = new WeRunClient({
+    baseURL: api,
+    platform: p.wx,
+    sleep: async (ms) => void sleeps.push(ms),
+    ...options,
+  });
+  return { c, sleeps };
+}
+
+async function rejectsWith(promise, code) {
+  const err = await promise.then(
+    () => assert.fail(`resolved, want ${code}`),
+    (e) => e,
+  );
+  assert.ok(err instanceof WeRunError, `${err} is not a WeRunError`);
+  assert.equal(err.code, code, err.message);
+  return err;
+}
+
+describe("sync", () => {
+  test("a first sync logs in before fetching WeRun data and stores the days", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    const synced = await c.sync();
+    assert.equal(synced.days.length, 7);
+    assert.equal(synced.changed, 7);
+    assert.deepEqual(p.calls, ["login", "POST /v1/session", "getWeRunData", "POST /v1/werun/decrypt"]);
+    assert.deepEqual(await c.steps(synced.days[0].date, synced.days[6].date), synced.days);
+    const summary = await c.summary();
+    assert.equal(summary.today, synced.days[6].steps);
+    assert.equal(p.count("login"), 1, "the stored session serves the reads");
+  });
+
+  test("a first sync with a cloudID", async () => {
+    const p = stand_in();
+    const { c } = client(p, { cloudID: true });
+    const synced = await c.sync();
+    assert.equal(synced.changed, 7);
+    assert.deepEqual(p.calls, ["login", "POST /v1/session", "getWeRunData", "POST /v1/werun/cloudid"]);
+  });
+
+  test("after the session key rotated elsewhere it logs in again once and fetches again", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    await c.login();
+    await post(`${sim}/_sim/login`, { openid: p.openid }); // a wx.login the backend never saw
+    const synced = await c.sync();
+    assert.equal(synced.changed, 7);
+    assert.deepEqual(p.calls.slice(2), [
+      "getWeRunData", "POST /v1/werun/decrypt", // DECRYPT_FAILED: a key the backend lacks
+      "login", "POST /v1/session", "getWeRunData", "POST /v1/werun/decrypt",
+    ]);
+    assert.deepEqual(p.answers, ["200", "422 DECRYPT_FAILED", "200", "200"]);
+  });
+
+  test("a cloudID that expired once is fetched again, without a new login", async () => {
+    const p = stand_in();
+    const { c } = client(p, { cloudID: true });
+    await c.login();
+    await simFail("/wxa/getopendata", -601006, 1);
+    const synced = await c.sync();
+    assert.equal(synced.changed, 7);
+    assert.equal(p.count("getWeRunData"), 2);
+    assert.equal(p.count("login"), 1);
+    assert.deepEqual(p.answers, ["200", "422 CLOUDID_EXPIRED", "200"]);
+  });
+
+  test("INVALID_STEP_DATA after a proven key fetches again once, then is surfaced", async () => {
+    const p = stand_in({ weRun: (openid) => ({ openid, stepInfoList: [{ timestamp: Math.floor(Date.now() / 1000), step: -5 }] }) });
+    const { c } = client(p);
+    await rejectsWith(c.sync(), "INVALID_STEP_DATA");
+    assert.equal(p.count("getWeRunData"), 2);
+    assert.equal(p.count("login"), 1);
+  });
+
+  test("a 503 with a short Retry-After is waited out once, then the same data is sent", async () => {
+    const p = stand_in();
+    const { c, sleeps } = client(p);
+    await c.login();
+    await apiFail({ times: 1, status: 503, code: "UNAVAILABLE", retryAfter: 2, path: "/v1/werun/decrypt" });
+    const synced = await c.sync();
+    assert.equal(synced.changed, 7);
+    assert.deepEqual(sleeps, [2000]);
+    assert.equal(p.count("getWeRunData"), 1);
+    assert.equal(p.count("POST /v1/werun/decrypt"), 2);
+  });
+
+  test("a WeChat too slow to answer is WECHAT_UNAVAILABLE: waited out once, and the same code resent", async () => {
+    const p = stand_in();
+    const sleeps = [];
+    const c = new WeRunClient({
+      baseURL: api,
+      platform: p.wx,
+      // WeChat recovers while the client waits.
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        await post(`${sim}/_sim/delay`, { path: "/sns/jscode2session", ms: 0 });
+      },
+    });
+    await post(`${sim}/_sim/delay`, { path: "/sns/jscode2session", ms: 4000 });
+    await c.login();
+    assert.equal(sleeps.length, 1);
+    assert.ok(sleeps[0] > 0 && sleeps[0] <= 5000, `waited ${sleeps[0]} ms`);
+    assert.deepEqual(p.calls, ["login", "POST /v1/session", "POST /v1/session"]);
+    assert.deepEqual(p.answers, ["502 WECHAT_UNAVAILABLE", "200"]);
+  });
+
+  test("a 5xx without the envelope is UNAVAILABLE: one short wait, then surfaced", async () => {
+    const p = stand_in();
+    const { c, sleeps } = client(p);
+    await c.login();
+    await apiFail({ times: 2, status: 503, raw: true, message: "Service Unavailable", path: "/v1/werun/decrypt" });
+    const err = await rejectsWith(c.sync(), "UNAVAILABLE");
+    assert.equal(err.status, 503);
+    assert.deepEqual(sleeps, [1000]);
+    assert.deepEqual(p.answers.slice(1), ["503 (no envelope)", "503 (no envelope)"]);
+    assert.equal(p.count("POST /v1/werun/decrypt"), 2);
+  });
+});
+
+describe("no retry loop", () => {
+  test("data that never decrypts (the wrong iv) gets one new login, then DECRYPT_FAILED", async () => {
+    const p = stand_in({ weRun: (openid) => ({ openid, days: 3 }) });
+    const { c } = client(p);
+    const fetch = p.wx.getWeRunData;
+    p.wx.getWeRunData = (o) => fetch({ ...o, success: (d) => o.success({ ...d, iv: "AAAAAAAAAAAAAAAAAAAAAA==" }) });
+    await rejectsWith(c.sync(), "DECRYPT_FAILED");
+    assert.deepEqual(p.answers, ["200", "422 DECRYPT_FAILED", "200", "422 DECRYPT_FAILED"]);
+    assert.equal(p.count("login"), 2);
+    assert.equal(p.count("POST /v1/werun/decrypt"), 2);
+  });
+
+  test("a permanent error is surfaced at once", async () => {
+    const p = stand_in({ weRun: (openid) => ({ openid, stepInfoList: [] }) });
+    const { c, sleeps } = client(p);
+    await rejectsWith(c.sync(), "NO_STEP_DATA");
+    assert.deepEqual(p.calls, ["login", "POST /v1/session", "getWeRunData", "POST /v1/werun/decrypt"]);
+    assert.deepEqual(sleeps, []);
+  });
+
+  test("a malformed cloudID is INVALID_FIELD, surfaced at once", async () => {
+    const p = stand_in({ weRun: () => ({ encryptedData: "x", iv: "y", cloudID: "not a cloudID!" }) });
+    const { c } = client(p, { cloudID: true });
+    await rejectsWith(c.sync(), "INVALID_FIELD");
+    assert.deepEqual(p.answers, ["200", "400 INVALID_FIELD"]);
+  });
+
+  test("WeChat's spent daily quota (Retry-After 3600) is surfaced, not waited out", async () => {
+    const p = stand_in();
+    const { c, sleeps } = client(p);
+    await simFail("/sns/jscode2session", 45009, 1);
+    const err = await rejectsWith(c.sync(), "WECHAT_QUOTA_EXHAUSTED");
+    assert.equal(err.status, 503);
+    assert.equal(err.retryAfter, 3600);
+    assert.deepEqual(sleeps, []);
+    assert.equal(p.count("POST /v1/session"), 1);
+  });
+
+  test("a 401 that persists is renewed once, then surfaced", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    await c.login();
+    await apiFail({ times: 2, status: 401, code: "TOKEN_EXPIRED", path: "/v1/steps" });
+    await rejectsWith(c.steps(), "TOKEN_EXPIRED");
+    assert.equal(p.count("login"), 2);
+    assert.equal(p.count("GET /v1/steps"), 2);
+  });
+});
+
+describe("sessions", () => {
+  test("a 401 TOKEN_EXPIRED is renewed once", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    await c.sync();
+    await apiFail({ times: 1, status: 401, code: "TOKEN_EXPIRED", path: "/v1/steps" });
+    assert.equal((await c.steps()).length, 7);
+    assert.equal(p.count("login"), 2);
+  });
+
+  test("a stored token this deployment did not sign (INVALID_TOKEN) is renewed", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    p.storage.set("werun-sam:session", { token: "v1.forged.token", expiresAt: Date.now() + 3_600_000 });
+    assert.deepEqual(await c.steps(), []);
+    assert.deepEqual(p.calls, ["GET /v1/steps", "login", "POST /v1/session", "GET /v1/steps"]);
+  });
+
+  test("a token past its expiry is renewed before it is sent", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    p.storage.set("werun-sam:session", { token: "old", expiresAt: Date.now() - 1 });
+    await c.summary();
+    assert.deepEqual(p.calls, ["login", "POST /v1/session", "GET /v1/steps/summary"]);
+  });
+
+  test("concurrent calls without a session share one login", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    await Promise.all([c.steps(), c.summary(), c.steps()]);
+    assert.equal(p.count("login"), 1);
+  });
+
+  test("after logout nothing logs in until login()", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    await c.sync();
+    c.logout();
+    const before = p.calls.length;
+    await rejectsWith(c.sync(), "SIGNED_OUT");
+    await rejectsWith(client(p).c.summary(), "SIGNED_OUT"); // the state is in storage
+    assert.equal(p.calls.length, before, "no wx call, no request");
+    await c.login();
+    assert.equal(c.signedOut, false);
+    assert.equal((await c.steps()).length, 7);
+  });
+
+  test("a logout while a call is logging in stays: the login is not stored", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    const reading = c.steps();
+    c.logout();
+    await rejectsWith(reading, "SIGNED_OUT");
+    assert.equal(c.signedOut, true);
+    assert.deepEqual(p.calls, ["login", "POST /v1/session"]);
+    await c.login(); // the user's own login ends the sign-out
+    assert.deepEqual(await c.steps(), []);
+  });
+
+  test("a wx.login failure is WX_FAILED", async () => {
+    const p = stand_in();
+    p.wx.login = (o) => o.fail({ errMsg: "login:fail network" });
+    await rejectsWith(client(p).c.login(), "WX_FAILED");
+  });
+});
+
+describe("reads", () => {
+  test("a bad date range is INVALID_RANGE, and the query is encoded", async () => {
+    const p = stand_in();
+    await rejectsWith(client(p).c.steps("2026-02-01", "2026-01-01"), "INVALID_RANGE");
+    await rejectsWith(client(p).c.steps("2026-01-01&to=x", undefined), "INVALID_RANGE");
+  });
+});
