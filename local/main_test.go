@@ -17,6 +17,9 @@ func loadRepoTemplate(t *testing.T) *template.Template {
 }
 
 func TestMain(m *testing.M) {
+	if id := os.Getenv(initFunctionVar); id != "" {
+		initFunction(id) // a child of functionReads
+	}
 	if err := template.ChdirRoot(); err != nil {
 		panic(err)
 	}

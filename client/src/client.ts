@@ -1,17 +1,32 @@
 import type { components, paths } from "./schema.js";
 import { WeRunError, type ErrorCode } from "./errors.js";
-import type { Platform, RequestResult, WeRunData } from "./platform.js";
+import type { GroupData, OpenData, Platform, RequestResult } from "./platform.js";
 
-export type Day = components["schemas"]["Day"];
-export type Sync = components["schemas"]["Sync"];
-export type Summary = components["schemas"]["Summary"];
+type Schemas = components["schemas"];
+export type Day = Schemas["Day"];
+export type Sync = Schemas["Sync"];
+export type Summary = Schemas["Summary"];
+export type ProfileRequest = Schemas["ProfileRequest"];
+export type Profile = Schemas["Profile"];
+export type MyProfile = Schemas["MyProfile"];
+export type Joined = Schemas["Joined"];
+export type GroupList = Schemas["GroupList"];
+export type GroupPlace = Schemas["GroupPlace"];
+export type Board = Schemas["MemberBoard"];
+export type BoardEntry = Schemas["MemberEntry"];
+export type Invite = Schemas["Invite"];
+export type FriendAdded = Schemas["FriendAdded"];
+export type Friend = Schemas["FriendView"];
 
 export interface ClientOptions {
   /** The API's base URL: the stack's ApiUrl output, e.g. https://abc.execute-api.ap-east-1.amazonaws.com */
   baseURL: string;
   /** `wx`, or Taro's default export. */
   platform: Platform;
-  /** Sync the cloudID of wx.getWeRunData (the mini program has Cloud Base) instead of encryptedData + iv. */
+  /**
+   * Send the cloudID of wx.getWeRunData and of the group data (the mini
+   * program has Cloud Base) instead of encryptedData + iv.
+   */
   cloudID?: boolean;
   /** Where the session is kept in the platform's storage. */
   storageKey?: string;
@@ -27,18 +42,27 @@ export interface ClientOptions {
 // or deleting the account), after which nothing logs in until login().
 type Stored = { token: string; expiresAt: number } | { signedOut: true };
 
-type Method = "get" | "post" | "delete";
+type Method = "get" | "post" | "put" | "delete";
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+// A route's success: the JSON of its 200 or 201, or nothing for a 204
+// (unknown otherwise, which no method's declared answer accepts).
 type Answer<P extends keyof paths, M extends Method> =
-  Operation<P, M> extends { responses: { 200: { content: { "application/json": infer T } } } } ? T : never;
+  Operation<P, M> extends { responses: { 200: { content: { "application/json": infer T } } } } ? T
+  : Operation<P, M> extends { responses: { 201: { content: { "application/json": infer T } } } } ? T
+  : Operation<P, M> extends { responses: { 204: unknown } } ? undefined
+  : unknown;
 type Body<P extends keyof paths, M extends Method> =
   Operation<P, M> extends { requestBody: { content: { "application/json": infer B } } } ? B : undefined;
 type Query<P extends keyof paths, M extends Method> =
   Operation<P, M> extends { parameters: { query?: infer Q } } ? Q : undefined;
+type Params<P extends keyof paths, M extends Method> =
+  Operation<P, M> extends { parameters: { path: infer R } } ? R : undefined;
 
 interface Call<P extends keyof paths, M extends Method> {
   body?: Body<P, M>;
   query?: Query<P, M>;
+  /** The values of the path's {placeholders}. */
+  params?: Params<P, M>;
   token?: string;
 }
 
@@ -47,8 +71,8 @@ interface Call<P extends keyof paths, M extends Method> {
 // not hold (wx.login rotated it elsewhere).
 const SESSION_CODES = new Set<ErrorCode>(["MISSING_TOKEN", "INVALID_TOKEN", "TOKEN_EXPIRED"]);
 const KEY_CODES = new Set<ErrorCode>(["DECRYPT_FAILED", "NO_SESSION_KEY"]);
-// The codes fresh WeRun data cures (once), without logging in again: the key
-// was proven, the data itself was old, expired or damaged.
+// The codes fresh open data (WeRun or group) cures (once), without logging
+// in again: the key was proven, the data itself was old, expired or damaged.
 const REFETCH_CODES = new Set<ErrorCode>(["CLOUDID_EXPIRED", "STALE_DATA", "INVALID_STEP_DATA"]);
 // The codes worth one wait of Retry-After (when it is short).
 const WAIT_CODES = new Set<ErrorCode>(["UNAVAILABLE", "WECHAT_UNAVAILABLE", "RATE_LIMITED"]);
@@ -59,7 +83,7 @@ const EXPIRY_MARGIN_MS = 60_000;
 /**
  * The werun-sam API for a mini program. Every method fails with a
  * WeRunError. Each recovery is tried at most once per call: a new session
- * (on 401, or a session key the backend lacks), new WeRun data (on an
+ * (on 401, or a session key the backend lacks), new open data (on an
  * expired cloudID or stale or damaged data), one short wait (on 429/502/503
  * with a Retry-After up to maxRetryAfter); anything else is surfaced.
  */
@@ -102,34 +126,14 @@ export class WeRunClient {
    * option), logging in first when needed: wx.login may rotate the session
    * key, so it always runs before wx.getWeRunData, never between it and the send.
    */
-  async sync(): Promise<Sync> {
-    let data: WeRunData | undefined;
-    const tried = new Set<string>();
-    for (;;) {
-      const token = await this.session();
-      data ??= await this.weRunData();
-      try {
-        return this.o.cloudID
-          ? await this.call("post", "/v1/werun/cloudid", { token, body: { cloudID: requireCloudID(data) } })
-          : await this.call("post", "/v1/werun/decrypt", { token, body: { encryptedData: data.encryptedData, iv: data.iv } });
-      } catch (e) {
-        const err = asWeRunError(e);
-        if ((SESSION_CODES.has(err.code) || KEY_CODES.has(err.code)) && once(tried, "session")) {
-          this.dropSession();
-          data = undefined; // fetched under the old session key
-          continue;
-        }
-        if (REFETCH_CODES.has(err.code) && once(tried, "data")) {
-          data = undefined;
-          continue;
-        }
-        if (this.waitable(err) && once(tried, "wait")) {
-          await this.wait(err);
-          continue;
-        }
-        throw err;
-      }
-    }
+  sync(): Promise<Sync> {
+    return this.sendOpenData(
+      () => this.weRunData(),
+      (token, data) =>
+        this.o.cloudID
+          ? this.call("post", "/v1/werun/cloudid", { token, body: { cloudID: requireCloudID(data, "wx.getWeRunData") } })
+          : this.call("post", "/v1/werun/decrypt", { token, body: { encryptedData: data.encryptedData, iv: data.iv } }),
+    );
   }
 
   /** The stored days from..to (YYYY-MM-DD, China Standard Time, inclusive); by default the last 31. */
@@ -144,6 +148,88 @@ export class WeRunClient {
   /** Totals, averages, goal streak and rank. */
   summary(): Promise<Summary> {
     return this.authed((token) => this.call("get", "/v1/steps/summary", { token }));
+  }
+
+  // --- profile, groups, friends ----------------------------------------------
+
+  /** The caller's profile (empty strings before the first setProfile) and memberId. */
+  profile(): Promise<MyProfile> {
+    return this.authed((token) => this.call("get", "/v1/me/profile", { token }));
+  }
+
+  /**
+   * Sets the nickname (from `<input type="nickname">`) and avatar others
+   * see on boards. avatarUrl is an https:// URL on your own storage: upload
+   * what `chooseAvatar` gave first. NICKNAME_REJECTED: WeChat's content
+   * check judged the nickname risky; ask for another.
+   */
+  setProfile(profile: ProfileRequest): Promise<Profile> {
+    return this.authed((token) => this.call("put", "/v1/me/profile", { token, body: profile }));
+  }
+
+  /**
+   * Joins the group chat that groupData names. groupData fetches it and
+   * resolves to what wx.getShareInfo({ shareTicket }), wx.getGroupEnterInfo()
+   * or wx.getChatToolInfo() gave the success callback (a rejection is
+   * WX_FAILED): the client cannot fetch it itself, only the page has the
+   * shareTicket or knows it was opened from a group. It is called after
+   * the client has a session, so that wx.login cannot change the session
+   * key between the fetch and the send, and at most twice: once more after
+   * a new login when the backend could not decrypt the data
+   * (DECRYPT_FAILED, NO_SESSION_KEY), or when it was stale or an expired
+   * cloudID (STALE_DATA, CLOUDID_EXPIRED). Joining again renews the
+   * membership and answers the same groupId.
+   */
+  joinGroup(groupData: () => PromiseLike<GroupData>): Promise<Joined> {
+    return this.sendOpenData(
+      () => fromPlatform("the group data", groupData),
+      (token, data) =>
+        this.call("post", "/v1/groups", {
+          token,
+          body: this.o.cloudID ? { cloudID: requireCloudID(data, "the group data") } : { encryptedData: data.encryptedData, iv: data.iv },
+        }),
+    );
+  }
+
+  /** The caller's groups with their rank and steps today, 50 a page; pass the page's cursor for the next. */
+  groups(cursor?: string): Promise<GroupList> {
+    return this.authed((token) => this.call("get", "/v1/groups", { token, query: { cursor } }));
+  }
+
+  /** A group's board of date (YYYY-MM-DD, one of the last 31 days; default today). GROUP_NOT_FOUND for a non-member. */
+  groupBoard(groupId: string, date?: string): Promise<Board> {
+    return this.authed((token) => this.call("get", "/v1/groups/{groupId}/board", { token, params: { groupId }, query: { date } }));
+  }
+
+  /** Leaves a group; GROUP_NOT_FOUND when the caller is not a member. */
+  async leaveGroup(groupId: string): Promise<void> {
+    await this.authed((token) => this.call("delete", "/v1/groups/{groupId}", { token, params: { groupId } }));
+  }
+
+  /** A code for a share card's path, valid 7 days for anyone who opens it. */
+  createInvite(): Promise<Invite> {
+    return this.authed((token) => this.call("post", "/v1/friends/invites", { token }));
+  }
+
+  /** Accepts an invite: the caller and the inviter become friends both ways. INVALID_INVITE: unknown, expired or the caller's own. */
+  acceptInvite(inviteCode: string): Promise<FriendAdded> {
+    return this.authed((token) => this.call("post", "/v1/friends", { token, body: { inviteCode } }));
+  }
+
+  /** The caller's friends. */
+  async friends(): Promise<Friend[]> {
+    const answer = await this.authed((token) => this.call("get", "/v1/friends", { token }));
+    return answer.friends;
+  }
+
+  /** The board of the caller and their friends for date (default today). */
+  friendsBoard(date?: string): Promise<Board> {
+    return this.authed((token) => this.call("get", "/v1/friends/board", { token, query: { date } }));
+  }
+
+  /** Ends a friendship both ways; FRIEND_NOT_FOUND when friendId is not a friend. */
+  async removeFriend(friendId: string): Promise<void> {
+    await this.authed((token) => this.call("delete", "/v1/friends/{friendId}", { token, params: { friendId } }));
   }
 
   // --- sessions --------------------------------------------------------------
@@ -213,6 +299,39 @@ export class WeRunClient {
 
   // --- retries ---------------------------------------------------------------
 
+  /**
+   * Sends open data, fetched after the session is in hand: wx.login may
+   * rotate the session key, so it always runs before the fetch, never
+   * between it and the send.
+   */
+  private async sendOpenData<T>(fetch: () => Promise<OpenData>, send: (token: string, data: OpenData) => Promise<T>): Promise<T> {
+    let data: OpenData | undefined;
+    const tried = new Set<string>();
+    for (;;) {
+      const token = await this.session();
+      data ??= await fetch();
+      try {
+        return await send(token, data);
+      } catch (e) {
+        const err = asWeRunError(e);
+        if ((SESSION_CODES.has(err.code) || KEY_CODES.has(err.code)) && once(tried, "session")) {
+          this.dropSession();
+          data = undefined; // fetched under the old session key
+          continue;
+        }
+        if (REFETCH_CODES.has(err.code) && once(tried, "data")) {
+          data = undefined;
+          continue;
+        }
+        if (this.waitable(err) && once(tried, "wait")) {
+          await this.wait(err);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
   /** A call with a session: renewed once on 401, one short wait on 429/502/503. */
   private async authed<T>(attempt: (token: string) => Promise<T>): Promise<T> {
     const tried = new Set<string>();
@@ -257,24 +376,22 @@ export class WeRunClient {
 
   // --- the platform ----------------------------------------------------------
 
-  private weRunData(): Promise<WeRunData> {
-    return new Promise((resolve, reject) =>
-      this.o.platform.getWeRunData({
-        success: resolve,
-        fail: (err) => reject(new WeRunError("WX_FAILED", `wx.getWeRunData: ${err.errMsg}`)),
-      }),
-    );
+  private weRunData(): Promise<OpenData> {
+    return fromPlatform("wx.getWeRunData", () => new Promise((success, fail) => this.o.platform.getWeRunData({ success, fail })));
   }
 
-  /** One request of a route in docs/openapi.yaml: its 200 answer, or a WeRunError. */
+  /** One request of a route in docs/openapi.yaml: its 2xx answer, or a WeRunError. */
   private call<P extends keyof paths, M extends Method>(method: M, path: P, c: Call<P, M>): Promise<Answer<P, M>> {
     const header: Record<string, string> = { Accept: "application/json" };
     if (c.token !== undefined) header.Authorization = `Bearer ${c.token}`;
     if (c.body !== undefined) header["Content-Type"] = "application/json";
+    const params = c.params as Record<string, string> | undefined;
+    // An id is one path segment, whatever it holds.
+    const target = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params?.[name] ?? ""));
     return new Promise((resolve, reject) =>
       this.o.platform.request({
-        url: this.o.baseURL + path + queryString(c.query as Record<string, string | undefined> | undefined),
-        method: method.toUpperCase() as "GET" | "POST" | "DELETE",
+        url: this.o.baseURL + target + queryString(c.query as Record<string, string | undefined> | undefined),
+        method: method.toUpperCase() as "GET" | "POST" | "PUT" | "DELETE",
         // A JSON string, never form encoding: base64's "+" must arrive as "+".
         data: c.body === undefined ? undefined : JSON.stringify(c.body),
         header,
@@ -294,8 +411,9 @@ export class WeRunClient {
   }
 }
 
-/** The body of a 2xx answer, or the WeRunError an error answer means. */
+/** The body of a 2xx answer (none for a 204), or the WeRunError an error answer means. */
 function answer(res: RequestResult): unknown {
+  if (res.statusCode === 204) return undefined;
   let body: unknown = res.data;
   if (typeof body === "string") {
     try {
@@ -342,9 +460,25 @@ function once(tried: Set<string>, key: string): boolean {
   return true;
 }
 
-function requireCloudID(data: WeRunData): string {
+/** What a platform call resolved to; its rejection ({ errMsg }), or no data, as WX_FAILED. */
+async function fromPlatform(what: string, fetch: () => PromiseLike<OpenData>): Promise<OpenData> {
+  let data: OpenData;
+  try {
+    data = await fetch();
+  } catch (e) {
+    if (e instanceof WeRunError) throw e;
+    const errMsg = (e as { errMsg?: unknown } | undefined)?.errMsg ?? (e as { message?: unknown } | undefined)?.message ?? e;
+    throw new WeRunError("WX_FAILED", `${what}: ${String(errMsg)}`);
+  }
+  if (typeof data !== "object" || data === null) {
+    throw new WeRunError("WX_FAILED", `${what}: resolved to ${String(data)}, not the data.`);
+  }
+  return data;
+}
+
+function requireCloudID(data: OpenData, what: string): string {
   if (!data.cloudID) {
-    throw new WeRunError("WX_FAILED", "wx.getWeRunData returned no cloudID: enable Cloud Base (wx.cloud.init) or leave the cloudID option off.");
+    throw new WeRunError("WX_FAILED", `${what} has no cloudID: enable Cloud Base (wx.cloud.init) or leave the cloudID option off.`);
   }
   return data.cloudID;
 }

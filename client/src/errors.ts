@@ -7,7 +7,8 @@ export type ApiErrorCode = components["schemas"]["Error"]["error"]["code"];
  * A code of the client's own:
  * - SIGNED_OUT: logout() (or a deleted account) ended the session; call login().
  * - NETWORK: the request did not reach the API (offline, timeout).
- * - WX_FAILED: wx.login or wx.getWeRunData failed (e.g. the user refused WeRun); see message.
+ * - WX_FAILED: wx.login, wx.getWeRunData or joinGroup's group data failed (e.g. the user refused
+ *   WeRun, or no shareTicket); see message.
  * - BAD_RESPONSE: an answer that is neither the API's nor API Gateway's.
  */
 export type ClientErrorCode = "SIGNED_OUT" | "NETWORK" | "WX_FAILED" | "BAD_RESPONSE";

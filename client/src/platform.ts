@@ -6,14 +6,23 @@ export interface PlatformFail {
   errMsg: string;
 }
 
-/** What wx.getWeRunData / Taro.getWeRunData give the success callback. */
-export interface WeRunData {
+/** Open data as WeChat hands it to the mini program, encrypted under the session key. */
+export interface OpenData {
   encryptedData: string;
   iv: string;
   /** Present when the mini program has Cloud Base. */
   cloudID?: string;
   errMsg?: string;
 }
+
+/** What wx.getWeRunData / Taro.getWeRunData give the success callback. */
+export type WeRunData = OpenData;
+
+/**
+ * What wx.getShareInfo, wx.getGroupEnterInfo or wx.getChatToolInfo (or
+ * Taro's) give the success callback: the group chat's identity.
+ */
+export type GroupData = OpenData;
 
 export interface RequestResult {
   statusCode: number;
@@ -23,7 +32,7 @@ export interface RequestResult {
 
 export interface RequestOptions {
   url: string;
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   data?: string;
   header: Record<string, string>;
   /** Not "json": the client parses the body itself, the same way on every platform. */

@@ -1,30 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { WeRunClient, WeRunError } from "../dist/esm/index.js";
-import { api, apiFail, post, sim, simFail, stand_in } from "./wx.mjs";
-
-// A client whose waits are recorded, not slept.
-function client(p, options = {}) {
-  const sleeps = [];
-  const c = new WeRunClient({
-    baseURL: api,
-    platform: p.wx,
-    sleep: async (ms) => void sleeps.push(ms),
-    ...options,
-  });
-  return { c, sleeps };
-}
-
-async function rejectsWith(promise, code) {
-  const err = await promise.then(
-    () => assert.fail(`resolved, want ${code}`),
-    (e) => e,
-  );
-  assert.ok(err instanceof WeRunError, `${err} is not a WeRunError`);
-  assert.equal(err.code, code, err.message);
-  return err;
-}
+import { WeRunClient } from "../dist/esm/index.js";
+import { client, rejectsWith } from "./helpers.mjs";
+import { api, apiFail, groupName, post, sim, simFail, stand_in } from "./wx.mjs";
 
 describe("sync", () => {
   test("a first sync logs in before fetching WeRun data and stores the days", async () => {
@@ -48,31 +27,40 @@ describe("sync", () => {
     assert.deepEqual(p.calls, ["login", "POST /v1/session", "getWeRunData", "POST /v1/werun/cloudid"]);
   });
 
-  test("after the session key rotated elsewhere it logs in again once and fetches again", async () => {
-    const p = stand_in();
-    const { c } = client(p);
-    await c.login();
-    await post(`${sim}/_sim/login`, { openid: p.openid }); // a wx.login the backend never saw
-    const synced = await c.sync();
-    assert.equal(synced.changed, 7);
-    assert.deepEqual(p.calls.slice(2), [
-      "getWeRunData", "POST /v1/werun/decrypt", // DECRYPT_FAILED: a key the backend lacks
-      "login", "POST /v1/session", "getWeRunData", "POST /v1/werun/decrypt",
-    ]);
-    assert.deepEqual(p.answers, ["200", "422 DECRYPT_FAILED", "200", "200"]);
-  });
+  // sync and joinGroup send open data the same way.
+  for (const { name, send, fetched, sent } of [
+    { name: "a sync", send: (c) => c.sync(), fetched: "getWeRunData", sent: "POST /v1/werun/decrypt" },
+    {
+      name: "a group join",
+      send: (c, p) => c.joinGroup(() => p.wx.getShareInfo({ shareTicket: groupName() })),
+      fetched: "getShareInfo",
+      sent: "POST /v1/groups",
+    },
+  ]) {
+    test(`after the session key rotated elsewhere ${name} logs in again once and fetches again`, async () => {
+      const p = stand_in();
+      const { c } = client(p);
+      await c.login();
+      await post(`${sim}/_sim/login`, { openid: p.openid }); // a wx.login the backend never saw
+      await send(c, p);
+      assert.deepEqual(p.calls.slice(2), [
+        fetched, sent, // DECRYPT_FAILED: a key the backend lacks
+        "login", "POST /v1/session", fetched, sent,
+      ]);
+      assert.deepEqual(p.answers, ["200", "422 DECRYPT_FAILED", "200", "200"]);
+    });
 
-  test("a cloudID that expired once is fetched again, without a new login", async () => {
-    const p = stand_in();
-    const { c } = client(p, { cloudID: true });
-    await c.login();
-    await simFail("/wxa/getopendata", -601006, 1);
-    const synced = await c.sync();
-    assert.equal(synced.changed, 7);
-    assert.equal(p.count("getWeRunData"), 2);
-    assert.equal(p.count("login"), 1);
-    assert.deepEqual(p.answers, ["200", "422 CLOUDID_EXPIRED", "200"]);
-  });
+    test(`a cloudID that expired once is fetched again for ${name}, without a new login`, async () => {
+      const p = stand_in();
+      const { c } = client(p, { cloudID: true });
+      await c.login();
+      await simFail("/wxa/getopendata", -601006, 1);
+      await send(c, p);
+      assert.equal(p.count(fetched), 2);
+      assert.equal(p.count("login"), 1);
+      assert.deepEqual(p.answers, ["200", "422 CLOUDID_EXPIRED", "200"]);
+    });
+  }
 
   test("INVALID_STEP_DATA after a proven key fetches again once, then is surfaced", async () => {
     const p = stand_in({ weRun: (openid) => ({ openid, stepInfoList: [{ timestamp: Math.floor(Date.now() / 1000), step: -5 }] }) });

@@ -1,6 +1,7 @@
 // A stand-in for the mini program platform, backed by the local stack:
-// wx.login and wx.getWeRunData come from the WeChat simulator's control
-// API, wx.request is fetch to the local API, storage is a Map.
+// wx.login, wx.getWeRunData, wx.getShareInfo and wx.getGroupEnterInfo come
+// from the WeChat simulator's control API, wx.request is fetch to the local
+// API, storage is a Map.
 import { randomUUID } from "node:crypto";
 
 export const api = process.env.WERUN_API_URL;
@@ -30,19 +31,36 @@ function errorCode(body) {
   }
 }
 
+/** A group chat's name for the simulator: members of one name share one openGId. */
+export const groupName = () => `g_${randomUUID()}`;
+
 /**
  * A fresh user's platform. weRun(openid) may change what getWeRunData
- * gives: it returns the body of /_sim/werun, or the data itself.
- * Every call is recorded in `calls`, in order, as "login", "getWeRunData"
- * or "METHOD /path"; every API answer in `answers` as "STATUS CODE".
+ * gives: it returns the body of /_sim/werun, or the data itself. group
+ * names the chat the mini program was opened from (getGroupEnterInfo);
+ * getShareInfo takes the group's name as its shareTicket.
+ * Every call is recorded in `calls`, in order, as "login", "getWeRunData",
+ * "getShareInfo", "getGroupEnterInfo" or "METHOD /path"; every API answer
+ * in `answers` as "STATUS CODE".
  */
-export function stand_in({ weRun } = {}) {
+export function stand_in({ weRun, group } = {}) {
   const openid = `o_${randomUUID()}`;
   const storage = new Map();
   const calls = [];
   const answers = [];
-  const callback = (promise, { success, fail }) =>
-    promise.then(success, (e) => fail({ errMsg: String(e.message ?? e) }));
+  // Callbacks when given, else a promise: wx's promise form of an async API.
+  const callback = (promise, { success, fail }) => {
+    const settled = promise.catch((e) => Promise.reject({ errMsg: String(e.message ?? e) }));
+    if (!success && !fail) return settled;
+    settled.then(success, fail);
+  };
+  // The simulator's kinds of group data, by the call that returns them.
+  const groupData = (call, kind, name) => {
+    calls.push(call);
+    return name === undefined
+      ? Promise.reject(new Error(`${call}:fail not opened from a group chat`))
+      : post(`${sim}/_sim/group`, { openid, group: name, kind }).then((d) => ({ ...d, errMsg: `${call}:ok` }));
+  };
   const wx = {
     login(o) {
       calls.push("login");
@@ -65,6 +83,8 @@ export function stand_in({ weRun } = {}) {
         });
       callback(answer, o);
     },
+    getShareInfo: (o) => callback(groupData("getShareInfo", "shareInfo", o.shareTicket), o),
+    getGroupEnterInfo: (o = {}) => callback(groupData("getGroupEnterInfo", "enterInfo", group), o),
     getStorageSync: (k) => storage.get(k) ?? "", // wx answers "" for a missing key
     setStorageSync: (k, v) => void storage.set(k, structuredClone(v)),
     removeStorageSync: (k) => void storage.delete(k),

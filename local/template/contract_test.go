@@ -2,8 +2,9 @@ package template
 
 // The template contract: every function has a Makefile target
 // that builds a linux/arm64 bootstrap, every route maps to a function of
-// the template's API, every variable the code reads is declared, and every
-// sample event decodes into its function's event type. Each check is a
+// the template's API, and every sample event decodes into its function's
+// event type (that every variable a function reads is declared is checked
+// in local/env_test.go, which runs the functions). Each check is a
 // plain function over paths, so broken_test.go can show that it fails on a
 // broken copy.
 
@@ -14,17 +15,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -120,119 +114,6 @@ func checkRoutes(t *Template, want map[string]string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// providedByLambda are variables the Lambda runtime sets itself.
-var providedByLambda = regexp.MustCompile(`^(AWS_REGION|AWS_DEFAULT_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|_X_AMZN_TRACE_ID|TZ)$`)
-
-var envName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`)
-
-// envReads scans the non-test Go files under dirs for the variables they
-// read: string-literal arguments (or package constants) of os.Getenv,
-// os.LookupEnv and of any function of package config (whose helpers take
-// the name as an argument, e.g. config.Secret(ctx, "WECHAT_SECRET")).
-// It returns variable -> the first place read.
-func envReads(dirs ...string) (map[string]string, error) {
-	reads := map[string]string{}
-	for _, dir := range dirs {
-		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
-			}
-			fset := token.NewFileSet()
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			consts := map[string]string{}
-			ast.Inspect(f, func(n ast.Node) bool {
-				if vs, ok := n.(*ast.ValueSpec); ok {
-					for i, name := range vs.Names {
-						if i < len(vs.Values) {
-							if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-								consts[name.Name], _ = strconv.Unquote(lit.Value)
-							}
-						}
-					}
-				}
-				return true
-			})
-			inConfig := f.Name.Name == "config"
-			ast.Inspect(f, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok || !readsEnv(call.Fun, inConfig) {
-					return true
-				}
-				for _, a := range call.Args {
-					var s string
-					switch x := a.(type) {
-					case *ast.BasicLit:
-						if x.Kind == token.STRING {
-							s, _ = strconv.Unquote(x.Value)
-						}
-					case *ast.Ident:
-						s = consts[x.Name]
-					}
-					if envName.MatchString(s) {
-						if _, ok := reads[s]; !ok {
-							reads[s] = fset.Position(a.Pos()).String()
-						}
-					}
-				}
-				return true
-			})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return reads, nil
-}
-
-func readsEnv(fun ast.Expr, inConfig bool) bool {
-	switch f := fun.(type) {
-	case *ast.SelectorExpr:
-		pkg, ok := f.X.(*ast.Ident)
-		if !ok {
-			return false
-		}
-		return (pkg.Name == "os" && (f.Sel.Name == "Getenv" || f.Sel.Name == "LookupEnv")) || pkg.Name == "config"
-	case *ast.Ident:
-		return inConfig
-	}
-	return false
-}
-
-// checkEnvDeclared checks every variable read in code is declared in the
-// template's Environment (Globals or a function), since SAM ignores local
-// overrides of undeclared variables and Lambda would not have them.
-func checkEnvDeclared(t *Template, dirs ...string) error {
-	reads, err := envReads(dirs...)
-	if err != nil {
-		return err
-	}
-	fns, err := t.Functions()
-	if err != nil {
-		return err
-	}
-	declared := map[string]bool{}
-	for _, f := range fns {
-		for k := range f.Env {
-			declared[k] = true
-		}
-	}
-	var missing []string
-	for name, where := range reads {
-		if !declared[name] && !providedByLambda.MatchString(name) {
-			missing = append(missing, fmt.Sprintf("%s (read at %s)", name, where))
-		}
-	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		return fmt.Errorf("read in code but not declared in template.yaml: %s", strings.Join(missing, ", "))
-	}
-	return nil
 }
 
 // checkEvents checks every file in dir: env.json names functions and only

@@ -68,9 +68,6 @@ func TestTemplateContract(t *testing.T) {
 			return checkBootstraps(context.Background(), makefile, ids, t.TempDir())
 		}},
 		{"every route maps to a function of the template's HttpApi", func() error { return checkRoutes(tmpl, contractRoutes) }},
-		{"every variable read in code is declared", func() error {
-			return checkEnvDeclared(tmpl, filepath.Join(repo, "functions"), filepath.Join(repo, "shared"))
-		}},
 		{"every sample event decodes into its function's event type", func() error {
 			return checkEvents(tmpl, filepath.Join(repo, "events"))
 		}},

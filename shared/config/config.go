@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,10 +49,10 @@ func (e *MissingError) Is(target error) bool { return target == ErrMissing }
 // in env var name+"_PARAM" (deployed), else a *MissingError. SSM values are
 // cached per parameter for the life of the container.
 func Secret(ctx context.Context, name string) (string, error) {
-	if v := os.Getenv(name); v != "" {
+	if v := getenv(name); v != "" {
 		return v, nil
 	}
-	param := os.Getenv(name + "_PARAM")
+	param := getenv(name + "_PARAM")
 	if param == "" {
 		return "", &MissingError{Vars: []string{name, name + "_PARAM"}}
 	}
@@ -77,9 +78,30 @@ func Secret(ctx context.Context, name string) (string, error) {
 
 var secrets sync.Map // SSM parameter name -> value
 
+// lookedUp is every variable this package has looked up in the process, so
+// that a test can compare what a function reads with what the template
+// declares for it (Read). Every read goes through getenv.
+var lookedUp sync.Map
+
+func getenv(name string) string {
+	lookedUp.Store(name, struct{}{})
+	return os.Getenv(name)
+}
+
+// Read returns the names of the variables looked up so far, sorted.
+func Read() []string {
+	var names []string
+	lookedUp.Range(func(k, _ any) bool {
+		names = append(names, k.(string))
+		return true
+	})
+	sort.Strings(names)
+	return names
+}
+
 // Env returns env var name, or def when it is unset or empty.
 func Env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
+	if v := getenv(name); v != "" {
 		return v
 	}
 	return def
@@ -87,7 +109,7 @@ func Env(name, def string) string {
 
 // Required returns env var name, or a *MissingError when it is unset or empty.
 func Required(name string) (string, error) {
-	if v := os.Getenv(name); v != "" {
+	if v := getenv(name); v != "" {
 		return v, nil
 	}
 	return "", &MissingError{Vars: []string{name}}
@@ -96,7 +118,7 @@ func Required(name string) (string, error) {
 // Duration parses env var name as a Go duration ("1h", "90s"); def when
 // unset. Zero or negative durations are invalid.
 func Duration(name string, def time.Duration) (time.Duration, error) {
-	v := os.Getenv(name)
+	v := getenv(name)
 	if v == "" {
 		return def, nil
 	}
@@ -109,7 +131,7 @@ func Duration(name string, def time.Duration) (time.Duration, error) {
 
 // Int parses env var name as a base-10 integer; def when unset.
 func Int(name string, def int) (int, error) {
-	v := os.Getenv(name)
+	v := getenv(name)
 	if v == "" {
 		return def, nil
 	}
@@ -155,18 +177,18 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	if awsCfg != nil {
 		return *awsCfg, nil
 	}
-	region := Env("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION"))
+	region := Env("AWS_REGION", getenv("AWS_DEFAULT_REGION"))
 	if region == "" {
 		return aws.Config{}, &MissingError{Vars: []string{"AWS_REGION"}}
 	}
-	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	key, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
 	if key == "" || secret == "" {
 		return aws.Config{}, &MissingError{Vars: []string{"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"}}
 	}
 	cfg := aws.Config{
 		Region: region,
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
-			key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+			key, secret, getenv("AWS_SESSION_TOKEN"))),
 		Retryer:       NewRetryer,
 		ConfigSources: []any{envEndpoints{}},
 		// Each try, not the call: a connection that accepts and never
@@ -182,7 +204,7 @@ func AWS(ctx context.Context) (aws.Config, error) {
 type envEndpoints struct{}
 
 func (envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
-	v := os.Getenv("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
+	v := getenv("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
 	return v, v != "", nil
 }
 

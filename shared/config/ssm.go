@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -105,7 +104,7 @@ func getParameter(ctx context.Context, cfg aws.Config, name string) (string, err
 }
 
 func ssmEndpoint(cfg aws.Config) string {
-	if ep := os.Getenv("AWS_ENDPOINT_URL_SSM"); ep != "" {
+	if ep := getenv("AWS_ENDPOINT_URL_SSM"); ep != "" {
 		return strings.TrimRight(ep, "/")
 	}
 	if strings.HasPrefix(cfg.Region, "cn-") {

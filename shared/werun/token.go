@@ -39,6 +39,8 @@ type accessTokens struct {
 	now    func() time.Time
 	// poll is the wait between reads while another holder refreshes.
 	poll time.Duration
+	// lease and margin are leaseFor and leaseMargin (tests shorten them).
+	lease, margin time.Duration
 
 	once   sync.Once
 	holder string
@@ -52,7 +54,7 @@ func newAccessTokens(appID string, st store.Store, wc WeChat, now func() time.Ti
 	if poll <= 0 {
 		poll = 100 * time.Millisecond
 	}
-	return &accessTokens{appID: appID, store: st, wechat: wc, now: now, poll: poll}
+	return &accessTokens{appID: appID, store: st, wechat: wc, now: now, poll: poll, lease: leaseFor, margin: leaseMargin}
 }
 
 func (a *accessTokens) id() string {
@@ -119,7 +121,7 @@ func (a *accessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 			a.keep(rec.Token, rec.ExpiresAt)
 			return rec.Token, nil
 		}
-		won, err := a.store.AcquireTokenLease(ctx, a.appID, a.id(), now, now.Add(leaseFor))
+		won, err := a.store.AcquireTokenLease(ctx, a.appID, a.id(), now, now.Add(a.lease))
 		if err != nil {
 			return "", err
 		}
@@ -149,7 +151,7 @@ func (a *accessTokens) fetchHeld(ctx context.Context, margin time.Duration, reje
 	}
 	token := ""
 	if err == nil {
-		fctx, cancel := context.WithTimeout(ctx, leaseFor-leaseMargin)
+		fctx, cancel := context.WithTimeout(ctx, a.lease-a.margin)
 		token, err = a.fetch(fctx, rejected, rec.ForcedAt)
 		cancel()
 	}
