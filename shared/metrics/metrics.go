@@ -17,13 +17,12 @@ package metrics
 import (
 	"context"
 	"log/slog"
-	"os"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// DefaultNamespace is the CloudWatch namespace when METRICS_NAMESPACE is
-// unset; the template sets one per stack.
+// DefaultNamespace is the CloudWatch namespace until SetNamespace; the
+// functions set their METRICS_NAMESPACE (shared/app), one per stack.
 const DefaultNamespace = "werun-sam"
 
 // Unit is a CloudWatch unit.
@@ -97,12 +96,18 @@ func ErrOutcome(err error) string {
 	return OK
 }
 
-var namespace = sync.OnceValue(func() string {
-	if ns := os.Getenv("METRICS_NAMESPACE"); ns != "" {
-		return ns
+var namespace atomic.Pointer[string]
+
+// SetNamespace sets the CloudWatch namespace of every metric published
+// after it; a function sets its METRICS_NAMESPACE once, at start.
+func SetNamespace(ns string) { namespace.Store(&ns) }
+
+func currentNamespace() string {
+	if ns := namespace.Load(); ns != nil {
+		return *ns
 	}
 	return DefaultNamespace
-})
+}
 
 // directive is an EMF MetricDirective.
 type directive struct {
@@ -125,7 +130,7 @@ func (m Metric) Add(ctx context.Context, value float64, dims ...string) {
 	attrs = append(attrs, slog.Group("_aws",
 		slog.Int64("Timestamp", time.Now().UnixMilli()),
 		slog.Any("CloudWatchMetrics", []directive{{
-			Namespace:  namespace(),
+			Namespace:  currentNamespace(),
 			Dimensions: [][]string{m.Dimensions},
 			Metrics:    []definition{{m.Name, m.Unit}},
 		}}),

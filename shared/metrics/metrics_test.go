@@ -53,6 +53,20 @@ func TestAMissingDimensionValueIsPublishedAsOther(t *testing.T) {
 	}
 }
 
+func TestSetNamespaceAppliesToLaterLines(t *testing.T) {
+	buf := emftest.Capture(t)
+	metrics.SetNamespace("werun-sam/prod")
+	t.Cleanup(func() { metrics.SetNamespace(metrics.DefaultNamespace) })
+	metrics.Requests.Add(context.Background(), 1, "steps", metrics.OK)
+	points, err := emftest.Points(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(points) != 1 || points[0].Namespace != "werun-sam/prod" {
+		t.Errorf("points %+v, want one in werun-sam/prod", points)
+	}
+}
+
 func TestDefinitionsAreDistinctAndDimensioned(t *testing.T) {
 	seen := map[string]bool{}
 	for _, m := range metrics.All() {
