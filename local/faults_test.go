@@ -71,18 +71,25 @@ func faultPool(t *testing.T, id, simURL, dynamo string) (*emulator.Pool, templat
 	if dynamo == "" {
 		dynamo = env.DynamoDB
 	}
-	fn, bootstrap, tmpl := builtFunction(t, id)
-	over := stack.Overrides{
-		"TABLE_NAME": env.Table, "AWS_ENDPOINT_URL_DYNAMODB": dynamo,
-		"WECHAT_API_BASE": simURL, "WECHAT_APPID": faultAppID, "WECHAT_SECRET": faultSecret,
-		"SESSION_SIGNING_KEY": faultKey,
-	}
 	procs := &services.Procs{}
 	t.Cleanup(procs.StopAll)
 	var log io.Writer = io.Discard
 	if testing.Verbose() {
 		log = os.Stderr
 	}
+	return functionPool(t, id, stack.Overrides{
+		"TABLE_NAME": env.Table, "AWS_ENDPOINT_URL_DYNAMODB": dynamo,
+		"WECHAT_API_BASE": simURL, "WECHAT_APPID": faultAppID, "WECHAT_SECRET": faultSecret,
+		"SESSION_SIGNING_KEY": faultKey,
+	}, procs, log)
+}
+
+// functionPool runs the built function id under one warm emulator with the
+// template's environment, over winning over the host's; the emulator is
+// one of procs and writes to log.
+func functionPool(t *testing.T, id string, over stack.Overrides, procs *services.Procs, log io.Writer) (*emulator.Pool, template.Function) {
+	t.Helper()
+	fn, bootstrap, tmpl := builtFunction(t, id)
 	vars := stack.FunctionVars(tmpl, fn, over)
 	for k, v := range over { // over the host's, which `local exec` sets
 		if _, declared := vars[k]; declared {

@@ -1,7 +1,8 @@
 // Package template is the model of the SAM template (template.yaml) that the
 // local stack, the contract tests and the OpenAPI check read: its one
 // parser, the functions with Globals applied, their HttpApi routes, and the
-// resolution of intrinsics (!Ref, !Sub) to local values.
+// resolution of intrinsics (!Ref, !Sub) to local values, and the metrics
+// its alarms and dashboard read.
 package template
 
 import (

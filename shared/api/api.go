@@ -49,9 +49,14 @@ type outcome struct {
 func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest) (int, any, error)) Handler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
 		start := time.Now()
+		var (
+			out  outcome
+			code string // the envelope's code, for an error answer
+		)
 		defer func() {
 			slog.InfoContext(ctx, "request", "route", name, "requestId", req.RequestContext.RequestID,
 				"status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+			record(ctx, name, resp.StatusCode, code, out.body)
 		}()
 		budget, cancel := withBudget(ctx)
 		defer cancel()
@@ -66,7 +71,6 @@ func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest)
 			status, body, err := fn(budget, req)
 			done <- outcome{status, body, err}
 		}()
-		var out outcome
 		select {
 		case out = <-done:
 		case <-budget.Done():
@@ -78,6 +82,7 @@ func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest)
 		}
 		if out.err != nil {
 			e := classify(out.err)
+			code = e.Code
 			if e.Status >= 500 {
 				slog.ErrorContext(ctx, "failed", "route", name, "code", e.Code, "err", out.err.Error())
 			} else {

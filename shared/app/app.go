@@ -14,6 +14,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/werun"
@@ -39,6 +40,7 @@ type Needs struct {
 // arrive as structured records.
 func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	metrics.SetNamespace(config.Env("METRICS_NAMESPACE", metrics.DefaultNamespace))
 	appID, err := config.Required("WECHAT_APPID")
 	if err != nil {
 		return nil, err

@@ -112,8 +112,11 @@ func TestSecretFromSSM(t *testing.T) {
 	rand.Read(b)
 	param := "/werun-test/secret-" + hex.EncodeToString(b)
 	const value = "the-app-secret-value"
+	// Overwrite: on a loaded machine moto can take longer than
+	// AttemptTimeout to create it, and the retry then finds it made.
 	if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{
 		Name: aws.String(param), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString,
+		Overwrite: aws.Bool(true),
 	}); err != nil {
 		t.Fatalf("create parameter: %v", err)
 	}

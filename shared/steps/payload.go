@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -461,12 +462,35 @@ func stepValue(raw []byte, whole bool) (int64, bool) {
 		}
 		return n, true
 	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	// 2^63 is not below MaxInt64 in float64; compare with it exclusively.
-	if err != nil || f != math.Trunc(f) || f < 0 || f >= 1<<63 {
+	return exactWhole(string(raw))
+}
+
+// exactWhole reads a JSON number with a fraction or an exponent (2E3,
+// 2000.0) as a whole non-negative int64, exactly: a float64 would round a
+// count past 2^53 to another whole number. It builds at most 19 digits,
+// however large the exponent.
+func exactWhole(s string) (int64, bool) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	exp := 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 1<<20 || e < -(1<<20) {
+			e = 1 << 21 // no int64 either way, unless the number is zero
+		}
+		s, exp = s[:i], e
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	if digits == "" {
+		return 0, true
+	}
+	sig := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(sig) - len(frac)
+	if neg || exp < 0 || len(sig)+exp > 19 {
 		return 0, false
 	}
-	return int64(f), true
+	return parseInt([]byte(sig + strings.Repeat("0", exp)))
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

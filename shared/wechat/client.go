@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/werun-sam/werun-sam/shared/metrics"
 )
 
 // DefaultBaseURL is WeChat's API host.
@@ -131,8 +133,10 @@ type AccessToken struct {
 // (forceRefresh false) returns WeChat's current token, so many holders may
 // call it; forceRefresh issues a new one and invalidates the old, and WeChat
 // allows it only 20 times a day: use it only after a token was rejected.
-func (c *Client) StableToken(ctx context.Context, forceRefresh bool) (AccessToken, error) {
+// Each call is one token refresh, ok or failed, in the TokenRefreshes metric.
+func (c *Client) StableToken(ctx context.Context, forceRefresh bool) (_ AccessToken, err error) {
 	const op = "stable_token"
+	defer func() { metrics.TokenRefreshes.Add(ctx, 1, metrics.ErrOutcome(err)) }()
 	body := struct {
 		GrantType    string `json:"grant_type"`
 		AppID        string `json:"appid"`
@@ -188,7 +192,7 @@ func (c *Client) GetOpenData(ctx context.Context, accessToken, openid string, cl
 	byID := make(map[string]OpenData, len(out.DataList))
 	for _, d := range out.DataList {
 		if d.ErrCode != 0 {
-			return nil, &Error{Op: op, Code: d.ErrCode, Msg: redact(d.ErrMsg, c.secret, accessToken)}
+			return nil, refusal(ctx, op, d.ErrCode, redact(d.ErrMsg, c.secret, accessToken))
 		}
 		inner, err := decodeEntry(d.JSON)
 		if err != nil {
@@ -196,7 +200,7 @@ func (c *Client) GetOpenData(ctx context.Context, accessToken, openid string, cl
 		}
 		// WeChat's cloud functions report a failed entry inside it (errCode).
 		if inner.ErrCode != 0 {
-			return nil, &Error{Op: op, Code: inner.ErrCode, Msg: redact(inner.ErrMsg, c.secret, accessToken)}
+			return nil, refusal(ctx, op, inner.ErrCode, redact(inner.ErrMsg, c.secret, accessToken))
 		}
 		id := d.CloudID
 		if id == "" {
@@ -341,7 +345,7 @@ func (c *Client) once(ctx context.Context, op, method, u string, payload []byte,
 		return nil, true, &Error{Op: op, kind: unavailable, Msg: "undecodable answer"}
 	}
 	if st.ErrCode != 0 {
-		e := &Error{Op: op, Code: st.ErrCode, Msg: redact(st.ErrMsg, c.secret, token)}
+		e := refusal(ctx, op, st.ErrCode, redact(st.ErrMsg, c.secret, token))
 		return nil, st.ErrCode == -1, e
 	}
 	return raw, false, nil

@@ -110,13 +110,14 @@ const stopMargin = 2 * time.Second
 
 // buildBoard reads the day's shards of the ActiveIndex into a board and
 // publishes it if it differs from the one published; it resumes a build a
-// previous run left unfinished. It reports whether the board is complete.
-func (s *Service) buildBoard(ctx context.Context, date string) (complete, changed bool, err error) {
+// previous run left unfinished. It reports whether the board is complete,
+// and the users on it.
+func (s *Service) buildBoard(ctx context.Context, date string) (complete, changed bool, users int, err error) {
 	nextName, pubName := "BOARD#"+date+"#NEXT", "BOARD#"+date
 	b := boardBuild{Board: Board{Date: date}}
 	resumed := false
 	if raw, found, err := s.store.GetSnapshot(ctx, s.appID, nextName); err != nil {
-		return false, false, err
+		return false, false, 0, err
 	} else if found {
 		var prev boardBuild
 		if json.Unmarshal(raw, &prev) == nil && !prev.Done {
@@ -125,18 +126,18 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 	}
 	skip, err := s.excludedOpenIDs(ctx)
 	if err != nil {
-		return false, false, err
+		return false, false, 0, err
 	}
 	deadline, bounded := ctx.Deadline()
 	for ; b.Shard < BoardShards; b.Shard, b.Cursor = b.Shard+1, "" {
 		shard := fmt.Sprintf("%s#%02d", date, b.Shard)
 		for {
 			if bounded && time.Until(deadline) < stopMargin {
-				return false, false, s.saveBuild(ctx, nextName, date, b)
+				return false, false, 0, s.saveBuild(ctx, nextName, date, b)
 			}
 			entries, next, err := s.store.BoardPage(ctx, shard, b.Cursor)
 			if err != nil {
-				return false, false, err
+				return false, false, 0, err
 			}
 			for _, e := range entries {
 				if !skip[e.OpenID] {
@@ -150,18 +151,18 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 	}
 	if resumed {
 		if err := s.saveBuild(ctx, nextName, date, boardBuild{Done: true}); err != nil {
-			return false, false, err
+			return false, false, 0, err
 		}
 	}
 	b.Board.Excluded = slices.Sorted(maps.Keys(skip))
 	if pub, found, err := s.board(ctx, date); err != nil {
-		return false, false, err
+		return false, false, 0, err
 	} else if found && sameBoard(pub, b.Board) {
-		return true, false, nil
+		return true, false, b.Board.Users, nil
 	}
 	b.Board.BuiltAt = s.now().UTC()
 	raw, _ := json.Marshal(b.Board)
-	return true, true, s.store.PutSnapshot(ctx, s.appID, pubName, raw, boardExpiry(date))
+	return true, true, b.Board.Users, s.store.PutSnapshot(ctx, s.appID, pubName, raw, boardExpiry(date))
 }
 
 func (s *Service) saveBuild(ctx context.Context, name, date string, b boardBuild) error {

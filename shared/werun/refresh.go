@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/steps"
 )
 
@@ -20,6 +21,7 @@ type RefreshReport struct {
 	Boards         []string `json:"boards"`  // dates whose board is complete
 	Changed        []string `json:"changed"` // dates whose published board changed
 	Pending        []string `json:"pending"` // dates to be continued by the next run
+	Users          int      `json:"users"`   // users on today's board, when complete
 	// Unboarded is how many days of two days ago this run took out of the
 	// leaderboard index, so the index holds no more than two days.
 	Unboarded int `json:"unboarded"`
@@ -28,14 +30,21 @@ type RefreshReport struct {
 // Refresh is the scheduled run: it keeps the shared access token ahead of
 // expiry, then builds the boards (BuildBoards). A failed token refresh does
 // not stop the boards; it is tried next run and, failing that, by the first
-// request that needs the token.
-func (s *Service) Refresh(ctx context.Context) (_ RefreshReport, err error) {
+// request that needs the token. Each run publishes its users and duration as
+// metrics.
+func (s *Service) Refresh(ctx context.Context) (rep RefreshReport, err error) {
+	start := time.Now()
+	defer func() {
+		outcome := metrics.ErrOutcome(err)
+		metrics.RefreshUsers.Add(ctx, float64(rep.Users), outcome)
+		metrics.RefreshDuration.Add(ctx, float64(time.Since(start).Milliseconds()), outcome)
+	}()
 	defer classify(&err)
 	tokenErr := s.tokens.Refresh(ctx, TokenRefreshMargin)
 	if tokenErr != nil {
 		slog.WarnContext(ctx, "access token refresh failed", "err", tokenErr.Error())
 	}
-	rep, err := s.BuildBoards(ctx)
+	rep, err = s.BuildBoards(ctx)
 	rep.TokenRefreshed = tokenErr == nil
 	return rep, err
 }
@@ -53,12 +62,15 @@ func (s *Service) BuildBoards(ctx context.Context) (_ RefreshReport, err error) 
 	if now.Hour() == 0 {
 		dates = append([]string{steps.DateOf(now.AddDate(0, 0, -1))}, dates...)
 	}
-	for _, date := range dates {
-		complete, changed, err := s.buildBoard(ctx, date)
+	for i, date := range dates {
+		complete, changed, users, err := s.buildBoard(ctx, date)
 		if err != nil {
 			return rep, err
 		}
 		if complete {
+			if i == len(dates)-1 { // today
+				rep.Users = users
+			}
 			rep.Boards = append(rep.Boards, date)
 		} else {
 			rep.Pending = append(rep.Pending, date)
