@@ -149,7 +149,7 @@ func (r *revokeOnWrite) RoundTrip(req *http.Request) (*http.Response, error) {
 func revoke(t *testing.T, account string, now time.Time) {
 	env := services.ForTests(t, services.Need{DynamoDB: true})
 	st := store.New(services.Client(env.DynamoDB), env.Table)
-	if err := st.Revoke(context.Background(), account, now.Add(time.Hour)); err != nil {
+	if err := st.Revoke(context.Background(), account, now.Add(time.Hour), false); err != nil {
 		t.Error(err)
 	}
 }

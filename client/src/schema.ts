@@ -332,7 +332,10 @@ export interface paths {
          *     invites, board entries and the caller's rows in stored boards. From
          *     the answer on, every session token issued before it gets 401
          *     INVALID_TOKEN, so a retry with the same token after a success gets
-         *     401: treat that as done. A later login starts a new, empty account.
+         *     401: treat that as done. A 503 means the deletion stopped part way
+         *     (every earlier token is already refused on the other routes): resend
+         *     it with the same token to finish it. A later login starts a new,
+         *     empty account.
          */
         delete: operations["deleteMe"];
         options?: never;

@@ -10,19 +10,24 @@ import (
 )
 
 // Account serves the user's own data: GET /v1/me/export and DELETE /v1/me,
-// one function.
+// one function. A deletion checks its token itself: the same token may
+// finish a deletion that failed part way.
 func Account(svc *werun.Service) Handler {
 	return route("account", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		caller, err := authenticate(ctx, svc, req)
-		if err != nil {
-			return 0, nil, err
-		}
 		switch req.RouteKey {
 		case "GET /v1/me/export":
+			caller, err := authenticate(ctx, svc, req)
+			if err != nil {
+				return 0, nil, err
+			}
 			out, err := svc.Export(ctx, caller)
 			return http.StatusOK, out, err
 		case "DELETE /v1/me":
-			return http.StatusNoContent, nil, svc.DeleteAccount(ctx, caller)
+			token := bearer(req)
+			if token == "" {
+				return 0, nil, errMissingToken
+			}
+			return http.StatusNoContent, nil, svc.DeleteAccount(ctx, token)
 		}
 		// Only a template that routes elsewhere here gets this far.
 		return 0, nil, internal()

@@ -4,7 +4,8 @@ package store
 // the revocation a deletion leaves behind.
 //
 //	USER#<openid>      / ACCOUNT     account S: the current account id, random
-//	REVOKED#<account>  / REVOKED     expiresAt N (TTL): tokens naming it are refused
+//	REVOKED#<account>  / REVOKED     expiresAt N (TTL), done N (1 once the deletion is complete):
+//	                                 tokens naming the account are refused
 //	MEMBER#<mid>       / INVITE#<code>  expiresAt N (TTL): the member's invites, to find them
 //
 // A revocation is keyed by the random account id, never the openid, and
@@ -29,11 +30,12 @@ type Accounts interface {
 	// Account returns the user's current account id, making it newID if
 	// the user has none; racing callers get one id.
 	Account(ctx context.Context, openid, newID string) (string, error)
-	// Revoke refuses account's tokens until until.
-	Revoke(ctx context.Context, account string, until time.Time) error
-	// Revoked says whether account's tokens are refused at now, with a
-	// strongly consistent read.
-	Revoked(ctx context.Context, account string, now time.Time) (bool, error)
+	// Revoke refuses account's tokens until until; done records that the
+	// deletion that revoked it is complete.
+	Revoke(ctx context.Context, account string, until time.Time, done bool) error
+	// Revoked says whether account's tokens are refused at now, and
+	// whether its deletion is complete, with a strongly consistent read.
+	Revoked(ctx context.Context, account string, now time.Time) (revoked, done bool, err error)
 	// Holdings reads everything stored about a user; never a session key.
 	Holdings(ctx context.Context, openid string) (Holdings, error)
 	// Erase deletes every item of h, on both sides of its memberships and
@@ -98,30 +100,36 @@ func revokedKey(account string) map[string]types.AttributeValue {
 }
 
 // Revoke implements Accounts with one PutItem.
-func (d *DynamoStore) Revoke(ctx context.Context, account string, until time.Time) error {
+func (d *DynamoStore) Revoke(ctx context.Context, account string, until time.Time, done bool) error {
 	if account == "" {
 		return fmt.Errorf("store: Revoke: empty account: %w", ErrInvalidArgument)
 	}
 	item := revokedKey(account)
 	item["expiresAt"] = n(until.Unix())
+	if done {
+		item["done"] = n(1)
+	}
 	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
 	return wrap("Revoke", err)
 }
 
 // Revoked implements Accounts with one strongly consistent GetItem that
-// projects only the expiry.
-func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time) (bool, error) {
+// projects only the expiry and the state.
+func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time) (bool, bool, error) {
 	if account == "" {
-		return false, fmt.Errorf("store: Revoked: empty account: %w", ErrInvalidArgument)
+		return false, false, fmt.Errorf("store: Revoked: empty account: %w", ErrInvalidArgument)
 	}
 	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &d.table, Key: revokedKey(account), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("expiresAt"),
+		ProjectionExpression: aws.String("expiresAt, done"),
 	})
 	if err != nil {
-		return false, wrap("Revoked", err)
+		return false, false, wrap("Revoked", err)
 	}
-	return out.Item != nil && now.Before(time.Unix(num(out.Item["expiresAt"]), 0)), nil
+	if out.Item == nil || !now.Before(time.Unix(num(out.Item["expiresAt"]), 0)) {
+		return false, false, nil
+	}
+	return true, num(out.Item["done"]) == 1, nil
 }
 
 // queryAll reads every item of pk with a projection (never a secret).

@@ -3,6 +3,7 @@ package werun
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -145,18 +146,34 @@ func (s *Service) Export(ctx context.Context, c Caller) (_ Export, err error) {
 	return out, nil
 }
 
-// DeleteAccount deletes every item of the caller. The account is revoked
-// first, for as long as a token issued before now could live, so every
-// such token is refused from here on and a sync racing the deletion finds
-// the revocation after its writes (commit). Then the user's rows leave the
-// stored boards, and the items go, on both sides of memberships and
-// friendships. A failure part way is answered 503 with the account already
-// revoked; the same call again (with a new login's token, which names a
-// new account) deletes the rest.
-func (s *Service) DeleteAccount(ctx context.Context, c Caller) (err error) {
+// DeleteAccount deletes every item of the user the session token names.
+// The account is revoked first, for as long as a token issued before now
+// could live, so every such token is refused from here on (Authenticate)
+// and a sync racing the deletion finds the revocation after its writes
+// (commit). Then the user's rows leave the stored boards, the items go, on
+// both sides of memberships and friendships, and the revocation records
+// that the deletion is complete. A deletion that failed part way (503) is
+// finished by the same call with the same token; once it is complete, that
+// token gets ErrTokenInvalid like any other.
+func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	defer classify(&err)
-	if err := s.store.Revoke(ctx, c.Account, s.now().Add(crypto.TokenLifetime+revocationMargin)); err != nil {
+	now := s.now()
+	c, err := s.signer.Verify(token, now)
+	if err != nil {
 		return err
+	}
+	revoked, done, err := s.store.Revoked(ctx, c.Account, now)
+	switch {
+	case err != nil:
+		return err
+	case done:
+		return fmt.Errorf("%w: the account was deleted", ErrTokenInvalid)
+	}
+	until := now.Add(crypto.TokenLifetime + revocationMargin)
+	if !revoked {
+		if err := s.store.Revoke(ctx, c.Account, until, false); err != nil {
+			return err
+		}
 	}
 	h, err := s.store.Holdings(ctx, c.OpenID)
 	if err != nil {
@@ -165,7 +182,10 @@ func (s *Service) DeleteAccount(ctx context.Context, c Caller) (err error) {
 	if err := s.unboard(ctx, c.OpenID, h.Days); err != nil {
 		return err
 	}
-	return s.store.Erase(ctx, h)
+	if err := s.store.Erase(ctx, h); err != nil {
+		return err
+	}
+	return s.store.Revoke(ctx, c.Account, until, true)
 }
 
 // unboard takes the user out of every stored leaderboard snapshot, the

@@ -38,7 +38,7 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	openid := testenv.UniqueID("racer")
 	caller, token := loginCaller(t, e, svc, openid)
 	ctx := timeout(t, 10*time.Second)
-	if err := svc.DeleteAccount(ctx, caller); err != nil {
+	if err := svc.DeleteAccount(ctx, token); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, werun.ErrTokenInvalid) {
@@ -63,6 +63,57 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	}
 	if len(days) != 3 {
 		t.Errorf("days after the racing sync: %+v, want the new account's 3 only", days)
+	}
+}
+
+// eraseFails fails the first Erase: a deletion cut short after the
+// revocation.
+type eraseFails struct {
+	store.Store
+	failed bool
+}
+
+func (e *eraseFails) Erase(ctx context.Context, h store.Holdings) error {
+	if !e.failed {
+		e.failed = true
+		return store.ErrUnavailable
+	}
+	return e.Store.Erase(ctx, h)
+}
+
+// A deletion that fails part way answers ErrUnavailable with the account
+// already revoked (its other routes refuse the token); the same call with
+// the same token finishes it, and once it is complete that token gets
+// ErrTokenInvalid, and a new login is a new, empty account.
+func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
+	now := time.Now()
+	e := testenv.New(t, appID, secret, now)
+	cfg := e.Config(t)
+	cfg.Store = &eraseFails{Store: e.Store}
+	svc := werun.New(cfg)
+	openid := testenv.UniqueID("retry")
+	caller, token := loginCaller(t, e, svc, openid)
+	syncCounts(t, e, svc, openid, 100, 200)
+	ctx := timeout(t, 10*time.Second)
+	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, werun.ErrUnavailable) {
+		t.Fatalf("the cut-short deletion: %v, want ErrUnavailable", err)
+	}
+	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, werun.ErrTokenInvalid) {
+		t.Errorf("the token during the deletion: %v, want ErrTokenInvalid", err)
+	}
+	if err := svc.DeleteAccount(ctx, token); err != nil {
+		t.Fatalf("the retried deletion: %v", err)
+	}
+	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, werun.ErrTokenInvalid) {
+		t.Errorf("a retry after the deletion: %v, want ErrTokenInvalid", err)
+	}
+	h, err := e.Store.Holdings(ctx, openid)
+	if err != nil || len(h.Days) != 0 || len(h.SessionKeysIssued) != 0 || h.Account != "" {
+		t.Errorf("left after the deletion: %+v, %v", h, err)
+	}
+	again, _ := loginCaller(t, e, svc, openid)
+	if again.Account == caller.Account {
+		t.Errorf("a new login after the deletion kept the account %q", caller.Account)
 	}
 }
 

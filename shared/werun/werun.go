@@ -186,7 +186,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (_ Caller, err
 
 // checkAccount is ErrTokenInvalid when account was deleted.
 func (s *Service) checkAccount(ctx context.Context, account string) error {
-	revoked, err := s.store.Revoked(ctx, account, s.now())
+	revoked, _, err := s.store.Revoked(ctx, account, s.now())
 	if err != nil {
 		return err
 	}
