@@ -29,7 +29,7 @@ const MaxBody = wire.MaxBody
 // answer: the use case must be done, or is abandoned, by the deadline less
 // Reserve, so the caller always gets the envelope and never Lambda's
 // timeout (a bare gateway error, and a container billed to the limit).
-const Reserve = 500 * time.Millisecond
+const Reserve = time.Second
 
 // grace is how long past its budget a use case may still deliver its own
 // answer (a WeChat or store error that names the cause) before the generic

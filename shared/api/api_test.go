@@ -621,7 +621,7 @@ func TestAUseCaseOverrunningItsBudgetIsAnswered503InTime(t *testing.T) {
 		<-release
 		return http.StatusOK, nil, nil
 	})
-	const deadline = 900 * time.Millisecond
+	const deadline = 2 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	start := time.Now()
