@@ -17,6 +17,7 @@ export type BoardEntry = Schemas["MemberEntry"];
 export type Invite = Schemas["Invite"];
 export type FriendAdded = Schemas["FriendAdded"];
 export type Friend = Schemas["FriendView"];
+export type Export = Schemas["Export"];
 
 export interface ClientOptions {
   /** The API's base URL: the stack's ApiUrl output, e.g. https://abc.execute-api.ap-east-1.amazonaws.com */
@@ -40,7 +41,7 @@ export interface ClientOptions {
 
 // What the storage holds: a session, or the user's own sign-out (logout,
 // or deleting the account), after which nothing logs in until login().
-type Stored = { token: string; expiresAt: number } | { signedOut: true };
+type Stored = { token: string; expiresAt: number } | { signedOut: true; deleted?: true };
 
 type Method = "get" | "post" | "put" | "delete";
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
@@ -90,6 +91,9 @@ const EXPIRY_MARGIN_MS = 60_000;
 export class WeRunClient {
   private readonly o: Required<Omit<ClientOptions, "sleep">> & Pick<ClientOptions, "sleep">;
   private loggingIn?: { explicit: boolean; token: Promise<string> };
+  // Deletions in flight: a call refused meanwhile (the deletion revokes its
+  // token) must not log in and so start a new account.
+  private deleting = 0;
 
   constructor(options: ClientOptions) {
     this.o = {
@@ -232,6 +236,39 @@ export class WeRunClient {
     await this.authed((token) => this.call("delete", "/v1/friends/{friendId}", { token, params: { friendId } }));
   }
 
+  // --- the user's data --------------------------------------------------------
+
+  /** Everything stored about the user: profile, retained days, groups, friends, invites, session key dates. */
+  exportData(): Promise<Export> {
+    return this.authed((token) => this.call("get", "/v1/me/export", { token }));
+  }
+
+  /**
+   * Deletes everything stored about the user, then signs out: no call logs
+   * in again until login(), which starts a new, empty account. It never
+   * logs in again after a 401: the API refuses every earlier token once the
+   * deletion is done, so a 401 means done (a resend, or an earlier attempt
+   * whose answer was lost). A 503 with a short Retry-After is resent once
+   * with the same token, which finishes a deletion stopped part way; any
+   * other failure is surfaced, and calling deleteAccount again resends it.
+   * After a deletion, deleteAccount resolves at once; after logout() it is
+   * SIGNED_OUT (login() first).
+   */
+  async deleteAccount(): Promise<void> {
+    const s = this.stored();
+    if (s && "deleted" in s) return;
+    const token = await this.session();
+    this.deleting++;
+    try {
+      await this.retryAfterOnce(() => this.call("delete", "/v1/me", { token }));
+    } catch (e) {
+      if (!SESSION_CODES.has(asWeRunError(e).code)) throw e;
+    } finally {
+      this.deleting--;
+    }
+    this.store({ signedOut: true, deleted: true });
+  }
+
   // --- sessions --------------------------------------------------------------
 
   /** The stored token, or a new session when there is none usable. */
@@ -242,6 +279,9 @@ export class WeRunClient {
     }
     if (s && s.expiresAt - EXPIRY_MARGIN_MS > Date.now()) {
       return s.token;
+    }
+    if (this.deleting > 0) {
+      throw new WeRunError("SIGNED_OUT", "The account is being deleted: call login() after it to start a new one.");
     }
     return this.newSession(false);
   }
@@ -288,7 +328,8 @@ export class WeRunClient {
   private stored(): Stored | undefined {
     const v = this.o.platform.getStorageSync(this.o.storageKey);
     if (typeof v !== "object" || v === null) return undefined;
-    if ((v as { signedOut?: unknown }).signedOut === true) return { signedOut: true };
+    const { signedOut, deleted } = v as { signedOut?: unknown; deleted?: unknown };
+    if (signedOut === true) return deleted === true ? { signedOut, deleted } : { signedOut };
     const { token, expiresAt } = v as { token?: unknown; expiresAt?: unknown };
     return typeof token === "string" && typeof expiresAt === "number" ? { token, expiresAt } : undefined;
   }

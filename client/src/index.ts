@@ -5,6 +5,7 @@ export {
   type BoardEntry,
   type ClientOptions,
   type Day,
+  type Export,
   type Friend,
   type FriendAdded,
   type GroupList,

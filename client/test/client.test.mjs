@@ -237,3 +237,101 @@ describe("reads", () => {
     await rejectsWith(client(p).c.steps("2026-01-01&to=x", undefined), "INVALID_RANGE");
   });
 });
+
+describe("the user's data", () => {
+  const storedToken = (p) => p.storage.get("werun-sam:session").token;
+  const deleteWith = (token) => fetch(`${api}/v1/me`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
+
+  test("an export holds the synced days", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    const synced = await c.sync();
+    const exported = await c.exportData();
+    assert.equal(exported.openid, p.openid);
+    assert.deepEqual(
+      exported.days.map(({ date, steps }) => ({ date, steps })),
+      synced.days.map(({ date, steps }) => ({ date, steps })),
+    );
+  });
+
+  test("after deleteAccount no call logs in until login(), which starts an empty account", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    await c.sync();
+    const token = storedToken(p);
+    await c.deleteAccount();
+    assert.equal(p.answers.at(-1), "204");
+    assert.equal(c.signedOut, true);
+    assert.equal((await deleteWith(token)).status, 401, "the deleted account's token is refused");
+    const before = p.calls.length;
+    await rejectsWith(c.steps(), "SIGNED_OUT");
+    await rejectsWith(c.sync(), "SIGNED_OUT");
+    await rejectsWith(client(p).c.exportData(), "SIGNED_OUT"); // the state is in storage
+    await c.deleteAccount(); // done already: no throw, no login
+    assert.equal(p.calls.length, before, "no wx call, no request");
+    await c.login();
+    assert.deepEqual(await c.steps(), []);
+    assert.deepEqual((await c.exportData()).days, []);
+  });
+
+  test("a deletion whose first answer is a 503 is resent once with the same token", async () => {
+    const p = stand_in();
+    const { c, sleeps } = client(p);
+    await c.sync();
+    await apiFail({ times: 1, status: 503, code: "UNAVAILABLE", retryAfter: 1, path: "/v1/me" });
+    await c.deleteAccount();
+    assert.deepEqual(sleeps, [1000]);
+    assert.deepEqual(p.answers.slice(-2), ["503 UNAVAILABLE", "204"]);
+    assert.equal(p.count("login"), 1, "one session, so one token");
+    await c.login();
+    assert.deepEqual(await c.steps(), []);
+  });
+
+  test("a 401 after a deletion is done: the resend resolves, and a call refused meanwhile does not log in", async () => {
+    const p = stand_in();
+    const sleeps = [];
+    let refused;
+    const c = new WeRunClient({
+      baseURL: api,
+      platform: p.wx,
+      // While the client waits, the first attempt's deletion completes (as
+      // when its answer is lost), and a read with the now revoked token runs.
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        assert.equal((await deleteWith(storedToken(p))).status, 204);
+        refused = await rejectsWith(c.steps(), "SIGNED_OUT");
+      },
+    });
+    await c.sync();
+    await apiFail({ times: 1, status: 503, code: "UNAVAILABLE", retryAfter: 1, path: "/v1/me" });
+    await c.deleteAccount();
+    assert.ok(refused);
+    assert.deepEqual(p.answers.slice(-3), ["503 UNAVAILABLE", "401 INVALID_TOKEN", "401 INVALID_TOKEN"]);
+    assert.equal(p.count("login"), 1, "neither the read nor the deletion logged in");
+    assert.equal(c.signedOut, true);
+  });
+
+  test("a 503 with a long Retry-After is surfaced, and deleteAccount again finishes", async () => {
+    const p = stand_in();
+    const { c, sleeps } = client(p);
+    await c.sync();
+    await apiFail({ times: 1, status: 503, code: "UNAVAILABLE", retryAfter: 60, path: "/v1/me" });
+    const err = await rejectsWith(c.deleteAccount(), "UNAVAILABLE");
+    assert.equal(err.retryAfter, 60);
+    assert.deepEqual(sleeps, []);
+    assert.equal(c.signedOut, false);
+    await c.deleteAccount();
+    assert.equal(p.answers.at(-1), "204");
+    assert.equal(c.signedOut, true);
+    assert.equal(p.count("login"), 1);
+  });
+
+  test("deleteAccount after logout() is SIGNED_OUT: it does not log in", async () => {
+    const p = stand_in();
+    const { c } = client(p);
+    await c.login();
+    c.logout();
+    await rejectsWith(c.deleteAccount(), "SIGNED_OUT");
+    assert.deepEqual(p.calls, ["login", "POST /v1/session"]);
+  });
+});
