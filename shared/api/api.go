@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
@@ -77,7 +78,7 @@ func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest)
 			select {
 			case out = <-done:
 			case <-time.After(grace):
-				out.err = fmt.Errorf("%w: %s ran out of its time budget: %w", werun.ErrUnavailable, name, budget.Err())
+				out.err = fmt.Errorf("%w: %s ran out of its time budget: %w", fault.Unavailable, name, budget.Err())
 			}
 		}
 		if out.err != nil {

@@ -663,9 +663,9 @@ func goErrorCodes(t *testing.T) map[string][]int {
 		}
 	}
 	for _, a := range answers {
-		add(a.ans.Code, a.ans.Status)
+		add(a.Code, a.Status)
 	}
-	for _, e := range []*Error{errTooLarge, errMissingToken, internal()} {
+	for _, e := range []*Error{wire.ErrTooLarge, errMissingToken, internal()} {
 		add(e.Code, e.Status)
 	}
 	for _, code := range wire.BadRequestCodes {

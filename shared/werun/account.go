@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -97,7 +98,7 @@ func rfc3339(t time.Time) string {
 // Export reads everything stored about the caller: two Queries, and one
 // round of BatchGetItems for the friends' nicknames.
 func (s *Service) Export(ctx context.Context, c Caller) (_ Export, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	h, err := s.store.Holdings(ctx, c.OpenID)
 	if err != nil {
 		return Export{}, err
@@ -156,7 +157,7 @@ func (s *Service) Export(ctx context.Context, c Caller) (_ Export, err error) {
 // finished by the same call with the same token; once it is complete, that
 // token gets ErrTokenInvalid like any other.
 func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	now := s.now()
 	c, err := s.signer.Verify(token, now)
 	if err != nil {
@@ -167,7 +168,7 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	case err != nil:
 		return err
 	case done:
-		return fmt.Errorf("%w: the account was deleted", ErrTokenInvalid)
+		return fmt.Errorf("%w: the account was deleted", fault.TokenInvalid)
 	}
 	until := now.Add(crypto.TokenLifetime + revocationMargin)
 	if !revoked {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -41,7 +42,7 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	if err := svc.DeleteAccount(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, werun.ErrTokenInvalid) {
+	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Fatalf("the token after the deletion: %v, want ErrTokenInvalid", err)
 	}
 	// The key the login kept is gone with the account: a racing sync
@@ -54,7 +55,7 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	}
 	// The stateless sync made a new account; the racing one is the old.
 	ed, iv = e.Sim.WeRunData(openid, wechattest.Days(5, now), now)
-	if _, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: caller, EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrTokenInvalid) {
+	if _, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: caller, EncryptedData: ed, IV: iv}); !errors.Is(err, fault.TokenInvalid) {
 		t.Fatalf("a sync of the deleted account: %v, want ErrTokenInvalid", err)
 	}
 	days, err := e.Store.Days(ctx, openid, steps.DateOf(now.AddDate(0, 0, -10)), steps.DateOf(now))
@@ -95,16 +96,16 @@ func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
 	caller, token := loginCaller(t, e, svc, openid)
 	syncCounts(t, e, svc, openid, 100, 200)
 	ctx := timeout(t, 10*time.Second)
-	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, werun.ErrUnavailable) {
+	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, fault.Unavailable) {
 		t.Fatalf("the cut-short deletion: %v, want ErrUnavailable", err)
 	}
-	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, werun.ErrTokenInvalid) {
+	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Errorf("the token during the deletion: %v, want ErrTokenInvalid", err)
 	}
 	if err := svc.DeleteAccount(ctx, token); err != nil {
 		t.Fatalf("the retried deletion: %v", err)
 	}
-	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, werun.ErrTokenInvalid) {
+	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Errorf("a retry after the deletion: %v, want ErrTokenInvalid", err)
 	}
 	h, err := e.Store.Holdings(ctx, openid)

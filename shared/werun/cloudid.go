@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -14,9 +15,9 @@ import (
 // getopendata and stores the days that changed, through the same write path
 // as SyncEncrypted. The user's partition is read while WeChat answers.
 func (s *Service) SyncCloudID(ctx context.Context, caller Caller, cloudID string) (_ SyncResult, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	if !wechat.ValidCloudID(cloudID) {
-		return SyncResult{}, ErrMalformedCloudID
+		return SyncResult{}, fault.MalformedCloudID
 	}
 	type loaded struct {
 		user store.User

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -210,7 +211,7 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 func TestAFailedTokenFetchFreesTheLease(t *testing.T) {
 	e := newAppEnv(t, time.Now())
 	e.Sim.Fail(wechattest.PathStableToken, 45009, 1) // the daily quota: not retried
-	if _, err := e.Service(t).AccessToken(timeout(t, 5*time.Second)); !errors.Is(err, werun.ErrQuotaExhausted) {
+	if _, err := e.Service(t).AccessToken(timeout(t, 5*time.Second)); !errors.Is(err, fault.QuotaExhausted) {
 		t.Fatalf("first fetch: %v, want ErrQuotaExhausted", err)
 	}
 	// Well inside the lease's lifetime: only a released lease lets this through.

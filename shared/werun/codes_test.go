@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -42,7 +43,7 @@ func TestARetriedLoginCodeGetsTheSameUser(t *testing.T) {
 		{"after the code's life", func(t *testing.T, e *testenv.Env, _ *werun.Service, code, _ string) (string, error) {
 			e.Clock.Set(now.Add(werun.CodeLife + time.Second))
 			return loginName(t, e.Service(t), code)
-		}, werun.ErrInvalidCode},
+		}, fault.InvalidCode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +82,7 @@ func TestALoginRetriedAfterTheTableFailedGetsTheSameUser(t *testing.T) {
 	svc := werun.New(cfg)
 	openid := testenv.UniqueID("down")
 	code := e.Sim.Login(openid)
-	if _, err := loginName(t, svc, code); !errors.Is(err, werun.ErrUnavailable) {
+	if _, err := loginName(t, svc, code); !errors.Is(err, fault.Unavailable) {
 		t.Fatalf("login with the table down: %v; want ErrUnavailable", err)
 	}
 	flaky.down.Store(false)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
 
@@ -34,7 +35,7 @@ type FriendView struct {
 
 // Invite makes an invite code, valid InviteTTL for anyone who opens it.
 func (s *Service) Invite(ctx context.Context, openid string) (_ InviteCode, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return InviteCode{}, err
@@ -50,13 +51,13 @@ func (s *Service) Invite(ctx context.Context, openid string) (_ InviteCode, err 
 // AcceptInvite makes the caller and the inviter friends both ways;
 // accepting again answers the same.
 func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ FriendAdded, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	inv, found, err := s.store.Invite(ctx, code)
 	if err != nil {
 		return FriendAdded{}, err
 	}
 	if !found || !s.now().Before(inv.ExpiresAt) || inv.OpenID == openid {
-		return FriendAdded{}, ErrInvalidInvite
+		return FriendAdded{}, fault.InvalidInvite
 	}
 	mid, mine, err := s.myFriends(ctx, openid)
 	if err != nil {
@@ -69,7 +70,7 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 		}
 		limit := s.social.Friends
 		if len(mine) >= limit || len(theirs) >= limit {
-			return FriendAdded{}, fmt.Errorf("%w: %d friends at most", ErrLimitReached, limit)
+			return FriendAdded{}, fmt.Errorf("%w: %d friends at most", fault.LimitReached, limit)
 		}
 		me := store.Friend{MemberID: mid, OpenID: openid}
 		if err := s.store.Befriend(ctx, me, store.Friend{MemberID: inv.MemberID, OpenID: inv.OpenID}, s.now()); err != nil {
@@ -101,7 +102,7 @@ func hasFriend(friends []store.Friend, mid string) bool {
 
 // Friends lists the caller's friends with their profiles.
 func (s *Service) Friends(ctx context.Context, openid string) (_ FriendList, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	_, friends, err := s.myFriends(ctx, openid)
 	if err != nil {
 		return FriendList{}, err
@@ -120,7 +121,7 @@ func (s *Service) Friends(ctx context.Context, openid string) (_ FriendList, err
 
 // FriendsBoard is the board of the caller and their friends on date ("" for today).
 func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (_ MemberBoard, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	date, err = s.boardDate(date)
 	if err != nil {
 		return MemberBoard{}, err
@@ -134,14 +135,14 @@ func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (_ Memb
 
 // Unfriend ends a friendship both ways.
 func (s *Service) Unfriend(ctx context.Context, openid, friendID string) (err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return err
 	}
 	found, err := s.store.Unfriend(ctx, mid, friendID)
 	if err == nil && !found {
-		return ErrFriendNotFound
+		return fault.FriendNotFound
 	}
 	return err
 }

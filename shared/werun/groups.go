@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -64,7 +65,7 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 	var p groupPayload
 	if in.CloudID != "" {
 		if !wechat.ValidCloudID(in.CloudID) {
-			return "", ErrMalformedCloudID
+			return "", fault.MalformedCloudID
 		}
 		data, err := s.openData(ctx, openid, in.CloudID)
 		if err != nil {
@@ -72,7 +73,7 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 		}
 		var ok bool
 		if p, ok = parseGroup(data); !ok {
-			return "", fmt.Errorf("%w: the data is not JSON", ErrNoGroupData)
+			return "", fmt.Errorf("%w: the data is not JSON", fault.NoGroupData)
 		}
 	} else {
 		// Only the keys are needed: read from today on, not the window.
@@ -94,7 +95,7 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 	}
 	id := p.identity()
 	if id == "" {
-		return "", ErrNoGroupData
+		return "", fault.NoGroupData
 	}
 	return id, nil
 }
@@ -103,7 +104,7 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 // membership. The groupId is random, made by the group's first joiner and
 // found by every later one through the openGId.
 func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_ Joined, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	// The caller's memberId is read while the data is opened, the two
 	// sides' memberships together: four round trips in all.
 	var ogid, mid string
@@ -126,10 +127,10 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_
 	count := len(members)
 	if !isMember(members, mid) {
 		if count >= s.social.GroupMembers {
-			return Joined{}, fmt.Errorf("%w: the group has %d members", ErrLimitReached, count)
+			return Joined{}, fmt.Errorf("%w: the group has %d members", fault.LimitReached, count)
 		}
 		if len(groups) >= s.social.UserGroups {
-			return Joined{}, fmt.Errorf("%w: the user is in %d groups", ErrLimitReached, len(groups))
+			return Joined{}, fmt.Errorf("%w: the user is in %d groups", fault.LimitReached, len(groups))
 		}
 		count++
 	}
@@ -183,7 +184,7 @@ func callerIn(members []store.Membership, openid string) (string, bool) {
 // members, then one round of BatchGetItems of their day and profile.
 // A caller who is not a member gets ErrGroupNotFound, as for an unknown id.
 func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) (_ MemberBoard, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	date, err = s.boardDate(date)
 	if err != nil {
 		return MemberBoard{}, err
@@ -194,21 +195,21 @@ func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) 
 	}
 	me, ok := callerIn(members, openid)
 	if !ok {
-		return MemberBoard{}, ErrGroupNotFound
+		return MemberBoard{}, fault.GroupNotFound
 	}
 	return s.memberBoard(ctx, date, friendsOf(members), me)
 }
 
 // LeaveGroup ends the caller's membership.
 func (s *Service) LeaveGroup(ctx context.Context, openid, groupID string) (err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	members, err := s.store.GroupMembers(ctx, groupID, s.now())
 	if err != nil {
 		return err
 	}
 	me, ok := callerIn(members, openid)
 	if !ok {
-		return ErrGroupNotFound
+		return fault.GroupNotFound
 	}
 	return s.store.Leave(ctx, groupID, me)
 }
@@ -232,7 +233,7 @@ type GroupPlace struct {
 // the groups' member Queries run at once, then one round of BatchGetItems
 // of the distinct members' days.
 func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupList, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return GroupList{}, err
@@ -322,7 +323,7 @@ func parseGroupCursor(c string) (groupPos, error) {
 	ms, gid, ok := strings.Cut(string(raw), ".")
 	n, perr := strconv.ParseInt(ms, 10, 64)
 	if err != nil || !ok || perr != nil || gid == "" {
-		return groupPos{}, ErrInvalidCursor
+		return groupPos{}, fault.InvalidCursor
 	}
 	return groupPos{joined: n, groupID: gid}, nil
 }

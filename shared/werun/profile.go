@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
@@ -36,12 +37,12 @@ func validProfile(p Profile) (Profile, error) {
 	p.Nickname = strings.TrimSpace(p.Nickname)
 	n := utf8.RuneCountInString(p.Nickname)
 	if n == 0 || n > MaxNickname || strings.IndexFunc(p.Nickname, unicode.IsControl) >= 0 {
-		return Profile{}, fmt.Errorf("%w: %d characters after trimming", ErrInvalidNickname, n)
+		return Profile{}, fmt.Errorf("%w: %d characters after trimming", fault.InvalidNickname, n)
 	}
 	if p.AvatarURL != "" {
 		u, err := url.Parse(p.AvatarURL)
 		if len(p.AvatarURL) > MaxAvatarURL || err != nil || u.Scheme != "https" || u.Host == "" || !strings.HasPrefix(p.AvatarURL, "https://") {
-			return Profile{}, ErrInvalidAvatar
+			return Profile{}, fault.InvalidAvatar
 		}
 	}
 	return p, nil
@@ -51,7 +52,7 @@ func validProfile(p Profile) (Profile, error) {
 // the caller) and stores the profile. A "review" verdict is stored: only
 // "risky" is refused.
 func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (_ Profile, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	p, err = validProfile(p)
 	if err != nil {
 		return Profile{}, err
@@ -69,7 +70,7 @@ func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (_ P
 		return Profile{}, err
 	}
 	if suggest == wechat.SuggestRisky {
-		return Profile{}, ErrNicknameRejected
+		return Profile{}, fault.NicknameRejected
 	}
 	err = s.store.PutProfile(ctx, store.Profile{MemberID: mid, OpenID: openid, Nickname: p.Nickname, AvatarURL: p.AvatarURL})
 	return p, err
@@ -77,7 +78,7 @@ func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (_ P
 
 // GetProfile is the caller's profile; empty strings before the first SetProfile.
 func (s *Service) GetProfile(ctx context.Context, openid string) (_ MyProfile, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return MyProfile{}, err

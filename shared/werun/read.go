@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -17,7 +18,7 @@ const MaxRangeDays = 366
 // Standard Time). Empty bounds default to the last 31 days. Days never synced
 // are absent, not zero: WeRun only reports days the user had the app.
 func (s *Service) Days(ctx context.Context, openid, from, to string) (_ []steps.Day, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	now := s.now()
 	if to == "" {
 		to = steps.DateOf(now)
@@ -27,17 +28,17 @@ func (s *Service) Days(ctx context.Context, openid, from, to string) (_ []steps.
 	}
 	f, err := time.ParseInLocation(time.DateOnly, from, steps.CST)
 	if err != nil {
-		return nil, fmt.Errorf("%w: from must be a date like 2026-01-31", ErrInvalidRange)
+		return nil, fmt.Errorf("%w: from must be a date like 2026-01-31", fault.InvalidRange)
 	}
 	t, err := time.ParseInLocation(time.DateOnly, to, steps.CST)
 	if err != nil {
-		return nil, fmt.Errorf("%w: to must be a date like 2026-01-31", ErrInvalidRange)
+		return nil, fmt.Errorf("%w: to must be a date like 2026-01-31", fault.InvalidRange)
 	}
 	if t.Before(f) {
-		return nil, fmt.Errorf("%w: from is after to", ErrInvalidRange)
+		return nil, fmt.Errorf("%w: from is after to", fault.InvalidRange)
 	}
 	if t.Sub(f) >= MaxRangeDays*24*time.Hour {
-		return nil, fmt.Errorf("%w: at most %d days at a time", ErrInvalidRange, MaxRangeDays)
+		return nil, fmt.Errorf("%w: at most %d days at a time", fault.InvalidRange, MaxRangeDays)
 	}
 	stored, err := s.store.Days(ctx, openid, f.Format(time.DateOnly), t.Format(time.DateOnly))
 	if err != nil {
@@ -70,7 +71,7 @@ type UserSummary struct {
 // so it rolls over at midnight with nothing rewritten, and places today's
 // count on the board the scheduled run last built. The two reads run at once.
 func (s *Service) Summary(ctx context.Context, openid string) (_ UserSummary, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	now := s.now()
 	today := steps.DateOf(now)
 	type boardRead struct {

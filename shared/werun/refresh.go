@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/steps"
 )
@@ -39,7 +40,7 @@ func (s *Service) Refresh(ctx context.Context) (rep RefreshReport, err error) {
 		metrics.RefreshUsers.Add(ctx, float64(rep.Users), outcome)
 		metrics.RefreshDuration.Add(ctx, float64(time.Since(start).Milliseconds()), outcome)
 	}()
-	defer classify(&err)
+	defer fault.Classify(&err)
 	tokenErr := s.tokens.Refresh(ctx, TokenRefreshMargin)
 	if tokenErr != nil {
 		slog.WarnContext(ctx, "access token refresh failed", "err", tokenErr.Error())
@@ -55,7 +56,7 @@ func (s *Service) Refresh(ctx context.Context) (rep RefreshReport, err error) {
 // meets its deadline saves where it stopped; a second run over the same data
 // changes nothing.
 func (s *Service) BuildBoards(ctx context.Context) (_ RefreshReport, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	rep := RefreshReport{Boards: []string{}, Changed: []string{}, Pending: []string{}}
 	now := s.now().In(steps.CST)
 	dates := []string{steps.DateOf(now)}

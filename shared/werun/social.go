@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -143,10 +144,10 @@ func (s *Service) boardDate(date string) (string, error) {
 	}
 	d, err := time.ParseInLocation(time.DateOnly, date, steps.CST)
 	if err != nil || d.Format(time.DateOnly) != date {
-		return "", fmt.Errorf("%w: date must be a date like 2026-01-31", ErrBoardDate)
+		return "", fmt.Errorf("%w: date must be a date like 2026-01-31", fault.BoardDate)
 	}
 	if date < steps.FirstDate(now) || date > today {
-		return "", fmt.Errorf("%w: date must be one of the last %d days", ErrBoardDate, steps.WindowDays)
+		return "", fmt.Errorf("%w: date must be one of the last %d days", fault.BoardDate, steps.WindowDays)
 	}
 	return date, nil
 }

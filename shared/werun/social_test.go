@@ -15,6 +15,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -154,17 +155,17 @@ func TestAGroupJoinIsRefusedLikeASync(t *testing.T) {
 		in   werun.GroupJoin
 		want error
 	}{
-		{"no group in the data", seal(`{` + stamp + `}`), werun.ErrNoGroupData},
-		{"an empty openGId", seal(`{"openGId":"",` + stamp + `}`), werun.ErrNoGroupData},
-		{"not JSON, so the key is not proven", seal(`not json`), werun.ErrDecryptFailed},
-		{"a cloudID that cannot be WeChat's", werun.GroupJoin{CloudID: "no spaces allowed"}, werun.ErrMalformedCloudID},
+		{"no group in the data", seal(`{` + stamp + `}`), fault.NoGroupData},
+		{"an empty openGId", seal(`{"openGId":"",` + stamp + `}`), fault.NoGroupData},
+		{"not JSON, so the key is not proven", seal(`not json`), fault.DecryptFailed},
+		{"a cloudID that cannot be WeChat's", werun.GroupJoin{CloudID: "no spaces allowed"}, fault.MalformedCloudID},
 		{"another app's data", seal(`{"openGId":"x","watermark":{"appid":"wxother","timestamp":` + jsonInt(now.Unix()) + `}}`), crypto.ErrWrongApp},
 		{"stale data", werun.GroupJoin{EncryptedData: staleData, IV: staleIV}, crypto.ErrStale},
 		{"someone else's data", func() werun.GroupJoin {
 			bob := w.user("bob")
 			ed, iv, _ := w.e.Sim.GroupData(bob, wechattest.GroupShareInfo, "g", now)
 			return werun.GroupJoin{EncryptedData: ed, IV: iv}
-		}(), werun.ErrDecryptFailed},
+		}(), fault.DecryptFailed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -217,15 +218,15 @@ func TestAGroupBoardRanksItsMembersAndHidesItselfFromOthers(t *testing.T) {
 		t.Errorf("yesterday's board: %+v %v", b, err)
 	}
 	for _, date := range []string{"2026-13-01", "yesterday", steps.DateOf(w.e.Clock.Now().AddDate(0, 0, -40)), steps.DateOf(w.e.Clock.Now().AddDate(0, 0, 1))} {
-		if _, err := w.svc.GroupBoard(w.ctx, bob, gid, date); !errors.Is(err, werun.ErrBoardDate) {
+		if _, err := w.svc.GroupBoard(w.ctx, bob, gid, date); !errors.Is(err, fault.BoardDate) {
 			t.Errorf("date %q: %v, want ErrBoardDate", date, err)
 		}
 	}
 	for name, groupID := range map[string]string{"a non-member": gid, "an unknown group": "nosuchgroup"} {
-		if _, err := w.svc.GroupBoard(w.ctx, eve, groupID, ""); !errors.Is(err, werun.ErrGroupNotFound) {
+		if _, err := w.svc.GroupBoard(w.ctx, eve, groupID, ""); !errors.Is(err, fault.GroupNotFound) {
 			t.Errorf("%s: %v, want ErrGroupNotFound", name, err)
 		}
-		if err := w.svc.LeaveGroup(w.ctx, eve, groupID); !errors.Is(err, werun.ErrGroupNotFound) {
+		if err := w.svc.LeaveGroup(w.ctx, eve, groupID); !errors.Is(err, fault.GroupNotFound) {
 			t.Errorf("%s leaving: %v, want ErrGroupNotFound", name, err)
 		}
 	}
@@ -244,7 +245,7 @@ func TestLeavingAndLapsingEndAMembership(t *testing.T) {
 	if err := w.svc.LeaveGroup(w.ctx, bob, gid); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.GroupBoard(w.ctx, bob, gid, ""); !errors.Is(err, werun.ErrGroupNotFound) {
+	if _, err := w.svc.GroupBoard(w.ctx, bob, gid, ""); !errors.Is(err, fault.GroupNotFound) {
 		t.Errorf("board after leaving: %v", err)
 	}
 	if b, _ := w.svc.GroupBoard(w.ctx, alice, gid, ""); b.Members != 1 {
@@ -260,7 +261,7 @@ func TestLeavingAndLapsingEndAMembership(t *testing.T) {
 	if err != nil || b.Members != 1 {
 		t.Errorf("after bob's membership lapsed: %+v %v", b, err)
 	}
-	if _, err := w.svc.GroupBoard(w.ctx, bob, gid, ""); !errors.Is(err, werun.ErrGroupNotFound) {
+	if _, err := w.svc.GroupBoard(w.ctx, bob, gid, ""); !errors.Is(err, fault.GroupNotFound) {
 		t.Errorf("bob after lapsing: %v", err)
 	}
 	if list, _ := w.svc.Groups(w.ctx, bob, ""); len(list.Groups) != 0 {
@@ -284,7 +285,7 @@ func TestGroupsArePagedMostRecentFirst(t *testing.T) {
 	if err != nil || len(second.Groups) != 3 || second.Cursor != "" || second.Groups[2].GroupID != joined[0] {
 		t.Fatalf("second page: %+v %v", second, err)
 	}
-	if _, err := w.svc.Groups(w.ctx, alice, "not-a-cursor"); !errors.Is(err, werun.ErrInvalidCursor) {
+	if _, err := w.svc.Groups(w.ctx, alice, "not-a-cursor"); !errors.Is(err, fault.InvalidCursor) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
@@ -318,14 +319,14 @@ func TestAnInviteMakesFriendsBothWaysUntilItExpires(t *testing.T) {
 		t.Fatalf("friends board: %+v %v", b, err)
 	}
 	noSecrets(t, b, alice, bob, w.e.Sim.SessionKey(bob))
-	if _, err := w.svc.AcceptInvite(w.ctx, alice, inv.InviteCode); !errors.Is(err, werun.ErrInvalidInvite) {
+	if _, err := w.svc.AcceptInvite(w.ctx, alice, inv.InviteCode); !errors.Is(err, fault.InvalidInvite) {
 		t.Errorf("own invite: %v", err)
 	}
-	if _, err := w.svc.AcceptInvite(w.ctx, carol, "nosuchcode"); !errors.Is(err, werun.ErrInvalidInvite) {
+	if _, err := w.svc.AcceptInvite(w.ctx, carol, "nosuchcode"); !errors.Is(err, fault.InvalidInvite) {
 		t.Errorf("unknown invite: %v", err)
 	}
 	w.e.Clock.Set(w.e.Clock.Now().Add(werun.InviteTTL + time.Minute))
-	if _, err := w.svc.AcceptInvite(w.ctx, carol, inv.InviteCode); !errors.Is(err, werun.ErrInvalidInvite) {
+	if _, err := w.svc.AcceptInvite(w.ctx, carol, inv.InviteCode); !errors.Is(err, fault.InvalidInvite) {
 		t.Errorf("expired invite: %v", err)
 	}
 	if err := w.svc.Unfriend(w.ctx, bob, aliceID); err != nil {
@@ -334,7 +335,7 @@ func TestAnInviteMakesFriendsBothWaysUntilItExpires(t *testing.T) {
 	if list, _ := w.svc.Friends(w.ctx, alice); len(list.Friends) != 0 {
 		t.Errorf("alice's friends after bob unfriended her: %+v", list)
 	}
-	if err := w.svc.Unfriend(w.ctx, bob, aliceID); !errors.Is(err, werun.ErrFriendNotFound) {
+	if err := w.svc.Unfriend(w.ctx, bob, aliceID); !errors.Is(err, fault.FriendNotFound) {
 		t.Errorf("unfriending again: %v", err)
 	}
 }
@@ -353,13 +354,13 @@ func TestAProfileIsCheckedBeforeItIsStored(t *testing.T) {
 		{werun.Profile{Nickname: "  小明 ", AvatarURL: "https://cdn.example.com/a.png"}, nil, werun.Profile{Nickname: "小明", AvatarURL: "https://cdn.example.com/a.png"}},
 		{werun.Profile{Nickname: "a " + wechattest.ReviewWord}, nil, werun.Profile{Nickname: "a " + wechattest.ReviewWord}},
 		{werun.Profile{Nickname: strings.Repeat("步", 32)}, nil, werun.Profile{Nickname: strings.Repeat("步", 32)}},
-		{werun.Profile{Nickname: "x" + wechattest.RiskyWord}, werun.ErrNicknameRejected, werun.Profile{}},
-		{werun.Profile{Nickname: "   "}, werun.ErrInvalidNickname, werun.Profile{}},
-		{werun.Profile{Nickname: strings.Repeat("步", 33)}, werun.ErrInvalidNickname, werun.Profile{}},
-		{werun.Profile{Nickname: "a\x07b"}, werun.ErrInvalidNickname, werun.Profile{}},
-		{werun.Profile{Nickname: "ok", AvatarURL: "http://cdn.example.com/a.png"}, werun.ErrInvalidAvatar, werun.Profile{}},
-		{werun.Profile{Nickname: "ok", AvatarURL: "wxfile://tmp/a.png"}, werun.ErrInvalidAvatar, werun.Profile{}},
-		{werun.Profile{Nickname: "ok", AvatarURL: "https://x.example/" + strings.Repeat("a", 1024)}, werun.ErrInvalidAvatar, werun.Profile{}},
+		{werun.Profile{Nickname: "x" + wechattest.RiskyWord}, fault.NicknameRejected, werun.Profile{}},
+		{werun.Profile{Nickname: "   "}, fault.InvalidNickname, werun.Profile{}},
+		{werun.Profile{Nickname: strings.Repeat("步", 33)}, fault.InvalidNickname, werun.Profile{}},
+		{werun.Profile{Nickname: "a\x07b"}, fault.InvalidNickname, werun.Profile{}},
+		{werun.Profile{Nickname: "ok", AvatarURL: "http://cdn.example.com/a.png"}, fault.InvalidAvatar, werun.Profile{}},
+		{werun.Profile{Nickname: "ok", AvatarURL: "wxfile://tmp/a.png"}, fault.InvalidAvatar, werun.Profile{}},
+		{werun.Profile{Nickname: "ok", AvatarURL: "https://x.example/" + strings.Repeat("a", 1024)}, fault.InvalidAvatar, werun.Profile{}},
 	}
 	for _, c := range cases {
 		got, err := w.svc.SetProfile(w.ctx, alice, c.in)
@@ -456,13 +457,13 @@ func TestLimitsRefuseTheSideThatWouldExceedThem(t *testing.T) {
 	w.join(alice, wechattest.GroupShareInfo, "full")
 	w.join(bob, wechattest.GroupShareInfo, "full")
 	ed, iv, _ := w.e.Sim.GroupData(carol, wechattest.GroupShareInfo, "full", w.e.Clock.Now())
-	if _, err := w.svc.JoinGroup(w.ctx, carol, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrLimitReached) {
+	if _, err := w.svc.JoinGroup(w.ctx, carol, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("a third member: %v", err)
 	}
 	w.join(alice, wechattest.GroupShareInfo, "full") // a member renews, however full
 	w.join(alice, wechattest.GroupShareInfo, "second")
 	ed, iv, _ = w.e.Sim.GroupData(alice, wechattest.GroupShareInfo, "third", w.e.Clock.Now())
-	if _, err := w.svc.JoinGroup(w.ctx, alice, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrLimitReached) {
+	if _, err := w.svc.JoinGroup(w.ctx, alice, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("a third group: %v", err)
 	}
 	inv, _ := w.svc.Invite(w.ctx, alice)
@@ -472,11 +473,11 @@ func TestLimitsRefuseTheSideThatWouldExceedThem(t *testing.T) {
 	if _, err := w.svc.AcceptInvite(w.ctx, bob, inv.InviteCode); err != nil {
 		t.Errorf("accepting again at the limit: %v", err)
 	}
-	if _, err := w.svc.AcceptInvite(w.ctx, carol, inv.InviteCode); !errors.Is(err, werun.ErrLimitReached) {
+	if _, err := w.svc.AcceptInvite(w.ctx, carol, inv.InviteCode); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("alice's second friend: %v", err)
 	}
 	inv, _ = w.svc.Invite(w.ctx, carol)
-	if _, err := w.svc.AcceptInvite(w.ctx, bob, inv.InviteCode); !errors.Is(err, werun.ErrLimitReached) {
+	if _, err := w.svc.AcceptInvite(w.ctx, bob, inv.InviteCode); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("bob's second friend: %v", err)
 	}
 }
@@ -531,7 +532,7 @@ func TestTheDefaultLimitsAreTheContracts(t *testing.T) {
 	gid := w.join(alice, wechattest.GroupShareInfo, "big").GroupID
 	fill(werun.DefaultGroupMembers-1, func(int) error { return join(gid, stranger()) })
 	ed, iv, _ := w.e.Sim.GroupData(bob, wechattest.GroupShareInfo, "big", now)
-	if _, err := w.svc.JoinGroup(w.ctx, bob, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrLimitReached) {
+	if _, err := w.svc.JoinGroup(w.ctx, bob, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("the 501st member: %v", err)
 	}
 	// A user in 200 groups.
@@ -539,7 +540,7 @@ func TestTheDefaultLimitsAreTheContracts(t *testing.T) {
 	me.MemberID = w.name(carol, "Carol")
 	fill(werun.DefaultUserGroups, func(int) error { return join(testenv.UniqueID("g"), me) })
 	ed, iv, _ = w.e.Sim.GroupData(carol, wechattest.GroupShareInfo, "one-more", now)
-	if _, err := w.svc.JoinGroup(w.ctx, carol, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, werun.ErrLimitReached) {
+	if _, err := w.svc.JoinGroup(w.ctx, carol, werun.GroupJoin{EncryptedData: ed, IV: iv}); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("a 201st group: %v", err)
 	}
 	// A user with 1,000 friends.
@@ -548,7 +549,7 @@ func TestTheDefaultLimitsAreTheContracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.AcceptInvite(w.ctx, bob, inv.InviteCode); !errors.Is(err, werun.ErrLimitReached) {
+	if _, err := w.svc.AcceptInvite(w.ctx, bob, inv.InviteCode); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("a 1,001st friend: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -38,7 +39,7 @@ type EncryptedSync struct {
 // and stores the days that changed. With a Code and no OpenID it logs the user
 // in first and returns the new session too.
 func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncResult, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	var (
 		session *Session
 		fresh   string // the key code2Session just returned, tried first
@@ -46,7 +47,7 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 	caller := in.Caller
 	if caller.OpenID == "" {
 		if !wechat.ValidCode(in.Code) {
-			return SyncResult{}, ErrMalformedCode
+			return SyncResult{}, fault.MalformedCode
 		}
 		r, err := s.redeem(ctx, in.Code)
 		if err != nil {
@@ -98,7 +99,7 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 // ErrDecryptFailed, so the answers are no padding oracle.
 func (s *Service) decryptOpenData(keys []string, encryptedData, iv string, parse func([]byte) (crypto.Watermark, bool, error)) error {
 	if len(keys) == 0 {
-		return ErrNoSessionKey
+		return fault.NoSessionKey
 	}
 	wrongApp := false
 	for _, key := range keys {
@@ -124,7 +125,7 @@ func (s *Service) decryptOpenData(keys []string, encryptedData, iv string, parse
 	if wrongApp {
 		return crypto.ErrWrongApp
 	}
-	return ErrDecryptFailed
+	return fault.DecryptFailed
 }
 
 // sessionKeys are the user's held session keys, newest first, with fresh
@@ -183,7 +184,7 @@ func (s *Service) commit(ctx context.Context, caller Caller, user store.User, p 
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
 	}
 	if err := s.checkAccount(ctx, caller.Account); err != nil {
-		if errors.Is(err, ErrTokenInvalid) {
+		if errors.Is(err, fault.TokenInvalid) {
 			if err := s.store.ForgetDays(ctx, openid, written); err != nil {
 				return SyncResult{}, err
 			}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
@@ -130,7 +131,7 @@ func (a *accessTokens) fresh(ctx context.Context, margin time.Duration, rejected
 		}
 		select {
 		case <-ctx.Done():
-			return "", errTokenBusy
+			return "", fmt.Errorf("%w: the access token is being refreshed elsewhere", fault.Unavailable)
 		case <-time.After(a.poll):
 		}
 	}

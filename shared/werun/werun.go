@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -114,7 +115,7 @@ func (s *Service) now() time.Time { return s.clock() }
 // AccessToken returns the shared WeChat access token: from this container's
 // memory, else from the table, else fetched from WeChat by one container.
 func (s *Service) AccessToken(ctx context.Context) (_ string, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	return s.tokens.Token(ctx)
 }
 
@@ -132,9 +133,9 @@ type Session struct {
 // redeemed the code, the token is still given: a later decrypt that finds
 // no key answers NO_SESSION_KEY, as it would anyway.
 func (s *Service) Login(ctx context.Context, code string) (_ Session, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	if !wechat.ValidCode(code) {
-		return Session{}, ErrMalformedCode
+		return Session{}, fault.MalformedCode
 	}
 	r, err := s.redeem(ctx, code)
 	if err != nil {
@@ -173,7 +174,7 @@ type Caller struct {
 // read of the revocation, so every token issued before a deletion is
 // refused from the deletion's answer on.
 func (s *Service) Authenticate(ctx context.Context, token string) (_ Caller, err error) {
-	defer classify(&err)
+	defer fault.Classify(&err)
 	c, err := s.signer.Verify(token, s.now())
 	if err != nil {
 		return Caller{}, err
@@ -191,7 +192,7 @@ func (s *Service) checkAccount(ctx context.Context, account string) error {
 		return err
 	}
 	if revoked {
-		return fmt.Errorf("%w: the account was deleted", ErrTokenInvalid)
+		return fmt.Errorf("%w: the account was deleted", fault.TokenInvalid)
 	}
 	return nil
 }

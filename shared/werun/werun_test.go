@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -56,7 +57,7 @@ func TestLoginGivesATokenNamingTheUserAndRefusesACodeRedeemedElsewhere(t *testin
 	if _, err := wechat.NewClient(e.Sim.URL, appID, secret, nil).Code2Session(ctx, elsewhere); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Login(ctx, elsewhere); !errors.Is(err, werun.ErrInvalidCode) || !errors.Is(err, wechat.ErrCodeUsed) {
+	if _, err := svc.Login(ctx, elsewhere); !errors.Is(err, fault.InvalidCode) || !errors.Is(err, wechat.ErrCodeUsed) {
 		t.Errorf("a code redeemed elsewhere: %v, want ErrInvalidCode (WeChat's code used)", err)
 	}
 }
@@ -91,13 +92,13 @@ func TestSyncEncrypted(t *testing.T) {
 			e.Sim.Login(openid) // WeChat knows the user; this server never saw the code
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
 			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
-		}, werun.ErrNoSessionKey, 0},
+		}, fault.NoSessionKey, 0},
 		{"data under a key the server never held", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			e.Sim.Login(openid) // a login that never reached this server
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
 			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
-		}, werun.ErrDecryptFailed, 0},
+		}, fault.DecryptFailed, 0},
 		{"another app's data", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
 			login(t, e, svc, openid)
 			plain := `{"stepInfoList":[{"timestamp":` + itoa(now.Unix()) + `,"step":5}],"watermark":{"appid":"wxother","timestamp":` + itoa(now.Unix()) + `}}`

@@ -1,4 +1,4 @@
-package werun
+package fault_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -14,7 +15,7 @@ import (
 
 // Every error the layers below export has an outward class, so none can
 // surface as a 500; and a wrapped cause keeps its class.
-func TestEveryLowerErrorHasAnOutwardClass(t *testing.T) {
+func TestEveryLowerErrorHasOneOutwardClass(t *testing.T) {
 	lower := []error{
 		crypto.ErrTokenExpired, crypto.ErrTokenInvalid, crypto.ErrBase64, crypto.ErrIVSize,
 		crypto.ErrCiphertextSize, crypto.ErrDecrypt, crypto.ErrWrongApp, crypto.ErrStale,
@@ -23,14 +24,14 @@ func TestEveryLowerErrorHasAnOutwardClass(t *testing.T) {
 		wechat.ErrInvalidCode, wechat.ErrCodeUsed, wechat.ErrRateLimited, wechat.ErrQuotaExhausted,
 		wechat.ErrBlocked, wechat.ErrBusy, wechat.ErrTokenRejected, wechat.ErrCloudIDExpired,
 		wechat.ErrBadCredential, wechat.ErrUnavailable, wechat.ErrBadAnswer, wechat.ErrRefused,
-		errTokenBusy, context.DeadlineExceeded,
+		context.DeadlineExceeded,
 	}
 	for _, cause := range lower {
 		t.Run(cause.Error(), func(t *testing.T) {
 			err := fmt.Errorf("somewhere: %w", cause)
-			classify(&err)
+			fault.Classify(&err)
 			n := 0
-			for _, c := range outwardClasses {
+			for _, c := range fault.All() {
 				if errors.Is(err, c) {
 					n++
 				}
@@ -39,5 +40,21 @@ func TestEveryLowerErrorHasAnOutwardClass(t *testing.T) {
 				t.Errorf("%v: %d outward classes, cause kept %v; want exactly one and the cause", err, n, errors.Is(err, cause))
 			}
 		})
+	}
+}
+
+func TestClassifyKeepsAClassAlreadyGiven(t *testing.T) {
+	err := fmt.Errorf("%w: and then %w", fault.GroupNotFound, store.ErrUnavailable)
+	fault.Classify(&err)
+	if got := fault.Of(err); got != fault.GroupNotFound {
+		t.Errorf("class %v, want GroupNotFound", got)
+	}
+}
+
+func TestAnErrorOfNoClassStaysUnclassed(t *testing.T) {
+	err := errors.New("a bug")
+	fault.Classify(&err)
+	if got := fault.Of(err); got != nil {
+		t.Errorf("class %v, want none", got)
 	}
 }
