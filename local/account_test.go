@@ -16,8 +16,9 @@ import (
 
 	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/steps"
-	"github.com/werun-sam/werun-sam/shared/werun"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 )
 
 // export is the answer of GET /v1/me/export, as a client reads it.
@@ -94,7 +95,7 @@ func plantBoard(t *testing.T, openid string) string {
 	t.Helper()
 	env := services.ForTests(t, services.Need{DynamoDB: true})
 	name := "BOARD#1999-" + stack.RandomKey()[:8]
-	data, _ := json.Marshal(werun.Board{Date: "1999-01-01", Users: 2, Top: []werun.Ranked{{OpenID: openid, Steps: 9000}, {OpenID: "someone-else", Steps: 100}},
+	data, _ := json.Marshal(boards.Board{Date: "1999-01-01", Users: 2, Top: []boards.Ranked{{OpenID: openid, Steps: 9000}, {OpenID: "someone-else", Steps: 100}},
 		Histogram: []int{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}})
 	_, err := services.Client(env.DynamoDB).PutItem(context.Background(), &dynamodb.PutItemInput{
 		TableName: aws.String(env.Table),
@@ -151,7 +152,7 @@ func TestAccountThroughTheFunctions(t *testing.T) {
 	if ex.OpenID != alice.openid || ex.Profile == nil || ex.Profile.MemberID != ids[alice] || ex.Profile.Nickname != alice.openid[:5] {
 		t.Errorf("export's identity and profile: %s", raw)
 	}
-	if len(ex.Days) != 1 || ex.Days[0].Date != yesterday || ex.Days[0].Steps != 9000 || ex.Days[0].Source != werun.SourceEncrypted || ex.Days[0].SyncedAt == "" {
+	if len(ex.Days) != 1 || ex.Days[0].Date != yesterday || ex.Days[0].Steps != 9000 || ex.Days[0].Source != usersteps.SourceEncrypted || ex.Days[0].SyncedAt == "" {
 		t.Errorf("export's days: %s", raw)
 	}
 	if len(ex.Groups) != 1 || ex.Groups[0].GroupID != gid {

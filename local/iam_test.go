@@ -30,11 +30,12 @@ import (
 	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/app"
+	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 // The IAM check: every function's policy in template.yaml allows exactly the
@@ -78,7 +79,7 @@ type iamWorld struct {
 
 func (w *iamWorld) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
 
-func (w *iamWorld) service(rec http.RoundTripper) *werun.Service {
+func (w *iamWorld) service(rec http.RoundTripper) *usecases.Set {
 	w.t.Helper()
 	env := services.ForTests(w.t, services.Need{DynamoDB: true})
 	ep, table := env.DynamoDB, env.Table
@@ -90,7 +91,7 @@ func (w *iamWorld) service(rec http.RoundTripper) *werun.Service {
 	})
 	st := store.New(db, table)
 	wc := wechat.NewClient(w.sim.URL, w.appID, "iam-secret", nil)
-	return werun.New(werun.Config{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
+	return usecases.New(usecases.Config{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
 }
 
 // invokeJSON runs a registry handler as Lambda would: JSON in, JSON out.
@@ -292,7 +293,7 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	w.now = w.now.Add(3 * time.Hour)
 	w.mu.Unlock()
 	fetches := w.sim.TokenFetches()
-	var rep werun.RefreshReport
+	var rep boards.RefreshReport
 	invokeJSON(t, handlers["RefreshFunction"], events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.scheduler"}, &rep)
 	if !rep.TokenRefreshed || len(rep.Changed) == 0 || w.sim.TokenFetches() == fetches {
 		t.Fatalf("refresh: %+v (token fetches %d -> %d)", rep, fetches, w.sim.TokenFetches())

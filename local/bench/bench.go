@@ -538,7 +538,7 @@ func (r *report) write(w io.Writer) {
 
 	p("## 4. DynamoDB capacity and round trips per sync")
 	p("")
-	p("`werun.Service` with the real `DynamoStore` over dynalite and the WeChat simulator in-process")
+	p("the use cases (`usecases.Set`) with the real `DynamoStore` over dynalite and the WeChat simulator in-process")
 	p("(`local/bench/capacity.go`). Every DynamoDB request carries `ReturnConsumedCapacity=INDEXES` (a smithy")
 	p("middleware) and an HTTP transport records each request's operation (`X-Amz-Target`), start and end.")
 	p("Round trips are sequential waves: a request that starts after every request of the current")

@@ -24,13 +24,15 @@ import (
 	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
-// The DynamoDB cost of one sync (the bench's section 4): werun.Service over
+// The DynamoDB cost of one sync (the bench's section 4): the use cases over
 // the real DynamoStore and dynalite, the WeChat simulator in-process, and a
 // DynamoDB client that asks for ReturnConsumedCapacity=INDEXES on every
 // request and records every request's operation and timing on the wire.
@@ -215,14 +217,14 @@ func (c SyncCost) BilledWCU() float64 {
 	return math.Max(c.ReportedWCU, c.ComputedWCU) + gsi
 }
 
-// benchWorld is a measured service: werun.Service over the real store,
+// benchWorld is a measured service: the use cases over the real store,
 // its DynamoDB client recorded by rec, and an in-process simulator.
 type benchWorld struct {
 	rec   *Recorder
 	plain *dynamodb.Client // unrecorded, to write set-ups and read items back
 	st    *store.DynamoStore
 	sim   *wechattest.Server
-	svc   *werun.Service
+	svc   *usecases.Set
 	table string
 }
 
@@ -242,7 +244,7 @@ func newBenchWorld(endpoint, table string) (*benchWorld, error) {
 	}
 	sim := wechattest.NewServer(appID, secret)
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
-	svc := werun.New(werun.Config{AppID: appID, Store: st, WeChat: wc, Signer: signer})
+	svc := usecases.New(usecases.Config{AppID: appID, Store: st, WeChat: wc, Signer: signer})
 	return &benchWorld{rec: rec, plain: services.Client(endpoint), st: st, sim: sim, svc: svc, table: table}, nil
 }
 
@@ -260,7 +262,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 	list := wechattest.Days(31, now)
 	sync := func(list []wechattest.StepInfo) (int, error) {
 		ed, iv := sim.WeRunData(openid, list, time.Now())
-		res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
+		res, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 		return res.Changed, err
 	}
 	todayChanged := append([]wechattest.StepInfo(nil), list...)
@@ -268,7 +270,7 @@ func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, e
 
 	return w.measure(ctx, []scenario{
 		{"login (POST /v1/session)", func() (int, error) {
-			_, err := svc.Login(ctx, sim.Login(openid))
+			_, err := svc.Sessions.Login(ctx, sim.Login(openid))
 			return 0, err
 		}},
 		{"first sync, 31 days", func() (int, error) { return sync(list) }},

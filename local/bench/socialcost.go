@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/shared/session"
+	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 // The DynamoDB cost of the social reads (`make bench`): boards are computed
@@ -20,11 +22,11 @@ import (
 
 // Sizes of the measured social scenarios.
 const (
-	benchGroupMembers = werun.DefaultGroupMembers // the largest group
+	benchGroupMembers = social.DefaultGroupMembers // the largest group
 	benchSmallGroup   = 20
 	benchListGroups   = 10
 	benchFriends      = 100
-	benchUserGroups   = werun.DefaultUserGroups
+	benchUserGroups   = social.DefaultUserGroups
 )
 
 // socialBench writes members straight to the store (unrecorded).
@@ -79,7 +81,7 @@ func (b *socialBench) group(n int) (string, []store.Friend, error) {
 
 func (b *socialBench) join(gid string, m store.Friend) error {
 	return b.setup.Join(b.ctx, store.Membership{GroupID: gid, MemberID: m.MemberID, OpenID: m.OpenID,
-		JoinedAt: b.now, ExpiresAt: b.now.AddDate(0, 0, werun.DefaultMembershipDays)})
+		JoinedAt: b.now, ExpiresAt: b.now.AddDate(0, 0, social.DefaultMembershipDays)})
 }
 
 // measureSocialCost runs the social scenarios against the table at endpoint.
@@ -135,10 +137,10 @@ func measureSocialCost(ctx context.Context, endpoint, table string) ([]SyncCost,
 	list := wechattest.Days(31, now)
 	sync := func() (int, error) {
 		ed, iv := sim.WeRunData(syncer, list, time.Now())
-		res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: syncer, Account: "a1"}, EncryptedData: ed, IV: iv})
+		res, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: syncer, Account: "a1"}, EncryptedData: ed, IV: iv})
 		return res.Changed, err
 	}
-	if _, err := svc.Login(ctx, sim.Login(syncer)); err != nil {
+	if _, err := svc.Sessions.Login(ctx, sim.Login(syncer)); err != nil {
 		return nil, err
 	}
 	if _, err := sync(); err != nil {
@@ -147,12 +149,12 @@ func measureSocialCost(ctx context.Context, endpoint, table string) ([]SyncCost,
 	list[len(list)-1].Step += 500
 	// The exclusions are read once a minute per container: read them
 	// before measuring, as a warm container has.
-	if _, err := svc.GroupBoard(ctx, bigMembers[0].OpenID, big, b.date); err != nil {
+	if _, err := svc.Social.GroupBoard(ctx, bigMembers[0].OpenID, big, b.date); err != nil {
 		return nil, err
 	}
 	board := func(caller, gid string, want int) func() (int, error) {
 		return func() (int, error) {
-			bd, err := svc.GroupBoard(ctx, caller, gid, b.date)
+			bd, err := svc.Social.GroupBoard(ctx, caller, gid, b.date)
 			if err == nil && len(bd.Entries) != want {
 				err = fmt.Errorf("%d entries, want %d", len(bd.Entries), want)
 			}
@@ -163,14 +165,14 @@ func measureSocialCost(ctx context.Context, endpoint, table string) ([]SyncCost,
 		{fmt.Sprintf("group board, %d members", benchGroupMembers), board(bigMembers[0].OpenID, big, benchGroupMembers)},
 		{fmt.Sprintf("group board, %d members", benchSmallGroup), board(smallMembers[1].OpenID, small, benchSmallGroup)},
 		{fmt.Sprintf("GET /v1/groups, %d groups of %d", benchListGroups, benchSmallGroup), func() (int, error) {
-			l, err := svc.Groups(ctx, lister.OpenID, "")
+			l, err := svc.Social.Groups(ctx, lister.OpenID, "")
 			if err == nil && len(l.Groups) != benchListGroups {
 				err = fmt.Errorf("%d groups, want %d", len(l.Groups), benchListGroups)
 			}
 			return 0, err
 		}},
 		{fmt.Sprintf("friends board, %d friends", benchFriends), func() (int, error) {
-			bd, err := svc.FriendsBoard(ctx, lister.OpenID, b.date)
+			bd, err := svc.Social.FriendsBoard(ctx, lister.OpenID, b.date)
 			if err == nil && len(bd.Entries) != benchFriends+1 {
 				err = fmt.Errorf("%d entries, want %d", len(bd.Entries), benchFriends+1)
 			}
@@ -212,7 +214,7 @@ func (r *report) writeSocial(p func(string, ...any)) {
 	repeat := r.cost("repeat")
 	p("## 6. Social boards, computed at read time")
 	p("")
-	p("`werun.Service` over dynalite as in section 4 (`local/bench/socialcost.go`). Members, profiles, days and")
+	p("the use cases (`usecases.Set`) over dynalite as in section 4 (`local/bench/socialcost.go`). Members, profiles, days and")
 	p("memberships are written straight to the table first; each board is measured once the container")
 	p("has its minute's copy of the operator's exclusions. Boards are read at request time: one Query")
 	p("of the group's member items, then one round of BatchGetItems (100 keys each, run at once) of the")
@@ -239,8 +241,8 @@ func (r *report) writeSocial(p func(string, ...any)) {
 	p("day into each of the user's %d group boards and %d friends boards on every sync: %d WRU a user a", modelGroups, modelFriends, modelSyncs*(modelGroups+modelFriends))
 	p("day, **%.0f M WRU a day ($%.0f a month at $%.3f per million)**, with cheap reads (a Query of a", fanWRU/1e6, fanWRU/1e6*wruPrice*30, wruPrice)
 	p("board partition, under 1 RRU). Read time wins: a write unit costs 5 read units, friends boards are")
-	p("each user's own (a fan-out to every friend), and a sync stays bounded — at the limits (%d groups,", werun.DefaultUserGroups)
-	p("%d friends) sync-time boards would write %d items per sync, where read time writes none. Profile", werun.DefaultFriends, werun.DefaultUserGroups+werun.DefaultFriends)
+	p("each user's own (a fan-out to every friend), and a sync stays bounded — at the limits (%d groups,", social.DefaultUserGroups)
+	p("%d friends) sync-time boards would write %d items per sync, where read time writes none. Profile", social.DefaultFriends, social.DefaultUserGroups+social.DefaultFriends)
 	p("changes, exclusions, lapsed memberships and the plausibility rules also apply at once, with nothing")
 	p("to rewrite. What read time costs is the large group: a %d-member board is %g RCU a view; if every", benchGroupMembers, big.ReportedRCU)
 	p("member opened it twice a day that group would cost %.0f k RRU a day, where sync time would write", 2*big.ReportedRCU*benchGroupMembers/1000)

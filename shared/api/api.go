@@ -16,7 +16,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
 	"github.com/werun-sam/werun-sam/shared/fault"
-	"github.com/werun-sam/werun-sam/shared/werun"
+	"github.com/werun-sam/werun-sam/shared/session"
 )
 
 // Handler is what each function passes to lambda.Start.
@@ -143,13 +143,13 @@ func bearer(req events.APIGatewayV2HTTPRequest) string {
 
 // Authenticator names the user a session token belongs to.
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (werun.Caller, error)
+	Authenticate(ctx context.Context, token string) (session.Caller, error)
 }
 
-func authenticate(ctx context.Context, a Authenticator, req events.APIGatewayV2HTTPRequest) (werun.Caller, error) {
+func authenticate(ctx context.Context, a Authenticator, req events.APIGatewayV2HTTPRequest) (session.Caller, error) {
 	token := bearer(req)
 	if token == "" {
-		return werun.Caller{}, errMissingToken
+		return session.Caller{}, errMissingToken
 	}
 	return a.Authenticate(ctx, token)
 }

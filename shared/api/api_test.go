@@ -1,6 +1,6 @@
 package api
 
-// These tests drive the real handlers over a real werun.Service: the store is
+// These tests drive the real handlers over a real usecases.Set: the store is
 // DynamoDB (dynalite under make test) and WeChat is the wechattest simulator.
 // They prove that every refusal is an envelope with the right status and no
 // internal error text, and that one user's token reaches only that user's days.
@@ -22,9 +22,9 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 const (
@@ -41,7 +41,7 @@ var testSigningKey = []byte("api-test-signing-key-0123456789abcdef")
 // service behind the handlers.
 type apiEnv struct {
 	*testenv.Env
-	svc *werun.Service
+	svc *usecases.Set
 }
 
 func newAPIEnv(t testing.TB) *apiEnv {
@@ -168,7 +168,7 @@ func tokenParts(t testing.TB, token string) (payload, mac string) {
 // simulator fault, which the case clears when done.
 type errCase struct {
 	name       string
-	handler    func(*werun.Service) Handler
+	handler    func(*usecases.Set) Handler
 	setup      func(t *testing.T, e *apiEnv, openid, token string) events.APIGatewayV2HTTPRequest
 	status     int
 	code       string
@@ -474,11 +474,11 @@ func TestWeChatBusyIsRetriedBeforeAnswering(t *testing.T) {
 // A panic inside a use case becomes a 500 envelope, not a crash or a stack.
 func TestPanicNeverEscapes(t *testing.T) {
 	// No WeChat client: Login dereferences nil.
-	resp := call(t, Session(werun.New(werun.Config{AppID: testAppID})), postJSON(`{"code":"abc"}`, ""))
+	resp := call(t, Session(usecases.New(usecases.Config{AppID: testAppID})), postJSON(`{"code":"abc"}`, ""))
 	checkEnvelope(t, resp, http.StatusInternalServerError, "INTERNAL")
 	signer, _ := crypto.NewSigner(testSigningKey)
 	// Authenticates, then the nil store panics.
-	broken := werun.New(werun.Config{AppID: testAppID, Signer: signer})
+	broken := usecases.New(usecases.Config{AppID: testAppID, Signer: signer})
 	token := signer.Sign(crypto.Claims{OpenID: "api-panic", Account: "api", ExpiresAt: time.Now().Add(time.Hour)})
 	checkEnvelope(t, call(t, Steps(broken), getReq("GET /v1/steps", token, nil)), http.StatusInternalServerError, "INTERNAL")
 	checkEnvelope(t, call(t, Decrypt(broken), postJSON(decryptBody(b64(32), validIV), token)), http.StatusInternalServerError, "INTERNAL")

@@ -21,8 +21,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/shared/account"
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
-	"github.com/werun-sam/werun-sam/shared/werun"
+	"github.com/werun-sam/werun-sam/shared/session"
+	"github.com/werun-sam/werun-sam/shared/social"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 )
 
 const (
@@ -37,23 +40,23 @@ var openAPITypes = []struct {
 	request any
 	answer  any
 }{
-	{"POST /v1/session", SessionRequest{}, werun.Session{}},
+	{"POST /v1/session", SessionRequest{}, session.Session{}},
 	{"POST /v1/werun/decrypt", DecryptRequest{}, SyncResponse{}},
 	{"POST /v1/werun/cloudid", CloudIDRequest{}, SyncResponse{}},
 	{"GET /v1/steps", nil, DaysResponse{}},
-	{"GET /v1/steps/summary", nil, werun.UserSummary{}},
-	{"PUT /v1/me/profile", ProfileRequest{}, werun.Profile{}},
-	{"GET /v1/me/profile", nil, werun.MyProfile{}},
-	{"POST /v1/groups", GroupRequest{}, werun.Joined{}},
-	{"GET /v1/groups", nil, werun.GroupList{}},
-	{"GET /v1/groups/{groupId}/board", nil, werun.MemberBoard{}},
+	{"GET /v1/steps/summary", nil, usersteps.UserSummary{}},
+	{"PUT /v1/me/profile", ProfileRequest{}, social.Profile{}},
+	{"GET /v1/me/profile", nil, social.MyProfile{}},
+	{"POST /v1/groups", GroupRequest{}, social.Joined{}},
+	{"GET /v1/groups", nil, social.GroupList{}},
+	{"GET /v1/groups/{groupId}/board", nil, social.MemberBoard{}},
 	{"DELETE /v1/groups/{groupId}", nil, nil},
-	{"POST /v1/friends/invites", nil, werun.InviteCode{}},
-	{"POST /v1/friends", AcceptRequest{}, werun.FriendAdded{}},
-	{"GET /v1/friends", nil, werun.FriendList{}},
-	{"GET /v1/friends/board", nil, werun.MemberBoard{}},
+	{"POST /v1/friends/invites", nil, social.InviteCode{}},
+	{"POST /v1/friends", AcceptRequest{}, social.FriendAdded{}},
+	{"GET /v1/friends", nil, social.FriendList{}},
+	{"GET /v1/friends/board", nil, social.MemberBoard{}},
 	{"DELETE /v1/friends/{friendId}", nil, nil},
-	{"GET /v1/me/export", nil, werun.Export{}},
+	{"GET /v1/me/export", nil, account.Export{}},
 	{"DELETE /v1/me", nil, nil},
 }
 

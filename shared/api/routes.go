@@ -7,7 +7,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/werun-sam/werun-sam/shared/steps"
-	"github.com/werun-sam/werun-sam/shared/werun"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 )
 
 // SessionRequest is the body of POST /v1/session.
@@ -16,7 +17,7 @@ type SessionRequest struct {
 }
 
 // Session serves POST /v1/session: a wx.login code for a session token.
-func Session(svc *werun.Service) Handler {
+func Session(u *usecases.Set) Handler {
 	return route("session", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 		var in SessionRequest
 		if err := decode(req, &in); err != nil {
@@ -25,7 +26,7 @@ func Session(svc *werun.Service) Handler {
 		if err := required([2]string{"code", in.Code}); err != nil {
 			return 0, nil, err
 		}
-		s, err := svc.Login(ctx, in.Code)
+		s, err := u.Sessions.Login(ctx, in.Code)
 		return http.StatusOK, s, err
 	})
 }
@@ -48,7 +49,7 @@ type SyncResponse struct {
 	ExpiresIn int         `json:"expiresIn,omitempty"`
 }
 
-func syncResponse(r werun.SyncResult) SyncResponse {
+func syncResponse(r usersteps.SyncResult) SyncResponse {
 	out := SyncResponse{Days: r.Days, Changed: r.Changed}
 	if r.Session != nil {
 		out.Token, out.ExpiresIn = r.Session.Token, r.Session.ExpiresIn
@@ -57,7 +58,7 @@ func syncResponse(r werun.SyncResult) SyncResponse {
 }
 
 // Decrypt serves POST /v1/werun/decrypt.
-func Decrypt(svc *werun.Service) Handler {
+func Decrypt(u *usecases.Set) Handler {
 	return route("decrypt", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 		var in DecryptRequest
 		if err := decode(req, &in); err != nil {
@@ -66,15 +67,15 @@ func Decrypt(svc *werun.Service) Handler {
 		if err := required([2]string{"encryptedData", in.EncryptedData}, [2]string{"iv", in.IV}); err != nil {
 			return 0, nil, err
 		}
-		sync := werun.EncryptedSync{Code: in.Code, EncryptedData: in.EncryptedData, IV: in.IV}
+		sync := usersteps.EncryptedSync{Code: in.Code, EncryptedData: in.EncryptedData, IV: in.IV}
 		if in.Code == "" || bearer(req) != "" {
-			caller, err := authenticate(ctx, svc, req)
+			caller, err := authenticate(ctx, u.Sessions, req)
 			if err != nil {
 				return 0, nil, err
 			}
 			sync.Caller = caller
 		}
-		r, err := svc.SyncEncrypted(ctx, sync)
+		r, err := u.Steps.SyncEncrypted(ctx, sync)
 		return http.StatusOK, syncResponse(r), err
 	})
 }
@@ -85,9 +86,9 @@ type CloudIDRequest struct {
 }
 
 // CloudID serves POST /v1/werun/cloudid.
-func CloudID(svc *werun.Service) Handler {
+func CloudID(u *usecases.Set) Handler {
 	return route("cloudid", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		caller, err := authenticate(ctx, svc, req)
+		caller, err := authenticate(ctx, u.Sessions, req)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -98,7 +99,7 @@ func CloudID(svc *werun.Service) Handler {
 		if err := required([2]string{"cloudID", in.CloudID}); err != nil {
 			return 0, nil, err
 		}
-		r, err := svc.SyncCloudID(ctx, caller, in.CloudID)
+		r, err := u.Steps.SyncCloudID(ctx, caller, in.CloudID)
 		return http.StatusOK, syncResponse(r), err
 	})
 }
@@ -110,19 +111,19 @@ type DaysResponse struct {
 
 // Steps serves GET /v1/steps?from=&to= and GET /v1/steps/summary, the two
 // read routes of one function.
-func Steps(svc *werun.Service) Handler {
+func Steps(u *usecases.Set) Handler {
 	return route("steps", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		caller, err := authenticate(ctx, svc, req)
+		caller, err := authenticate(ctx, u.Sessions, req)
 		if err != nil {
 			return 0, nil, err
 		}
 		openid := caller.OpenID
 		if req.RouteKey == "GET /v1/steps/summary" {
-			sum, err := svc.Summary(ctx, openid)
+			sum, err := u.Steps.Summary(ctx, openid)
 			return http.StatusOK, sum, err
 		}
 		q := req.QueryStringParameters
-		days, err := svc.Days(ctx, openid, q["from"], q["to"])
+		days, err := u.Steps.Days(ctx, openid, q["from"], q["to"])
 		return http.StatusOK, DaysResponse{Days: days}, err
 	})
 }

@@ -6,7 +6,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/werun-sam/werun-sam/shared/werun"
+	"github.com/werun-sam/werun-sam/shared/social"
+	"github.com/werun-sam/werun-sam/shared/usecases"
 )
 
 // ProfileRequest is the body of PUT /v1/me/profile.
@@ -29,9 +30,9 @@ type AcceptRequest struct {
 }
 
 // Social serves the profile, group and friend routes, one function.
-func Social(svc *werun.Service) Handler {
+func Social(u *usecases.Set) Handler {
 	return route("social", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		caller, err := authenticate(ctx, svc, req)
+		caller, err := authenticate(ctx, u.Sessions, req)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -43,10 +44,10 @@ func Social(svc *werun.Service) Handler {
 			if err := decode(req, &in); err != nil {
 				return 0, nil, err
 			}
-			out, err := svc.SetProfile(ctx, openid, werun.Profile{Nickname: in.Nickname, AvatarURL: in.AvatarURL})
+			out, err := u.Social.SetProfile(ctx, openid, social.Profile{Nickname: in.Nickname, AvatarURL: in.AvatarURL})
 			return http.StatusOK, out, err
 		case "GET /v1/me/profile":
-			out, err := svc.GetProfile(ctx, openid)
+			out, err := u.Social.GetProfile(ctx, openid)
 			return http.StatusOK, out, err
 		case "POST /v1/groups":
 			var in GroupRequest
@@ -58,18 +59,18 @@ func Social(svc *werun.Service) Handler {
 					return 0, nil, err
 				}
 			}
-			out, err := svc.JoinGroup(ctx, openid, werun.GroupJoin{EncryptedData: in.EncryptedData, IV: in.IV, CloudID: in.CloudID})
+			out, err := u.Social.JoinGroup(ctx, openid, social.GroupJoin{EncryptedData: in.EncryptedData, IV: in.IV, CloudID: in.CloudID})
 			return http.StatusOK, out, err
 		case "GET /v1/groups":
-			out, err := svc.Groups(ctx, openid, q["cursor"])
+			out, err := u.Social.Groups(ctx, openid, q["cursor"])
 			return http.StatusOK, out, err
 		case "GET /v1/groups/{groupId}/board":
-			out, err := svc.GroupBoard(ctx, openid, p["groupId"], q["date"])
+			out, err := u.Social.GroupBoard(ctx, openid, p["groupId"], q["date"])
 			return http.StatusOK, out, err
 		case "DELETE /v1/groups/{groupId}":
-			return http.StatusNoContent, nil, svc.LeaveGroup(ctx, openid, p["groupId"])
+			return http.StatusNoContent, nil, u.Social.LeaveGroup(ctx, openid, p["groupId"])
 		case "POST /v1/friends/invites":
-			out, err := svc.Invite(ctx, openid)
+			out, err := u.Social.Invite(ctx, openid)
 			return http.StatusCreated, out, err
 		case "POST /v1/friends":
 			var in AcceptRequest
@@ -79,16 +80,16 @@ func Social(svc *werun.Service) Handler {
 			if err := required([2]string{"inviteCode", in.InviteCode}); err != nil {
 				return 0, nil, err
 			}
-			out, err := svc.AcceptInvite(ctx, openid, in.InviteCode)
+			out, err := u.Social.AcceptInvite(ctx, openid, in.InviteCode)
 			return http.StatusOK, out, err
 		case "GET /v1/friends":
-			out, err := svc.Friends(ctx, openid)
+			out, err := u.Social.Friends(ctx, openid)
 			return http.StatusOK, out, err
 		case "GET /v1/friends/board":
-			out, err := svc.FriendsBoard(ctx, openid, q["date"])
+			out, err := u.Social.FriendsBoard(ctx, openid, q["date"])
 			return http.StatusOK, out, err
 		case "DELETE /v1/friends/{friendId}":
-			return http.StatusNoContent, nil, svc.Unfriend(ctx, openid, p["friendId"])
+			return http.StatusNoContent, nil, u.Social.Unfriend(ctx, openid, p["friendId"])
 		}
 		// Only a template that routes elsewhere here gets this far.
 		return 0, nil, internal()

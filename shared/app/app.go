@@ -14,10 +14,13 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/metrics"
+	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 // Needs says which secrets a function reads, so each reads only its own and
@@ -35,10 +38,10 @@ type Needs struct {
 	StoredSecrets bool
 }
 
-// Service reads the configuration and builds the service. Lambda logs lines
+// UseCases reads the configuration and builds the use cases. Lambda logs lines
 // written to stdout; with the template's JSON log format, slog's JSON lines
 // arrive as structured records.
-func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
+func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	metrics.SetNamespace(config.Env("METRICS_NAMESPACE", metrics.DefaultNamespace))
 	appID, err := config.Required("WECHAT_APPID")
@@ -53,21 +56,23 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	goal, err := config.Int("DAILY_GOAL", werun.DefaultGoal)
+	goal, err := config.Int("DAILY_GOAL", usersteps.DefaultGoal)
 	if err != nil {
 		return nil, err
 	}
-	var rules werun.SocialRules
-	retention := 0
+	var (
+		days   day.Rules
+		limits social.Limits
+	)
 	for _, c := range []struct {
 		name string
 		def  int
 		into func(int)
 	}{
-		{"MEMBERSHIP_DAYS", werun.DefaultMembershipDays, func(v int) { rules.MembershipDays = v }},
-		{"MAX_BOARD_STEPS", werun.DefaultMaxBoardSteps, func(v int) { rules.MaxBoardSteps = int64(v) }},
-		{"MAX_STEPS_PER_MINUTE", werun.DefaultMaxStepsPerMinute, func(v int) { rules.MaxStepsPerMinute = int64(v) }},
-		{"RETENTION_DAYS", werun.DefaultRetentionDays, func(v int) { retention = v }},
+		{"MEMBERSHIP_DAYS", social.DefaultMembershipDays, func(v int) { limits.MembershipDays = v }},
+		{"MAX_BOARD_STEPS", day.DefaultMaxBoardSteps, func(v int) { days.MaxBoardSteps = int64(v) }},
+		{"MAX_STEPS_PER_MINUTE", day.DefaultMaxStepsPerMinute, func(v int) { days.MaxStepsPerMinute = int64(v) }},
+		{"RETENTION_DAYS", day.DefaultRetentionDays, func(v int) { days.RetentionDays = v }},
 	} {
 		v, err := config.Int(c.name, c.def)
 		if err != nil {
@@ -93,9 +98,8 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), table)
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
-	return werun.New(werun.Config{
-		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Social: rules,
-		RetentionDays: retention,
+	return usecases.New(usecases.Config{
+		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
 	}), nil
 }
 

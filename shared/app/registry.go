@@ -8,7 +8,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/werun-sam/werun-sam/shared/api"
-	"github.com/werun-sam/werun-sam/shared/werun"
+	"github.com/werun-sam/werun-sam/shared/boards"
+	"github.com/werun-sam/werun-sam/shared/usecases"
 )
 
 // Function is one Lambda function of template.yaml.
@@ -17,7 +18,7 @@ type Function struct {
 	Dir       string // its main package: functions/<Dir>
 	Needs     Needs  // the secrets it reads, and so may read
 	// Handler is what lambda.Start gets, over the function's service.
-	Handler func(*werun.Service) lambda.Handler
+	Handler func(*usecases.Set) lambda.Handler
 }
 
 // Functions is every function of the application, in template order.
@@ -31,15 +32,15 @@ var Functions = []Function{
 	{"RefreshFunction", "refresh", Needs{AppSecret: true, StoredSecrets: true}, scheduled},
 }
 
-func httpHandler(h func(*werun.Service) api.Handler) func(*werun.Service) lambda.Handler {
-	return func(svc *werun.Service) lambda.Handler { return lambda.NewHandler(h(svc)) }
+func httpHandler(h func(*usecases.Set) api.Handler) func(*usecases.Set) lambda.Handler {
+	return func(svc *usecases.Set) lambda.Handler { return lambda.NewHandler(h(svc)) }
 }
 
 // scheduled is the refresher: EventBridge Scheduler's event carries nothing
 // it needs.
-func scheduled(svc *werun.Service) lambda.Handler {
-	return lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) (werun.RefreshReport, error) {
-		return svc.Refresh(ctx)
+func scheduled(svc *usecases.Set) lambda.Handler {
+	return lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) (boards.RefreshReport, error) {
+		return svc.Boards.Refresh(ctx)
 	})
 }
 
@@ -60,7 +61,7 @@ func Handler(ctx context.Context, logicalID string) (lambda.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := Service(ctx, f.Needs)
+	svc, err := UseCases(ctx, f.Needs)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package crypto
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -183,4 +184,12 @@ func mac(key []byte, msg string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(msg))
 	return h.Sum(nil)
+}
+
+// NewID is an opaque id: 128 random bits, base64url (22 characters). Every
+// id the API issues (accounts, memberIds, groupIds, invite codes) is one.
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

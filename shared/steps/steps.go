@@ -206,3 +206,13 @@ func civil(days int64) (year int64, month, day int) {
 	}
 	return y, int(m), int(d)
 }
+
+// ParseDate reads a CST day written exactly "YYYY-MM-DD" and returns its
+// first instant. Every date the API takes is read here.
+func ParseDate(date string) (time.Time, error) {
+	d, err := time.ParseInLocation(time.DateOnly, date, CST)
+	if err != nil || d.Format(time.DateOnly) != date {
+		return time.Time{}, fmt.Errorf("steps: %q is not a date like 2026-01-31", date)
+	}
+	return d, nil
+}

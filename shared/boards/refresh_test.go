@@ -1,58 +1,31 @@
-package werun_test
+package boards_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/boards"
+	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
-// boardDay is a noon (China Standard Time) on a random day decades ahead.
-// Board index partitions are "<date>#<shard>" for the whole table, so a test
-// that counts a day's users needs a day no other test (or earlier run against
-// the same table) wrote to.
-func boardDay() time.Time {
-	return time.Date(2040, 1, 1, 12, 0, 0, 0, steps.CST).AddDate(0, 0, rand.IntN(40*365))
-}
-
-// history is a step list ending today (as of now), oldest first.
-func history(now time.Time, counts ...int64) []wechattest.StepInfo {
-	t := now.In(steps.CST)
-	today := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, steps.CST)
-	list := make([]wechattest.StepInfo, len(counts))
-	for i, n := range counts {
-		list[i] = wechattest.StepInfo{Timestamp: today.AddDate(0, 0, i-len(counts)+1).Unix(), Step: n}
-	}
-	return list
-}
-
-// syncCounts syncs the user's counts (ending today) through a cloudID.
-func syncCounts(t *testing.T, e *testenv.Env, svc *werun.Service, openid string, counts ...int64) {
-	t.Helper()
-	now := e.Clock.Now()
-	id := e.Sim.CloudID(openid, history(now, counts...), now)
-	if _, err := svc.SyncCloudID(timeout(t, 20*time.Second), werun.Caller{OpenID: openid, Account: "a1"}, id); err != nil {
-		t.Fatalf("sync %s: %v", openid, err)
-	}
-}
-
 // publishedBoard reads the board the refresher published for app and date.
-func publishedBoard(t testing.TB, st *store.DynamoStore, app, date string) (werun.Board, bool) {
+func publishedBoard(t testing.TB, st *store.DynamoStore, app, date string) (boards.Board, bool) {
 	t.Helper()
 	raw, found, err := st.GetSnapshot(context.Background(), app, "BOARD#"+date)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b werun.Board
+	var b boards.Board
 	if found {
 		if err := json.Unmarshal(raw, &b); err != nil {
 			t.Fatal(err)
@@ -62,17 +35,17 @@ func publishedBoard(t testing.TB, st *store.DynamoStore, app, date string) (weru
 }
 
 func TestAUserWhoSyncedYesterdaySeesTodayAtZeroAfterTheRefresher(t *testing.T) {
-	day := boardDay().Add(8 * time.Hour) // 20:00 CST
-	e := newAppEnv(t, day)
+	day := testenv.BoardDay().Add(8 * time.Hour) // 20:00 CST
+	e := testenv.NewApp(t, day)
 	svc := e.Service(t)
 	openid := testenv.UniqueID("rollover")
-	syncCounts(t, e, svc, openid, 4000, 12345)
+	e.SyncCounts(t, svc, openid, 4000, 12345)
 
 	e.Clock.Set(day.Add(14 * time.Hour)) // the next day, 10:00 CST
-	if _, err := svc.Refresh(timeout(t, 20*time.Second)); err != nil {
+	if _, err := svc.Boards.Refresh(testenv.Timeout(t, 20*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := svc.Summary(context.Background(), openid)
+	sum, err := svc.Steps.Summary(context.Background(), openid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +70,13 @@ func TestSummaryStreakCountsDaysAtOrAboveTheGoal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newAppEnv(t, boardDay())
+			e := testenv.NewApp(t, testenv.BoardDay())
 			cfg := e.Config(t)
 			cfg.Goal = 8000
-			svc := werun.New(cfg)
+			svc := usecases.New(cfg)
 			openid := testenv.UniqueID("streak")
-			syncCounts(t, e, svc, openid, tt.counts...)
-			sum, err := svc.Summary(context.Background(), openid)
+			e.SyncCounts(t, svc, openid, tt.counts...)
+			sum, err := svc.Steps.Summary(context.Background(), openid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,18 +88,18 @@ func TestSummaryStreakCountsDaysAtOrAboveTheGoal(t *testing.T) {
 }
 
 func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
-	now := boardDay()
+	now := testenv.BoardDay()
 	date := steps.DateOf(now)
-	e := newAppEnv(t, now)
+	e := testenv.NewApp(t, now)
 	svc := e.Service(t)
 	counts := []int64{1000, 3000, 5000, 7000, 9000}
 	users := make([]string, len(counts))
 	for i, n := range counts {
 		users[i] = testenv.UniqueID("rank")
-		syncCounts(t, e, svc, users[i], 800, n) // yesterday too: only today is on the board
+		e.SyncCounts(t, svc, users[i], 800, n) // yesterday too: only today is on the board
 	}
-	ctx := timeout(t, 30*time.Second)
-	rep, err := svc.BuildBoards(ctx)
+	ctx := testenv.Timeout(t, 30*time.Second)
+	rep, err := svc.Boards.BuildBoards(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +107,7 @@ func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
 		t.Fatalf("first run: %+v, want the board of %s built and changed", rep, date)
 	}
 	for i, openid := range users {
-		sum, err := svc.Summary(ctx, openid)
+		sum, err := svc.Steps.Summary(ctx, openid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +117,7 @@ func TestRefreshRanksTodaysUsersAndASecondRunChangesNothing(t *testing.T) {
 				counts[i], deref(sum.Rank), deref(sum.Percentile), sum.Users, wantRank, wantPct, len(counts))
 		}
 	}
-	again, err := svc.BuildBoards(ctx)
+	again, err := svc.Boards.BuildBoards(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +136,7 @@ func deref[T any](p *T) any {
 // slowBoard makes each index page take a while, so a run's deadline falls
 // in the middle of a build.
 type slowBoard struct {
-	store.Store
+	usecases.Store
 	delay time.Duration
 }
 
@@ -173,23 +146,23 @@ func (s slowBoard) BoardPage(ctx context.Context, board, cursor string) ([]store
 }
 
 func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
-	now := boardDay()
+	now := testenv.BoardDay()
 	date := steps.DateOf(now)
-	e := newAppEnv(t, now)
+	e := testenv.NewApp(t, now)
 	ctx := context.Background()
 	for i := 0; i < 64; i++ {
 		openid := testenv.UniqueID("cut")
-		if _, err := e.Store.WriteDays(ctx, openid, []store.Day{{Date: date, Steps: int64(i * 317), UpdatedAt: now, Board: werun.BoardShard(openid, date)}}); err != nil {
+		if _, err := e.Store.WriteDays(ctx, openid, []store.Day{{Date: date, Steps: int64(i * 317), UpdatedAt: now, Board: day.BoardShard(openid, date)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// 2 s stop margin + about four 250 ms pages of the 16 shards.
 	cfg := e.Config(t)
 	cfg.Store = slowBoard{e.Store, 250 * time.Millisecond}
-	slow := werun.New(cfg)
+	slow := usecases.New(cfg)
 	short, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	rep, err := slow.BuildBoards(short)
+	rep, err := slow.Boards.BuildBoards(short)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +172,7 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 	if _, found := publishedBoard(t, e.Store, e.AppID, date); found {
 		t.Fatal("a partial board was published")
 	}
-	rep, err = e.Service(t).BuildBoards(ctx)
+	rep, err = e.Service(t).Boards.BuildBoards(ctx)
 	if err != nil || len(rep.Boards) != 1 || len(rep.Changed) != 1 || len(rep.Pending) != 0 {
 		t.Fatalf("next run: %+v, %v; want the board completed", rep, err)
 	}
@@ -209,8 +182,8 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 	other := testenv.UniqueID("wxapp")
 	wholeCfg := e.Config(t)
 	wholeCfg.AppID = other
-	whole := werun.New(wholeCfg)
-	if _, err := whole.BuildBoards(ctx); err != nil {
+	whole := usecases.New(wholeCfg)
+	if _, err := whole.Boards.BuildBoards(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := publishedBoard(t, e.Store, other, date)
@@ -221,10 +194,10 @@ func TestARefreshCutShortIsCompletedByTheNextRunWithTheSameBoard(t *testing.T) {
 }
 
 func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
-	start := boardDay()
-	e := newAppEnv(t, start)
+	start := testenv.BoardDay()
+	e := testenv.NewApp(t, start)
 	svc := e.Service(t)
-	ctx := timeout(t, 20*time.Second)
+	ctx := testenv.Timeout(t, 20*time.Second)
 	runs := []struct {
 		name    string
 		at      time.Duration // after start
@@ -237,7 +210,7 @@ func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
 	}
 	for _, st := range runs {
 		e.Clock.Set(start.Add(st.at))
-		rep, err := svc.Refresh(ctx)
+		rep, err := svc.Boards.Refresh(ctx)
 		if err != nil || !rep.TokenRefreshed {
 			t.Fatalf("%s: %+v, %v", st.name, rep, err)
 		}
@@ -246,8 +219,8 @@ func TestRefreshRenewsTheAccessTokenOnlyNearExpiry(t *testing.T) {
 		}
 	}
 	// A request in another container uses the renewed token without a fetch.
-	id := e.Sim.CloudID("tok-user", history(e.Clock.Now(), 10), e.Clock.Now())
-	if _, err := e.Service(t).SyncCloudID(ctx, werun.Caller{OpenID: "tok-user", Account: "a1"}, id); err != nil || e.Sim.TokenFetches() != 2 {
+	id := e.Sim.CloudID("tok-user", testenv.History(e.Clock.Now(), 10), e.Clock.Now())
+	if _, err := e.Service(t).Steps.SyncCloudID(ctx, session.Caller{OpenID: "tok-user", Account: "a1"}, id); err != nil || e.Sim.TokenFetches() != 2 {
 		t.Errorf("sync after the renewal: %v, %d fetches", err, e.Sim.TokenFetches())
 	}
 }
@@ -268,7 +241,7 @@ func populate(tb testing.TB, st *store.DynamoStore, prefix, date string, users i
 			defer wg.Done()
 			for i := range jobs {
 				openid := fmt.Sprintf("%s-%05d", prefix, i)
-				day := store.Day{Date: date, Steps: count(i), Source: "test", UpdatedAt: at, Board: werun.BoardShard(openid, date)}
+				day := store.Day{Date: date, Steps: count(i), Source: "test", UpdatedAt: at, Board: day.BoardShard(openid, date)}
 				if _, err := st.WriteDays(context.Background(), openid, []store.Day{day}); err != nil {
 					errs <- err
 					return
@@ -298,13 +271,13 @@ func TestRefreshBuildsTheBoardOfTenThousandUsers(t *testing.T) {
 	const users = 10000
 	now := time.Date(2031, 6, 15, 12, 0, 0, 0, steps.CST)
 	date := steps.DateOf(now)
-	e := newAppEnv(t, now)
+	e := testenv.NewApp(t, now)
 	began := time.Now()
 	populate(t, e.Store, "scale", date, users, scaleCount)
 	wrote := time.Since(began)
 
 	began = time.Now()
-	rep, err := e.Service(t).BuildBoards(timeout(t, 5*time.Minute))
+	rep, err := e.Service(t).Boards.BuildBoards(testenv.Timeout(t, 5*time.Minute))
 	if err != nil || len(rep.Boards) != 1 {
 		t.Fatalf("refresh: %+v, %v", rep, err)
 	}
@@ -312,23 +285,23 @@ func TestRefreshBuildsTheBoardOfTenThousandUsers(t *testing.T) {
 	t.Logf("%d users: written in %v, board built in %v (%.0f users/s)", users, wrote.Round(time.Millisecond), built.Round(time.Millisecond), users/built.Seconds())
 
 	b, _ := publishedBoard(t, e.Store, e.AppID, date)
-	best := werun.Ranked{Steps: -1}
+	best := boards.Ranked{Steps: -1}
 	for i := 0; i < users; i++ {
 		if n := scaleCount(i); n > best.Steps {
-			best = werun.Ranked{OpenID: fmt.Sprintf("scale-%05d", i), Steps: n}
+			best = boards.Ranked{OpenID: fmt.Sprintf("scale-%05d", i), Steps: n}
 		}
 	}
 	sum := 0
 	for _, c := range b.Histogram {
 		sum += c
 	}
-	if b.Users != users || sum != users || len(b.Top) != werun.BoardTop || b.Top[0] != best {
+	if b.Users != users || sum != users || len(b.Top) != boards.BoardTop || b.Top[0] != best {
 		t.Errorf("board: %d users, histogram total %d, top %d, first %+v; want %d, %d, %d, %+v",
-			b.Users, sum, len(b.Top), first(b.Top), users, users, werun.BoardTop, best)
+			b.Users, sum, len(b.Top), first(b.Top), users, users, boards.BoardTop, best)
 	}
 }
 
-func first(top []werun.Ranked) any {
+func first(top []boards.Ranked) any {
 	if len(top) == 0 {
 		return nil
 	}
@@ -342,10 +315,10 @@ func BenchmarkRefreshBoard(b *testing.B) {
 	st := testenv.Store(b)
 	now := time.Date(2031, 7, 1, 12, 0, 0, 0, steps.CST)
 	populate(b, st, "bench", steps.DateOf(now), users, scaleCount)
-	svc := werun.New(werun.Config{AppID: testenv.UniqueID("wxbench"), Store: st, Now: func() time.Time { return now }})
+	svc := usecases.New(usecases.Config{AppID: testenv.UniqueID("wxbench"), Store: st, Now: func() time.Time { return now }})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := svc.BuildBoards(context.Background()); err != nil {
+		if _, err := svc.Boards.BuildBoards(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

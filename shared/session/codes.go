@@ -1,4 +1,4 @@
-package werun
+package session
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -54,14 +56,12 @@ func (s *Service) redeem(ctx context.Context, code string) (redemption, error) {
 	now := s.now()
 	rec := store.RedeemedCode{OpenID: ws.OpenID, SessionKey: ws.SessionKey, ExpiresAt: now.Add(CodeLife)}
 	s.codes.put(hash, rec, now)
-	var keyErr, codeErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		keyErr = s.store.AddSessionKey(ctx, ws.OpenID, store.SessionKey{Key: ws.SessionKey, IssuedAt: now})
+	var g errgroup.Group
+	g.Go(func() error {
+		return s.store.AddSessionKey(ctx, ws.OpenID, store.SessionKey{Key: ws.SessionKey, IssuedAt: now})
 	})
-	wg.Go(func() { codeErr = s.store.PutRedeemedCode(ctx, hash, rec) })
-	wg.Wait()
-	return redemption{openid: ws.OpenID, sessionKey: ws.SessionKey, fresh: true, stored: errors.Join(keyErr, codeErr)}, nil
+	g.Go(func() error { return s.store.PutRedeemedCode(ctx, hash, rec) })
+	return redemption{openid: ws.OpenID, sessionKey: ws.SessionKey, fresh: true, stored: g.Wait()}, nil
 }
 
 // recall finds what a used code gave: in memory when this container

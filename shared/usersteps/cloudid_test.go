@@ -1,7 +1,6 @@
-package werun_test
+package usersteps_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,26 +10,12 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
-
-// newAppEnv is an env for an app of its own: the shared access-token record
-// (APP#<appid>) and the published boards are per app, so a test that counts
-// token fetches or reads a board is not disturbed by the other tests' records
-// in the same table.
-func newAppEnv(t *testing.T, now time.Time) *testenv.Env {
-	t.Helper()
-	return testenv.New(t, testenv.UniqueID("wxapp"), secret, now)
-}
-
-func timeout(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func TestSyncCloudID(t *testing.T) {
 	now := time.Now()
@@ -70,11 +55,11 @@ func TestSyncCloudID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newAppEnv(t, now)
+			e := testenv.NewApp(t, now)
 			svc := e.Service(t)
-			ctx := timeout(t, 20*time.Second)
+			ctx := testenv.Timeout(t, 20*time.Second)
 			openid := testenv.UniqueID("cloud")
-			res, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, tt.prepare(e, openid))
+			res, err := svc.Steps.SyncCloudID(ctx, session.Caller{OpenID: openid, Account: "a1"}, tt.prepare(e, openid))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -82,7 +67,7 @@ func TestSyncCloudID(t *testing.T) {
 			if tt.wantCode != 0 && (!errors.As(err, &we) || we.Code != tt.wantCode) {
 				t.Fatalf("err = %v, want WeChat's errcode %d kept", err, tt.wantCode)
 			}
-			stored, derr := svc.Days(ctx, openid, "", "")
+			stored, derr := svc.Steps.Days(ctx, openid, "", "")
 			if derr != nil {
 				t.Fatal(derr)
 			}
@@ -95,8 +80,8 @@ func TestSyncCloudID(t *testing.T) {
 			if res.Changed != tt.changed || len(stored) != tt.changed {
 				t.Fatalf("changed = %d, read back %d days; want %d", res.Changed, len(stored), tt.changed)
 			}
-			if total(stored) != total(res.Days) {
-				t.Errorf("read back %d steps, synced %d", total(stored), total(res.Days))
+			if testenv.Total(stored) != testenv.Total(res.Days) {
+				t.Errorf("read back %d steps, synced %d", testenv.Total(stored), testenv.Total(res.Days))
 			}
 			for _, d := range res.Days {
 				if d.Date == steps.DateOf(now) && d.Steps != stored[len(stored)-1].Steps {
@@ -109,8 +94,8 @@ func TestSyncCloudID(t *testing.T) {
 
 func TestManyCloudIDSyncsFromSeveralContainersFetchOneToken(t *testing.T) {
 	now := time.Now()
-	e := newAppEnv(t, now)
-	ctx := timeout(t, 30*time.Second)
+	e := testenv.NewApp(t, now)
+	ctx := testenv.Timeout(t, 30*time.Second)
 	const containers, users = 5, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, containers*users)
@@ -122,7 +107,7 @@ func TestManyCloudIDSyncsFromSeveralContainersFetchOneToken(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if res, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, id); err != nil || res.Changed != 2 {
+				if res, err := svc.Steps.SyncCloudID(ctx, session.Caller{OpenID: openid, Account: "a1"}, id); err != nil || res.Changed != 2 {
 					errs <- fmt.Errorf("%s: changed %d, %v", openid, res.Changed, err)
 				}
 			}()
@@ -140,12 +125,12 @@ func TestManyCloudIDSyncsFromSeveralContainersFetchOneToken(t *testing.T) {
 
 func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
 	now := time.Now()
-	e := newAppEnv(t, now)
-	ctx := timeout(t, 30*time.Second)
+	e := testenv.NewApp(t, now)
+	ctx := testenv.Timeout(t, 30*time.Second)
 	// Three warm containers, each holding the token in memory.
-	svcs := []*werun.Service{e.Service(t), e.Service(t), e.Service(t)}
+	svcs := []*usecases.Set{e.Service(t), e.Service(t), e.Service(t)}
 	for _, svc := range svcs {
-		if _, err := svc.AccessToken(ctx); err != nil {
+		if _, err := svc.Opener.AccessToken(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,7 +143,7 @@ func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if res, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, id); err != nil || res.Changed != 3 {
+			if res, err := svc.Steps.SyncCloudID(ctx, session.Caller{OpenID: openid, Account: "a1"}, id); err != nil || res.Changed != 3 {
 				t.Errorf("sync after revocation: changed %d, %v", res.Changed, err)
 			}
 		}()
@@ -171,9 +156,9 @@ func TestARejectedTokenIsReplacedAndTheSyncSucceeds(t *testing.T) {
 
 func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 	start := time.Now()
-	e := newAppEnv(t, start)
-	ctx := timeout(t, 30*time.Second)
-	old, err := e.Service(t).AccessToken(ctx)
+	e := testenv.NewApp(t, start)
+	ctx := testenv.Timeout(t, 30*time.Second)
+	old, err := e.Service(t).Opener.AccessToken(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +173,7 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tok, err := svc.AccessToken(ctx)
+			tok, err := svc.Opener.AccessToken(ctx)
 			if err != nil {
 				t.Errorf("caller %d: %v", i, err)
 			}
@@ -209,13 +194,13 @@ func TestATokenNearExpiryIsRefreshedByOneOfManyCallers(t *testing.T) {
 // A container whose token fetch fails gives the lease back at once, so the
 // next caller fetches without waiting for the lease to expire.
 func TestAFailedTokenFetchFreesTheLease(t *testing.T) {
-	e := newAppEnv(t, time.Now())
+	e := testenv.NewApp(t, time.Now())
 	e.Sim.Fail(wechattest.PathStableToken, 45009, 1) // the daily quota: not retried
-	if _, err := e.Service(t).AccessToken(timeout(t, 5*time.Second)); !errors.Is(err, fault.QuotaExhausted) {
+	if _, err := e.Service(t).Opener.AccessToken(testenv.Timeout(t, 5*time.Second)); !errors.Is(err, fault.QuotaExhausted) {
 		t.Fatalf("first fetch: %v, want ErrQuotaExhausted", err)
 	}
 	// Well inside the lease's lifetime: only a released lease lets this through.
-	tok, err := e.Service(t).AccessToken(timeout(t, time.Second))
+	tok, err := e.Service(t).Opener.AccessToken(testenv.Timeout(t, time.Second))
 	if err != nil || tok == "" {
 		t.Fatalf("second container: %q, %v; want a token at once", tok, err)
 	}
@@ -230,10 +215,10 @@ func TestAFailedTokenFetchFreesTheLease(t *testing.T) {
 // retryable error, and one after the gap forces again and succeeds.
 func TestForcedRefreshesAreAtLeastThirtySecondsApart(t *testing.T) {
 	now := time.Now()
-	e := newAppEnv(t, now)
+	e := testenv.NewApp(t, now)
 	svc := e.Service(t)
-	ctx := timeout(t, 30*time.Second)
-	if _, err := svc.AccessToken(ctx); err != nil {
+	ctx := testenv.Timeout(t, 30*time.Second)
+	if _, err := svc.Opener.AccessToken(ctx); err != nil {
 		t.Fatal(err)
 	}
 	sync := func() error {
@@ -241,7 +226,7 @@ func TestForcedRefreshesAreAtLeastThirtySecondsApart(t *testing.T) {
 		id := e.Sim.CloudID(openid, wechattest.Days(3, e.Clock.Now()), e.Clock.Now())
 		// getopendata rejects the token stable_token still answers with.
 		e.Sim.Fail(wechattest.PathGetOpenData, 40001, 1)
-		_, err := svc.SyncCloudID(ctx, werun.Caller{OpenID: openid, Account: "a1"}, id)
+		_, err := svc.Steps.SyncCloudID(ctx, session.Caller{OpenID: openid, Account: "a1"}, id)
 		return err
 	}
 	steps := []struct {

@@ -1,4 +1,4 @@
-package werun_test
+package usersteps_test
 
 import (
 	"context"
@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 // TestConcurrentSyncsOfOneUserLoseNoUpdate runs 50 syncs of one user at
@@ -23,9 +25,9 @@ func TestConcurrentSyncsOfOneUserLoseNoUpdate(t *testing.T) {
 	const syncs = 50
 	now := time.Now()
 	e := testenv.New(t, appID, secret, now)
-	services := []*werun.Service{e.Service(t), e.Service(t), e.Service(t), e.Service(t)}
+	services := []*usecases.Set{e.Service(t), e.Service(t), e.Service(t), e.Service(t)}
 	openid := testenv.UniqueID("race")
-	login(t, e, services[0], openid)
+	e.Login(t, services[0], openid)
 
 	base := wechattest.Days(31, now)
 	want := map[string]int64{}
@@ -47,15 +49,15 @@ func TestConcurrentSyncsOfOneUserLoseNoUpdate(t *testing.T) {
 		wg    sync.WaitGroup
 		start = make(chan struct{})
 		errs  = make([]error, syncs)
-		res   = make([]werun.SyncResult, syncs)
+		res   = make([]usersteps.SyncResult, syncs)
 	)
 	for k := range syncs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			res[k], errs[k] = services[k%len(services)].SyncEncrypted(ctx,
-				werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: bodies[k][0], IV: bodies[k][1]})
+			res[k], errs[k] = services[k%len(services)].Steps.SyncEncrypted(ctx,
+				usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: bodies[k][0], IV: bodies[k][1]})
 		}()
 	}
 	close(start)

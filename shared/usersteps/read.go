@@ -1,4 +1,4 @@
-package werun
+package usersteps
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -26,11 +29,11 @@ func (s *Service) Days(ctx context.Context, openid, from, to string) (_ []steps.
 	if from == "" {
 		from = steps.FirstDate(now)
 	}
-	f, err := time.ParseInLocation(time.DateOnly, from, steps.CST)
+	f, err := steps.ParseDate(from)
 	if err != nil {
 		return nil, fmt.Errorf("%w: from must be a date like 2026-01-31", fault.InvalidRange)
 	}
-	t, err := time.ParseInLocation(time.DateOnly, to, steps.CST)
+	t, err := steps.ParseDate(to)
 	if err != nil {
 		return nil, fmt.Errorf("%w: to must be a date like 2026-01-31", fault.InvalidRange)
 	}
@@ -44,7 +47,7 @@ func (s *Service) Days(ctx context.Context, openid, from, to string) (_ []steps.
 	if err != nil {
 		return nil, err
 	}
-	return domainDays(s.retained(stored)), nil
+	return domainDays(s.days.Retained(stored, now)), nil
 }
 
 // domainDays drops what only the store keeps (source, timestamps).
@@ -74,25 +77,18 @@ func (s *Service) Summary(ctx context.Context, openid string) (_ UserSummary, er
 	defer fault.Classify(&err)
 	now := s.now()
 	today := steps.DateOf(now)
-	type boardRead struct {
-		b     Board
-		found bool
-		err   error
-	}
-	bc := make(chan boardRead, 1)
-	go func() {
-		b, found, err := s.board(ctx, today)
-		bc <- boardRead{b, found, err}
-	}()
-	stored, err := s.store.Days(ctx, openid, steps.FirstDate(now), today)
-	br := <-bc
-	if err != nil {
+	var (
+		board  boards.Board
+		found  bool
+		stored []store.Day
+		g      errgroup.Group
+	)
+	g.Go(func() (err error) { board, found, err = s.boards.Published(ctx, today); return err })
+	g.Go(func() (err error) { stored, err = s.store.Days(ctx, openid, steps.FirstDate(now), today); return err })
+	if err := g.Wait(); err != nil {
 		return UserSummary{}, err
 	}
-	if br.err != nil {
-		return UserSummary{}, br.err
-	}
-	stored = s.retained(stored)
+	stored = s.days.Retained(stored, now)
 	var last time.Time
 	synced := false
 	for _, d := range stored {
@@ -106,11 +102,11 @@ func (s *Service) Summary(ctx context.Context, openid string) (_ UserSummary, er
 	if !last.IsZero() {
 		out.LastSyncAt = last.UTC().Format(time.RFC3339)
 	}
-	if br.found {
-		out.Users = br.b.Users
+	if found {
+		out.Users = board.Users
 	}
-	if synced && br.found && !slices.Contains(br.b.Excluded, openid) {
-		rank, pct := br.b.Rank(out.Today)
+	if synced && found && !slices.Contains(board.Excluded, openid) {
+		rank, pct := board.Rank(out.Today)
 		out.Rank, out.Percentile = &rank, &pct
 	}
 	return out, nil

@@ -1,4 +1,4 @@
-package werun_test
+package usersteps_test
 
 import (
 	"context"
@@ -10,31 +10,16 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
-const (
-	appID  = "wxtestapp0000001"
-	secret = "test-app-secret"
-)
-
-// login logs a user in through the service and returns their openid.
-func login(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) {
-	t.Helper()
-	if _, err := svc.Login(context.Background(), e.Sim.Login(openid)); err != nil {
-		t.Fatalf("login: %v", err)
-	}
-}
-
-func total(days []steps.Day) (n int64) {
-	for _, d := range days {
-		n += d.Steps
-	}
-	return n
-}
+// The app the tests run as.
+const appID, secret = testenv.AppID, testenv.Secret
 
 func TestLoginGivesATokenNamingTheUserAndRefusesACodeRedeemedElsewhere(t *testing.T) {
 	e := testenv.New(t, appID, secret, time.Now())
@@ -42,14 +27,14 @@ func TestLoginGivesATokenNamingTheUserAndRefusesACodeRedeemedElsewhere(t *testin
 	ctx := context.Background()
 	openid := testenv.UniqueID("login")
 	code := e.Sim.Login(openid)
-	s, err := svc.Login(ctx, code)
+	s, err := svc.Sessions.Login(ctx, code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := svc.Authenticate(ctx, s.Token); err != nil || got.OpenID != openid {
+	if got, err := svc.Sessions.Authenticate(ctx, s.Token); err != nil || got.OpenID != openid {
 		t.Fatalf("Authenticate = %q, %v; want %q", got, err, openid)
 	}
-	if s.ExpiresIn != int(werun.SessionTTL.Seconds()) {
+	if s.ExpiresIn != int(session.TTL.Seconds()) {
 		t.Errorf("ExpiresIn = %d", s.ExpiresIn)
 	}
 	// A code some other client of WeChat redeemed is no code of ours.
@@ -57,7 +42,7 @@ func TestLoginGivesATokenNamingTheUserAndRefusesACodeRedeemedElsewhere(t *testin
 	if _, err := wechat.NewClient(e.Sim.URL, appID, secret, nil).Code2Session(ctx, elsewhere); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Login(ctx, elsewhere); !errors.Is(err, fault.InvalidCode) || !errors.Is(err, wechat.ErrCodeUsed) {
+	if _, err := svc.Sessions.Login(ctx, elsewhere); !errors.Is(err, fault.InvalidCode) || !errors.Is(err, wechat.ErrCodeUsed) {
 		t.Errorf("a code redeemed elsewhere: %v, want ErrInvalidCode (WeChat's code used)", err)
 	}
 }
@@ -67,66 +52,66 @@ func TestSyncEncrypted(t *testing.T) {
 	tests := []struct {
 		name string
 		// run prepares the user and returns the sync to make.
-		run     func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync
+		run     func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync
 		wantErr error
 		changed int
 	}{
-		{"first sync stores every day", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
+		{"first sync stores every day", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(31, now), now)
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, nil, 31},
-		{"data fetched before a wx.login rotation still syncs", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
+		{"data fetched before a wx.login rotation still syncs", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(31, now), now)
-			login(t, e, svc, openid) // the mini program logs in again after fetching
-			login(t, e, svc, openid)
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
+			e.Login(t, svc, openid) // the mini program logs in again after fetching
+			e.Login(t, svc, openid)
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, nil, 31},
-		{"stateless flow with a code logs in and syncs", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
+		{"stateless flow with a code logs in and syncs", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
 			code := e.Sim.Login(openid)
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			return werun.EncryptedSync{Code: code, EncryptedData: ed, IV: iv}
+			return usersteps.EncryptedSync{Code: code, EncryptedData: ed, IV: iv}
 		}, nil, 3},
-		{"no session key held", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
+		{"no session key held", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
 			e.Sim.Login(openid) // WeChat knows the user; this server never saw the code
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, fault.NoSessionKey, 0},
-		{"data under a key the server never held", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
+		{"data under a key the server never held", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
 			e.Sim.Login(openid) // a login that never reached this server
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, fault.DecryptFailed, 0},
-		{"another app's data", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
+		{"another app's data", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
 			plain := `{"stepInfoList":[{"timestamp":` + itoa(now.Unix()) + `,"step":5}],"watermark":{"appid":"wxother","timestamp":` + itoa(now.Unix()) + `}}`
 			iv := "r7BXXKkLb8qrSNn05n0qiA=="
 			ed, err := crypto.Encrypt(e.Sim.SessionKey(openid), iv, []byte(plain))
 			if err != nil {
 				t.Fatal(err)
 			}
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, crypto.ErrWrongApp, 0},
-		{"stale data", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
+		{"stale data", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now.Add(-2*time.Hour))
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, crypto.ErrStale, 0},
-		{"empty step list", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
+		{"empty step list", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
 			ed, iv := e.Sim.WeRunData(openid, []wechattest.StepInfo{}, now)
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv}
 		}, steps.ErrNoSteps, 0},
-		{"malformed base64", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: "%%%", IV: "r7BXXKkLb8qrSNn05n0qiA=="}
+		{"malformed base64", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: "%%%", IV: "r7BXXKkLb8qrSNn05n0qiA=="}
 		}, crypto.ErrBase64, 0},
-		{"wrong-length iv", func(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) werun.EncryptedSync {
-			login(t, e, svc, openid)
+		{"wrong-length iv", func(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) usersteps.EncryptedSync {
+			e.Login(t, svc, openid)
 			ed, _ := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			return werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: "AAAA"}
+			return usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: "AAAA"}
 		}, crypto.ErrIVSize, 0},
 	}
 	for _, tt := range tests {
@@ -135,7 +120,7 @@ func TestSyncEncrypted(t *testing.T) {
 			svc := e.Service(t)
 			openid := testenv.UniqueID("sync")
 			in := tt.run(t, e, svc, openid)
-			res, err := svc.SyncEncrypted(context.Background(), in)
+			res, err := svc.Steps.SyncEncrypted(context.Background(), in)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -164,14 +149,14 @@ func TestResendAndLowerCountsChangeNothing(t *testing.T) {
 	svc := e.Service(t)
 	ctx := context.Background()
 	openid := testenv.UniqueID("resend")
-	login(t, e, svc, openid)
+	e.Login(t, svc, openid)
 	list := wechattest.Days(31, now)
 	ed, iv := e.Sim.WeRunData(openid, list, now)
-	first, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
+	first, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil || first.Changed != 31 {
 		t.Fatalf("first sync: changed %d, %v", first.Changed, err)
 	}
-	again, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
+	again, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil || again.Changed != 0 {
 		t.Fatalf("resend: changed %d, %v; want 0", again.Changed, err)
 	}
@@ -179,11 +164,11 @@ func TestResendAndLowerCountsChangeNothing(t *testing.T) {
 	lower[30].Step = list[30].Step / 2
 	lower[29].Step = list[29].Step + 100
 	ed, iv = e.Sim.WeRunData(openid, lower, now)
-	res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
+	res, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil || res.Changed != 1 {
 		t.Fatalf("partly lower sync: changed %d, %v; want 1", res.Changed, err)
 	}
-	stored, err := svc.Days(ctx, openid, "", "")
+	stored, err := svc.Steps.Days(ctx, openid, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,14 +195,14 @@ func TestADayBeforeTheWindowIsDroppedNotStored(t *testing.T) {
 	e := testenv.New(t, appID, secret, now)
 	svc := e.Service(t)
 	openid := testenv.UniqueID("window")
-	login(t, e, svc, openid)
+	e.Login(t, svc, openid)
 	list := wechattest.Days(steps.WindowDays+1, now) // today and the 31 days before
 	before := steps.DateOf(time.Unix(list[0].Timestamp, 0))
 	if before >= steps.FirstDate(now) {
 		t.Fatalf("fixture: %s is inside the window starting %s", before, steps.FirstDate(now))
 	}
 	ed, iv := e.Sim.WeRunData(openid, list, now)
-	res, err := svc.SyncEncrypted(context.Background(), werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
+	res, err := svc.Steps.SyncEncrypted(context.Background(), usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 	if err != nil {
 		t.Fatal(err)
 	}

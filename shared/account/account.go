@@ -1,42 +1,64 @@
-package werun
+// Package account holds what a user can do with all their data at once:
+// export it (GET /v1/me/export) and delete it (DELETE /v1/me). A deletion
+// revokes the account first, so every token issued before it is refused
+// from its answer on, then erases what the user holds.
+package account
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/fault"
-	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/session"
+	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
 
-// DefaultRetentionDays is how long a day is kept after its date when no
-// retention is configured: a year and a month, so a year-on-year view works.
-const DefaultRetentionDays = 400
+// Store is what an export reads and a deletion erases;
+// *store.DynamoStore satisfies it.
+type Store interface {
+	Holdings(ctx context.Context, openid string) (store.Holdings, error)
+	Erase(ctx context.Context, h store.Holdings) error
+	Revoke(ctx context.Context, account string, until time.Time, done bool) error
+	Revoked(ctx context.Context, account string, now time.Time) (revoked, done bool, err error)
+	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
+}
+
+// Config is what a Service is built from.
+type Config struct {
+	Store  Store
+	Signer *crypto.Signer
+	Boards *boards.Service
+	Days   day.Rules
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service exports and deletes accounts. Build it once per container with
+// New.
+type Service struct {
+	store  Store
+	signer *crypto.Signer
+	boards *boards.Service
+	days   day.Rules
+	now    func() time.Time
+}
+
+// New builds a Service from cfg.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, days: cfg.Days.WithDefaults(), now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
 
 // revocationMargin covers the clock skew Verify allows on a token's expiry.
 const revocationMargin = 5 * time.Minute
-
-// dayExpiry is when a day leaves the table: RetentionDays after its date
-// (midnight China Standard Time).
-func (s *Service) dayExpiry(date string) time.Time {
-	d, err := time.ParseInLocation(time.DateOnly, date, steps.CST)
-	if err != nil {
-		return time.Time{}
-	}
-	return d.AddDate(0, 0, s.retention)
-}
-
-// retained drops the days past their retention, also those written before
-// days carried an expiry, which are judged by their date.
-func (s *Service) retained(days []store.Day) []store.Day {
-	now := s.now()
-	return slices.DeleteFunc(days, func(d store.Day) bool { return !now.Before(s.dayExpiry(d.Date)) })
-}
 
 // Export is everything stored about the caller (GET /v1/me/export).
 type Export struct {
@@ -44,12 +66,12 @@ type Export struct {
 	OpenID        string `json:"openid"`
 	RetentionDays int    `json:"retentionDays"`
 	// Profile is null for a user who never used groups, friends or a profile.
-	Profile     *ExportProfile    `json:"profile"`
-	Days        []ExportDay       `json:"days"`
-	Groups      []ExportGroup     `json:"groups"`
-	Friends     []FriendView      `json:"friends"`
-	Invites     []ExportInvite    `json:"invites"`
-	SessionKeys ExportSessionKeys `json:"sessionKeys"`
+	Profile     *ExportProfile      `json:"profile"`
+	Days        []ExportDay         `json:"days"`
+	Groups      []ExportGroup       `json:"groups"`
+	Friends     []social.FriendView `json:"friends"`
+	Invites     []ExportInvite      `json:"invites"`
+	SessionKeys ExportSessionKeys   `json:"sessionKeys"`
 }
 
 // ExportProfile is the caller's profile and the memberId others see.
@@ -97,21 +119,21 @@ func rfc3339(t time.Time) string {
 
 // Export reads everything stored about the caller: two Queries, and one
 // round of BatchGetItems for the friends' nicknames.
-func (s *Service) Export(ctx context.Context, c Caller) (_ Export, err error) {
+func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err error) {
 	defer fault.Classify(&err)
 	h, err := s.store.Holdings(ctx, c.OpenID)
 	if err != nil {
 		return Export{}, err
 	}
 	out := Export{
-		ExportedAt: rfc3339(s.now()), OpenID: c.OpenID, RetentionDays: s.retention,
-		Days: []ExportDay{}, Groups: []ExportGroup{}, Friends: []FriendView{}, Invites: []ExportInvite{},
+		ExportedAt: rfc3339(s.now()), OpenID: c.OpenID, RetentionDays: s.days.RetentionDays,
+		Days: []ExportDay{}, Groups: []ExportGroup{}, Friends: []social.FriendView{}, Invites: []ExportInvite{},
 		SessionKeys: ExportSessionKeys{Count: len(h.SessionKeysIssued), IssuedAt: []string{}},
 	}
-	for _, d := range s.retained(h.Days) {
+	for _, d := range s.days.Retained(h.Days, s.now()) {
 		expires := d.ExpiresAt
 		if expires.IsZero() {
-			expires = s.dayExpiry(d.Date) // written before days had one
+			expires = s.days.Expiry(d.Date) // written before days had one
 		}
 		out.Days = append(out.Days, ExportDay{Date: d.Date, Steps: d.Steps, Source: d.Source,
 			SyncedAt: rfc3339(d.UpdatedAt), ExpiresAt: rfc3339(expires)})
@@ -141,7 +163,7 @@ func (s *Service) Export(ctx context.Context, c Caller) (_ Export, err error) {
 		}
 		for _, f := range h.Friends {
 			p := items[f.MemberID].Profile
-			out.Friends = append(out.Friends, FriendView{FriendID: f.MemberID, Nickname: p.Nickname, AvatarURL: p.AvatarURL})
+			out.Friends = append(out.Friends, social.FriendView{FriendID: f.MemberID, Nickname: p.Nickname, AvatarURL: p.AvatarURL})
 		}
 	}
 	return out, nil
@@ -170,7 +192,7 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	case done:
 		return fmt.Errorf("%w: the account was deleted", fault.TokenInvalid)
 	}
-	until := now.Add(crypto.TokenLifetime + revocationMargin)
+	until := now.Add(session.TTL + revocationMargin)
 	if !revoked {
 		if err := s.store.Revoke(ctx, c.Account, until, false); err != nil {
 			return err
@@ -180,76 +202,11 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := s.unboard(ctx, c.OpenID, h.Days); err != nil {
+	if err := s.boards.Unboard(ctx, c.OpenID, h.Days); err != nil {
 		return err
 	}
 	if err := s.store.Erase(ctx, h); err != nil {
 		return err
 	}
 	return s.store.Revoke(ctx, c.Account, until, true)
-}
-
-// unboard takes the user out of every stored leaderboard snapshot, the
-// published ones and those a scheduled run left half built.
-func (s *Service) unboard(ctx context.Context, openid string, days []store.Day) error {
-	snaps, err := s.store.Snapshots(ctx, s.appID, "BOARD#")
-	if err != nil {
-		return err
-	}
-	onBoard := map[string]int64{}
-	for _, d := range days {
-		if d.Board != "" {
-			onBoard[d.Date] = d.Steps
-		}
-	}
-	for _, snap := range snaps {
-		var b *Board
-		var doc any
-		if strings.HasSuffix(snap.Name, "#NEXT") {
-			var build boardBuild
-			if json.Unmarshal(snap.Data, &build) != nil {
-				continue
-			}
-			b, doc = &build.Board, &build
-		} else {
-			var pub Board
-			if json.Unmarshal(snap.Data, &pub) != nil {
-				continue
-			}
-			b, doc = &pub, &pub
-		}
-		if !b.remove(openid, onBoard) {
-			continue
-		}
-		raw, _ := json.Marshal(doc)
-		if err := s.store.PutSnapshot(ctx, s.appID, snap.Name, raw, snap.ExpiresAt); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// remove takes openid off the board: out of the top and the exclusions, and
-// its count (from the top, else the stored day of that date) out of the
-// totals. It reports whether the board held the user.
-func (b *Board) remove(openid string, onBoard map[string]int64) bool {
-	n, counted := onBoard[b.Date]
-	held := false
-	if i := slices.IndexFunc(b.Top, func(r Ranked) bool { return r.OpenID == openid }); i >= 0 {
-		n, counted = b.Top[i].Steps, true
-		b.Top = slices.Delete(b.Top, i, i+1)
-		held = true
-	}
-	if i := slices.Index(b.Excluded, openid); i >= 0 {
-		b.Excluded = slices.Delete(b.Excluded, i, i+1)
-		held, counted = true, false // an excluded user was never counted
-	}
-	if counted && b.Users > 0 {
-		if i := bucket(n); i < len(b.Histogram) && b.Histogram[i] > 0 {
-			b.Histogram[i]--
-			b.Users--
-			held = true
-		}
-	}
-	return held
 }

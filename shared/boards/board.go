@@ -1,34 +1,24 @@
-package werun
+package boards
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"hash/fnv"
 	"maps"
 	"math"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/steps"
 )
 
-// Leaderboard shape. Today's DAY item of a user carries boardShard =
-// "<date>#<shard>", which puts it in the sparse ActiveIndex; sharding spreads
-// one day's writes over BoardShards index partitions, so no partition runs hot.
+// Leaderboard shape. Today's DAY item of a user carries its board shard
+// (day.BoardShard), which puts it in the sparse ActiveIndex.
 const (
-	BoardShards = 16
 	BoardTop    = 100
 	BucketWidth = 500 // steps per histogram bucket
 )
-
-// BoardShard is the index partition a user's day falls in.
-func BoardShard(openid, date string) string {
-	h := fnv.New32a()
-	h.Write([]byte(openid))
-	return fmt.Sprintf("%s#%02d", date, h.Sum32()%BoardShards)
-}
 
 // Board is one day's leaderboard snapshot: the top of the day and the
 // distribution rank and percentile come from. It never leaves the server
@@ -129,8 +119,8 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 		return false, false, 0, err
 	}
 	deadline, bounded := ctx.Deadline()
-	for ; b.Shard < BoardShards; b.Shard, b.Cursor = b.Shard+1, "" {
-		shard := fmt.Sprintf("%s#%02d", date, b.Shard)
+	for ; b.Shard < day.Shards; b.Shard, b.Cursor = b.Shard+1, "" {
+		shard := day.Shard(date, b.Shard)
 		for {
 			if bounded && time.Until(deadline) < stopMargin {
 				return false, false, 0, s.saveBuild(ctx, nextName, date, b)
@@ -155,7 +145,7 @@ func (s *Service) buildBoard(ctx context.Context, date string) (complete, change
 		}
 	}
 	b.Board.Excluded = slices.Sorted(maps.Keys(skip))
-	if pub, found, err := s.board(ctx, date); err != nil {
+	if pub, found, err := s.Published(ctx, date); err != nil {
 		return false, false, 0, err
 	} else if found && sameBoard(pub, b.Board) {
 		return true, false, b.Board.Users, nil
@@ -170,8 +160,8 @@ func (s *Service) saveBuild(ctx context.Context, name, date string, b boardBuild
 	return s.store.PutSnapshot(ctx, s.appID, name, raw, boardExpiry(date))
 }
 
-// board reads the published board of a date.
-func (s *Service) board(ctx context.Context, date string) (Board, bool, error) {
+// Published reads the published board of a date.
+func (s *Service) Published(ctx context.Context, date string) (Board, bool, error) {
 	raw, found, err := s.store.GetSnapshot(ctx, s.appID, "BOARD#"+date)
 	if err != nil || !found {
 		return Board{}, false, err
@@ -192,6 +182,6 @@ func sameBoard(a, b Board) bool {
 
 // boardExpiry keeps a day's board for as long as its days are in the window.
 func boardExpiry(date string) time.Time {
-	d, _ := time.ParseInLocation(time.DateOnly, date, steps.CST)
+	d, _ := steps.ParseDate(date)
 	return d.AddDate(0, 0, steps.WindowDays+1)
 }

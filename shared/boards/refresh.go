@@ -1,11 +1,11 @@
-package werun
+package boards
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -41,7 +41,7 @@ func (s *Service) Refresh(ctx context.Context) (rep RefreshReport, err error) {
 		metrics.RefreshDuration.Add(ctx, float64(time.Since(start).Milliseconds()), outcome)
 	}()
 	defer fault.Classify(&err)
-	tokenErr := s.tokens.Refresh(ctx, TokenRefreshMargin)
+	tokenErr := s.opener.RefreshAccessToken(ctx, TokenRefreshMargin)
 	if tokenErr != nil {
 		slog.WarnContext(ctx, "access token refresh failed", "err", tokenErr.Error())
 	}
@@ -91,13 +91,13 @@ func (s *Service) BuildBoards(ctx context.Context) (_ RefreshReport, err error) 
 func (s *Service) clearBoards(ctx context.Context, date string) (int, error) {
 	deadline, bounded := ctx.Deadline()
 	total := 0
-	for shard := range BoardShards {
+	for shard := range day.Shards {
 		cursor := ""
 		for {
 			if bounded && time.Until(deadline) < stopMargin {
 				return total, nil
 			}
-			n, next, err := s.store.ClearBoard(ctx, fmt.Sprintf("%s#%02d", date, shard), cursor)
+			n, next, err := s.store.ClearBoard(ctx, day.Shard(date, shard), cursor)
 			if err != nil {
 				return total, err
 			}

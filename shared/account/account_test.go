@@ -1,4 +1,4 @@
-package werun_test
+package account_test
 
 import (
 	"context"
@@ -6,23 +6,29 @@ import (
 	"testing"
 	"time"
 
+	shards "github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
+// The app the tests run as.
+const appID, secret = testenv.AppID, testenv.Secret
+
 // loginCaller is wx.login and POST /v1/session for openid, authenticated.
-func loginCaller(t *testing.T, e *testenv.Env, svc *werun.Service, openid string) (werun.Caller, string) {
+func loginCaller(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string) (session.Caller, string) {
 	t.Helper()
-	ctx := timeout(t, 10*time.Second)
-	s, err := svc.Login(ctx, e.Sim.Login(openid))
+	ctx := testenv.Timeout(t, 10*time.Second)
+	s, err := svc.Sessions.Login(ctx, e.Sim.Login(openid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := svc.Authenticate(ctx, s.Token)
+	c, err := svc.Sessions.Authenticate(ctx, s.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,24 +44,24 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	svc := e.Service(t)
 	openid := testenv.UniqueID("racer")
 	caller, token := loginCaller(t, e, svc, openid)
-	ctx := timeout(t, 10*time.Second)
-	if err := svc.DeleteAccount(ctx, token); err != nil {
+	ctx := testenv.Timeout(t, 10*time.Second)
+	if err := svc.Account.DeleteAccount(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
+	if _, err := svc.Sessions.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Fatalf("the token after the deletion: %v, want ErrTokenInvalid", err)
 	}
 	// The key the login kept is gone with the account: a racing sync
 	// that already loaded it decrypts with it.
 	code := e.Sim.Login(openid)
 	ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-	_, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Code: code, EncryptedData: ed, IV: iv})
+	_, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Code: code, EncryptedData: ed, IV: iv})
 	if err != nil {
 		t.Fatalf("a fresh login and sync: %v", err)
 	}
 	// The stateless sync made a new account; the racing one is the old.
 	ed, iv = e.Sim.WeRunData(openid, wechattest.Days(5, now), now)
-	if _, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: caller, EncryptedData: ed, IV: iv}); !errors.Is(err, fault.TokenInvalid) {
+	if _, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: caller, EncryptedData: ed, IV: iv}); !errors.Is(err, fault.TokenInvalid) {
 		t.Fatalf("a sync of the deleted account: %v, want ErrTokenInvalid", err)
 	}
 	days, err := e.Store.Days(ctx, openid, steps.DateOf(now.AddDate(0, 0, -10)), steps.DateOf(now))
@@ -70,7 +76,7 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 // eraseFails fails the first Erase: a deletion cut short after the
 // revocation.
 type eraseFails struct {
-	store.Store
+	usecases.Store
 	failed bool
 }
 
@@ -91,21 +97,21 @@ func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
 	e := testenv.New(t, appID, secret, now)
 	cfg := e.Config(t)
 	cfg.Store = &eraseFails{Store: e.Store}
-	svc := werun.New(cfg)
+	svc := usecases.New(cfg)
 	openid := testenv.UniqueID("retry")
 	caller, token := loginCaller(t, e, svc, openid)
-	syncCounts(t, e, svc, openid, 100, 200)
-	ctx := timeout(t, 10*time.Second)
-	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, fault.Unavailable) {
+	e.SyncCounts(t, svc, openid, 100, 200)
+	ctx := testenv.Timeout(t, 10*time.Second)
+	if err := svc.Account.DeleteAccount(ctx, token); !errors.Is(err, fault.Unavailable) {
 		t.Fatalf("the cut-short deletion: %v, want ErrUnavailable", err)
 	}
-	if _, err := svc.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
+	if _, err := svc.Sessions.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Errorf("the token during the deletion: %v, want ErrTokenInvalid", err)
 	}
-	if err := svc.DeleteAccount(ctx, token); err != nil {
+	if err := svc.Account.DeleteAccount(ctx, token); err != nil {
 		t.Fatalf("the retried deletion: %v", err)
 	}
-	if err := svc.DeleteAccount(ctx, token); !errors.Is(err, fault.TokenInvalid) {
+	if err := svc.Account.DeleteAccount(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Errorf("a retry after the deletion: %v, want ErrTokenInvalid", err)
 	}
 	h, err := e.Store.Holdings(ctx, openid)
@@ -124,10 +130,10 @@ func TestDaysPastTheRetentionAreNotRead(t *testing.T) {
 	now := time.Now()
 	e := testenv.New(t, appID, secret, now)
 	cfg := e.Config(t)
-	cfg.RetentionDays = 40
-	svc := werun.New(cfg)
+	cfg.Days.RetentionDays = 40
+	svc := usecases.New(cfg)
 	openid := testenv.UniqueID("old")
-	ctx := timeout(t, 10*time.Second)
+	ctx := testenv.Timeout(t, 10*time.Second)
 	today := steps.DateOf(now)
 	old := steps.DateOf(now.AddDate(0, 0, -45))
 	kept := steps.DateOf(now.AddDate(0, 0, -35))
@@ -138,7 +144,7 @@ func TestDaysPastTheRetentionAreNotRead(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	days, err := svc.Days(ctx, openid, old, today)
+	days, err := svc.Steps.Days(ctx, openid, old, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +152,7 @@ func TestDaysPastTheRetentionAreNotRead(t *testing.T) {
 		t.Errorf("days read: %+v, want only %s", days, kept)
 	}
 	caller, _ := loginCaller(t, e, svc, openid)
-	ex, err := svc.Export(ctx, caller)
+	ex, err := svc.Account.Export(ctx, caller)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +160,7 @@ func TestDaysPastTheRetentionAreNotRead(t *testing.T) {
 		t.Errorf("export: %+v", ex)
 	}
 	// A sync writes the expiry: its date plus the retention.
-	syncCounts(t, e, svc, openid, 500)
+	e.SyncCounts(t, svc, openid, 500)
 	stored, err := e.Store.Days(ctx, openid, today, today)
 	if err != nil {
 		t.Fatal(err)
@@ -168,30 +174,28 @@ func TestDaysPastTheRetentionAreNotRead(t *testing.T) {
 // The refresher takes the days of two days ago out of the leaderboard
 // index, so it holds at most yesterday's and today's.
 func TestTheRefresherEmptiesPastBoardsFromTheIndex(t *testing.T) {
-	day := boardDay()
+	day := testenv.BoardDay()
 	e := testenv.New(t, appID, secret, day.AddDate(0, 0, -2))
 	svc := e.Service(t)
 	for i := range 3 {
-		syncCounts(t, e, svc, testenv.UniqueID("past"), int64(1000*(i+1)))
+		e.SyncCounts(t, svc, testenv.UniqueID("past"), int64(1000*(i+1)))
 	}
 	past := steps.DateOf(e.Clock.Now())
 	e.Clock.Set(day)
-	rep, err := svc.Refresh(timeout(t, 20*time.Second))
+	rep, err := svc.Boards.Refresh(testenv.Timeout(t, 20*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Unboarded != 3 {
 		t.Errorf("unboarded %d, want 3", rep.Unboarded)
 	}
-	for shard := range werun.BoardShards {
-		entries, _, err := e.Store.BoardPage(context.Background(), past+"#"+twoDigits(shard), "")
+	for shard := range shards.Shards {
+		entries, _, err := e.Store.BoardPage(context.Background(), shards.Shard(past, shard), "")
 		if err != nil || len(entries) != 0 {
 			t.Errorf("shard %d of %s still holds %v (%v)", shard, past, entries, err)
 		}
 	}
-	if rep, _ = svc.Refresh(timeout(t, 20*time.Second)); rep.Unboarded != 0 {
+	if rep, _ = svc.Boards.Refresh(testenv.Timeout(t, 20*time.Second)); rep.Unboarded != 0 {
 		t.Errorf("a second run unboarded %d, want 0", rep.Unboarded)
 	}
 }
-
-func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }

@@ -1,4 +1,4 @@
-package werun
+package social
 
 import (
 	"context"
@@ -8,10 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
+	"github.com/werun-sam/werun-sam/shared/opendata"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -67,7 +69,7 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 		if !wechat.ValidCloudID(in.CloudID) {
 			return "", fault.MalformedCloudID
 		}
-		data, err := s.openData(ctx, openid, in.CloudID)
+		data, err := s.opener.Resolve(ctx, openid, in.CloudID)
 		if err != nil {
 			return "", err
 		}
@@ -81,7 +83,7 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 		if err != nil {
 			return "", err
 		}
-		err = s.decryptOpenData(sessionKeys(user, ""), in.EncryptedData, in.IV, func(plain []byte) (crypto.Watermark, bool, error) {
+		err = s.opener.Decrypt(opendata.SessionKeys(user, ""), in.EncryptedData, in.IV, func(plain []byte) (crypto.Watermark, bool, error) {
 			var ok bool
 			p, ok = parseGroup(plain)
 			return p.Watermark, ok, nil
@@ -107,29 +109,33 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_
 	defer fault.Classify(&err)
 	// The caller's memberId is read while the data is opened, the two
 	// sides' memberships together: four round trips in all.
-	var ogid, mid string
-	err = both(func() (err error) { ogid, err = s.groupIdentity(ctx, openid, in); return err },
-		func() (err error) { mid, err = s.memberID(ctx, openid); return err })
-	if err != nil {
+	var (
+		ogid, mid string
+		g         errgroup.Group
+	)
+	g.Go(func() (err error) { ogid, err = s.groupIdentity(ctx, openid, in); return err })
+	g.Go(func() (err error) { mid, err = s.memberID(ctx, openid); return err })
+	if err := g.Wait(); err != nil {
 		return Joined{}, err
 	}
-	gid, err := s.store.GroupID(ctx, ogid, newID())
+	gid, err := s.store.GroupID(ctx, ogid, crypto.NewID())
 	if err != nil {
 		return Joined{}, err
 	}
 	now := s.now()
 	var members, groups []store.Membership
-	err = both(func() (err error) { members, err = s.store.GroupMembers(ctx, gid, now); return err },
-		func() (err error) { groups, err = s.store.MemberGroups(ctx, mid, now); return err })
-	if err != nil {
+	g = errgroup.Group{}
+	g.Go(func() (err error) { members, err = s.store.GroupMembers(ctx, gid, now); return err })
+	g.Go(func() (err error) { groups, err = s.store.MemberGroups(ctx, mid, now); return err })
+	if err := g.Wait(); err != nil {
 		return Joined{}, err
 	}
 	count := len(members)
 	if !isMember(members, mid) {
-		if count >= s.social.GroupMembers {
+		if count >= s.limits.GroupMembers {
 			return Joined{}, fmt.Errorf("%w: the group has %d members", fault.LimitReached, count)
 		}
-		if len(groups) >= s.social.UserGroups {
+		if len(groups) >= s.limits.UserGroups {
 			return Joined{}, fmt.Errorf("%w: the user is in %d groups", fault.LimitReached, len(groups))
 		}
 		count++
@@ -139,17 +145,6 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_
 		return Joined{}, err
 	}
 	return Joined{GroupID: gid, Members: count}, nil
-}
-
-// both runs a and b at once and returns a's error, else b's.
-func both(a, b func() error) error {
-	errc := make(chan error, 1)
-	go func() { errc <- b() }()
-	errA := a()
-	if errB := <-errc; errA == nil {
-		return errB
-	}
-	return errA
 }
 
 func isMember(members []store.Membership, mid string) bool {
@@ -263,21 +258,15 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupLis
 		out.Cursor = groupCursor(page[len(page)-1])
 	}
 	members := make([][]store.Membership, len(page))
-	errs := make([]error, len(page))
-	var wg sync.WaitGroup
+	var eg errgroup.Group
 	for i, g := range page {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			members[i], errs[i] = s.store.GroupMembers(ctx, g.GroupID, now)
-		}()
+		eg.Go(func() (err error) { members[i], err = s.store.GroupMembers(ctx, g.GroupID, now); return err })
 	}
-	wg.Wait()
+	if err := eg.Wait(); err != nil {
+		return GroupList{}, err
+	}
 	distinct := map[string]store.Friend{}
-	for i, err := range errs {
-		if err != nil {
-			return GroupList{}, err
-		}
+	for i := range page {
 		for _, m := range members[i] {
 			distinct[m.MemberID] = store.Friend{MemberID: m.MemberID, OpenID: m.OpenID}
 		}
@@ -291,7 +280,7 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupLis
 	if err != nil {
 		return GroupList{}, err
 	}
-	excluded, err := s.excludedMembers(ctx)
+	excluded, err := s.boards.ExcludedMembers(ctx)
 	if err != nil {
 		return GroupList{}, err
 	}

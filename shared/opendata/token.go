@@ -1,4 +1,4 @@
-package werun
+package opendata
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/fault"
-	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
@@ -35,7 +34,7 @@ const (
 // WeChat call.
 type accessTokens struct {
 	appID  string
-	store  store.Store
+	store  Store
 	wechat WeChat
 	now    func() time.Time
 	// poll is the wait between reads while another holder refreshes.
@@ -51,7 +50,7 @@ type accessTokens struct {
 	expiresAt time.Time
 }
 
-func newAccessTokens(appID string, st store.Store, wc WeChat, now func() time.Time, poll time.Duration) *accessTokens {
+func newAccessTokens(appID string, st Store, wc WeChat, now func() time.Time, poll time.Duration) *accessTokens {
 	if poll <= 0 {
 		poll = 100 * time.Millisecond
 	}
@@ -171,7 +170,7 @@ func (a *accessTokens) fetch(ctx context.Context, rejected string, lastForced ti
 	var forcedAt time.Time
 	if err == nil && rejected != "" && t.Token == rejected {
 		if a.now().Sub(lastForced) < forceGap {
-			return "", fmt.Errorf("werun: token rejected again within %v of a forced refresh: %w", forceGap, wechat.ErrTokenRejected)
+			return "", fmt.Errorf("opendata: token rejected again within %v of a forced refresh: %w", forceGap, wechat.ErrTokenRejected)
 		}
 		forcedAt = a.now()
 		t, err = a.wechat.StableToken(ctx, true)

@@ -1,10 +1,11 @@
-package werun
+package social
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -40,7 +41,7 @@ func (s *Service) Invite(ctx context.Context, openid string) (_ InviteCode, err 
 	if err != nil {
 		return InviteCode{}, err
 	}
-	code := newID()
+	code := crypto.NewID()
 	inv := store.Invite{Code: code, MemberID: mid, OpenID: openid, ExpiresAt: s.now().Add(InviteTTL)}
 	if err := s.store.PutInvite(ctx, inv); err != nil {
 		return InviteCode{}, err
@@ -68,7 +69,7 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 		if err != nil {
 			return FriendAdded{}, err
 		}
-		limit := s.social.Friends
+		limit := s.limits.Friends
 		if len(mine) >= limit || len(theirs) >= limit {
 			return FriendAdded{}, fmt.Errorf("%w: %d friends at most", fault.LimitReached, limit)
 		}

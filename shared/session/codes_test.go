@@ -1,4 +1,4 @@
-package werun_test
+package session_test
 
 import (
 	"context"
@@ -9,10 +9,15 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
+
+// The app the tests run as.
+const appID, secret = testenv.AppID, testenv.Secret
 
 // A login code this backend already redeemed is not wasted: a duplicate or a
 // retry within the code's life gets a session for the same user, from the
@@ -22,26 +27,26 @@ func TestARetriedLoginCodeGetsTheSameUser(t *testing.T) {
 	tests := []struct {
 		name string
 		// retry runs the second use of code and returns the openid it names.
-		retry   func(t *testing.T, e *testenv.Env, first *werun.Service, code, openid string) (string, error)
+		retry   func(t *testing.T, e *testenv.Env, first *usecases.Set, code, openid string) (string, error)
 		wantErr error
 	}{
-		{"same container", func(t *testing.T, e *testenv.Env, first *werun.Service, code, _ string) (string, error) {
+		{"same container", func(t *testing.T, e *testenv.Env, first *usecases.Set, code, _ string) (string, error) {
 			return loginName(t, first, code)
 		}, nil},
-		{"another container", func(t *testing.T, e *testenv.Env, _ *werun.Service, code, _ string) (string, error) {
+		{"another container", func(t *testing.T, e *testenv.Env, _ *usecases.Set, code, _ string) (string, error) {
 			return loginName(t, e.Service(t), code)
 		}, nil},
-		{"stateless decrypt on another container", func(t *testing.T, e *testenv.Env, _ *werun.Service, code, openid string) (string, error) {
+		{"stateless decrypt on another container", func(t *testing.T, e *testenv.Env, _ *usecases.Set, code, openid string) (string, error) {
 			ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
-			res, err := e.Service(t).SyncEncrypted(context.Background(), werun.EncryptedSync{Code: code, EncryptedData: ed, IV: iv})
+			res, err := e.Service(t).Steps.SyncEncrypted(context.Background(), usersteps.EncryptedSync{Code: code, EncryptedData: ed, IV: iv})
 			if err != nil {
 				return "", err
 			}
-			c, err := e.Service(t).Authenticate(context.Background(), res.Session.Token)
+			c, err := e.Service(t).Sessions.Authenticate(context.Background(), res.Session.Token)
 			return c.OpenID, err
 		}, nil},
-		{"after the code's life", func(t *testing.T, e *testenv.Env, _ *werun.Service, code, _ string) (string, error) {
-			e.Clock.Set(now.Add(werun.CodeLife + time.Second))
+		{"after the code's life", func(t *testing.T, e *testenv.Env, _ *usecases.Set, code, _ string) (string, error) {
+			e.Clock.Set(now.Add(session.CodeLife + time.Second))
 			return loginName(t, e.Service(t), code)
 		}, fault.InvalidCode},
 	}
@@ -79,7 +84,7 @@ func TestALoginRetriedAfterTheTableFailedGetsTheSameUser(t *testing.T) {
 	flaky := &downStore{Store: cfg.Store}
 	flaky.down.Store(true)
 	cfg.Store = flaky
-	svc := werun.New(cfg)
+	svc := usecases.New(cfg)
 	openid := testenv.UniqueID("down")
 	code := e.Sim.Login(openid)
 	if _, err := loginName(t, svc, code); !errors.Is(err, fault.Unavailable) {
@@ -93,7 +98,7 @@ func TestALoginRetriedAfterTheTableFailedGetsTheSameUser(t *testing.T) {
 
 // downStore fails the writes of a login while down is set.
 type downStore struct {
-	store.Store
+	usecases.Store
 	down atomic.Bool
 }
 
@@ -125,14 +130,14 @@ func (d *downStore) PutRedeemedCode(ctx context.Context, hash string, r store.Re
 	return d.Store.PutRedeemedCode(ctx, hash, r)
 }
 
-func loginName(t *testing.T, svc *werun.Service, code string) (string, error) {
+func loginName(t *testing.T, svc *usecases.Set, code string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := svc.Login(ctx, code)
+	s, err := svc.Sessions.Login(ctx, code)
 	if err != nil {
 		return "", err
 	}
-	c, err := svc.Authenticate(ctx, s.Token)
+	c, err := svc.Sessions.Authenticate(ctx, s.Token)
 	return c.OpenID, err
 }

@@ -1,4 +1,4 @@
-package werun_test
+package boards_test
 
 import (
 	"testing"
@@ -12,17 +12,17 @@ import (
 // In the first hour of a day the refresher completes yesterday's board too;
 // the users it reports and publishes are today's.
 func TestRefreshPublishesTodaysBoardUsersAndItsDuration(t *testing.T) {
-	midnight := boardDay().Add(-12 * time.Hour) // 00:00 CST
-	e := newAppEnv(t, midnight.Add(-2*time.Hour))
+	midnight := testenv.BoardDay().Add(-12 * time.Hour) // 00:00 CST
+	e := testenv.NewApp(t, midnight.Add(-2*time.Hour))
 	svc := e.Service(t)
 	for range 2 {
-		syncCounts(t, e, svc, testenv.UniqueID("yesterday"), 5000)
+		e.SyncCounts(t, svc, testenv.UniqueID("yesterday"), 5000)
 	}
 	e.Clock.Set(midnight.Add(30 * time.Minute))
-	syncCounts(t, e, svc, testenv.UniqueID("today"), 100, 700)
+	e.SyncCounts(t, svc, testenv.UniqueID("today"), 100, 700)
 
 	log := emftest.Capture(t)
-	rep, err := svc.Refresh(timeout(t, 30*time.Second))
+	rep, err := svc.Boards.Refresh(testenv.Timeout(t, 30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package werun
+package opendata
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 )
 
 // leaseStore is the token record and its lease in memory; the rest of
-// store.Store is not used here.
+// Store is not used here.
 type leaseStore struct {
-	store.Store
+	Store
 	mu         sync.Mutex
 	holder     string
 	leaseUntil time.Time

@@ -1,4 +1,4 @@
-package werun
+package social
 
 import (
 	"context"
@@ -62,7 +62,7 @@ func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (_ P
 		return Profile{}, err
 	}
 	var suggest string
-	err = s.withAccessToken(ctx, func(token string) error {
+	err = s.opener.WithAccessToken(ctx, func(token string) error {
 		suggest, err = s.wechat.MsgSecCheck(ctx, token, openid, wechat.SceneProfile, p.Nickname)
 		return err
 	})

@@ -1,4 +1,4 @@
-package werun_test
+package usersteps_test
 
 // Fault tests: DynamoDB throttling, 5xx, broken connections and hangs are
 // injected by an http.RoundTripper under the real DynamoDB client (built
@@ -35,10 +35,12 @@ import (
 	"github.com/werun-sam/werun-sam/shared/api"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/usecases"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
-	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
 const (
@@ -136,7 +138,7 @@ func (f *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // faultyService is a service whose store reaches DynamoDB through a
 // faultTransport; e.Store stays a clean view of the same table.
-func faultyService(t *testing.T, e *testenv.Env) (*werun.Service, *faultTransport) {
+func faultyService(t *testing.T, e *testenv.Env) (*usecases.Set, *faultTransport) {
 	t.Helper()
 	ft := &faultTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
 	ft.clear()
@@ -145,7 +147,7 @@ func faultyService(t *testing.T, e *testenv.Env) (*werun.Service, *faultTranspor
 		o.HTTPClient = &http.Client{Transport: ft}
 		o.Retryer = config.NewRetryer()
 	})
-	return werun.New(cfg), ft
+	return usecases.New(cfg), ft
 }
 
 // storedDays is the user's stored window, read through the clean store.
@@ -250,14 +252,14 @@ func TestTransientDynamoFaultsAreRetriedAndEveryDayIsStored(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			openid := testenv.UniqueID("fault")
-			login(t, e, svc, openid)
+			e.Login(t, svc, openid)
 			list := wechattest.Days(31, now)
 			ed, iv := e.Sim.WeRunData(openid, list, now)
 			ft.set(tt.target, "", tt.kind, tt.n)
 			defer ft.clear()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			res, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
+			res, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
 			if err != nil {
 				t.Fatalf("sync under %d transient faults: %v", tt.n, err)
 			}
@@ -301,7 +303,7 @@ func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) 
 	// The service itself says ErrUnavailable, also when the deadline, not
 	// the attempt bound, ends the retries.
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
-	_, err := svc.SyncEncrypted(ctx, werun.EncryptedSync{Caller: werun.Caller{OpenID: openid, Account: "a1"}, EncryptedData: mustField(body, "encryptedData"), IV: mustField(body, "iv")})
+	_, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: mustField(body, "encryptedData"), IV: mustField(body, "iv")})
 	cancel()
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("err = %v, want store.ErrUnavailable", err)
@@ -318,13 +320,13 @@ func TestPersistentThrottlingAnswers503AndAResendStoresEverything(t *testing.T) 
 
 // faultySync is a logged-in user of a faulty service, with a 31-day sync
 // body ready to send with their token.
-func faultySync(t *testing.T, prefix string) (now time.Time, e *testenv.Env, svc *werun.Service, ft *faultTransport, openid, token string, list []wechattest.StepInfo, body string) {
+func faultySync(t *testing.T, prefix string) (now time.Time, e *testenv.Env, svc *usecases.Set, ft *faultTransport, openid, token string, list []wechattest.StepInfo, body string) {
 	t.Helper()
 	now = time.Now()
 	e = testenv.New(t, appID, secret, now)
 	svc, ft = faultyService(t, e)
 	openid = testenv.UniqueID(prefix)
-	login(t, e, svc, openid)
+	e.Login(t, svc, openid)
 	token = e.Token(t, openid)
 	list = wechattest.Days(31, now)
 	return now, e, svc, ft, openid, token, list, encryptedBody(e, openid, list, now, "")
@@ -406,7 +408,7 @@ func TestWeChatFaultsEndInSuccessOrAResendableAnswer(t *testing.T) {
 			h := api.Decrypt(svc)
 			if strings.Contains(req.Body, "cloudID") {
 				h = api.CloudID(svc)
-				login(t, e, svc, openid)
+				e.Login(t, svc, openid)
 				req.Headers["authorization"] = "Bearer " + e.Token(t, openid)
 			}
 			resp, took := invoke(t, h, req, tt.deadline)

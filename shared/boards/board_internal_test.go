@@ -1,4 +1,4 @@
-package werun
+package boards
 
 import (
 	"fmt"

@@ -1,0 +1,167 @@
+// Package session turns a wx.login code into a session token and a token
+// back into its caller. A login redeems the code with WeChat once, keeps
+// the session key the data will be decrypted with, and remembers what the
+// code gave for the code's life, so a resent request gets the same user.
+// Authentication refuses every token of an account that was deleted.
+package session
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+)
+
+// TTL is how long a session token is valid. It only names the user; the
+// WeChat session key behind it is kept separately, so a short lifetime
+// costs the mini program one wx.login a day at most.
+const TTL = crypto.TokenLifetime
+
+// WeChat is the part of WeChat's server API a login calls; *wechat.Client
+// satisfies it.
+type WeChat interface {
+	Code2Session(ctx context.Context, code string) (wechat.Session, error)
+}
+
+// Store is what logins and authentication keep; *store.DynamoStore
+// satisfies it.
+type Store interface {
+	AddSessionKey(ctx context.Context, openid string, k store.SessionKey) error
+	PutRedeemedCode(ctx context.Context, hash string, r store.RedeemedCode) error
+	GetRedeemedCode(ctx context.Context, hash string, now time.Time) (store.RedeemedCode, bool, error)
+	Account(ctx context.Context, openid, newID string) (string, error)
+	Revoked(ctx context.Context, account string, now time.Time) (revoked, done bool, err error)
+}
+
+// Config is what a Service is built from.
+type Config struct {
+	Store  Store
+	WeChat WeChat
+	// Signer signs and verifies session tokens.
+	Signer *crypto.Signer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service logs users in and authenticates them. Build it once per container
+// with New.
+type Service struct {
+	store  Store
+	wechat WeChat
+	signer *crypto.Signer
+	now    func() time.Time
+	// codes are the login codes this container redeemed.
+	codes codeCache
+}
+
+// New builds a Service from cfg.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, wechat: cfg.WeChat, signer: cfg.Signer, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Session is the answer to a login.
+type Session struct {
+	Token     string `json:"token"`
+	ExpiresIn int    `json:"expiresIn"`
+	OpenID    string `json:"-"`
+	Account   string `json:"-"`
+}
+
+// Caller is who a session token names: the user and the account
+// generation the token was issued for.
+type Caller struct {
+	OpenID  string
+	Account string
+}
+
+// Login turns a wx.login code into a session token, keeping the user's new
+// session key beside the previous ones. A retry of a code already redeemed
+// gets a token for the same user. When keeping the key fails after WeChat
+// redeemed the code, the token is still given: a later decrypt that finds
+// no key answers NO_SESSION_KEY, as it would anyway.
+func (s *Service) Login(ctx context.Context, code string) (_ Session, err error) {
+	defer fault.Classify(&err)
+	if !wechat.ValidCode(code) {
+		return Session{}, fault.MalformedCode
+	}
+	r, err := s.redeem(ctx, code)
+	if err != nil {
+		return Session{}, err
+	}
+	if r.stored != nil {
+		slog.WarnContext(ctx, "login answered without keeping the session key", "err", r.stored.Error())
+	}
+	return s.issue(ctx, r.openid)
+}
+
+// LoginWithKey is a login for data sent with its code: it also returns the
+// session key the code gave, to open that data with first, and fails when
+// the key could not be kept, since the answer is acknowledged data.
+func (s *Service) LoginWithKey(ctx context.Context, code string) (_ Session, sessionKey string, err error) {
+	defer fault.Classify(&err)
+	if !wechat.ValidCode(code) {
+		return Session{}, "", fault.MalformedCode
+	}
+	r, err := s.redeem(ctx, code)
+	if err != nil {
+		return Session{}, "", err
+	}
+	if r.stored != nil {
+		return Session{}, "", r.stored
+	}
+	sess, err := s.issue(ctx, r.openid)
+	return sess, r.sessionKey, err
+}
+
+// issue signs a token naming the user's current account, which a first
+// login (or the first after a deletion) makes.
+func (s *Service) issue(ctx context.Context, openid string) (Session, error) {
+	account, err := s.store.Account(ctx, openid, crypto.NewID())
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{
+		Token:     s.signer.Sign(crypto.Claims{OpenID: openid, Account: account, ExpiresAt: s.now().Add(TTL)}),
+		ExpiresIn: int(TTL / time.Second),
+		OpenID:    openid,
+		Account:   account,
+	}, nil
+}
+
+// Authenticate returns the caller a session token names, unless the
+// token's account was deleted (fault.TokenInvalid): one strongly consistent
+// read of the revocation, so every token issued before a deletion is
+// refused from the deletion's answer on.
+func (s *Service) Authenticate(ctx context.Context, token string) (_ Caller, err error) {
+	defer fault.Classify(&err)
+	c, err := s.signer.Verify(token, s.now())
+	if err != nil {
+		return Caller{}, err
+	}
+	if err := s.CheckAccount(ctx, c.Account); err != nil {
+		return Caller{}, err
+	}
+	return Caller{OpenID: c.OpenID, Account: c.Account}, nil
+}
+
+// CheckAccount is fault.TokenInvalid when account was deleted.
+func (s *Service) CheckAccount(ctx context.Context, account string) (err error) {
+	defer fault.Classify(&err)
+	revoked, _, err := s.store.Revoked(ctx, account, s.now())
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return fmt.Errorf("%w: the account was deleted", fault.TokenInvalid)
+	}
+	return nil
+}

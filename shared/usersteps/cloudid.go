@@ -1,0 +1,41 @@
+package usersteps
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/werun-sam/werun-sam/shared/fault"
+	"github.com/werun-sam/werun-sam/shared/session"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/wechat"
+)
+
+// SyncCloudID resolves a cloudID with the caller's openid through WeChat's
+// getopendata and stores the days that changed, through the same write path
+// as SyncEncrypted. The user's partition is read while WeChat answers.
+func (s *Service) SyncCloudID(ctx context.Context, caller session.Caller, cloudID string) (_ SyncResult, err error) {
+	defer fault.Classify(&err)
+	if !wechat.ValidCloudID(cloudID) {
+		return SyncResult{}, fault.MalformedCloudID
+	}
+	var (
+		user store.User
+		data []byte
+		g    errgroup.Group
+	)
+	g.Go(func() (err error) {
+		user, err = s.store.LoadUser(ctx, caller.OpenID, steps.FirstDate(s.now()))
+		return err
+	})
+	g.Go(func() (err error) { data, err = s.opener.Resolve(ctx, caller.OpenID, cloudID); return err })
+	if err := g.Wait(); err != nil {
+		return SyncResult{}, err
+	}
+	p, err := steps.ParsePayload(data)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	return s.commit(ctx, caller, user, p, SourceCloudID)
+}
