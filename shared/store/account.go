@@ -1,16 +1,5 @@
 package store
 
-// The account items: which generation of a user's account is current, and
-// the revocation a deletion leaves behind.
-//
-//	USER#<openid>      / ACCOUNT     account S: the current account id, random
-//	REVOKED#<account>  / REVOKED     expiresAt N (TTL), done N (1 once the deletion is complete):
-//	                                 tokens naming the account are refused
-//	MEMBER#<mid>       / INVITE#<code>  expiresAt N (TTL): the member's invites, to find them
-//
-// A revocation is keyed by the random account id, never the openid, and
-// lives only as long as a token issued before it could.
-
 import (
 	"context"
 	"fmt"
@@ -23,29 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
-
-// Accounts is the storage of account generations, revocations, and what a
-// user's export and deletion need.
-type Accounts interface {
-	// Account returns the user's current account id, making it newID if
-	// the user has none; racing callers get one id.
-	Account(ctx context.Context, openid, newID string) (string, error)
-	// Revoke refuses account's tokens until until; done records that the
-	// deletion that revoked it is complete.
-	Revoke(ctx context.Context, account string, until time.Time, done bool) error
-	// Revoked says whether account's tokens are refused at now, and
-	// whether its deletion is complete, with a strongly consistent read.
-	Revoked(ctx context.Context, account string, now time.Time) (revoked, done bool, err error)
-	// Holdings reads everything stored about a user; never a session key.
-	Holdings(ctx context.Context, openid string) (Holdings, error)
-	// Erase deletes every item of h, on both sides of its memberships and
-	// friendships.
-	Erase(ctx context.Context, h Holdings) error
-	// Snapshots reads the snapshots of appid whose name begins with prefix.
-	Snapshots(ctx context.Context, appid, prefix string) ([]Snapshot, error)
-}
-
-var _ Accounts = (*DynamoStore)(nil)
 
 // Holdings is everything stored about one user.
 type Holdings struct {
@@ -71,11 +37,8 @@ type Snapshot struct {
 	ExpiresAt time.Time
 }
 
-const (
-	accountSK = "ACCOUNT"
-	// batchWriteMax is BatchWriteItem's limit of requests per call.
-	batchWriteMax = 25
-)
+// batchWriteMax is BatchWriteItem's limit of requests per call.
+const batchWriteMax = 25
 
 // Account implements Accounts with one UpdateItem.
 func (d *DynamoStore) Account(ctx context.Context, openid, newID string) (string, error) {
@@ -84,7 +47,7 @@ func (d *DynamoStore) Account(ctx context.Context, openid, newID string) (string
 	}
 	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &d.table,
-		Key:                       userPKKey(openid, accountSK),
+		Key:                       accountKey(openid),
 		UpdateExpression:          aws.String("SET account = if_not_exists(account, :a)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(newID)},
 		ReturnValues:              types.ReturnValueUpdatedNew,
@@ -93,10 +56,6 @@ func (d *DynamoStore) Account(ctx context.Context, openid, newID string) (string
 		return "", wrap("Account", err)
 	}
 	return str(out.Attributes["account"]), nil
-}
-
-func revokedKey(account string) map[string]types.AttributeValue {
-	return key("REVOKED#"+account, "REVOKED")
 }
 
 // Revoke implements Accounts with one PutItem.
@@ -130,18 +89,6 @@ func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time
 		return false, false, nil
 	}
 	return true, num(out.Item["done"]) == 1, nil
-}
-
-// queryAll reads every item of pk with a projection (never a secret).
-func (d *DynamoStore) queryAll(ctx context.Context, op, pk, projection string, names map[string]string) ([]map[string]types.AttributeValue, error) {
-	return d.pages(ctx, op, &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
-		ProjectionExpression:      aws.String(projection),
-		ExpressionAttributeNames:  names,
-		ConsistentRead:            aws.Bool(true),
-	})
 }
 
 // Holdings implements Accounts: a Query of the user's partition and, for a
@@ -185,7 +132,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 	if err != nil {
 		return Holdings{}, err
 	}
-	h.keys = append(h.keys, key("EXCLUDED", "MEMBER#"+mid))
+	h.keys = append(h.keys, excludedKey(mid))
 	for _, item := range items {
 		sk := str(item["SK"])
 		h.keys = append(h.keys, key("MEMBER#"+mid, sk))
@@ -196,15 +143,15 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 			gid := strings.TrimPrefix(sk, "GROUP#")
 			h.Groups = append(h.Groups, Membership{GroupID: gid, MemberID: mid, OpenID: openid,
 				JoinedAt: millis(item["joinedAt"]), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
-			h.keys = append(h.keys, key("GROUP#"+gid, "MEMBER#"+mid))
+			h.keys = append(h.keys, groupMemberKey(gid, mid))
 		case strings.HasPrefix(sk, "FRIEND#"):
 			fid := strings.TrimPrefix(sk, "FRIEND#")
 			h.Friends = append(h.Friends, Friend{MemberID: fid, OpenID: str(item["openid"])})
-			h.keys = append(h.keys, key("MEMBER#"+fid, "FRIEND#"+mid))
+			h.keys = append(h.keys, friendKey(fid, mid))
 		case strings.HasPrefix(sk, "INVITE#"):
 			code := strings.TrimPrefix(sk, "INVITE#")
 			h.Invites = append(h.Invites, Invite{Code: code, MemberID: mid, OpenID: openid, ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
-			h.keys = append(h.keys, key("INVITE#"+code, "INVITE"))
+			h.keys = append(h.keys, inviteKey(code))
 		}
 	}
 	return h, nil
@@ -241,11 +188,12 @@ func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
 	return d.parallel(ctx, "Erase", calls...)
 }
 
-// ForgetDays implements Store with the BatchWriteItems of Erase.
+// ForgetDays deletes the given days of a user, with the BatchWriteItems of
+// Erase.
 func (d *DynamoStore) ForgetDays(ctx context.Context, openid string, days []Day) error {
 	h := Holdings{OpenID: openid}
 	for _, day := range days {
-		h.keys = append(h.keys, userPKKey(openid, dayPrefix+day.Date))
+		h.keys = append(h.keys, dayKey(openid, day.Date))
 	}
 	return d.Erase(ctx, h)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // RedeemedCode is what a login code gave when it was redeemed, kept for the
@@ -19,13 +18,6 @@ type RedeemedCode struct {
 	OpenID     string
 	SessionKey string
 	ExpiresAt  time.Time
-}
-
-// CodePrefix starts the partition key of every RedeemedCode item.
-const CodePrefix = "CODE#"
-
-func codeKey(hash string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"PK": s(CodePrefix + hash), "SK": s("CODE")}
 }
 
 // PutRedeemedCode keeps r under hash until r.ExpiresAt (the table's TTL

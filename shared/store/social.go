@@ -1,21 +1,5 @@
 package store
 
-// The social items: who a member is, their profile, groups and friends.
-//
-//	USER#<openid>    / MEMBER            memberId S: the user's opaque id here
-//	MEMBER#<mid>     / PROFILE           openid S, nickname S, avatarUrl S
-//	MEMBER#<mid>     / FRIEND#<fmid>     openid S (the friend's), since N (unix ms)
-//	MEMBER#<mid>     / GROUP#<gid>       joinedAt N (unix ms), expiresAt N (unix s, TTL)
-//	GROUP#<gid>      / MEMBER#<mid>      openid S, joinedAt N, expiresAt N (TTL)
-//	OGID#<openGId>   / GROUP             groupId S: the group an openGId is
-//	INVITE#<code>    / INVITE            memberId S, openid S, expiresAt N (TTL)
-//	MEMBER#<mid>     / INVITE#<code>     expiresAt N (TTL): the same invite, found by its member
-//	EXCLUDED         / MEMBER#<mid>      written by the operator: kept off every board
-//
-// A membership is written twice (the group's member list, the member's
-// group list) so that each side is one Query; lapsed memberships are
-// skipped on read and deleted by the table's TTL.
-
 import (
 	"context"
 	"fmt"
@@ -27,46 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
-
-// Social is the storage of profiles, groups, friends and invites.
-type Social interface {
-	// MemberID returns the user's memberId, creating it as newID (with an
-	// empty profile) if the user has none; two racing creators get one id.
-	MemberID(ctx context.Context, openid, newID string) (string, error)
-	// Profile reads a member's profile; found is false for an unknown id.
-	Profile(ctx context.Context, memberID string) (p Profile, found bool, err error)
-	// PutProfile stores a member's nickname and avatar.
-	PutProfile(ctx context.Context, p Profile) error
-	// GroupID returns the group of an openGId, creating it as newID if it
-	// has none; two racing creators get one group.
-	GroupID(ctx context.Context, openGID, newID string) (string, error)
-	// GroupMembers reads a group's memberships current at now.
-	GroupMembers(ctx context.Context, groupID string, now time.Time) ([]Membership, error)
-	// MemberGroups reads a member's memberships current at now.
-	MemberGroups(ctx context.Context, memberID string, now time.Time) ([]Membership, error)
-	// Join writes (or renews) a membership on both sides.
-	Join(ctx context.Context, m Membership) error
-	// Leave deletes a membership on both sides.
-	Leave(ctx context.Context, groupID, memberID string) error
-	// Friends reads a member's friends.
-	Friends(ctx context.Context, memberID string) ([]Friend, error)
-	// Befriend writes the friendship of a and b both ways.
-	Befriend(ctx context.Context, a, b Friend, since time.Time) error
-	// Unfriend deletes the friendship both ways; found is false when
-	// friendID was not memberID's friend.
-	Unfriend(ctx context.Context, memberID, friendID string) (found bool, err error)
-	// PutInvite stores an invite; Invite reads one (found false when unknown).
-	PutInvite(ctx context.Context, inv Invite) error
-	Invite(ctx context.Context, code string) (inv Invite, found bool, err error)
-	// Excluded lists the memberIds an operator keeps off the boards.
-	Excluded(ctx context.Context) (map[string]bool, error)
-	// BoardItems reads, for each member, the day's item (unless date is "")
-	// and the profile (if profiles), with parallel BatchGetItems: one round
-	// trip however many members.
-	BoardItems(ctx context.Context, date string, members []Friend, profiles bool) (map[string]BoardItem, error)
-}
-
-var _ Social = (*DynamoStore)(nil)
 
 // Profile is what a member shows others. OpenID is never shown.
 type Profile struct {
@@ -108,32 +52,6 @@ type BoardItem struct {
 	HasDay   bool
 }
 
-// batchGetMax is BatchGetItem's limit of keys per call.
-const batchGetMax = 100
-
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"PK": s(pk), "SK": s(sk)}
-}
-
-func (d *DynamoStore) get(ctx context.Context, op string, k map[string]types.AttributeValue, consistent bool) (map[string]types.AttributeValue, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: k, ConsistentRead: aws.Bool(consistent)})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out.Item, nil
-}
-
-// putNew puts item unless an item with its key exists; false when one does.
-func (d *DynamoStore) putNew(ctx context.Context, op string, item map[string]types.AttributeValue) (bool, error) {
-	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &d.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
-	return err == nil, wrap(op, err)
-}
-
 // MemberID implements Social: a GetItem, and for a new user a PutItem of
 // the profile and a conditional PutItem of the id; the loser of a race
 // deletes its profile and reads the winner's id.
@@ -141,12 +59,12 @@ func (d *DynamoStore) MemberID(ctx context.Context, openid, newID string) (strin
 	if openid == "" || newID == "" {
 		return "", fmt.Errorf("store: MemberID: empty openid or id: %w", ErrInvalidArgument)
 	}
-	k := key("USER#"+openid, "MEMBER")
+	k := memberIDKey(openid)
 	item, err := d.get(ctx, "MemberID", k, false)
 	if err != nil || item != nil {
 		return str(item["memberId"]), err
 	}
-	profile := key("MEMBER#"+newID, "PROFILE")
+	profile := profileKey(newID)
 	profile["openid"] = s(openid)
 	if _, err := d.putNew(ctx, "MemberID", profile); err != nil {
 		return "", err
@@ -156,20 +74,16 @@ func (d *DynamoStore) MemberID(ctx context.Context, openid, newID string) (strin
 	if err != nil || won {
 		return newID, err
 	}
-	if _, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: key("MEMBER#"+newID, "PROFILE")}); err != nil {
+	if _, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: profileKey(newID)}); err != nil {
 		return "", wrap("MemberID", err)
 	}
-	item, err = d.get(ctx, "MemberID", key("USER#"+openid, "MEMBER"), true)
+	item, err = d.get(ctx, "MemberID", memberIDKey(openid), true)
 	return str(item["memberId"]), err
-}
-
-func profileOf(memberID string, item map[string]types.AttributeValue) Profile {
-	return Profile{MemberID: memberID, OpenID: str(item["openid"]), Nickname: str(item["nickname"]), AvatarURL: str(item["avatarUrl"])}
 }
 
 // Profile implements Social with one GetItem.
 func (d *DynamoStore) Profile(ctx context.Context, memberID string) (Profile, bool, error) {
-	item, err := d.get(ctx, "Profile", key("MEMBER#"+memberID, "PROFILE"), false)
+	item, err := d.get(ctx, "Profile", profileKey(memberID), false)
 	if err != nil || item == nil {
 		return Profile{}, false, err
 	}
@@ -183,7 +97,7 @@ func (d *DynamoStore) PutProfile(ctx context.Context, p Profile) error {
 	}
 	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        &d.table,
-		Key:              key("MEMBER#"+p.MemberID, "PROFILE"),
+		Key:              profileKey(p.MemberID),
 		UpdateExpression: aws.String("SET openid = :o, nickname = :n, avatarUrl = :a"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":o": s(p.OpenID), ":n": s(p.Nickname), ":a": s(p.AvatarURL),
@@ -198,7 +112,7 @@ func (d *DynamoStore) GroupID(ctx context.Context, openGID, newID string) (strin
 	if openGID == "" || newID == "" {
 		return "", fmt.Errorf("store: GroupID: empty openGId or id: %w", ErrInvalidArgument)
 	}
-	k := key("OGID#"+openGID, "GROUP")
+	k := groupIDKey(openGID)
 	item, err := d.get(ctx, "GroupID", k, false)
 	if err != nil || item != nil {
 		return str(item["groupId"]), err
@@ -208,35 +122,8 @@ func (d *DynamoStore) GroupID(ctx context.Context, openGID, newID string) (strin
 	if err != nil || won {
 		return newID, err
 	}
-	item, err = d.get(ctx, "GroupID", key("OGID#"+openGID, "GROUP"), true)
+	item, err = d.get(ctx, "GroupID", groupIDKey(openGID), true)
 	return str(item["groupId"]), err
-}
-
-// query reads every item of pk whose SK begins with prefix.
-func (d *DynamoStore) query(ctx context.Context, op, pk, prefix string, consistent bool) ([]map[string]types.AttributeValue, error) {
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk), ":p": s(prefix)},
-		ConsistentRead:            aws.Bool(consistent),
-	}
-	return d.pages(ctx, op, in)
-}
-
-// pages runs a Query to its last page and returns every item.
-func (d *DynamoStore) pages(ctx context.Context, op string, in *dynamodb.QueryInput) ([]map[string]types.AttributeValue, error) {
-	var items []map[string]types.AttributeValue
-	for {
-		out, err := d.db.Query(ctx, in)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
 }
 
 // memberships reads the current memberships of one side: a group's
@@ -282,9 +169,9 @@ func (d *DynamoStore) Join(ctx context.Context, m Membership) error {
 	if m.GroupID == "" || m.MemberID == "" || m.OpenID == "" {
 		return fmt.Errorf("store: Join: empty id: %w", ErrInvalidArgument)
 	}
-	group := key("GROUP#"+m.GroupID, "MEMBER#"+m.MemberID)
+	group := groupMemberKey(m.GroupID, m.MemberID)
 	group["openid"] = s(m.OpenID)
-	member := key("MEMBER#"+m.MemberID, "GROUP#"+m.GroupID)
+	member := memberGroupKey(m.MemberID, m.GroupID)
 	for _, item := range []map[string]types.AttributeValue{group, member} {
 		item["joinedAt"] = n(m.JoinedAt.UnixMilli())
 		item["expiresAt"] = n(m.ExpiresAt.Unix())
@@ -300,34 +187,7 @@ func (d *DynamoStore) Join(ctx context.Context, m Membership) error {
 
 // Leave implements Social with two DeleteItems, run at once.
 func (d *DynamoStore) Leave(ctx context.Context, groupID, memberID string) error {
-	return d.deleteBoth(ctx, "Leave", key("GROUP#"+groupID, "MEMBER#"+memberID), key("MEMBER#"+memberID, "GROUP#"+groupID))
-}
-
-func (d *DynamoStore) deleteBoth(ctx context.Context, op string, a, b map[string]types.AttributeValue) error {
-	del := func(k map[string]types.AttributeValue) func(context.Context) error {
-		return func(ctx context.Context) error {
-			_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: k})
-			return err
-		}
-	}
-	return d.parallel(ctx, op, del(a), del(b))
-}
-
-// parallel runs the calls at once and returns the first error, wrapped.
-func (d *DynamoStore) parallel(ctx context.Context, op string, calls ...func(context.Context) error) error {
-	errs := make([]error, len(calls))
-	var wg sync.WaitGroup
-	for i, call := range calls {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = call(ctx) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return wrap(op, err)
-		}
-	}
-	return nil
+	return d.deleteBoth(ctx, "Leave", groupMemberKey(groupID, memberID), memberGroupKey(memberID, groupID))
 }
 
 // Friends implements Social with one Query.
@@ -349,7 +209,7 @@ func (d *DynamoStore) Befriend(ctx context.Context, a, b Friend, since time.Time
 		return fmt.Errorf("store: Befriend: empty id: %w", ErrInvalidArgument)
 	}
 	put := func(of, friend Friend) func(context.Context) error {
-		item := key("MEMBER#"+of.MemberID, "FRIEND#"+friend.MemberID)
+		item := friendKey(of.MemberID, friend.MemberID)
 		item["openid"] = s(friend.OpenID)
 		item["since"] = n(since.UnixMilli())
 		return func(ctx context.Context) error {
@@ -364,7 +224,7 @@ func (d *DynamoStore) Befriend(ctx context.Context, a, b Friend, since time.Time
 // the other side's DeleteItem.
 func (d *DynamoStore) Unfriend(ctx context.Context, memberID, friendID string) (bool, error) {
 	out, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &d.table, Key: key("MEMBER#"+memberID, "FRIEND#"+friendID), ReturnValues: types.ReturnValueAllOld,
+		TableName: &d.table, Key: friendKey(memberID, friendID), ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
 		return false, wrap("Unfriend", err)
@@ -372,7 +232,7 @@ func (d *DynamoStore) Unfriend(ctx context.Context, memberID, friendID string) (
 	if out.Attributes == nil {
 		return false, nil
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: key("MEMBER#"+friendID, "FRIEND#"+memberID)})
+	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: friendKey(friendID, memberID)})
 	return true, wrap("Unfriend", err)
 }
 
@@ -380,10 +240,10 @@ func (d *DynamoStore) Unfriend(ctx context.Context, memberID, friendID string) (
 // and its copy in the member's partition that an export or a deletion
 // finds it by.
 func (d *DynamoStore) PutInvite(ctx context.Context, inv Invite) error {
-	item := key("INVITE#"+inv.Code, "INVITE")
+	item := inviteKey(inv.Code)
 	item["memberId"] = s(inv.MemberID)
 	item["openid"] = s(inv.OpenID)
-	mine := key("MEMBER#"+inv.MemberID, "INVITE#"+inv.Code)
+	mine := memberInviteKey(inv.MemberID, inv.Code)
 	put := func(item map[string]types.AttributeValue) func(context.Context) error {
 		item["expiresAt"] = n(inv.ExpiresAt.Unix())
 		return func(ctx context.Context) error {
@@ -396,7 +256,7 @@ func (d *DynamoStore) PutInvite(ctx context.Context, inv Invite) error {
 
 // Invite implements Social with one GetItem.
 func (d *DynamoStore) Invite(ctx context.Context, code string) (Invite, bool, error) {
-	item, err := d.get(ctx, "Invite", key("INVITE#"+code, "INVITE"), false)
+	item, err := d.get(ctx, "Invite", inviteKey(code), false)
 	if err != nil || item == nil {
 		return Invite{}, false, err
 	}
@@ -427,10 +287,10 @@ func (d *DynamoStore) BoardItems(ctx context.Context, date string, members []Fri
 	for _, m := range members {
 		byOpenID[m.OpenID] = m.MemberID
 		if date != "" {
-			keys = append(keys, userPKKey(m.OpenID, dayPrefix+date))
+			keys = append(keys, dayKey(m.OpenID, date))
 		}
 		if profiles {
-			keys = append(keys, key("MEMBER#"+m.MemberID, "PROFILE"))
+			keys = append(keys, profileKey(m.MemberID))
 		}
 	}
 	out := make(map[string]BoardItem, len(members))
@@ -467,31 +327,4 @@ func (d *DynamoStore) BoardItems(ctx context.Context, date string, members []Fri
 		return nil, err
 	}
 	return out, nil
-}
-
-func userPKKey(openid, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"PK": userPK(openid), "SK": s(sk)}
-}
-
-// batchGet reads up to 100 keys, asking again for unprocessed ones.
-func (d *DynamoStore) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	var items []map[string]types.AttributeValue
-	// Projected, as every read of a function that may not read secrets is.
-	req := map[string]types.KeysAndAttributes{d.table: {Keys: keys,
-		ProjectionExpression: aws.String("PK, SK, steps, sourceTs, openid, nickname, avatarUrl")}}
-	for len(req) > 0 {
-		out, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, out.Responses[d.table]...)
-		req = out.UnprocessedKeys
-		if len(req) > 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	return items, nil
 }

@@ -10,13 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-const accessTokenSK = "ACCESS_TOKEN"
-
-func tokenKey(appid string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"PK": s("APP#" + appid), "SK": s(accessTokenSK)}
-}
-
-// GetAccessToken implements Store with a strongly consistent GetItem, so a
+// GetAccessToken reads the access-token record (found is false when there
+// is none; a record may hold only a lease) with a strongly consistent GetItem, so a
 // token just put by the lease holder is seen by everyone after it.
 func (d *DynamoStore) GetAccessToken(ctx context.Context, appid string) (AccessToken, bool, error) {
 	if appid == "" {
@@ -42,7 +37,8 @@ func (d *DynamoStore) GetAccessToken(ctx context.Context, appid string) (AccessT
 	}, true, nil
 }
 
-// AcquireTokenLease implements Store: one conditional UpdateItem that
+// AcquireTokenLease takes the refresh lease until `until` if nobody holds
+// one at now (false: another holder has it): one conditional UpdateItem that
 // succeeds for exactly one of many concurrent callers while no unexpired
 // lease exists. The token itself is left untouched, so others keep using it
 // while the holder refreshes.
@@ -63,7 +59,8 @@ func (d *DynamoStore) AcquireTokenLease(ctx context.Context, appid, holder strin
 	})
 }
 
-// PutAccessToken implements Store: it writes the token only while holder
+// PutAccessToken stores a fresh token and releases the lease (a non-zero
+// forcedAt records a forced refresh). It writes the token only while holder
 // still holds the lease (even an expired one nobody took over), and
 // releases the lease in the same write.
 func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token string, expiresAt, forcedAt time.Time) error {
@@ -93,7 +90,7 @@ func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token s
 	return err
 }
 
-// ReleaseTokenLease implements Store: it gives up holder's lease and leaves
+// ReleaseTokenLease gives up holder's lease and leaves
 // the token as it is. A lease holder no longer holds is left alone.
 func (d *DynamoStore) ReleaseTokenLease(ctx context.Context, appid, holder string) error {
 	if appid == "" || holder == "" {
@@ -107,11 +104,4 @@ func (d *DynamoStore) ReleaseTokenLease(ctx context.Context, appid, holder strin
 		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(holder)},
 	})
 	return err
-}
-
-func millis(av types.AttributeValue) time.Time {
-	if _, ok := av.(*types.AttributeValueMemberN); !ok {
-		return time.Time{}
-	}
-	return time.UnixMilli(num(av))
 }

@@ -12,21 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 )
 
-const (
-	dayPrefix  = "DAY#"
-	skeyPrefix = "SKEY#"
-)
-
-func userPK(openid string) types.AttributeValue { return s("USER#" + openid) }
-
-func skeySK(issuedAt time.Time) string {
-	// Zero-padded so the string order is the time order.
-	return fmt.Sprintf("%s%020d", skeyPrefix, issuedAt.UnixNano())
-}
-
-// LoadUser implements Store. It is one strongly consistent Query (a session
+// LoadUser reads days >= fromDate and the session keys (unexpired, newest
+// first). It is one strongly consistent Query (a session
 // key added a moment ago by POST /v1/session must be visible to the decrypt
 // that follows); it only paginates past 1 MB, which a 31-day window, three
 // keys and a summary never reach.
@@ -163,7 +153,9 @@ func (d *DynamoStore) sessionKeySKs(ctx context.Context, openid, key string) (st
 	}
 }
 
-// WriteDays implements Store. Each day is its own conditional UpdateItem
+// WriteDays writes each day only if it is new or raises the stored count,
+// and returns the days actually written, date ascending. Each day is its own
+// conditional UpdateItem
 // (attribute_not_exists(steps) OR steps < :new), so counts only ever go up
 // whatever the order of retries and concurrent syncs; a failed condition
 // means a higher or equal count is stored and the day is simply not
@@ -177,39 +169,32 @@ func (d *DynamoStore) WriteDays(ctx context.Context, openid string, days []Day) 
 	if openid == "" {
 		return nil, fmt.Errorf("store: WriteDays: empty openid: %w", ErrInvalidArgument)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The first failure cancels the writes not yet started: the sync fails
+	// anyway, and its resend writes what is missing.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(writeConcurrency)
 	var (
-		mu       sync.Mutex
-		written  []Day
-		firstErr error
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, writeConcurrency)
-		now      = time.Now()
+		mu      sync.Mutex
+		written []Day
+		now     = time.Now()
 	)
 	for _, day := range days {
 		if day.UpdatedAt.IsZero() {
 			day.UpdatedAt = now
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			ok, err := d.writeDay(ctx, openid, day)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil && firstErr == nil:
-				firstErr = err
-				cancel() // the sync fails anyway; do not start more writes
-			case ok:
+		g.Go(func() error {
+			ok, err := d.writeDay(gctx, openid, day)
+			if ok {
+				mu.Lock()
 				written = append(written, day)
+				mu.Unlock()
 			}
-		}()
+			return err
+		})
 	}
-	wg.Wait()
+	err := g.Wait()
 	sort.Slice(written, func(i, j int) bool { return written[i].Date < written[j].Date })
-	return written, firstErr
+	return written, err
 }
 
 func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (bool, error) {
@@ -251,36 +236,38 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (boo
 	return d.conditionalUpdate(ctx, "WriteDays", in)
 }
 
-// conditionalUpdate runs an UpdateItem whose ConditionExpression may fail:
-// a failed condition is an expected outcome (false), not an error.
-func (d *DynamoStore) conditionalUpdate(ctx context.Context, op string, in *dynamodb.UpdateItemInput) (bool, error) {
-	_, err := d.db.UpdateItem(ctx, in)
-	if isConditionFailed(err) {
-		return false, nil
+// Days implements Store: one eventually consistent Query of the range (a read
+// of history does not need the last millisecond).
+func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day, error) {
+	if openid == "" {
+		return nil, fmt.Errorf("store: Days: empty openid: %w", ErrInvalidArgument)
 	}
-	if err != nil {
-		return false, wrap(op, err)
+	in := &dynamodb.QueryInput{
+		TableName:              &d.table,
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   userPK(openid),
+			":from": s(dayPrefix + from),
+			":to":   s(dayPrefix + to),
+		},
+		ProjectionExpression:     aws.String(dayProjection),
+		ExpressionAttributeNames: map[string]string{"#source": "source"},
 	}
-	return true, nil
-}
-
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-
-func n(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
-func str(av types.AttributeValue) string {
-	if v, ok := av.(*types.AttributeValueMemberS); ok {
-		return v.Value
+	days := []Day{}
+	now := time.Now()
+	for {
+		out, err := d.db.Query(ctx, in)
+		if err != nil {
+			return nil, wrap("Days", err)
+		}
+		for _, item := range out.Items {
+			if day := dayOf(item); !expired(day, now) {
+				days = append(days, day)
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return days, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	return ""
-}
-
-func num(av types.AttributeValue) int64 {
-	if v, ok := av.(*types.AttributeValueMemberN); ok {
-		i, _ := strconv.ParseInt(v.Value, 10, 64)
-		return i
-	}
-	return 0
 }
