@@ -19,7 +19,8 @@ import (
 	"github.com/werun-sam/werun-sam/shared/session"
 )
 
-// Handler is what each function passes to lambda.Start.
+// Handler serves one function's routes; the registry in shared/app wraps it
+// with lambda.NewHandler for lambda.Start.
 type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // MaxBody is the largest request body accepted. A 31-day WeRun payload is

@@ -9,6 +9,10 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
 	"github.com/werun-sam/werun-sam/shared/fault"
+	"github.com/werun-sam/werun-sam/shared/social"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/usersteps"
+	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
 // Error is one answer of the error envelope:
@@ -44,19 +48,19 @@ var answers = map[*fault.Class]Error{
 	fault.StaleData:            {Status: http.StatusUnprocessableEntity, Code: "STALE_DATA", Message: "The data is too old (or dated in the future): call wx.getWeRunData again and send the result at once."},
 	fault.NoStepData:           {Status: http.StatusUnprocessableEntity, Code: "NO_STEP_DATA", Message: "The data holds no step list: send what wx.getWeRunData returned."},
 	fault.InvalidStepData:      {Status: http.StatusUnprocessableEntity, Code: "INVALID_STEP_DATA", Message: "The step data is not a usable WeRun step list (impossible counts or not WeRun data): call wx.getWeRunData again."},
-	fault.MalformedCode:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "code must be the code wx.login returned, unchanged: at most 256 letters, digits and - _ . ~ + / = characters."},
-	fault.MalformedCloudID:     {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cloudID must be the cloudID wx.getWeRunData returned, unchanged: at most 1024 letters, digits and - _ . ~ + / = characters."},
-	fault.InvalidRange:         {Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "from and to must be dates like 2026-01-31, from not after to, at most 366 days apart."},
-	fault.BoardDate:            {Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "date must be a date like 2026-01-31, one of the last 31 days (China Standard Time)."},
-	fault.InvalidNickname:      {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "nickname must be 1 to 32 characters after trimming spaces, without control characters."},
-	fault.InvalidAvatar:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "avatarUrl must be empty or an https:// URL of at most 1024 bytes: upload the chosen avatar to your own storage first."},
+	fault.MalformedCode:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "code must be the code wx.login returned, unchanged: at most " + strconv.Itoa(wechat.MaxCodeLen) + " letters, digits and - _ . ~ + / = characters."},
+	fault.MalformedCloudID:     {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cloudID must be the cloudID wx.getWeRunData returned, unchanged: at most " + strconv.Itoa(wechat.MaxCloudIDLen) + " letters, digits and - _ . ~ + / = characters."},
+	fault.InvalidRange:         {Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "from and to must be dates like 2026-01-31, from not after to, at most " + strconv.Itoa(usersteps.MaxRangeDays) + " days apart."},
+	fault.BoardDate:            {Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "date must be a date like 2026-01-31, one of the last " + strconv.Itoa(steps.WindowDays) + " days (China Standard Time)."},
+	fault.InvalidNickname:      {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "nickname must be 1 to " + strconv.Itoa(social.MaxNickname) + " characters after trimming spaces, without control characters."},
+	fault.InvalidAvatar:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "avatarUrl must be empty or an https:// URL of at most " + strconv.Itoa(social.MaxAvatarURL) + " bytes: upload the chosen avatar to your own storage first."},
 	fault.InvalidCursor:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cursor must be the cursor of the previous page, unchanged."},
 	fault.NicknameRejected:     {Status: http.StatusUnprocessableEntity, Code: "NICKNAME_REJECTED", Message: "WeChat's content check rejected the nickname: ask the user for another one."},
 	fault.NoGroupData:          {Status: http.StatusUnprocessableEntity, Code: "NO_GROUP_DATA", Message: "The data names no group: send what wx.getShareInfo, wx.getGroupEnterInfo or wx.getChatToolInfo returned in a group chat."},
 	fault.GroupNotFound:        {Status: http.StatusNotFound, Code: "GROUP_NOT_FOUND", Message: "No such group among the caller's groups: join it with POST /v1/groups first."},
 	fault.FriendNotFound:       {Status: http.StatusNotFound, Code: "FRIEND_NOT_FOUND", Message: "No such friend among the caller's friends."},
-	fault.InvalidInvite:        {Status: http.StatusUnprocessableEntity, Code: "INVALID_INVITE", Message: "The invite code is unknown, expired (after 7 days) or the caller's own: ask the friend for a new share card."},
-	fault.LimitReached:         {Status: http.StatusUnprocessableEntity, Code: "LIMIT_REACHED", Message: "A limit is reached: a group holds at most 500 members, a user at most 200 groups and 1000 friends. Leave a group or remove a friend first."},
+	fault.InvalidInvite:        {Status: http.StatusUnprocessableEntity, Code: "INVALID_INVITE", Message: "The invite code is unknown, expired (after " + strconv.Itoa(int(social.InviteTTL.Hours()/24)) + " days) or the caller's own: ask the friend for a new share card."},
+	fault.LimitReached:         {Status: http.StatusUnprocessableEntity, Code: "LIMIT_REACHED", Message: "A limit is reached: a group holds at most " + strconv.Itoa(social.DefaultGroupMembers) + " members, a user at most " + strconv.Itoa(social.DefaultUserGroups) + " groups and " + strconv.Itoa(social.DefaultFriends) + " friends (the defaults; the operator may set others). Leave a group or remove a friend first."},
 	fault.InvalidCode:          {Status: http.StatusBadRequest, Code: "INVALID_CODE", Message: "WeChat refused the code (unknown, expired or already used): call wx.login for a new one (a code works once, for about five minutes)."},
 	fault.UserBlocked:          {Status: http.StatusUnprocessableEntity, Code: "USER_BLOCKED", Message: "WeChat blocks this user as high-risk (40226); nothing can be synced for them."},
 	fault.CloudIDExpired:       {Status: http.StatusUnprocessableEntity, Code: "CLOUDID_EXPIRED", Message: "The cloudID has expired or is not this user's: call wx.getWeRunData again and send the new cloudID at once (it lives about five minutes)."},

@@ -24,7 +24,8 @@ type RefreshReport struct {
 	Pending        []string `json:"pending"` // dates to be continued by the next run
 	Users          int      `json:"users"`   // users on today's board, when complete
 	// Unboarded is how many days of two days ago this run took out of the
-	// leaderboard index, so the index holds no more than two days.
+	// leaderboard index, so the index holds at most three days: today,
+	// yesterday, and the day before until a run clears it.
 	Unboarded int `json:"unboarded"`
 }
 
