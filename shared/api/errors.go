@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
@@ -50,8 +51,8 @@ var answers = []struct {
 	{werun.ErrMalformedCloudID, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cloudID must be the cloudID wx.getWeRunData returned, unchanged: at most 1024 letters, digits and - _ . ~ + / = characters."}},
 	{werun.ErrInvalidRange, Error{Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "from and to must be dates like 2026-01-31, from not after to, at most 366 days apart."}},
 	{werun.ErrBoardDate, Error{Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "date must be a date like 2026-01-31, one of the last 31 days (China Standard Time)."}},
-	{werun.ErrInvalidNickname, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "nickname must be 1 to 32 characters after trimming spaces, without control characters."}},
-	{werun.ErrInvalidAvatar, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "avatarUrl must be empty or an https:// URL of at most 1024 bytes: upload the chosen avatar to your own storage first."}},
+	{werun.ErrInvalidNickname, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "nickname must be 1 to 32 characters after trimming spaces, with no control, invisible or direction-changing character (emoji sequences are fine)."}},
+	{werun.ErrInvalidAvatar, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "avatarUrl must be empty or an https:// link of at most 1024 bytes to a host name (no IP address, port, user name, spaces, quotes or angle brackets): upload the chosen avatar to your own storage first."}},
 	{werun.ErrInvalidCursor, Error{Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cursor must be the cursor of the previous page, unchanged."}},
 	{werun.ErrNicknameRejected, Error{Status: http.StatusUnprocessableEntity, Code: "NICKNAME_REJECTED", Message: "WeChat's content check rejected the nickname: ask the user for another one."}},
 	{werun.ErrNoGroupData, Error{Status: http.StatusUnprocessableEntity, Code: "NO_GROUP_DATA", Message: "The data names no group: send what wx.getShareInfo, wx.getGroupEnterInfo or wx.getChatToolInfo returned in a group chat."}},
@@ -79,6 +80,12 @@ func classify(err error) *Error {
 	for _, a := range answers {
 		if errors.Is(err, a.class) {
 			ans := a.ans
+			// A refused name or link also says which rule it broke; the
+			// reason never quotes the value.
+			var d *display.Error
+			if errors.As(err, &d) {
+				ans.Message += " This one: " + d.Error() + "."
+			}
 			return &ans
 		}
 	}

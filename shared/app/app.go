@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -57,6 +59,10 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	avatarHosts, err := display.NewHosts(config.List("AVATAR_HOSTS")...)
+	if err != nil {
+		return nil, fmt.Errorf("config: AVATAR_HOSTS: %w: %w", config.ErrInvalid, err)
+	}
 	var rules werun.SocialRules
 	retention := 0
 	for _, c := range []struct {
@@ -95,7 +101,7 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
 	return werun.New(werun.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Social: rules,
-		RetentionDays: retention,
+		RetentionDays: retention, AvatarHosts: avatarHosts,
 	}), nil
 }
 

@@ -48,10 +48,13 @@ var (
 	ErrMalformedCloudID = errors.New("werun: malformed cloudID")
 	// ErrInvalidRange: a date range that is malformed, reversed or too long.
 	ErrInvalidRange = errors.New("werun: invalid date range")
-	// ErrInvalidNickname: empty after trimming, longer than 32 characters,
-	// or holding a control character.
+	// ErrInvalidNickname: a nickname package display refuses (empty, too
+	// long, or holding a character not shown as itself); the
+	// *display.Error saying why is wrapped.
 	ErrInvalidNickname = errors.New("werun: invalid nickname")
-	// ErrInvalidAvatar: an avatarUrl that is not https:// or too long.
+	// ErrInvalidAvatar: an avatarUrl package display refuses (not an
+	// https:// link to a public or allowed host, or too long); the
+	// *display.Error saying why is wrapped.
 	ErrInvalidAvatar = errors.New("werun: invalid avatarUrl")
 	// ErrNicknameRejected: WeChat's content check judged the nickname risky.
 	ErrNicknameRejected = errors.New("werun: nickname rejected by the content check")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -351,12 +352,20 @@ func TestAProfileIsCheckedBeforeItIsStored(t *testing.T) {
 		out  werun.Profile
 	}{
 		{werun.Profile{Nickname: "  小明 ", AvatarURL: "https://cdn.example.com/a.png"}, nil, werun.Profile{Nickname: "小明", AvatarURL: "https://cdn.example.com/a.png"}},
+		// What the content check sees and the store keeps is the NFC form.
+		{werun.Profile{Nickname: "Jose\u0301 👨\u200d👩\u200d👧"}, nil, werun.Profile{Nickname: "José 👨\u200d👩\u200d👧"}},
 		{werun.Profile{Nickname: "a " + wechattest.ReviewWord}, nil, werun.Profile{Nickname: "a " + wechattest.ReviewWord}},
 		{werun.Profile{Nickname: strings.Repeat("步", 32)}, nil, werun.Profile{Nickname: strings.Repeat("步", 32)}},
 		{werun.Profile{Nickname: "x" + wechattest.RiskyWord}, werun.ErrNicknameRejected, werun.Profile{}},
 		{werun.Profile{Nickname: "   "}, werun.ErrInvalidNickname, werun.Profile{}},
 		{werun.Profile{Nickname: strings.Repeat("步", 33)}, werun.ErrInvalidNickname, werun.Profile{}},
 		{werun.Profile{Nickname: "a\x07b"}, werun.ErrInvalidNickname, werun.Profile{}},
+		{werun.Profile{Nickname: "alice\u200b"}, werun.ErrInvalidNickname, werun.Profile{}},
+		// Refused before the content check, whose word it would split.
+		{werun.Profile{Nickname: "x" + wechattest.RiskyWord[:3] + "\u200b" + wechattest.RiskyWord[3:]}, werun.ErrInvalidNickname, werun.Profile{}},
+		{werun.Profile{Nickname: "\u3164\u3164"}, werun.ErrInvalidNickname, werun.Profile{}},
+		{werun.Profile{Nickname: "ok", AvatarURL: "https://127.0.0.1/x"}, werun.ErrInvalidAvatar, werun.Profile{}},
+		{werun.Profile{Nickname: "ok", AvatarURL: "https://cdn.example.com:99999/a.png"}, werun.ErrInvalidAvatar, werun.Profile{}},
 		{werun.Profile{Nickname: "ok", AvatarURL: "http://cdn.example.com/a.png"}, werun.ErrInvalidAvatar, werun.Profile{}},
 		{werun.Profile{Nickname: "ok", AvatarURL: "wxfile://tmp/a.png"}, werun.ErrInvalidAvatar, werun.Profile{}},
 		{werun.Profile{Nickname: "ok", AvatarURL: "https://x.example/" + strings.Repeat("a", 1024)}, werun.ErrInvalidAvatar, werun.Profile{}},
@@ -369,6 +378,32 @@ func TestAProfileIsCheckedBeforeItIsStored(t *testing.T) {
 	}
 	if p, _ := w.svc.GetProfile(w.ctx, alice); p.Nickname != strings.Repeat("步", 32) {
 		t.Errorf("stored %+v, want the last accepted nickname", p)
+	}
+}
+
+func TestAvatarHostsLimitAvatarsToTheOperatorsStorage(t *testing.T) {
+	w := newSocialWorld(t)
+	hosts, err := display.NewHosts("thirdwx.qlogo.cn", ".cdn.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.e.Config(t)
+	cfg.AvatarHosts = hosts
+	svc := werun.New(cfg)
+	alice := w.user("alice")
+	for _, tc := range []struct {
+		url  string
+		want error
+	}{
+		{"https://img.cdn.example.com/a.png", nil},
+		{"https://thirdwx.qlogo.cn/mmopen/a/132", nil},
+		{"https://cdn.example.org/a.png", display.ErrHostNotAllowed},
+		{"https://cdn.example.com/a.png", display.ErrHostNotAllowed},
+	} {
+		_, err := svc.SetProfile(w.ctx, alice, werun.Profile{Nickname: "alice", AvatarURL: tc.url})
+		if !errors.Is(err, tc.want) || tc.want != nil && !errors.Is(err, werun.ErrInvalidAvatar) {
+			t.Errorf("%s: %v, want %v", tc.url, err, tc.want)
+		}
 	}
 }
 

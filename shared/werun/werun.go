@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -53,6 +54,9 @@ type Config struct {
 	// DefaultRetentionDays, and less than the synced window counts as the
 	// window (steps.WindowDays), which every sync would write again.
 	RetentionDays int
+	// AvatarHosts are the hosts an avatarUrl may name; the zero value
+	// allows any public DNS name.
+	AvatarHosts display.Hosts
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// TokenPoll is the wait between reads of the shared access token while
@@ -80,6 +84,8 @@ type Service struct {
 	excluded exclusions
 	// retention is how long a day is kept after its date.
 	retention int
+	// avatarHosts are the hosts an avatarUrl may name.
+	avatarHosts display.Hosts
 }
 
 // New builds a Service from cfg.
@@ -87,7 +93,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		appID: cfg.AppID, store: cfg.Store, wechat: cfg.WeChat, signer: cfg.Signer,
 		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now, social: cfg.Social.withDefaults(),
-		retention: cfg.RetentionDays,
+		retention: cfg.RetentionDays, avatarHosts: cfg.AvatarHosts,
 	}
 	if s.retention <= 0 {
 		s.retention = DefaultRetentionDays
