@@ -128,13 +128,26 @@ export interface paths {
         /**
          * Set the nickname and avatar others see on boards.
          * @description WeChat no longer hands out nicknames: the user fills them in with the
-         *     nickname and avatar fill-in components. The nickname is trimmed, must
-         *     be 1 to 32 characters without control characters, and is checked with
-         *     WeChat's content-security check (msgSecCheck v2, scene 1) before it is
-         *     stored: `risky` is refused, `pass` and `review` are stored.
-         *     avatarUrl is optional, `https://` only, at most 1024 bytes:
-         *     `chooseAvatar` gives a temporary local path, so upload the image to
-         *     your own storage first and send its URL.
+         *     nickname and avatar fill-in components. The nickname is normalised to
+         *     NFC and trimmed of white space, then must be 1 to 32 characters with
+         *     no control character and no invisible, format or direction-changing
+         *     one (any Default_Ignorable_Code_Point, such as U+200B, U+200C,
+         *     U+00AD, U+3164, U+FEFF, U+202A–U+202E, U+2066–U+2069, and U+2028,
+         *     U+2029, U+2800): these are refused, never removed. Emoji sequences
+         *     are whole: U+200D, U+FE0E, U+FE0F and tag characters are allowed
+         *     where an emoji sequence puts them (families, flags, keycaps, skin
+         *     tones). The name so normalised is what WeChat's content-security
+         *     check (msgSecCheck v2, scene 1) sees and what is stored: `risky` is
+         *     refused, `pass` and `review` are stored.
+         *     avatarUrl is optional: `chooseAvatar` gives a temporary local path,
+         *     so upload the image to your own storage first and send its URL. It
+         *     must be at most 1024 bytes, start with `https://` and name an ASCII
+         *     DNS host with at least one dot (not an IP address in any notation,
+         *     not localhost, .local, .internal or .arpa), with no port but 443, no
+         *     user name or password, and no space, quote, angle bracket,
+         *     backslash or invisible character anywhere. When the operator sets
+         *     `AVATAR_HOSTS`, the host must be one it lists. A 400
+         *     `INVALID_FIELD` says which rule the value broke.
          */
         put: operations["putProfile"];
         post?: never;
@@ -349,12 +362,12 @@ export interface components {
     schemas: {
         ProfileRequest: {
             /**
-             * @description 1 to 32 characters after trimming, no control characters.
+             * @description 1 to 32 characters after NFC and trimming; no control, invisible, format or direction-changing character outside an emoji sequence. Stored as normalised.
              * @example 小明
              */
             nickname: string;
             /**
-             * @description Empty, or an https:// URL of at most 1024 bytes on your own storage.
+             * @description Empty, or an https:// link of at most 1024 bytes to a DNS host name on your own storage (no IP address, port other than 443, user name, space, quote or angle bracket; a host AVATAR_HOSTS lists, when set).
              * @example https://cdn.example.com/avatars/xiaoming.png
              */
             avatarUrl?: string;

@@ -21,6 +21,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
+	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -217,6 +218,15 @@ func withPlaintext(format string) func(*testing.T, *apiEnv, string, string) even
 	}
 }
 
+// putProfile is PUT /v1/me/profile with body s.
+func putProfile(s string) func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
+	return func(_ *testing.T, _ *apiEnv, _, token string) events.APIGatewayV2HTTPRequest {
+		r := postJSON(s, token)
+		r.RouteKey = "PUT /v1/me/profile"
+		return r
+	}
+}
+
 func b64(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 
 const validIV = "r7BXXKkLb8qrSNn05n0qiA=="
@@ -254,6 +264,14 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 		{"encryptedData not base64", Decrypt, authedBody(decryptBody("%%%not base64%%%", validIV)), 400, "INVALID_BASE64", "", nil},
 		{"iv of the wrong length", Decrypt, authedBody(decryptBody(b64(32), "AAAA")), 400, "INVALID_IV", "", nil},
 		{"ciphertext not whole blocks", Decrypt, authedBody(decryptBody(b64(17), validIV)), 400, "INVALID_ENCRYPTED_DATA", "", nil},
+		{"nickname with a zero width space", Social, putProfile(`{"nickname":"alice\u200b"}`), 400, "INVALID_FIELD", "", []string{"nickname", "invisible", "U+200B at position 6"}},
+		{"nickname of Hangul fillers", Social, putProfile(`{"nickname":"\u3164\u3164"}`), 400, "INVALID_FIELD", "", []string{"nickname", "U+3164 at position 1"}},
+		{"nickname turned around", Social, putProfile(`{"nickname":"abc\u202edcba"}`), 400, "INVALID_FIELD", "", []string{"nickname", "U+202E at position 4"}},
+		{"avatarUrl naming 127.0.0.1", Social, putProfile(`{"nickname":"alice","avatarUrl":"https://127.0.0.1/x"}`), 400, "INVALID_FIELD", "", []string{"avatarUrl", "names an IP address instead of a host name"}},
+		{"avatarUrl naming the metadata service", Social, putProfile(`{"nickname":"alice","avatarUrl":"https://169.254.169.254/latest/meta-data/"}`), 400, "INVALID_FIELD", "", []string{"avatarUrl", "IP address"}},
+		{"avatarUrl with port 99999", Social, putProfile(`{"nickname":"alice","avatarUrl":"https://cdn.example.com:99999/a.png"}`), 400, "INVALID_FIELD", "", []string{"avatarUrl", "port other than 443"}},
+		{"avatarUrl breaking out of an attribute", Social, putProfile(`{"nickname":"alice","avatarUrl":"https://cdn.example.com/\"><script>alert(1)</script>"}`), 400, "INVALID_FIELD", "", []string{"avatarUrl", "quote"}},
+		{"avatarUrl with a user name", Social, putProfile(`{"nickname":"alice","avatarUrl":"https://cdn.example.com@evil.example/a.png"}`), 400, "INVALID_FIELD", "", []string{"avatarUrl", "user name"}},
 		{"steps range reversed", Steps, func(_ *testing.T, _ *apiEnv, _, token string) events.APIGatewayV2HTTPRequest {
 			return getReq("GET /v1/steps", token, map[string]string{"from": "2026-02-01", "to": "2026-01-01"})
 		}, 400, "INVALID_RANGE", "", nil},
@@ -636,5 +654,21 @@ func TestAUseCaseOverrunningItsBudgetIsAnswered503InTime(t *testing.T) {
 	}
 	if took > deadline-Reserve+grace+100*time.Millisecond {
 		t.Errorf("answered after %v; the budget ends %v before the %v deadline", took, Reserve, deadline)
+	}
+}
+
+// A nickname is answered and read back in the form the content check saw:
+// NFC, trimmed, its emoji sequence whole.
+func TestAProfileIsAnsweredAsStored(t *testing.T) {
+	e := newAPIEnv(t)
+	token := e.loginUser(t, testenv.UniqueID("api-profile"))
+	const want = "José 👨\u200d👩\u200d👧"
+	put := call(t, Social(e.svc), putProfile(`{"nickname":" Jose\u0301 👨\u200d👩\u200d👧 ","avatarUrl":"https://cdn.example.com/a.png"}`)(t, e, "", token))
+	get := call(t, Social(e.svc), getReq("GET /v1/me/profile", token, nil))
+	for _, resp := range []events.APIGatewayV2HTTPResponse{put, get} {
+		var p social.Profile
+		if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || resp.StatusCode != http.StatusOK || p.Nickname != want {
+			t.Errorf("%d %s: nickname %+q, want %+q", resp.StatusCode, resp.Body, p.Nickname, want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -52,8 +53,8 @@ var answers = map[*fault.Class]Error{
 	fault.MalformedCloudID:     {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cloudID must be the cloudID wx.getWeRunData returned, unchanged: at most " + strconv.Itoa(wechat.MaxCloudIDLen) + " letters, digits and - _ . ~ + / = characters."},
 	fault.InvalidRange:         {Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "from and to must be dates like 2026-01-31, from not after to, at most " + strconv.Itoa(usersteps.MaxRangeDays) + " days apart."},
 	fault.BoardDate:            {Status: http.StatusBadRequest, Code: "INVALID_RANGE", Message: "date must be a date like 2026-01-31, one of the last " + strconv.Itoa(steps.WindowDays) + " days (China Standard Time)."},
-	fault.InvalidNickname:      {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "nickname must be 1 to " + strconv.Itoa(social.MaxNickname) + " characters after trimming spaces, without control characters."},
-	fault.InvalidAvatar:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "avatarUrl must be empty or an https:// URL of at most " + strconv.Itoa(social.MaxAvatarURL) + " bytes: upload the chosen avatar to your own storage first."},
+	fault.InvalidNickname:      {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "nickname must be 1 to " + strconv.Itoa(social.MaxNickname) + " characters after trimming spaces, with no control, invisible or direction-changing character (emoji sequences are fine)."},
+	fault.InvalidAvatar:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "avatarUrl must be empty or an https:// link of at most " + strconv.Itoa(display.MaxURL) + " bytes to a host name (no IP address, port, user name, spaces, quotes or angle brackets): upload the chosen avatar to your own storage first."},
 	fault.InvalidCursor:        {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "cursor must be the cursor of the previous page, unchanged."},
 	fault.NicknameRejected:     {Status: http.StatusUnprocessableEntity, Code: "NICKNAME_REJECTED", Message: "WeChat's content check rejected the nickname: ask the user for another one."},
 	fault.NoGroupData:          {Status: http.StatusUnprocessableEntity, Code: "NO_GROUP_DATA", Message: "The data names no group: send what wx.getShareInfo, wx.getGroupEnterInfo or wx.getChatToolInfo returned in a group chat."},
@@ -79,6 +80,12 @@ func classify(err error) *Error {
 		return e
 	}
 	if ans, ok := answers[fault.Of(err)]; ok {
+		// A refused name or link also says which rule it broke; the reason
+		// never quotes the value.
+		var d *display.Error
+		if errors.As(err, &d) {
+			ans.Message += " This one: " + d.Error() + "."
+		}
 		return &ans
 	}
 	return internal()

@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -60,6 +62,10 @@ func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	avatarHosts, err := display.NewHosts(config.List("AVATAR_HOSTS")...)
+	if err != nil {
+		return nil, fmt.Errorf("config: AVATAR_HOSTS: %w: %w", config.ErrInvalid, err)
+	}
 	var (
 		days   day.Rules
 		limits social.Limits
@@ -100,6 +106,7 @@ func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
 	return usecases.New(usecases.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
+		AvatarHosts: avatarHosts,
 	}), nil
 }
 

@@ -142,6 +142,18 @@ func Int(name string, def int) (int, error) {
 	return n, nil
 }
 
+// List splits env var name at commas, trimming the spaces around each
+// entry and dropping empty ones; nil when unset or empty.
+func List(name string) []string {
+	var list []string
+	for _, e := range strings.Split(getenv(name), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			list = append(list, e)
+		}
+	}
+	return list
+}
+
 // MaxAttempts and MaxBackoff bound the SDK's standard retryer for every
 // client built from AWS: a Lambda has seconds, not minutes, so a throttled
 // call gives up quickly and the caller answers 503. The context deadline

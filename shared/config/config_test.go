@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,23 @@ func TestPlainVars(t *testing.T) {
 	t.Setenv("X_INT", "ten")
 	if _, err := Int("X_INT", 1); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Int(ten) err = %v; want ErrInvalid", err)
+	}
+}
+
+func TestListSplitsAtCommas(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  []string
+	}{
+		{"", nil},
+		{" , ,", nil},
+		{"a.example.com", []string{"a.example.com"}},
+		{" a.example.com, .b.example.com ,,c", []string{"a.example.com", ".b.example.com", "c"}},
+	} {
+		t.Setenv("X_LIST", tc.value)
+		if got := List("X_LIST"); !slices.Equal(got, tc.want) {
+			t.Errorf("List(%q) = %q, want %q", tc.value, got, tc.want)
+		}
 	}
 }
 

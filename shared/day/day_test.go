@@ -12,7 +12,9 @@ import (
 func TestPlausibleCountsStepsPerMinuteOfTheDayPassed(t *testing.T) {
 	r := day.Rules{}.WithDefaults()
 	start, _ := steps.ParseDate("2026-03-01")
-	at := func(h, m int) int64 { return start.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute).Unix() }
+	at := func(h, m int) int64 {
+		return start.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute).Unix()
+	}
 	for _, c := range []struct {
 		name  string
 		n, ts int64

@@ -3,21 +3,16 @@ package social
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
 
-// Profile limits.
-const (
-	MaxNickname  = 32   // code points, after trimming
-	MaxAvatarURL = 1024 // bytes
-)
+// MaxNickname is the most code points a nickname may have, after
+// normalising and trimming.
+const MaxNickname = 32
 
 // Profile is what a user shows others: a nickname and an avatar of their
 // choosing (WeChat no longer hands out either).
@@ -32,17 +27,18 @@ type MyProfile struct {
 	MemberID string `json:"memberId"`
 }
 
-// validProfile trims the nickname and checks both fields.
-func validProfile(p Profile) (Profile, error) {
-	p.Nickname = strings.TrimSpace(p.Nickname)
-	n := utf8.RuneCountInString(p.Nickname)
-	if n == 0 || n > MaxNickname || strings.IndexFunc(p.Nickname, unicode.IsControl) >= 0 {
-		return Profile{}, fmt.Errorf("%w: %d characters after trimming", fault.InvalidNickname, n)
+// validProfile checks both fields by the rules of displayed text; the
+// nickname it returns (normalised and trimmed) is the one the content
+// check sees and the store keeps.
+func validProfile(p Profile, avatarHosts display.Hosts) (Profile, error) {
+	nickname, err := display.Name(p.Nickname, MaxNickname)
+	if err != nil {
+		return Profile{}, fmt.Errorf("%w: %w", fault.InvalidNickname, err)
 	}
+	p.Nickname = nickname
 	if p.AvatarURL != "" {
-		u, err := url.Parse(p.AvatarURL)
-		if len(p.AvatarURL) > MaxAvatarURL || err != nil || u.Scheme != "https" || u.Host == "" || !strings.HasPrefix(p.AvatarURL, "https://") {
-			return Profile{}, fault.InvalidAvatar
+		if err := display.AvatarURL(p.AvatarURL, avatarHosts); err != nil {
+			return Profile{}, fmt.Errorf("%w: %w", fault.InvalidAvatar, err)
 		}
 	}
 	return p, nil
@@ -53,7 +49,7 @@ func validProfile(p Profile) (Profile, error) {
 // "risky" is refused.
 func (s *Service) SetProfile(ctx context.Context, openid string, p Profile) (_ Profile, err error) {
 	defer fault.Classify(&err)
-	p, err = validProfile(p)
+	p, err = validProfile(p, s.avatarHosts)
 	if err != nil {
 		return Profile{}, err
 	}

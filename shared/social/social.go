@@ -16,6 +16,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/opendata"
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -91,6 +92,9 @@ type Config struct {
 	Boards *boards.Service // the operator's exclusions
 	Days   day.Rules
 	Limits Limits
+	// AvatarHosts limits avatar links to the operator's storage; zero
+	// allows any public host name.
+	AvatarHosts display.Hosts
 	// MaxAge is the replay window on a group payload's watermark; 0 means
 	// crypto.DefaultMaxAge.
 	MaxAge time.Duration
@@ -107,14 +111,16 @@ type Service struct {
 	boards *boards.Service
 	days   day.Rules
 	limits Limits
-	maxAge time.Duration
-	now    func() time.Time
+	// avatarHosts limits avatar links to the operator's storage.
+	avatarHosts display.Hosts
+	maxAge      time.Duration
+	now         func() time.Time
 }
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
 	s := &Service{appID: cfg.AppID, store: cfg.Store, wechat: cfg.WeChat, opener: cfg.Opener, boards: cfg.Boards,
-		days: cfg.Days.WithDefaults(), limits: cfg.Limits.withDefaults(), maxAge: cfg.MaxAge, now: cfg.Now}
+		days: cfg.Days.WithDefaults(), limits: cfg.Limits.withDefaults(), avatarHosts: cfg.AvatarHosts, maxAge: cfg.MaxAge, now: cfg.Now}
 	if s.maxAge <= 0 {
 		s.maxAge = crypto.DefaultMaxAge
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/session"
@@ -358,12 +359,20 @@ func TestAProfileIsCheckedBeforeItIsStored(t *testing.T) {
 		out  social.Profile
 	}{
 		{social.Profile{Nickname: "  小明 ", AvatarURL: "https://cdn.example.com/a.png"}, nil, social.Profile{Nickname: "小明", AvatarURL: "https://cdn.example.com/a.png"}},
+		// What the content check sees and the store keeps is the NFC form.
+		{social.Profile{Nickname: "Jose\u0301 👨\u200d👩\u200d👧"}, nil, social.Profile{Nickname: "José 👨\u200d👩\u200d👧"}},
 		{social.Profile{Nickname: "a " + wechattest.ReviewWord}, nil, social.Profile{Nickname: "a " + wechattest.ReviewWord}},
 		{social.Profile{Nickname: strings.Repeat("步", 32)}, nil, social.Profile{Nickname: strings.Repeat("步", 32)}},
 		{social.Profile{Nickname: "x" + wechattest.RiskyWord}, fault.NicknameRejected, social.Profile{}},
 		{social.Profile{Nickname: "   "}, fault.InvalidNickname, social.Profile{}},
 		{social.Profile{Nickname: strings.Repeat("步", 33)}, fault.InvalidNickname, social.Profile{}},
 		{social.Profile{Nickname: "a\x07b"}, fault.InvalidNickname, social.Profile{}},
+		{social.Profile{Nickname: "alice\u200b"}, fault.InvalidNickname, social.Profile{}},
+		// Refused before the content check, whose word it would split.
+		{social.Profile{Nickname: "x" + wechattest.RiskyWord[:3] + "\u200b" + wechattest.RiskyWord[3:]}, fault.InvalidNickname, social.Profile{}},
+		{social.Profile{Nickname: "\u3164\u3164"}, fault.InvalidNickname, social.Profile{}},
+		{social.Profile{Nickname: "ok", AvatarURL: "https://127.0.0.1/x"}, fault.InvalidAvatar, social.Profile{}},
+		{social.Profile{Nickname: "ok", AvatarURL: "https://cdn.example.com:99999/a.png"}, fault.InvalidAvatar, social.Profile{}},
 		{social.Profile{Nickname: "ok", AvatarURL: "http://cdn.example.com/a.png"}, fault.InvalidAvatar, social.Profile{}},
 		{social.Profile{Nickname: "ok", AvatarURL: "wxfile://tmp/a.png"}, fault.InvalidAvatar, social.Profile{}},
 		{social.Profile{Nickname: "ok", AvatarURL: "https://x.example/" + strings.Repeat("a", 1024)}, fault.InvalidAvatar, social.Profile{}},
@@ -376,6 +385,32 @@ func TestAProfileIsCheckedBeforeItIsStored(t *testing.T) {
 	}
 	if p, _ := w.svc.Social.GetProfile(w.ctx, alice); p.Nickname != strings.Repeat("步", 32) {
 		t.Errorf("stored %+v, want the last accepted nickname", p)
+	}
+}
+
+func TestAvatarHostsLimitAvatarsToTheOperatorsStorage(t *testing.T) {
+	w := newSocialWorld(t)
+	hosts, err := display.NewHosts("thirdwx.qlogo.cn", ".cdn.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.e.Config(t)
+	cfg.AvatarHosts = hosts
+	svc := usecases.New(cfg).Social
+	alice := w.user("alice")
+	for _, tc := range []struct {
+		url  string
+		want error
+	}{
+		{"https://img.cdn.example.com/a.png", nil},
+		{"https://thirdwx.qlogo.cn/mmopen/a/132", nil},
+		{"https://cdn.example.org/a.png", display.ErrHostNotAllowed},
+		{"https://cdn.example.com/a.png", display.ErrHostNotAllowed},
+	} {
+		_, err := svc.SetProfile(w.ctx, alice, social.Profile{Nickname: "alice", AvatarURL: tc.url})
+		if !errors.Is(err, tc.want) || tc.want != nil && !errors.Is(err, fault.InvalidAvatar) {
+			t.Errorf("%s: %v, want %v", tc.url, err, tc.want)
+		}
 	}
 }
 

@@ -68,7 +68,9 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 		func() error { return st.AddSessionKey(ctx, openid, SessionKey{Key: "k-" + mark, IssuedAt: now}) },
 		func() error { _, err := st.Account(ctx, openid, "acct-"+mark); return err },
 		func() error { return st.Revoke(ctx, "acct-"+mark, later, false) },
-		func() error { return st.PutRedeemedCode(ctx, "hash-"+mark, RedeemedCode{OpenID: openid, SessionKey: "k", ExpiresAt: later}) },
+		func() error {
+			return st.PutRedeemedCode(ctx, "hash-"+mark, RedeemedCode{OpenID: openid, SessionKey: "k", ExpiresAt: later})
+		},
 		func() error {
 			if _, err := st.AcquireTokenLease(ctx, app, "holder", now, later); err != nil {
 				return err
@@ -134,4 +136,3 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 		}
 	}
 }
-

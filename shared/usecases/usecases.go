@@ -10,6 +10,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
+	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/opendata"
 	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/social"
@@ -56,6 +57,9 @@ type Config struct {
 	Goal   int64
 	Days   day.Rules
 	Limits social.Limits
+	// AvatarHosts limits avatar links to the operator's storage; zero
+	// allows any public host name.
+	AvatarHosts display.Hosts
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// TokenPoll is the wait between reads of the shared access token while
@@ -89,7 +93,7 @@ func New(cfg Config) *Set {
 		Steps: usersteps.New(usersteps.Config{AppID: cfg.AppID, Store: cfg.Store, Sessions: sessions, Opener: opener, Boards: bs,
 			Days: cfg.Days, MaxAge: cfg.MaxAge, Goal: cfg.Goal, Now: cfg.Now}),
 		Social: social.New(social.Config{AppID: cfg.AppID, Store: cfg.Store, WeChat: cfg.WeChat, Opener: opener, Boards: bs,
-			Days: cfg.Days, Limits: cfg.Limits, MaxAge: cfg.MaxAge, Now: cfg.Now}),
+			Days: cfg.Days, Limits: cfg.Limits, AvatarHosts: cfg.AvatarHosts, MaxAge: cfg.MaxAge, Now: cfg.Now}),
 		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Days: cfg.Days, Now: cfg.Now}),
 	}
 }
