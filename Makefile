@@ -134,7 +134,7 @@ deploy: build
 	$(SAM) deploy --guided
 
 lint:
-	@test -z "$$(gofmt -l functions shared local)" || { gofmt -l functions shared local; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l functions shared local internal)" || { gofmt -l functions shared local internal; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 

@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/werun-sam/werun-sam/local/services"
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/config"
 )

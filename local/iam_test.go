@@ -26,9 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/local/bench"
-	"github.com/werun-sam/werun-sam/local/services"
-	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"

@@ -33,12 +33,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/local/bench"
 	"github.com/werun-sam/werun-sam/local/emulator"
 	"github.com/werun-sam/werun-sam/local/samlocal"
-	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
-	"github.com/werun-sam/werun-sam/local/template"
 )
 
 func usage() {

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 func loadRepoTemplate(t *testing.T) *template.Template {

@@ -27,10 +27,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/local/emulator"
-	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
-	"github.com/werun-sam/werun-sam/local/template"
 )
 
 // Options are the bench's flags.

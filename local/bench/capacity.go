@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"

@@ -20,7 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
