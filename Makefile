@@ -174,7 +174,7 @@ client: client/node_modules/.stamp local/node_modules/.stamp $(RIE)
 # ST_MAX_EXAMPLES examples per operation (make test runs it with 50).
 ST_MAX_EXAMPLES ?= 1000
 fuzz: fuzz-go tools
-	$(GO) run ./local exec -- env ST_MAX_EXAMPLES=$(ST_MAX_EXAMPLES) $(GO) test -count=1 -timeout 30m -run '^TestSchemathesis$$' ./local
+	$(GO) run ./local exec -- env ST_MAX_EXAMPLES=$(ST_MAX_EXAMPLES) $(GO) test -count=1 -timeout 30m -run '^TestSchemathesis$$' ./local/systest
 
 fuzz-go:
 	@for t in $(FUZZ_TARGETS); do \

@@ -201,7 +201,7 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return 2, errors.New("exec: give a command, e.g. go run ./local exec -- go test ./local")
+		return 2, errors.New("exec: give a command, e.g. go run ./local exec -- go test ./local/systest")
 	}
 	procs := &services.Procs{}
 	defer procs.StopAll()

@@ -5,7 +5,7 @@ package template
 // the template's API, docs/openapi.yaml documents exactly the template's
 // routes, and every sample event decodes into its function's
 // event type (that every variable a function reads is declared is checked
-// in local/env_test.go, which runs the functions). Each check is a
+// in local/systest/env_test.go, which runs the functions). Each check is a
 // plain function over paths, so broken_test.go can show that it fails on a
 // broken copy.
 

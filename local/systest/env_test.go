@@ -1,4 +1,4 @@
-package main
+package systest
 
 // Every variable a function reads is declared for it in template.yaml (or
 // set by Lambda itself): SAM ignores local overrides of undeclared
