@@ -27,9 +27,6 @@ RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lamb
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# LogicalId -> folder under functions/.
-FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction SocialFunction AccountFunction RefreshFunction
-
 # Fuzz targets run briefly by `make test`, as package:FuzzName; a missing one
 # fails the run. `make fuzz FUZZ_TIME=5000000x` (or FUZZ_TIME=10m, accepting
 # the race below) runs them longer; what a target finds goes to its
