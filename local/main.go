@@ -33,12 +33,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/local/bench"
 	"github.com/werun-sam/werun-sam/local/emulator"
 	"github.com/werun-sam/werun-sam/local/samlocal"
-	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
-	"github.com/werun-sam/werun-sam/local/template"
 )
 
 func usage() {
@@ -201,7 +201,7 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return 2, errors.New("exec: give a command, e.g. go run ./local exec -- go test ./local")
+		return 2, errors.New("exec: give a command, e.g. go run ./local exec -- go test ./local/systest")
 	}
 	procs := &services.Procs{}
 	defer procs.StopAll()

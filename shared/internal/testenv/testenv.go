@@ -1,5 +1,5 @@
 // Package testenv builds the world the integration tests of the use cases and api
-// run in: the real DynamoDB store (dynalite, from local/services: the one
+// run in: the real DynamoDB store (dynalite, from internal/services: the one
 // `make test` started, or one started for this test binary), the WeChat
 // simulator, and a clock they share. It is used only by tests.
 package testenv
@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/session"

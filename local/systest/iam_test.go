@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"bytes"
@@ -26,9 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/werun-sam/werun-sam/local/bench"
-	"github.com/werun-sam/werun-sam/local/services"
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
+	"github.com/werun-sam/werun-sam/local/recorder"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -49,7 +49,7 @@ import (
 
 // actions are the IAM actions of the recorded calls, with the resource each
 // touches: "table", or "index/<name>" when the request names an IndexName.
-func actions(r *bench.Recorder) []string {
+func actions(r *recorder.Recorder) []string {
 	set := map[string]bool{}
 	for _, c := range r.Calls() {
 		res := "table"
@@ -201,11 +201,11 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	t.Cleanup(w.sim.Close)
 	w.sim.SetNow(w.clock)
 	openid := "iam-" + hex.EncodeToString(suffix)
-	recs := map[string]*bench.Recorder{}
+	recs := map[string]*recorder.Recorder{}
 	reads := &readLog{m: map[string][]string{}}
 	handlers := map[string]lambda.Handler{}
 	for _, fn := range app.Functions {
-		recs[fn.LogicalID] = bench.NewRecorder(&projections{next: http.DefaultTransport, reads: reads, id: fn.LogicalID})
+		recs[fn.LogicalID] = recorder.New(&projections{next: http.DefaultTransport, reads: reads, id: fn.LogicalID})
 		handlers[fn.LogicalID] = fn.Handler(w.service(recs[fn.LogicalID]))
 	}
 	// another is a second container of a function, recorded with the first.
