@@ -64,9 +64,6 @@ func (p *Proxy) controlMux() *http.ServeMux {
 		p.Reset()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("/_proxy/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such control route: see the package comment of local/ddbproxy (control.go)")
-	})
 	return m
 }
 
