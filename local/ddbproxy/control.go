@@ -70,7 +70,7 @@ func (p *Proxy) controlMux() *http.ServeMux {
 func (p *Proxy) withRule(f func(h *Handle, w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.Atoi(r.PathValue("id"))
-		h, ok := p.Rule(id)
+		h, ok := p.rule(id)
 		if err != nil || !ok {
 			writeError(w, http.StatusNotFound, "no rule "+r.PathValue("id"))
 			return

@@ -78,7 +78,7 @@ func Start(addr, target string, keys Keys) (*Proxy, error) {
 			}
 		},
 	}
-	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	p.srv = &http.Server{Handler: http.HandlerFunc(p.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = p.srv.Serve(l) }()
 	host, port, _ := net.SplitHostPort(l.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
@@ -117,8 +117,8 @@ func (p *Proxy) Add(r Rule) (*Handle, error) {
 	return h, nil
 }
 
-// Rule is the handle of the rule with this ID, if it is still there.
-func (p *Proxy) Rule(id int) (*Handle, bool) {
+// rule is the handle of the rule with this ID, if it is still there.
+func (p *Proxy) rule(id int) (*Handle, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, h := range p.rules {
@@ -170,7 +170,6 @@ func (p *Proxy) remove(pick func(*Handle) bool) {
 	for _, h := range p.rules {
 		if pick(h) {
 			gone = append(gone, h)
-			h.removed = true
 			close(h.arrived)
 		} else {
 			kept = append(kept, h)
@@ -205,7 +204,7 @@ type Entry struct {
 	Outcome string   `json:"outcome"`
 }
 
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, controlPrefix) {
 		p.ctl.ServeHTTP(w, r)
 		return
@@ -375,11 +374,9 @@ func (p *Proxy) forwardNow(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Unlock()
 	if d > 0 {
-		t := time.NewTimer(d)
 		select {
-		case <-t.C:
+		case <-time.After(d): // collected once fired or dropped (Go 1.23)
 		case <-r.Context().Done():
-			t.Stop()
 			return
 		}
 	}

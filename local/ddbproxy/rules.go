@@ -125,7 +125,6 @@ type Handle struct {
 	// under p.mu
 	seen, acted int
 	held        []*Request
-	removed     bool
 }
 
 // arrivedBuffer is how many signals a rule without a Count keeps unread;
@@ -175,15 +174,13 @@ func (h *Handle) Remove() { h.p.remove(func(x *Handle) bool { return x == h }) }
 func (h *Handle) Stats() Stats {
 	h.p.mu.Lock()
 	defer h.p.mu.Unlock()
-	return h.stats()
+	return Stats{h.seen, h.acted, len(h.held)}
 }
 
 // Stats are a rule's counts.
 type Stats struct {
 	Seen, Acted, Holding int
 }
-
-func (h *Handle) stats() Stats { return Stats{h.seen, h.acted, len(h.held)} }
 
 // Request is one request a rule acted on.
 type Request struct {
