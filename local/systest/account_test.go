@@ -119,7 +119,8 @@ func plantBoard(t *testing.T, openid string) string {
 // login is empty; syncs racing a deletion do not bring the account back;
 // days carry the retention TTL.
 func TestAccountThroughTheFunctions(t *testing.T) {
-	api, sim := localStack(t, "account")
+	st := localStack(t, "account")
+	api, sim := st.API, st.Sim
 	alice, bob := newClient(t, api, sim, "alice"), newClient(t, api, sim, "bob")
 	yesterday := steps.DateOf(time.Now().AddDate(0, 0, -1))
 	group := "family-" + stack.RandomKey()[:8]
