@@ -55,6 +55,16 @@ const dayProjection = "SK, steps, sourceTs, #source, updatedAt, boardShard, expi
 // Days implements Store: one eventually consistent Query of the range (a read
 // of history does not need the last millisecond).
 func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day, error) {
+	return d.days(ctx, openid, from, to, false)
+}
+
+// ConsistentDays is Days with a strongly consistent read, for a recount
+// that must see every day written before it.
+func (d *DynamoStore) ConsistentDays(ctx context.Context, openid, from, to string) ([]Day, error) {
+	return d.days(ctx, openid, from, to, true)
+}
+
+func (d *DynamoStore) days(ctx context.Context, openid, from, to string, consistent bool) ([]Day, error) {
 	if openid == "" {
 		return nil, fmt.Errorf("store: Days: empty openid: %w", ErrInvalidArgument)
 	}
@@ -68,6 +78,7 @@ func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day,
 		},
 		ProjectionExpression:     aws.String(dayProjection),
 		ExpressionAttributeNames: map[string]string{"#source": "source"},
+		ConsistentRead:           aws.Bool(consistent),
 	}
 	days := []Day{}
 	now := time.Now()
@@ -77,7 +88,7 @@ func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day,
 			return nil, wrap("Days", err)
 		}
 		for _, item := range out.Items {
-			if day := dayOf(item); !expired(day, now) {
+			if day := dayOf(item); !isMark(str(item["SK"])) && !expired(day, now) {
 				days = append(days, day)
 			}
 		}

@@ -16,7 +16,8 @@
 //	APP#<appid>   / ACCESS_TOKEN     accessToken S, tokenExpiresAt N, leaseHolder S, leaseUntil N (unix ms)
 //	APP#<appid>   / SNAPSHOT#<name>  data S (JSON owned by the caller), expiresAt N
 //	CODE#<sha256(code) hex> / CODE   openid S, sessionKey S, expiresAt N (the code's life)
-//	(and the social items, listed in social.go, and the account items, in account.go)
+//	(and the social items, listed in social.go, the account items, in account.go,
+//	and the step-challenge items, in challenge.go)
 //
 // Sort keys order DAY# < SKEY#, so one Query with SK >= DAY#<first day>
 // reads the window and the keys.
@@ -59,6 +60,10 @@ type Day struct {
 	// ExpiresAt is when the table's TTL deletes the day (the retention);
 	// zero writes none. Reads skip a day past it that TTL has not removed yet.
 	ExpiresAt time.Time
+	// PrevSteps and PrevSourceTS are what a write replaced (0 for a new
+	// day), as the write itself found them: set on the days WriteDays
+	// returns, so a credit counts each change once however syncs race.
+	PrevSteps, PrevSourceTS int64
 }
 
 // SessionKey is one WeChat session_key and when it was issued.
@@ -71,6 +76,9 @@ type SessionKey struct {
 type User struct {
 	Days        []Day        // date ascending, all >= the fromDate asked for
 	SessionKeys []SessionKey // unexpired, newest first, at most MaxSessionKeys
+	// Events are the marks of the events the user takes part in that the
+	// window still reads (challenge.go).
+	Events []EventMark
 }
 
 // AccessToken is the shared WeChat access-token record and its refresh lease.
@@ -130,6 +138,8 @@ type Store interface {
 	// Accounts holds account generations, revocations, exports and
 	// deletions (account.go).
 	Accounts
+	// Challenges holds step challenges (challenge.go).
+	Challenges
 }
 
 var (

@@ -53,6 +53,10 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 		for _, item := range out.Items {
 			sk := str(item["SK"])
 			switch {
+			case isMark(sk):
+				if m := markOf(item); m.ExpiresAt.IsZero() || now.Before(m.ExpiresAt) {
+					u.Events = append(u.Events, m)
+				}
 			case strings.HasPrefix(sk, dayPrefix):
 				if day := dayOf(item); !expired(day, now) {
 					u.Days = append(u.Days, day)
@@ -195,7 +199,7 @@ func (d *DynamoStore) WriteDays(ctx context.Context, openid string, days []Day) 
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ok, err := d.writeDay(ctx, openid, day)
+			ok, err := d.writeDay(ctx, openid, &day)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -212,7 +216,7 @@ func (d *DynamoStore) WriteDays(ctx context.Context, openid string, days []Day) 
 	return written, firstErr
 }
 
-func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (bool, error) {
+func (d *DynamoStore) writeDay(ctx context.Context, openid string, day *Day) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, wrap("WriteDays", err)
 	}
@@ -243,12 +247,23 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (boo
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_not_exists(steps) OR steps < :new"),
 		ExpressionAttributeValues: values,
+		// What the write replaced costs nothing more and is exact under
+		// racing syncs, unlike what the sync read before.
+		ReturnValues: types.ReturnValueUpdatedOld,
 	}
 	if day.Source != "" {
 		// "source" is a DynamoDB reserved word.
 		in.ExpressionAttributeNames = map[string]string{"#source": "source"}
 	}
-	return d.conditionalUpdate(ctx, "WriteDays", in)
+	out, err := d.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("WriteDays", err)
+	}
+	day.PrevSteps, day.PrevSourceTS = num(out.Attributes["steps"]), num(out.Attributes["sourceTs"])
+	return true, nil
 }
 
 // conditionalUpdate runs an UpdateItem whose ConditionExpression may fail:

@@ -1,0 +1,146 @@
+package challenge
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+)
+
+// day is a CST calendar date as a day number, so date arithmetic is
+// integer arithmetic.
+type day int
+
+func parseDay(s string) (day, bool) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil || t.Format(time.DateOnly) != s {
+		return 0, false
+	}
+	return day(t.Unix() / 86400), true
+}
+
+func (d day) String() string { return time.Unix(int64(d)*86400, 0).UTC().Format(time.DateOnly) }
+
+func (s *Service) today() day {
+	d, _ := parseDay(steps.DateOf(s.now()))
+	return d
+}
+
+// span is an event's days.
+type span struct{ start, end day }
+
+func spanOf(e store.Event) span {
+	a, _ := parseDay(e.Start)
+	b, _ := parseDay(e.End)
+	return span{a, b}
+}
+
+func (p span) length() int { return int(p.end-p.start) + 1 }
+
+// counted is the last counted day at today, and whether any day counts.
+func (p span) counted(today day) (day, bool) {
+	last := min(today, p.end)
+	return last, last >= p.start
+}
+
+// status is the event's status at today.
+func (p span) status(today day) string {
+	switch {
+	case today < p.start:
+		return "upcoming"
+	case today <= p.end:
+		return "running"
+	}
+	return "ended"
+}
+
+// final: the day after endDate still brings the last day's data.
+func (p span) final(today day) bool { return today > p.end+1 }
+
+// hide is a mark's hide date: the window start at which the mark is read
+// for the last time, on endDate + 1.
+func (s *Service) hide(end string) string {
+	d, _ := parseDay(end)
+	return (d + 1 - day(s.window()-1)).String()
+}
+
+func (s *Service) window() int {
+	if s.cfg.Window > 0 {
+		return s.cfg.Window
+	}
+	return steps.WindowDays
+}
+
+// rules are what credits a day: the event's goal and cap, and the fair
+// board's limits.
+type rules struct {
+	goal, cap                    int64
+	maxBoard, maxStepsPerMinute  int64
+}
+
+func (s *Service) rulesOf(goal, cap int64) rules {
+	return rules{goal: goal, cap: cap, maxBoard: s.cfg.MaxBoardSteps, maxStepsPerMinute: s.cfg.MaxStepsPerMinute}
+}
+
+// credit is a day's credited steps and whether it is a goal day. A day kept
+// off the boards earns nothing, the cap included.
+func (r rules) credit(n, stampedAt int64, date string) (int64, bool) {
+	if n <= 0 || !r.plausible(n, stampedAt, date) {
+		return 0, false
+	}
+	if r.cap > 0 {
+		n = min(n, r.cap)
+	}
+	return n, n >= r.goal
+}
+
+// plausible is the fair-board rule of package werun: at most maxBoard
+// steps, and at most maxStepsPerMinute for each minute of the day that had
+// passed when WeChat stamped the count.
+func (r rules) plausible(n, stampedAt int64, date string) bool {
+	if r.maxBoard > 0 && n > r.maxBoard {
+		return false
+	}
+	start, err := time.ParseInLocation(time.DateOnly, date, steps.CST)
+	if err != nil {
+		return false
+	}
+	if r.maxStepsPerMinute <= 0 {
+		return true
+	}
+	minutes := min(max((stampedAt-start.Unix())/60, 0), 24*60)
+	return n <= minutes*r.maxStepsPerMinute
+}
+
+// totals sums the credited days of an event from stored days.
+func (r rules) totals(days []store.Day) (total int64, goalDays int) {
+	for _, d := range days {
+		c, met := r.credit(d.Steps, d.SourceTS, d.Date)
+		total += c
+		if met {
+			goalDays++
+		}
+	}
+	return total, goalDays
+}
+
+// validName trims a displayed name and checks its length in code points
+// and that every character shows as itself: no control, format (zero-width,
+// bidi) or private-use characters, no line or paragraph separators; the
+// zero-width joiner alone stays, since emoji sequences need it.
+func validName(s string, maxLen int) (string, bool) {
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	if n == 0 || n > maxLen || !utf8.ValidString(s) {
+		return "", false
+	}
+	for _, r := range s {
+		if r != '\u200d' && unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
+			return "", false
+		}
+	}
+	return s, true
+}
