@@ -59,6 +59,15 @@ type Config struct {
 	// TokenPoll is the wait between reads of the shared access token while
 	// another container refreshes it; 0 means 100 ms.
 	TokenPoll time.Duration
+	// Events, when set, is told of the days each sync wrote for the
+	// user's running events (package challenge).
+	Events Crediter
+}
+
+// Crediter brings a user's running events up to date with the days a sync
+// wrote; the marks are those the sync's read found.
+type Crediter interface {
+	Credit(ctx context.Context, openid string, marks []store.EventMark, written []store.Day) error
 }
 
 // Service runs the use cases. Build it once per container with New and share
@@ -81,6 +90,7 @@ type Service struct {
 	excluded exclusions
 	// retention is how long a day is kept after its date.
 	retention int
+	events    Crediter
 }
 
 // New builds a Service from cfg.
@@ -88,7 +98,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		appID: cfg.AppID, store: cfg.Store, wechat: cfg.WeChat, signer: cfg.Signer,
 		maxAge: cfg.MaxAge, goal: cfg.Goal, clock: cfg.Now, social: cfg.Social.withDefaults(),
-		retention: cfg.RetentionDays,
+		retention: cfg.RetentionDays, events: cfg.Events,
 	}
 	if s.retention <= 0 {
 		s.retention = DefaultRetentionDays
