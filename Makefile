@@ -28,7 +28,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # LogicalId -> folder under functions/.
-FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction SocialFunction AccountFunction RefreshFunction
+FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction SocialFunction AccountFunction RefreshFunction ChallengeFunction
 
 # Fuzz targets run briefly by `make test`, as package:FuzzName; a missing one
 # fails the run. `make fuzz FUZZ_TIME=5000000x` (or FUZZ_TIME=10m, accepting
@@ -87,6 +87,8 @@ build-AccountFunction:
 	$(call gobuild,account)
 build-RefreshFunction:
 	$(call gobuild,refresh)
+build-ChallengeFunction:
+	$(call gobuild,challenge)
 
 # --- tools, installed once into build/ (stamp files keep reruns cheap) ------
 

@@ -12,9 +12,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/metrics"
+	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/werun"
@@ -35,27 +37,34 @@ type Needs struct {
 	StoredSecrets bool
 }
 
-// Service reads the configuration and builds the service. Lambda logs lines
+// Services are what a function's handler is built over: the use cases of
+// package werun and of the step challenges, which a sync credits.
+type Services struct {
+	Werun     *werun.Service
+	Challenge *challenge.Service
+}
+
+// Service reads the configuration and builds the services. Lambda logs lines
 // written to stdout; with the template's JSON log format, slog's JSON lines
 // arrive as structured records.
-func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
+func Service(ctx context.Context, needs Needs) (Services, error) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	metrics.SetNamespace(config.Env("METRICS_NAMESPACE", metrics.DefaultNamespace))
 	appID, err := config.Required("WECHAT_APPID")
 	if err != nil {
-		return nil, err
+		return Services{}, err
 	}
 	table, err := config.Required("TABLE_NAME")
 	if err != nil {
-		return nil, err
+		return Services{}, err
 	}
 	maxAge, err := config.Duration("WATERMARK_MAX_AGE", crypto.DefaultMaxAge)
 	if err != nil {
-		return nil, err
+		return Services{}, err
 	}
 	goal, err := config.Int("DAILY_GOAL", werun.DefaultGoal)
 	if err != nil {
-		return nil, err
+		return Services{}, err
 	}
 	var rules werun.SocialRules
 	retention := 0
@@ -71,32 +80,46 @@ func Service(ctx context.Context, needs Needs) (*werun.Service, error) {
 	} {
 		v, err := config.Int(c.name, c.def)
 		if err != nil {
-			return nil, err
+			return Services{}, err
 		}
 		c.into(v)
 	}
 	var signer *crypto.Signer
 	if needs.SessionTokens {
 		if signer, err = newSigner(ctx); err != nil {
-			return nil, err
+			return Services{}, err
 		}
 	}
 	var secret string
 	if needs.AppSecret {
 		if secret, err = config.Secret(ctx, "WECHAT_SECRET"); err != nil {
-			return nil, err
+			return Services{}, err
 		}
 	}
 	cfg, err := config.AWS(ctx)
 	if err != nil {
-		return nil, err
+		return Services{}, err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), table)
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
-	return werun.New(werun.Config{
+	var out Services
+	out.Challenge = challenge.New(challenge.Config{
+		Store: st, Text: textChecker{&out}, DailyGoal: int64(goal), MaxBoardSteps: rules.MaxBoardSteps,
+		MaxStepsPerMinute: rules.MaxStepsPerMinute, RetentionDays: retention, Window: steps.WindowDays,
+	})
+	out.Werun = werun.New(werun.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Social: rules,
-		RetentionDays: retention,
-	}), nil
+		RetentionDays: retention, Events: out.Challenge,
+	})
+	return out, nil
+}
+
+// textChecker lends the challenges werun's content check, which is built
+// after them (werun credits the challenges).
+type textChecker struct{ s *Services }
+
+func (t textChecker) CheckText(ctx context.Context, openid, text string) (bool, error) {
+	return t.s.Werun.CheckText(ctx, openid, text)
 }
 
 // Fatal logs why a container cannot start and exits; Lambda reports the

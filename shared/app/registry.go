@@ -16,8 +16,8 @@ type Function struct {
 	LogicalID string // its logical id in template.yaml
 	Dir       string // its main package: functions/<Dir>
 	Needs     Needs  // the secrets it reads, and so may read
-	// Handler is what lambda.Start gets, over the function's service.
-	Handler func(*werun.Service) lambda.Handler
+	// Handler is what lambda.Start gets, over the function's services.
+	Handler func(Services) lambda.Handler
 }
 
 // Functions is every function of the application, in template order.
@@ -29,17 +29,20 @@ var Functions = []Function{
 	{"SocialFunction", "social", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, httpHandler(api.Social)},
 	{"AccountFunction", "account", Needs{SessionTokens: true}, httpHandler(api.Account)},
 	{"RefreshFunction", "refresh", Needs{AppSecret: true, StoredSecrets: true}, scheduled},
+	{"ChallengeFunction", "challenge", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, func(s Services) lambda.Handler {
+		return lambda.NewHandler(api.Challenge(s.Werun, s.Challenge))
+	}},
 }
 
-func httpHandler(h func(*werun.Service) api.Handler) func(*werun.Service) lambda.Handler {
-	return func(svc *werun.Service) lambda.Handler { return lambda.NewHandler(h(svc)) }
+func httpHandler(h func(*werun.Service) api.Handler) func(Services) lambda.Handler {
+	return func(s Services) lambda.Handler { return lambda.NewHandler(h(s.Werun)) }
 }
 
 // scheduled is the refresher: EventBridge Scheduler's event carries nothing
 // it needs.
-func scheduled(svc *werun.Service) lambda.Handler {
+func scheduled(s Services) lambda.Handler {
 	return lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) (werun.RefreshReport, error) {
-		return svc.Refresh(ctx)
+		return s.Werun.Refresh(ctx)
 	})
 }
 
