@@ -272,11 +272,11 @@ func (s *Service) Join(ctx context.Context, openid string, in JoinRequest) (_ Ev
 		return Event{}, err
 	}
 	var (
-		dep       store.Departure
-		left      bool
-		prof      store.Profile
-		cur       store.Participant
-		isPart    bool
+		dep    store.Departure
+		left   bool
+		prof   store.Profile
+		cur    store.Participant
+		isPart bool
 	)
 	err = parallel(ctx, func(ctx context.Context) (err error) {
 		dep, left, err = s.store.Departure(ctx, e.ID, mid)

@@ -77,8 +77,8 @@ func (s *Service) window() int {
 // rules are what credits a day: the event's goal and cap, and the fair
 // board's limits.
 type rules struct {
-	goal, cap                    int64
-	maxBoard, maxStepsPerMinute  int64
+	goal, cap                   int64
+	maxBoard, maxStepsPerMinute int64
 }
 
 func (s *Service) rulesOf(goal, cap int64) rules {
