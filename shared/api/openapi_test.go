@@ -22,6 +22,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/werun"
 )
 
@@ -55,6 +56,16 @@ var openAPITypes = []struct {
 	{"DELETE /v1/friends/{friendId}", nil, nil},
 	{"GET /v1/me/export", nil, werun.Export{}},
 	{"DELETE /v1/me", nil, nil},
+	{"POST /v1/events", EventRequest{}, challenge.Event{}},
+	{"GET /v1/events", nil, challenge.List{}},
+	{"POST /v1/events/join", JoinEventRequest{}, challenge.Event{}},
+	{"GET /v1/events/{eventId}", nil, challenge.Event{}},
+	{"DELETE /v1/events/{eventId}", nil, nil},
+	{"GET /v1/events/{eventId}/participants", nil, challenge.ParticipantList{}},
+	{"POST /v1/events/{eventId}/joinCode", nil, challenge.JoinCode{}},
+	{"DELETE /v1/events/{eventId}/participants/{memberId}", nil, nil},
+	{"GET /v1/events/{eventId}/board", nil, challenge.Board{}},
+	{"GET /v1/events/{eventId}/teams", nil, challenge.Teams{}},
 }
 
 func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
@@ -152,6 +163,20 @@ Resources:
       Events:
         A: {Type: HttpApi, Properties: {Path: /v1/me/export, Method: GET}}
         B: {Type: HttpApi, Properties: {Path: /v1/me, Method: DELETE}}
+  ChallengeFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        A: {Type: HttpApi, Properties: {Path: /v1/events, Method: POST}}
+        B: {Type: HttpApi, Properties: {Path: /v1/events, Method: GET}}
+        C: {Type: HttpApi, Properties: {Path: /v1/events/join, Method: POST}}
+        D: {Type: HttpApi, Properties: {Path: "/v1/events/{eventId}", Method: GET}}
+        E: {Type: HttpApi, Properties: {Path: "/v1/events/{eventId}", Method: DELETE}}
+        F: {Type: HttpApi, Properties: {Path: "/v1/events/{eventId}/participants", Method: GET}}
+        G: {Type: HttpApi, Properties: {Path: "/v1/events/{eventId}/joinCode", Method: POST}}
+        H: {Type: HttpApi, Properties: {Path: "/v1/events/{eventId}/participants/{memberId}", Method: DELETE}}
+        I: {Type: HttpApi, Properties: {Path: "/v1/events/{eventId}/board", Method: GET}}
+        J: {Type: HttpApi, Properties: {Path: "/v1/events/{eventId}/teams", Method: GET}}
   RefreshFunction:
     Type: AWS::Serverless::Function
     Properties:
