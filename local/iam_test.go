@@ -30,6 +30,7 @@ import (
 	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/app"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -78,7 +79,7 @@ type iamWorld struct {
 
 func (w *iamWorld) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
 
-func (w *iamWorld) service(rec http.RoundTripper) *werun.Service {
+func (w *iamWorld) service(rec http.RoundTripper) app.Services {
 	w.t.Helper()
 	env := services.ForTests(w.t, services.Need{DynamoDB: true})
 	ep, table := env.DynamoDB, env.Table
@@ -90,7 +91,8 @@ func (w *iamWorld) service(rec http.RoundTripper) *werun.Service {
 	})
 	st := store.New(db, table)
 	wc := wechat.NewClient(w.sim.URL, w.appID, "iam-secret", nil)
-	return werun.New(werun.Config{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
+	return app.Assemble(werun.Config{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond},
+		challenge.Config{Store: st, Now: w.clock})
 }
 
 // invokeJSON runs a registry handler as Lambda would: JSON in, JSON out.

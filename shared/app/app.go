@@ -102,16 +102,24 @@ func Service(ctx context.Context, needs Needs) (Services, error) {
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), table)
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
-	var out Services
-	out.Challenge = challenge.New(challenge.Config{
-		Store: st, Text: textChecker{&out}, DailyGoal: int64(goal), MaxBoardSteps: rules.MaxBoardSteps,
-		MaxStepsPerMinute: rules.MaxStepsPerMinute, RetentionDays: retention, Window: steps.WindowDays,
-	})
-	out.Werun = werun.New(werun.Config{
+	return Assemble(werun.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Social: rules,
-		RetentionDays: retention, Events: out.Challenge,
-	})
-	return out, nil
+		RetentionDays: retention,
+	}, challenge.Config{
+		Store: st, DailyGoal: int64(goal), MaxBoardSteps: rules.MaxBoardSteps,
+		MaxStepsPerMinute: rules.MaxStepsPerMinute, RetentionDays: retention, Window: steps.WindowDays,
+	}), nil
+}
+
+// Assemble builds the services and ties them: werun's syncs credit the
+// challenges, whose names werun's content check judges.
+func Assemble(w werun.Config, c challenge.Config) Services {
+	var out Services
+	c.Text = textChecker{&out}
+	out.Challenge = challenge.New(c)
+	w.Events = out.Challenge
+	out.Werun = werun.New(w)
+	return out
 }
 
 // textChecker lends the challenges werun's content check, which is built

@@ -143,7 +143,9 @@ func TestCreateValidatesEachFieldWithItsOwnError(t *testing.T) {
 	}{
 		{"missing name", func(e *NewEvent) { e.Name = "" }, fault.MissingEventName},
 		{"blank name", func(e *NewEvent) { e.Name = "   " }, fault.InvalidEventName},
-		{"name of 33", func(e *NewEvent) { e.Name = "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三" }, fault.InvalidEventName},
+		{"name of 33", func(e *NewEvent) {
+			e.Name = "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三"
+		}, fault.InvalidEventName},
 		{"zero-width space in name", func(e *NewEvent) { e.Name = "a\u200bb" }, fault.InvalidEventName},
 		{"missing start", func(e *NewEvent) { e.StartDate = "" }, fault.MissingEventDates},
 		{"start too early", func(e *NewEvent) { e.StartDate = "2026-02-07" }, fault.InvalidEventDates},

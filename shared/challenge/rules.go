@@ -38,8 +38,6 @@ func spanOf(e store.Event) span {
 	return span{a, b}
 }
 
-func (p span) length() int { return int(p.end-p.start) + 1 }
-
 // counted is the last counted day at today, and whether any day counts.
 func (p span) counted(today day) (day, bool) {
 	last := min(today, p.end)
