@@ -84,6 +84,8 @@ build-AccountFunction:
 	$(call gobuild,account)
 build-RefreshFunction:
 	$(call gobuild,refresh)
+build-ChallengeFunction:
+	$(call gobuild,challenge)
 
 # --- tools, installed once into build/ (stamp files keep reruns cheap) ------
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/account"
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/usersteps"
@@ -55,6 +56,16 @@ var openAPITypes = []struct {
 	{"DELETE /v1/friends/{friendId}", nil, nil},
 	{"GET /v1/me/export", nil, account.Export{}},
 	{"DELETE /v1/me", nil, nil},
+	{"POST /v1/events", EventRequest{}, challenge.Event{}},
+	{"GET /v1/events", nil, challenge.List{}},
+	{"POST /v1/events/join", JoinEventRequest{}, challenge.Event{}},
+	{"GET /v1/events/{eventId}", nil, challenge.Event{}},
+	{"DELETE /v1/events/{eventId}", nil, nil},
+	{"GET /v1/events/{eventId}/participants", nil, challenge.ParticipantList{}},
+	{"POST /v1/events/{eventId}/joinCode", nil, challenge.JoinCode{}},
+	{"DELETE /v1/events/{eventId}/participants/{memberId}", nil, nil},
+	{"GET /v1/events/{eventId}/board", nil, challenge.Board{}},
+	{"GET /v1/events/{eventId}/teams", nil, challenge.Teams{}},
 }
 
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {

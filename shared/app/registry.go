@@ -30,6 +30,7 @@ var Functions = []Function{
 	{"SocialFunction", "social", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, httpHandler(api.Social)},
 	{"AccountFunction", "account", Needs{SessionTokens: true}, httpHandler(api.Account)},
 	{"RefreshFunction", "refresh", Needs{AppSecret: true, StoredSecrets: true}, scheduled},
+	{"ChallengeFunction", "challenge", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, httpHandler(api.Challenge)},
 }
 
 func httpHandler(h func(*usecases.Set) api.Handler) func(*usecases.Set) lambda.Handler {

@@ -109,6 +109,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		sk := str(item["SK"])
 		h.keys = append(h.keys, userPKKey(openid, sk))
 		switch {
+		case isMark(sk): // the events' own export lists them
 		case strings.HasPrefix(sk, dayPrefix):
 			if day := dayOf(item); !expired(day, now) {
 				h.Days = append(h.Days, day)
