@@ -69,6 +69,7 @@ var answers = map[*fault.Class]Error{
 	fault.QuotaExhausted:       {Status: http.StatusServiceUnavailable, Code: "WECHAT_QUOTA_EXHAUSTED", Message: "WeChat's daily quota for this app is spent: retry after Retry-After (an hour); the operator can reset the quota with WeChat's clear_quota.", RetryAfter: 3600},
 	fault.WeChatConfig:         {Status: http.StatusBadGateway, Code: "WECHAT_CONFIG", Message: "WeChat refused the backend's request: the operator must check the function's log for WeChat's error code, and the AppID, AppSecret, IP whitelist and API permissions."},
 	fault.WeChatUnavailable:    {Status: http.StatusBadGateway, Code: "WECHAT_UNAVAILABLE", Message: "WeChat did not answer usefully; retry in a few seconds, nothing was lost.", RetryAfter: 5},
+	fault.DeletionInProgress:   {Status: http.StatusConflict, Code: "DELETION_IN_PROGRESS", Message: "This user's account is being deleted: log in again after Retry-After; the new account starts empty.", RetryAfter: 60},
 	fault.Unavailable:          {Status: http.StatusServiceUnavailable, Code: "UNAVAILABLE", Message: "The server is busy; retry in a second, it is safe to resend and nothing acknowledged was lost.", RetryAfter: 1},
 
 	fault.EventNotFound:       {Status: http.StatusNotFound, Code: "EVENT_NOT_FOUND", Message: "No such event for this caller: it does not exist, was cancelled, or the caller is neither its organizer nor a participant."},

@@ -97,6 +97,10 @@ var (
 	WeChatConfig = class("WeChat refused the backend")
 	// WeChatUnavailable: WeChat did not give a usable answer in time.
 	WeChatUnavailable = class("WeChat unavailable")
+	// DeletionInProgress: the user's account is being deleted; a login waits
+	// until the deletion is complete, so that nothing of the old account is
+	// seen again.
+	DeletionInProgress = class("account deletion in progress")
 	// Unavailable: storage, or the shared access token, is busy or slow.
 	Unavailable = class("temporarily unavailable")
 

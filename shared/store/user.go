@@ -77,10 +77,11 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 	return u, nil
 }
 
-// AddSessionKey implements Store: one Query of the user's keys, a PutItem
-// unless the same key is already stored (WeChat may hand out the same
-// session_key on re-login), then DeleteItems of the keys beyond the newest
-// MaxSessionKeys. A zero IssuedAt means now.
+// AddSessionKey stores k (once, however often the same key is added) and
+// keeps only the newest MaxSessionKeys. It is one Query of the user's keys,
+// a PutItem unless the same key is already stored (WeChat may hand out the
+// same session_key on re-login), then DeleteItems of the keys beyond the
+// newest MaxSessionKeys. A zero IssuedAt means now.
 func (d *DynamoStore) AddSessionKey(ctx context.Context, openid string, k SessionKey) error {
 	if openid == "" || k.Key == "" {
 		return fmt.Errorf("store: AddSessionKey: empty openid or key: %w", ErrInvalidArgument)
