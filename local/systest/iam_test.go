@@ -363,6 +363,15 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 		// A new login makes a new account for the next round.
 		deleteAccountItem(t, racer)
 	}
+	// The refresher's second pass of the friend's deletion, once due.
+	w.mu.Lock()
+	w.now = w.now.Add(2 * time.Minute)
+	w.mu.Unlock()
+	rep = boards.RefreshReport{}
+	invokeJSON(t, handlers["RefreshFunction"], events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.scheduler"}, &rep)
+	if rep.Deletions < 1 {
+		t.Fatalf("the second refresh finished %d deletions, want the friend's", rep.Deletions)
+	}
 
 	got := map[string][]string{}
 	for id, r := range recs {
@@ -773,8 +782,8 @@ func TestIAMPolicies(t *testing.T) {
 		{"the reader may project the session key", "                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
 			"                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
 			"StepsFunction: can read session keys = true and the access token = false, but the registry's Needs.StoredSecrets = false"},
-		{"the account function's writes may answer with the item", "                StringEquals:\n                  dynamodb:ReturnValues:\n                    - ALL_OLD\n",
-			"                StringEquals:\n                  dynamodb:ReturnValues:\n                    - NONE\n",
+		{"the account function's writes may answer with the item", "                StringEquals:\n                  dynamodb:ReturnValues:\n                    - ALL_OLD\n                    - UPDATED_OLD\n",
+			"                StringEquals:\n                  dynamodb:ReturnValues:\n                    - NONE\n                    - UPDATED_OLD\n",
 			"AccountFunction: can read session keys = true and the access token = true, but the registry's Needs.StoredSecrets = false"},
 		{"a wildcard", "                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n",
 			"                - dynamodb:*\n", "RefreshFunction: allows dynamodb:*, which no code of it uses"},

@@ -200,6 +200,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 			IndexName:                 aws.String(OpenIDIndex),
 			KeyConditionExpression:    aws.String("openid = :o"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":o": s(openid)},
+			ProjectionExpression:      aws.String("PK, SK"),
 		})
 		return err
 	})
@@ -248,6 +249,15 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 			return Holdings{}, err
 		}
 	}
+	// The index and the member partitions find some items twice, and one
+	// BatchWriteItem may not name a key twice.
+	seen := map[string]bool{}
+	h.keys = slices.DeleteFunc(h.keys, func(k map[string]types.AttributeValue) bool {
+		id := str(k["PK"]) + "\x00" + str(k["SK"])
+		dup := seen[id]
+		seen[id] = true
+		return dup
+	})
 	return h, nil
 }
 
