@@ -1,5 +1,5 @@
 import type { components, paths } from "./schema.js";
-import { WeRunError, type ErrorCode } from "./errors.js";
+import { isBranded, WeRunError, type ErrorCode } from "./errors.js";
 import type { GroupData, OpenData, Platform, RequestResult } from "./platform.js";
 
 type Schemas = components["schemas"];
@@ -490,7 +490,7 @@ function thrown(err: WeRunError): never {
 }
 
 function asWeRunError(e: unknown): WeRunError {
-  if (e instanceof WeRunError) return e;
+  if (isBranded(e)) return e;
   throw e;
 }
 
@@ -507,7 +507,7 @@ async function fromPlatform(what: string, fetch: () => PromiseLike<OpenData>): P
   try {
     data = await fetch();
   } catch (e) {
-    if (e instanceof WeRunError) throw e;
+    if (isBranded(e)) throw e;
     const errMsg = (e as { errMsg?: unknown } | undefined)?.errMsg ?? (e as { message?: unknown } | undefined)?.message ?? e;
     throw new WeRunError("WX_FAILED", `${what}: ${String(errMsg)}`);
   }

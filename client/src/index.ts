@@ -18,6 +18,6 @@ export {
   type Summary,
   type Sync,
 } from "./client.js";
-export { WeRunError, type ApiErrorCode, type ClientErrorCode, type ErrorCode } from "./errors.js";
+export { isBranded as isWeRunError, WeRunError, type ApiErrorCode, type ClientErrorCode, type ErrorCode } from "./errors.js";
 export type { GroupData, OpenData, Platform, PlatformFail, RequestOptions, RequestResult, WeRunData } from "./platform.js";
 export type { components, paths } from "./schema.js";
