@@ -371,8 +371,6 @@ export interface components {
              * @example https://cdn.example.com/avatars/xiaoming.png
              */
             avatarUrl?: string;
-        } & {
-            [key: string]: unknown;
         };
         Profile: {
             nickname: string;
@@ -392,8 +390,6 @@ export interface components {
             iv?: string;
             /** @description The same call's cloudID (Cloud Base enabled). */
             cloudID?: string;
-        } & {
-            [key: string]: unknown;
         };
         Joined: {
             /** @description The group's opaque id, the same for every member. */
@@ -415,7 +411,8 @@ export interface components {
             steps: number;
         };
         MemberBoard: {
-            date: string;
+            /** Format: date */
+            date: `${number}-${number}-${number}`;
             /** @description Every current member, those kept off the board included. */
             members: number;
             entries: components["schemas"]["MemberEntry"][];
@@ -443,8 +440,6 @@ export interface components {
         };
         AcceptRequest: {
             inviteCode: string;
-        } & {
-            [key: string]: unknown;
         };
         FriendAdded: {
             /** @description The inviter's memberId. */
@@ -456,7 +451,7 @@ export interface components {
         };
         Export: {
             /** Format: date-time */
-            exportedAt: string;
+            exportedAt: `${number}-${number}-${number}T${string}`;
             /** @description The caller's openid in this mini program. */
             openid: string;
             /** @description How many days after its date a day is deleted. */
@@ -469,15 +464,21 @@ export interface components {
             } | null;
             days: {
                 /** Format: date */
-                date: string;
+                date: `${number}-${number}-${number}`;
                 /** Format: int64 */
                 steps: number;
                 /** @description encryptedData or cloudID; empty for days stored before sources were kept. */
                 source: string;
-                /** @description When the count was stored (RFC 3339). */
-                syncedAt: string;
-                /** @description When the day is deleted (RFC 3339). */
-                expiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description When the count was stored (RFC 3339).
+                 */
+                syncedAt: `${number}-${number}-${number}T${string}`;
+                /**
+                 * Format: date-time
+                 * @description When the day is deleted (RFC 3339).
+                 */
+                expiresAt: `${number}-${number}-${number}T${string}`;
             }[];
             groups: {
                 groupId: string;
@@ -499,16 +500,15 @@ export interface components {
             nickname: string;
             avatarUrl: string;
         };
-        /** @description Unknown fields are ignored. */
+        /** @description Exactly these fields; any other is refused (400 INVALID_FIELD). */
         SessionRequest: {
             /** @description The code from wx.login. */
             code: string;
-        } & {
-            [key: string]: unknown;
         };
         /**
-         * @description What wx.getWeRunData returned; unknown fields (errMsg, cloudID, ...)
-         *     are ignored, so the whole result may be forwarded.
+         * @description encryptedData and iv of what wx.getWeRunData returned. Exactly these
+         *     fields (and code); any other, errMsg of a forwarded result included,
+         *     is refused (400 INVALID_FIELD).
          */
         DecryptRequest: {
             /** @description Base64, as wx.getWeRunData returned it. */
@@ -517,22 +517,19 @@ export interface components {
             iv: string;
             /** @description A fresh wx.login code, in place of a bearer token. */
             code?: string;
-        } & {
-            [key: string]: unknown;
         };
-        /** @description Unknown fields are ignored. */
+        /** @description Exactly this field; any other is refused (400 INVALID_FIELD). */
         CloudIDRequest: {
             /** @description The cloudID from wx.getWeRunData (Cloud Base enabled). */
             cloudID: string;
-        } & {
-            [key: string]: unknown;
         };
         Day: {
             /**
+             * Format: date
              * @description A date in China Standard Time.
              * @example 2026-01-31
              */
-            date: string;
+            date: `${number}-${number}-${number}`;
             /** Format: int64 */
             steps: number;
         };
@@ -555,8 +552,11 @@ export interface components {
             days: components["schemas"]["Day"][];
         };
         Summary: {
-            /** @description Today in China Standard Time, the day the figures are for. */
-            date: string;
+            /**
+             * Format: date
+             * @description Today in China Standard Time, the day the figures are for.
+             */
+            date: `${number}-${number}-${number}`;
             today: number;
             yesterday: number;
             /** @description Steps of the last 7 days, today included. */
@@ -577,7 +577,7 @@ export interface components {
              * Format: date-time
              * @description When a sync last changed a day (RFC 3339); absent if never.
              */
-            lastSyncAt?: string;
+            lastSyncAt?: `${number}-${number}-${number}T${string}`;
             /** @description The user's place by today's steps on today's board (built by the scheduled function); null until the user is on it. */
             rank: number | null;
             /** @description The share of today's board at or below the user; null with rank. */
@@ -794,7 +794,7 @@ export interface components {
         /** @description The groupId POST /v1/groups answered. */
         GroupId: string;
         /** @description A day of the last 31 (China Standard Time); default today. */
-        BoardDate: string;
+        BoardDate: `${number}-${number}-${number}`;
     };
     requestBodies: never;
     headers: {
@@ -941,9 +941,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description First date (China Standard Time); default today - 30 days. */
-                from?: string;
+                from?: `${number}-${number}-${number}`;
                 /** @description Last date (China Standard Time); default today. */
-                to?: string;
+                to?: `${number}-${number}-${number}`;
             };
             header?: never;
             path?: never;
