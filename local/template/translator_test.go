@@ -30,25 +30,31 @@ var baseParams = map[string]string{"WeChatAppId": "wx0123456789abcdef"}
 // otherValues gives each parameter of the template a second valid value.
 // A parameter missing here fails the test: say what a change of it does.
 var otherValues = map[string]string{
-	"WeChatAppId":            "wxfedcba9876543210",
-	"WeChatSecretParam":      "wechat-secret-2",
-	"SessionSigningKeyParam": "session-signing-key-2",
-	"WeChatApiBase":          "https://api2.weixin.qq.com",
-	"DailyGoal":              "12000",
-	"DomainName":             "api.example.com",
-	"CertificateArn":         "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0000-0000-0000-000000000000",
-	"LogRetentionDays":       "90",
-	"AlarmEmail":             "ops@example.com",
-	"DeploymentType":         "AllAtOnce",
-	"ApiLatencyP99Ms":        "2000",
-	"Tracing":                "Active",
-	"SessionConcurrency":     "5",
-	"DecryptConcurrency":     "5",
-	"OpenDataConcurrency":    "5",
-	"StepsConcurrency":       "5",
-	"SocialConcurrency":      "5",
-	"AccountConcurrency":     "5",
-	"RefreshConcurrency":     "5",
+	"WeChatAppId":               "wxfedcba9876543210",
+	"WeChatSecretParam":         "wechat-secret-2",
+	"SessionSigningKeyParam":    "session-signing-key-2",
+	"WeChatApiBase":             "https://api2.weixin.qq.com",
+	"DailyGoal":                 "12000",
+	"DomainName":                "api.example.com",
+	"CertificateArn":            "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0000-0000-0000-000000000000",
+	"LogRetentionDays":          "90",
+	"AlarmEmail":                "ops@example.com",
+	"DeploymentType":            "AllAtOnce",
+	"ApiLatencyP99Ms":           "2000",
+	"Tracing":                   "Active",
+	"SessionConcurrency":        "5",
+	"DecryptConcurrency":        "5",
+	"OpenDataConcurrency":       "5",
+	"StepsConcurrency":          "5",
+	"SocialConcurrency":         "5",
+	"AccountConcurrency":        "5",
+	"RefreshConcurrency":        "5",
+	"ApiThrottlingRateLimit":    "500",
+	"ApiThrottlingBurstLimit":   "200",
+	"AccountConcurrencyAlarmAt": "400",
+	"MonthlyBudget":             "500",
+	"DeletionProtection":        "false",
+	"TableKmsKeyArn":            "arn:aws:kms:us-east-1:123456789012:key/0123abcd-0000-0000-0000-000000000000",
 }
 
 // transformRun is one run of the translator: parameter values and region.
@@ -420,6 +426,9 @@ var physicalNames = map[string][]string{
 	"AWS::SNS::Topic":                  {"TopicName"},
 	"AWS::SQS::Queue":                  {"QueueName"},
 	"AWS::Scheduler::Schedule":         {"Name"},
+	"AWS::Budgets::Budget":             {"Budget.BudgetName"},
+	"AWS::Logs::MetricFilter":          nil, // within its log group
+	"AWS::SNS::TopicPolicy":            nil,
 }
 
 // checkNoCollision resolves one transformed template for two stack names in
@@ -442,7 +451,7 @@ func checkNoCollision(a, b deploy) error {
 			continue
 		}
 		for _, p := range names {
-			if v, ok := ra[id].Properties[p]; ok && reflect.DeepEqual(v, rb[id].Properties[p]) {
+			if v, ok := lookup(ra[id].Properties, p); ok && reflect.DeepEqual(v, first(lookup(rb[id].Properties, p))) {
 				problems = append(problems, fmt.Sprintf("%s: %s %v is the same in stacks %s and %s", id, p, v, a.stack, b.stack))
 			}
 		}
@@ -452,6 +461,23 @@ func checkNoCollision(a, b deploy) error {
 	}
 	return nil
 }
+
+// lookup finds a property by its dotted path ("Budget.BudgetName").
+func lookup(props map[string]any, path string) (any, bool) {
+	var v any = props
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func first(v any, _ bool) any { return v }
 
 // with returns params with name set to value.
 func with(params map[string]string, name, value string) map[string]string {
