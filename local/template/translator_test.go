@@ -525,21 +525,6 @@ func parameterChanges(t *testing.T, path string) []error {
 	return errs
 }
 
-func TestEveryConfigurationChangePublishesANewVersionAndNoOtherDoes(t *testing.T) {
-	for _, err := range parameterChanges(t, "template.yaml") {
-		t.Error(err)
-	}
-}
-
-func TestTheChangeCheckFailsWhenAVersionMissesAParameter(t *testing.T) {
-	broken := brokenCopy(t, "template.yaml", " goal=${DailyGoal}", "")
-	errs := parameterChanges(t, broken)
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "DailyGoal changed") ||
-		!strings.Contains(errs[0].Error(), "SessionFunction's configuration changed and its version did not") {
-		t.Errorf("the check on a version description without DailyGoal: %v", errs)
-	}
-}
-
 // collisions checks two stacks of the template at path, with the default
 // values and with every other value, in each region of the lint list.
 func collisions(t *testing.T, path string) []error {
@@ -568,16 +553,28 @@ func sortedKeys(m map[string]string) []string {
 	return k
 }
 
-func TestTwoStacksInOneAccountAndRegionNameNothingAlike(t *testing.T) {
-	for _, err := range collisions(t, "template.yaml") {
-		t.Error(err)
+// Each check holds for the repository's template and fails on a broken copy.
+func TestTheTranslatedTemplate(t *testing.T) {
+	cases := []struct {
+		name     string
+		check    func(*testing.T, string) []error
+		old, new string // the broken copy's edit (of the first occurrence)
+		want     string // what the check says of it
+	}{
+		{"every configuration change publishes a new version and no other does", parameterChanges,
+			" goal=${DailyGoal}", "", "DailyGoal changed: SessionFunction's configuration changed and its version did not"},
+		{"two stacks in one account and region name nothing alike", collisions,
+			"OmitName: true", "Name: werun-refresh", "RefreshFunctionEvery15Minutes: Name werun-refresh is the same in stacks werun-dev and werun-prod"},
 	}
-}
-
-func TestTheCollisionCheckFailsOnANamedSchedule(t *testing.T) {
-	broken := brokenCopy(t, "template.yaml", "OmitName: true", "Name: werun-refresh")
-	errs := collisions(t, broken)
-	if len(errs) == 0 || !strings.Contains(errors.Join(errs...).Error(), "RefreshFunctionEvery15Minutes: Name werun-refresh is the same") {
-		t.Errorf("the check on a template naming its schedule: %v", errs)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, err := range c.check(t, "template.yaml") {
+				t.Error(err)
+			}
+			errs := c.check(t, brokenCopy(t, "template.yaml", c.old, c.new))
+			if err := errors.Join(errs...); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("on a copy with %q for %q: %v, want %q", c.new, c.old, err, c.want)
+			}
+		})
 	}
 }
