@@ -2,7 +2,10 @@
 // the secrets each reads, its handler) and assembles a function's service
 // from its configuration once per container, so every
 // functions/<name>/main.go is a few lines: build the handler, hand it to
-// lambda.Start. The IAM and contract tests read the same registry.
+// lambda.Start. The secrets that rotate are kept fresh without a deploy:
+// the signing keys re-read periodically before an invocation, the
+// AppSecret when WeChat refuses it. The IAM and contract tests read the
+// same registry.
 package app
 
 import (
