@@ -564,7 +564,7 @@ func TestTheTranslatedTemplate(t *testing.T) {
 		want     string // what the check says of it
 	}{
 		{"every configuration change publishes a new version and no other does", parameterChanges,
-			" goal=${DailyGoal}", "", "DailyGoal changed: SessionFunction's configuration changed and its version did not"},
+			",${DailyGoal}", "", "DailyGoal changed: SessionFunction's configuration changed and its version did not"},
 		{"two stacks in one account and region name nothing alike", collisions,
 			"OmitName: true", "Name: werun-refresh", "RefreshFunctionEvery15Minutes: Name werun-refresh is the same in stacks werun-dev and werun-prod"},
 	}
