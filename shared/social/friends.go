@@ -53,6 +53,9 @@ func (s *Service) Invite(ctx context.Context, openid string) (_ InviteCode, err 
 // accepting again answers the same.
 func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ FriendAdded, err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(code) {
+		return FriendAdded{}, fault.InvalidInvite
+	}
 	inv, found, err := s.store.Invite(ctx, code)
 	if err != nil {
 		return FriendAdded{}, err
@@ -137,6 +140,9 @@ func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (_ Memb
 // Unfriend ends a friendship both ways.
 func (s *Service) Unfriend(ctx context.Context, openid, friendID string) (err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(friendID) {
+		return fault.FriendNotFound
+	}
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return err

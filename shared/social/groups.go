@@ -180,6 +180,9 @@ func callerIn(members []store.Membership, openid string) (string, bool) {
 // A caller who is not a member gets ErrGroupNotFound, as for an unknown id.
 func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) (_ MemberBoard, err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(groupID) {
+		return MemberBoard{}, fault.GroupNotFound
+	}
 	date, err = s.boardDate(date)
 	if err != nil {
 		return MemberBoard{}, err
@@ -198,6 +201,9 @@ func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) 
 // LeaveGroup ends the caller's membership.
 func (s *Service) LeaveGroup(ctx context.Context, openid, groupID string) (err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(groupID) {
+		return fault.GroupNotFound
+	}
 	members, err := s.store.GroupMembers(ctx, groupID, s.now())
 	if err != nil {
 		return err
@@ -229,6 +235,12 @@ type GroupPlace struct {
 // of the distinct members' days.
 func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupList, err error) {
 	defer fault.Classify(&err)
+	var after groupPos
+	if cursor != "" {
+		if after, err = parseGroupCursor(cursor); err != nil {
+			return GroupList{}, err
+		}
+	}
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return GroupList{}, err
@@ -246,10 +258,6 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupLis
 	})
 	start := 0
 	if cursor != "" {
-		after, err := parseGroupCursor(cursor)
-		if err != nil {
-			return GroupList{}, err
-		}
 		start = sort.Search(len(mine), func(i int) bool { return after.before(mine[i]) })
 	}
 	page := mine[start:min(start+GroupsPage, len(mine))]
@@ -307,11 +315,18 @@ func groupCursor(m store.Membership) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(m.JoinedAt.UnixMilli(), 10) + "." + m.GroupID))
 }
 
+// maxGroupCursor bounds a cursor: 20 digits, a dot and a groupId,
+// base64url; anything longer is refused before it is decoded.
+const maxGroupCursor = (20 + 1 + crypto.IDLen + 2) / 3 * 4
+
 func parseGroupCursor(c string) (groupPos, error) {
+	if len(c) > maxGroupCursor {
+		return groupPos{}, fault.InvalidCursor
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	ms, gid, ok := strings.Cut(string(raw), ".")
 	n, perr := strconv.ParseInt(ms, 10, 64)
-	if err != nil || !ok || perr != nil || gid == "" {
+	if err != nil || !ok || perr != nil || !crypto.ValidID(gid) {
 		return groupPos{}, fault.InvalidCursor
 	}
 	return groupPos{joined: n, groupID: gid}, nil
