@@ -27,9 +27,6 @@ RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lamb
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# LogicalId -> folder under functions/.
-FUNCTIONS := SessionFunction DecryptFunction OpenDataFunction StepsFunction SocialFunction AccountFunction RefreshFunction
-
 # Fuzz targets run briefly by `make test`, as package:FuzzName; a missing one
 # fails the run. `make fuzz FUZZ_TIME=5000000x` (or FUZZ_TIME=10m, accepting
 # the race below) runs them longer; what a target finds goes to its
@@ -87,6 +84,8 @@ build-AccountFunction:
 	$(call gobuild,account)
 build-RefreshFunction:
 	$(call gobuild,refresh)
+build-ChallengeFunction:
+	$(call gobuild,challenge)
 
 # --- tools, installed once into build/ (stamp files keep reruns cheap) ------
 
@@ -134,7 +133,7 @@ deploy: build
 	$(SAM) deploy --guided
 
 lint:
-	@test -z "$$(gofmt -l functions shared local)" || { gofmt -l functions shared local; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l functions shared local internal)" || { gofmt -l functions shared local internal; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
@@ -174,7 +173,7 @@ client: client/node_modules/.stamp local/node_modules/.stamp $(RIE)
 # ST_MAX_EXAMPLES examples per operation (make test runs it with 50).
 ST_MAX_EXAMPLES ?= 1000
 fuzz: fuzz-go tools
-	$(GO) run ./local exec -- env ST_MAX_EXAMPLES=$(ST_MAX_EXAMPLES) $(GO) test -count=1 -timeout 30m -run '^TestSchemathesis$$' ./local
+	$(GO) run ./local exec -- env ST_MAX_EXAMPLES=$(ST_MAX_EXAMPLES) $(GO) test -count=1 -timeout 30m -run '^TestSchemathesis$$' ./local/systest
 
 fuzz-go:
 	@for t in $(FUZZ_TARGETS); do \

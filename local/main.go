@@ -1,7 +1,8 @@
 // Command local is the Docker-free local stack of werun-sam: the same
 // template.yaml, the same bootstrap binaries and the same AWS Lambda Runtime
 // Interface Emulator that `sam local` runs inside Docker, with dynalite for
-// DynamoDB, moto for SSM, and the WeChat simulator from shared/wechat/wechattest.
+// DynamoDB (behind the fault and latency proxy of package ddbproxy), moto
+// for SSM, and the WeChat simulator from shared/wechat/wechattest.
 //
 //	go run ./local serve  [-port 3000] [-host 127.0.0.1]   the API, like `sam local start-api`
 //	go run ./local invoke -function ID -event FILE         one event, like `sam local invoke`
@@ -33,12 +34,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/local/bench"
 	"github.com/werun-sam/werun-sam/local/emulator"
 	"github.com/werun-sam/werun-sam/local/samlocal"
-	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
-	"github.com/werun-sam/werun-sam/local/template"
 )
 
 func usage() {
@@ -46,7 +47,7 @@ func usage() {
   go run ./local serve [-port 3000] [-pool 2] [-host 127.0.0.1]
   go run ./local invoke -function <LogicalId> -event <file>
   go run ./local exec -- <command> [args...]
-  go run ./local run [-pool 1] -- <command> [args...]   (WERUN_API_URL, WERUN_SIM_URL)
+  go run ./local run [-pool 1] -- <command> [args...]   (WERUN_API_URL, WERUN_SIM_URL, WERUN_DDB_PROXY_URL)
   go run ./local load [-users 200] [-pool 4]          (make load)
   go run ./local bench [-out docs/PERFORMANCE.md]     (make bench)
   go run ./local sam-local [-serve]                   (make sam-local: sam local in Docker, checked)
@@ -109,7 +110,7 @@ func serve(ctx context.Context, args []string) error {
 	port := fs.Int("port", 3000, "API port")
 	simPort := fs.Int("sim-port", 3001, "WeChat simulator port (when WECHAT_API_BASE is unset)")
 	// A fixed port, so `make invoke` can run a function against this table.
-	dynamoPort := fs.Int("dynamodb-port", 8000, "dynalite port (when AWS_ENDPOINT_URL_DYNAMODB is unset)")
+	dynamoPort := fs.Int("dynamodb-port", 8000, "the functions' DynamoDB port: the fault proxy in front of dynalite")
 	poolSize := fs.Int("pool", 2, "emulators per function at most (concurrent requests per function)")
 	verbose := fs.Bool("v", false, "show dynalite's output too")
 	if err := fs.Parse(args); err != nil {
@@ -141,7 +142,8 @@ func serve(ctx context.Context, args []string) error {
 	} else {
 		fmt.Printf("  WeChat     %s\n", st.Over["WECHAT_API_BASE"])
 	}
-	fmt.Printf("  DynamoDB   %s table %s\n", st.Over["AWS_ENDPOINT_URL_DYNAMODB"], st.Over["TABLE_NAME"])
+	fmt.Printf("  DynamoDB   %s table %s (dynalite %s behind the fault proxy)\n", st.Proxy.URL, st.Over["TABLE_NAME"], st.DynamoDB)
+	fmt.Printf("  Faults     %s/_proxy/rules, /_proxy/latency, /_proxy/log (README, \"Reproducing an incident\")\n", st.Proxy.URL)
 	fmt.Println("  Invoke     make invoke FUNCTION=RefreshFunction EVENT=events/scheduled.json (uses this table)")
 	fmt.Println("Ctrl-C stops everything.")
 
@@ -201,7 +203,7 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return 2, errors.New("exec: give a command, e.g. go run ./local exec -- go test ./local")
+		return 2, errors.New("exec: give a command, e.g. go run ./local exec -- go test ./local/systest")
 	}
 	procs := &services.Procs{}
 	defer procs.StopAll()
@@ -222,9 +224,10 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 }
 
 // runCmd starts the whole stack as serve does, but on free ports and with
-// the fault switch (stack.PathFaults), and runs the command with the API's
-// and the WeChat simulator's URLs in WERUN_API_URL and WERUN_SIM_URL; the
-// stack stops when the command ends.
+// the fault switch (stack.PathFaults), and runs the command with the API's,
+// the WeChat simulator's and the DynamoDB fault proxy's URLs in
+// WERUN_API_URL, WERUN_SIM_URL and WERUN_DDB_PROXY_URL; the stack stops
+// when the command ends.
 func runCmd(ctx context.Context, args []string) (int, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	poolSize := fs.Int("pool", 1, "emulators per function at most")
@@ -262,7 +265,7 @@ func runCmd(ctx context.Context, args []string) (int, error) {
 	}
 	fmt.Fprintf(os.Stderr, "local: stack ready in %s: API %s, WeChat simulator %s, function logs in %s\n",
 		time.Since(start).Round(100*time.Millisecond), st.API, st.Sim, logPath)
-	return runWith(args, map[string]string{"WERUN_API_URL": st.API, "WERUN_SIM_URL": st.Sim})
+	return runWith(args, map[string]string{"WERUN_API_URL": st.API, "WERUN_SIM_URL": st.Sim, "WERUN_DDB_PROXY_URL": st.Proxy.URL})
 }
 
 // runWith runs the command with vars added to the environment and returns

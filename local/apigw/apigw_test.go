@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 // fakeFunction records the event it got and answers a fixed payload.

@@ -1,27 +1,21 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"reflect"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 
-	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/local/recorder"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/session"
@@ -35,150 +29,13 @@ import (
 // The DynamoDB cost of one sync (the bench's section 4): the use cases over
 // the real DynamoStore and dynalite, the WeChat simulator in-process, and a
 // DynamoDB client that asks for ReturnConsumedCapacity=INDEXES on every
-// request and records every request's operation and timing on the wire.
-
-// Call is one DynamoDB request as the wire saw it.
-type Call struct {
-	Op         string // from X-Amz-Target, e.g. "Query"
-	Index      string // the IndexName a Query or Scan names, "" for the table
-	Start, End time.Time
-	Key        map[string]any // the item key of a single-item write
-}
-
-// Recorder is both the HTTP transport and the sink of the consumed
-// capacity the responses report; the IAM test reads its calls too.
-type Recorder struct {
-	next http.RoundTripper
-
-	mu       sync.Mutex
-	calls    []Call
-	reported struct{ read, write, gsiWrite float64 }
-}
-
-// NewRecorder records the DynamoDB requests sent through next.
-func NewRecorder(next http.RoundTripper) *Recorder { return &Recorder{next: next} }
-
-// Calls is every request recorded since the last reset.
-func (r *Recorder) Calls() []Call {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.calls)
-}
-
-func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := Call{Op: strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")}
-	if req.Body != nil {
-		body, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		var in struct {
-			IndexName string
-			Key, Item map[string]any
-		}
-		_ = json.Unmarshal(body, &in)
-		c.Index = in.IndexName
-		switch c.Op {
-		case "UpdateItem", "DeleteItem":
-			c.Key = in.Key
-		case "PutItem":
-			c.Key = map[string]any{"PK": in.Item["PK"], "SK": in.Item["SK"]}
-		}
-	}
-	c.Start = time.Now()
-	resp, err := r.next.RoundTrip(req)
-	if err == nil {
-		// The round trip ends when the answer has been read.
-		body, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		err = rerr
-	}
-	c.End = time.Now()
-	r.mu.Lock()
-	r.calls = append(r.calls, c)
-	r.mu.Unlock()
-	return resp, err
-}
-
-// withConsumedCapacity adds ReturnConsumedCapacity=INDEXES to every
-// request that takes it and adds up what the answers report.
-func (r *Recorder) withConsumedCapacity(o *dynamodb.Options) {
-	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchConsumedCapacity",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				if f := field(in.Parameters, "ReturnConsumedCapacity"); f.CanSet() {
-					f.Set(reflect.ValueOf(types.ReturnConsumedCapacityIndexes))
-				}
-				write := true
-				switch in.Parameters.(type) {
-				case *dynamodb.QueryInput, *dynamodb.GetItemInput, *dynamodb.BatchGetItemInput:
-					write = false
-				}
-				out, md, err := next.HandleInitialize(ctx, in)
-				var cc []types.ConsumedCapacity
-				if c := field(out.Result, "ConsumedCapacity"); c.IsValid() {
-					switch v := c.Interface().(type) {
-					case *types.ConsumedCapacity:
-						cc = []types.ConsumedCapacity{deref(v)}
-					case []types.ConsumedCapacity:
-						cc = v
-					}
-				}
-				r.mu.Lock()
-				for _, c := range cc {
-					table := aws.ToFloat64(c.CapacityUnits)
-					var gsi float64
-					for _, g := range c.GlobalSecondaryIndexes {
-						gsi += aws.ToFloat64(g.CapacityUnits)
-					}
-					if c.Table != nil {
-						table = aws.ToFloat64(c.Table.CapacityUnits)
-					}
-					if write {
-						r.reported.write += table
-						r.reported.gsiWrite += gsi
-					} else {
-						r.reported.read += table + gsi
-					}
-				}
-				r.mu.Unlock()
-				return out, md, err
-			}), middleware.After)
-	})
-}
-
-// field is the named field of the struct v points to, or the zero Value
-// (not IsValid, not CanSet) when there is none.
-func field(v any, name string) reflect.Value {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return reflect.ValueOf(nil)
-	}
-	return rv.Elem().FieldByName(name)
-}
-
-func deref(c *types.ConsumedCapacity) types.ConsumedCapacity {
-	if c == nil {
-		return types.ConsumedCapacity{}
-	}
-	return *c
-}
-
-// reset starts a new measurement.
-func (r *Recorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = nil
-	r.reported.read, r.reported.write, r.reported.gsiWrite = 0, 0, 0
-}
+// request and records every request's operation and timing on the wire
+// (package recorder).
 
 // waves counts sequential round trips: a request that starts after every
 // request of the current wave has ended begins the next wave.
-func waves(calls []Call) int {
-	sorted := append([]Call(nil), calls...)
+func waves(calls []recorder.Call) int {
+	sorted := append([]recorder.Call(nil), calls...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
 	n := 0
 	var end time.Time
@@ -220,7 +77,7 @@ func (c SyncCost) BilledWCU() float64 {
 // benchWorld is a measured service: the use cases over the real store,
 // its DynamoDB client recorded by rec, and an in-process simulator.
 type benchWorld struct {
-	rec   *Recorder
+	rec   *recorder.Recorder
 	plain *dynamodb.Client // unrecorded, to write set-ups and read items back
 	st    *store.DynamoStore
 	sim   *wechattest.Server
@@ -229,10 +86,10 @@ type benchWorld struct {
 }
 
 func newBenchWorld(endpoint, table string) (*benchWorld, error) {
-	rec := NewRecorder(http.DefaultTransport.(*http.Transport).Clone())
+	rec := recorder.New(http.DefaultTransport.(*http.Transport).Clone())
 	client := dynamodb.NewFromConfig(services.ClientConfig(endpoint), func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: rec}
-	}, rec.withConsumedCapacity)
+	}, rec.AskCapacity)
 	st := store.New(client, table)
 	const appID = stack.AppID
 	secret := stack.RandomKey()
@@ -291,16 +148,14 @@ type scenario struct {
 func (w *benchWorld) measure(ctx context.Context, scenarios []scenario) ([]SyncCost, error) {
 	var out []SyncCost
 	for _, sc := range scenarios {
-		w.rec.reset()
+		w.rec.Reset()
 		changed, err := sc.run()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
-		calls := w.rec.Calls()
-		w.rec.mu.Lock()
+		calls, units := w.rec.Calls(), w.rec.Reported()
 		c := SyncCost{Scenario: sc.name, Changed: changed, Requests: map[string]int{}, Waves: waves(calls),
-			ReportedRCU: w.rec.reported.read, ReportedWCU: w.rec.reported.write, ReportedGSI: w.rec.reported.gsiWrite}
-		w.rec.mu.Unlock()
+			ReportedRCU: units.Read, ReportedWCU: units.Write, ReportedGSI: units.IndexWrite}
 		for _, call := range calls {
 			c.Requests[call.Op]++
 			if call.Key == nil {
@@ -324,7 +179,7 @@ func (w *benchWorld) measure(ctx context.Context, scenarios []scenario) ([]SyncC
 // in ActiveIndex when the item is in it (boardShard set), for the index
 // entry's projected size. A delete is billed for the item it removed,
 // which is gone: it counts one unit (session keys are far under 1 KB).
-func writeUnits(ctx context.Context, db *dynamodb.Client, table string, c Call) (float64, float64, error) {
+func writeUnits(ctx context.Context, db *dynamodb.Client, table string, c recorder.Call) (float64, float64, error) {
 	if c.Op == "DeleteItem" {
 		return 1, 0, nil
 	}

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/werun-sam/werun-sam/local/services"
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 // Pool runs one function's bootstrap under the AWS Lambda Runtime Interface

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 // What `make sam-local` needs from Debian, installed when missing:

@@ -24,9 +24,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/local/stack"
-	"github.com/werun-sam/werun-sam/local/template"
 )
 
 // Dir holds what a run writes: the env-vars file for its ports and the
@@ -93,7 +93,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer st.Close()
-	step("dynalite %s, WeChat simulator %s", st.Over["AWS_ENDPOINT_URL_DYNAMODB"], st.Sim)
+	step("DynamoDB %s (the fault proxy before dynalite), WeChat simulator %s", st.Over["AWS_ENDPOINT_URL_DYNAMODB"], st.Sim)
 	common := []string{"--env-vars", envFile, "--skip-pull-image", "--add-host", containerHost + ":" + bridge}
 	if o.Serve {
 		fmt.Printf("Ready for sam local by hand (Ctrl-C stops the stack):\n")
@@ -121,10 +121,10 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-// startStack starts the local stack without functions, its dynalite (with
-// the template's table) and WeChat simulator bound to the Docker bridge
-// address: the one address of the host that containers reach and the
-// outside does not. It writes the env-vars file that points the functions
+// startStack starts the local stack without functions, its DynamoDB (the
+// fault proxy before dynalite with the template's table) and WeChat
+// simulator bound to the Docker bridge address: the one address of the
+// host that containers reach and the outside does not. It writes the env-vars file that points the functions
 // at them.
 func startStack(ctx context.Context, bridge string) (*stack.Stack, string, error) {
 	logf, err := os.Create(filepath.Join(Dir, "services.log"))
@@ -271,6 +271,8 @@ var invokeWant = map[string]func(out []byte) error{
 	// AccountFunction's routes.
 	"export.json":    wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 	"delete-me.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	// ChallengeFunction's routes.
+	"challenge.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 }
 
 func wantError(status int, code string) func([]byte) error {

@@ -1,9 +1,10 @@
 // Package stack assembles the local stack once for every command of
 // `go run ./local` (serve, invoke, exec's callers, bench, load): the
 // template's functions built natively and run in emulator pools, dynalite
-// with the table, the WeChat simulator (or the WeChat WECHAT_API_BASE
-// names), and the template's API over them, each function given the
-// environment the template declares with local values.
+// with the table behind the DynamoDB fault proxy (local/ddbproxy), the
+// WeChat simulator (or the WeChat WECHAT_API_BASE names), and the
+// template's API over them, each function given the environment the
+// template declares with local values.
 package stack
 
 import (
@@ -18,16 +19,19 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/local/apigw"
+	"github.com/werun-sam/werun-sam/local/ddbproxy"
 	"github.com/werun-sam/werun-sam/local/emulator"
-	"github.com/werun-sam/werun-sam/local/services"
-	"github.com/werun-sam/werun-sam/local/template"
 )
 
 // Overrides are the local stack's values for declared variables: they
 // replace the template's own values, and the host environment replaces
 // them in turn (WECHAT_API_BASE, TABLE_NAME, ...), as `sam local invoke -n`
-// does, only for variables the template declares.
+// does, only for variables the template declares. The one exception is
+// AWS_ENDPOINT_URL_DYNAMODB: the host's is what the stack's fault proxy
+// forwards to, so an override (the proxy) stays.
 type Overrides map[string]string
 
 // FunctionVars resolves a function's declared environment for a local run.
@@ -39,7 +43,7 @@ func FunctionVars(t *template.Template, fn template.Function, over Overrides) ma
 		if o, ok := over[k]; ok {
 			vars[k] = o
 		}
-		if h := os.Getenv(k); h != "" {
+		if h := os.Getenv(k); h != "" && (k != "AWS_ENDPOINT_URL_DYNAMODB" || over[k] == "") {
 			vars[k] = h
 		}
 	}
@@ -74,10 +78,10 @@ func NoopFunction(fns []template.Function) template.Function {
 
 // Options say what to start and where.
 type Options struct {
-	Host       string   // bind address of the API, the simulator and dynalite ("": 127.0.0.1)
+	Host       string   // bind address of the API, the simulator and the DynamoDB proxy ("": 127.0.0.1; dynalite binds 127.0.0.1)
 	APIPort    int      // with Serve: the API's port (0: any free one)
 	SimPort    int      // the simulator's port (0: any free one), when WECHAT_API_BASE is unset
-	DynamoPort int      // dynalite's port (0: any free one), when AWS_ENDPOINT_URL_DYNAMODB is unset
+	DynamoPort int      // the functions' DynamoDB port, the fault proxy's (0: any free one)
 	Pool       int      // emulators per function at most
 	Functions  []string // LogicalIds to build and run (nil: every function of the template; empty: none, only what they talk to)
 	Serve      bool     // serve the template's routes (the emulators of routed functions start warm)
@@ -100,6 +104,13 @@ type Stack struct {
 	Routes    []template.Route
 	API       string // base URLs ("" when not served)
 	NoopAPI   string
+	// Proxy is the DynamoDB fault and latency proxy every function's
+	// AWS_ENDPOINT_URL_DYNAMODB names; it starts with no rule and no added
+	// latency. DynamoDB is what it forwards to (the stack's dynalite, or
+	// the AWS_ENDPOINT_URL_DYNAMODB it was started with): read the table
+	// there to look past the rules.
+	Proxy    *ddbproxy.Proxy
+	DynamoDB string
 
 	procs *services.Procs
 	stop  []func()
@@ -219,9 +230,10 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 }
 
 // backends starts what the functions talk to: the WeChat simulator (unless
-// WECHAT_API_BASE names a server) and dynalite with the template's table
+// WECHAT_API_BASE names a server), dynalite with the template's table
 // (unless AWS_ENDPOINT_URL_DYNAMODB names one, whose table must then
-// exist), and sets the local values of the declared variables.
+// exist) and the fault proxy in front of it, and sets the local values of
+// the declared variables.
 func (s *Stack) backends(ctx context.Context, o Options, dynamoLog io.Writer) error {
 	s.Over = Overrides{"TABLE_NAME": services.TableName, "SESSION_SIGNING_KEY": RandomKey()}
 	sim, stopSim, err := WeChat(s.Over, o.Host, o.SimPort)
@@ -230,16 +242,30 @@ func (s *Stack) backends(ctx context.Context, o Options, dynamoLog io.Writer) er
 	}
 	s.Sim = sim
 	s.stop = append(s.stop, stopSim)
-	if ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
-		s.Over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
-		return nil
+	if o.DynamoPort != 0 {
+		if err := services.PortFree(o.Host, o.DynamoPort); err != nil {
+			return err
+		}
 	}
-	if err := services.EnsureDynalite(ctx); err != nil {
+	keys, err := ddbproxy.KeysOf(s.Template)
+	if err != nil {
 		return err
 	}
-	ep, err := services.StartTable(ctx, s.procs, dynamoLog, o.Host, o.DynamoPort)
-	s.Over["AWS_ENDPOINT_URL_DYNAMODB"] = ep
-	return err
+	if s.DynamoDB = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); s.DynamoDB == "" {
+		if err := services.EnsureDynalite(ctx); err != nil {
+			return err
+		}
+		// Only the proxy talks to it.
+		if s.DynamoDB, err = services.StartTable(ctx, s.procs, dynamoLog, "127.0.0.1", 0); err != nil {
+			return err
+		}
+	}
+	if s.Proxy, err = ddbproxy.Start(net.JoinHostPort(o.Host, strconv.Itoa(o.DynamoPort)), s.DynamoDB, keys); err != nil {
+		return fmt.Errorf("DynamoDB fault proxy: %w", err)
+	}
+	s.stop = append(s.stop, func() { _ = s.Proxy.Close() })
+	s.Over["AWS_ENDPOINT_URL_DYNAMODB"] = s.Proxy.URL
+	return nil
 }
 
 // serve serves h on l and returns its base URL.

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
 

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
@@ -25,6 +27,11 @@ type Store interface {
 	Erase(ctx context.Context, h store.Holdings) error
 	Revoke(ctx context.Context, account string, until time.Time, done bool) error
 	Revoked(ctx context.Context, account string, now time.Time) (revoked, done bool, err error)
+	CurrentAccount(ctx context.Context, openid string) (account string, deleting bool, err error)
+	MarkDeleting(ctx context.Context, openid, account string) (bool, error)
+	PutDeletion(ctx context.Context, d store.Deletion) error
+	Deletions(ctx context.Context) ([]store.Deletion, error)
+	FinishDeletion(ctx context.Context, account string) error
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 }
 
@@ -169,15 +176,23 @@ func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err e
 	return out, nil
 }
 
-// DeleteAccount deletes every item of the user the session token names.
-// The account is revoked first, for as long as a token issued before now
-// could live, so every such token is refused from here on (Authenticate)
-// and a sync racing the deletion finds the revocation after its writes
-// (commit). Then the user's rows leave the stored boards, the items go, on
-// both sides of memberships and friendships, and the revocation records
-// that the deletion is complete. A deletion that failed part way (503) is
-// finished by the same call with the same token; once it is complete, that
-// token gets ErrTokenInvalid like any other.
+// DeletionDelay is how long after a deletion's answer its second pass is
+// due: by then every request that authenticated before the revocation has
+// ended (10 s for the API functions, 60 s for the refresher), with a margin
+// for writes still in flight.
+const DeletionDelay = 75 * time.Second
+
+// DeleteAccount deletes every item of the user the session token names, in
+// two passes. This first one marks the account as being deleted (so no
+// login starts a new account before the deletion is complete), revokes it
+// for as long as a token issued before now could live (so every such token
+// is refused from the answer on), records the second pass due after
+// DeletionDelay, then takes the user off the stored boards and erases what
+// names them, the marked account item aside. A deletion that failed part
+// way (503) is recorded, so the second pass finishes it even if it is never
+// resent; a resend with the same token runs this pass again. Once the second
+// pass has run, the token gets fault.TokenInvalid like any other, and a
+// token of an account since replaced never touches the newer one.
 func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	defer fault.Classify(&err)
 	now := s.now()
@@ -192,21 +207,84 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	case done:
 		return fmt.Errorf("%w: the account was deleted", fault.TokenInvalid)
 	}
-	until := now.Add(session.TTL + revocationMargin)
-	if !revoked {
-		if err := s.store.Revoke(ctx, c.Account, until, false); err != nil {
-			return err
-		}
-	}
-	h, err := s.store.Holdings(ctx, c.OpenID)
+	marked, err := s.store.MarkDeleting(ctx, c.OpenID, c.Account)
 	if err != nil {
 		return err
 	}
-	if err := s.boards.Unboard(ctx, c.OpenID, h.Days); err != nil {
+	if !marked {
+		return fmt.Errorf("%w: the token's account is no longer the user's", fault.TokenInvalid)
+	}
+	until := now.Add(session.TTL + revocationMargin)
+	var g errgroup.Group
+	if !revoked {
+		g.Go(func() error { return s.store.Revoke(ctx, c.Account, until, false) })
+	}
+	g.Go(func() error {
+		return s.store.PutDeletion(ctx, store.Deletion{Account: c.Account, OpenID: c.OpenID, Due: now.Add(DeletionDelay), Until: until})
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	if err := s.store.Erase(ctx, h); err != nil {
+	return s.erase(ctx, c.OpenID, true)
+}
+
+// erase takes the user off the stored boards and deletes every item that
+// names them, but for the account item when keepAccount.
+func (s *Service) erase(ctx context.Context, openid string, keepAccount bool) error {
+	h, err := s.store.Holdings(ctx, openid)
+	if err != nil {
 		return err
 	}
-	return s.store.Revoke(ctx, c.Account, until, true)
+	if keepAccount {
+		h = h.KeepingAccount()
+	}
+	if err := s.boards.Unboard(ctx, openid, h.Days); err != nil {
+		return err
+	}
+	return s.store.Erase(ctx, h)
+}
+
+// finishMargin is the time a second pass keeps in hand: one that would not
+// finish before the deadline is left to the next run.
+const finishMargin = 5 * time.Second
+
+// FinishDeletions runs the second pass of every deletion due: whatever a
+// request racing the deletion wrote after its first pass is found from the
+// user (their partition, OpenIDIndex, their member partitions) and erased,
+// the user leaves the stored boards again, the account item goes, and the
+// revocation records the deletion as complete. A pass cut short is due
+// again at the next run. The scheduled refresher calls it first.
+func (s *Service) FinishDeletions(ctx context.Context) (finished int, err error) {
+	defer fault.Classify(&err)
+	pending, err := s.store.Deletions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	deadline, bounded := ctx.Deadline()
+	for _, d := range pending {
+		if s.now().Before(d.Due) {
+			continue
+		}
+		if bounded && time.Until(deadline) < finishMargin {
+			return finished, nil
+		}
+		current, _, err := s.store.CurrentAccount(ctx, d.OpenID)
+		if err != nil {
+			return finished, err
+		}
+		// A newer account is the user's own again: never touched.
+		if current == "" || current == d.Account {
+			if err := s.erase(ctx, d.OpenID, false); err != nil {
+				return finished, err
+			}
+		}
+		if err := s.store.Revoke(ctx, d.Account, d.Until, true); err != nil {
+			return finished, err
+		}
+		if err := s.store.FinishDeletion(ctx, d.Account); err != nil {
+			return finished, err
+		}
+		finished++
+	}
+	return finished, nil
 }

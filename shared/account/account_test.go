@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/werun-sam/werun-sam/shared/account"
 	shards "github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
@@ -35,9 +36,23 @@ func loginCaller(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string)
 	return c, s.Token
 }
 
+// secondPass runs the refresher's second pass as it would once every
+// request that authenticated before the deletion has ended.
+func secondPass(t *testing.T, e *testenv.Env, svc *usecases.Set) int {
+	t.Helper()
+	e.Clock.Set(e.Clock.Now().Add(account.DeletionDelay + time.Second))
+	n, err := svc.Account.FinishDeletions(testenv.Timeout(t, 20*time.Second))
+	if err != nil {
+		t.Fatalf("second pass: %v", err)
+	}
+	return n
+}
+
 // A sync authenticated before a deletion whose writes land after it finds
 // the revocation and deletes what it wrote: the account does not come
-// back, and the answer is the old token's 401.
+// back, and the answer is the old token's 401. Until the second pass has
+// run, a login is refused as DELETION_IN_PROGRESS; after it, the login is
+// a new, empty account.
 func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	now := time.Now()
 	e := testenv.New(t, appID, secret, now)
@@ -51,25 +66,31 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	if _, err := svc.Sessions.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Fatalf("the token after the deletion: %v, want ErrTokenInvalid", err)
 	}
-	// The key the login kept is gone with the account: a racing sync
-	// that already loaded it decrypts with it.
+	id := e.Sim.CloudID(openid, wechattest.Days(5, now), now)
+	if _, err := svc.Steps.SyncCloudID(ctx, caller, id); !errors.Is(err, fault.TokenInvalid) {
+		t.Fatalf("a sync of the deleted account: %v, want ErrTokenInvalid", err)
+	}
 	code := e.Sim.Login(openid)
 	ed, iv := e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
 	_, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Code: code, EncryptedData: ed, IV: iv})
-	if err != nil {
-		t.Fatalf("a fresh login and sync: %v", err)
+	if !errors.Is(err, fault.DeletionInProgress) {
+		t.Fatalf("a login and sync before the second pass: %v, want DeletionInProgress", err)
 	}
-	// The stateless sync made a new account; the racing one is the old.
-	ed, iv = e.Sim.WeRunData(openid, wechattest.Days(5, now), now)
-	if _, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: caller, EncryptedData: ed, IV: iv}); !errors.Is(err, fault.TokenInvalid) {
-		t.Fatalf("a sync of the deleted account: %v, want ErrTokenInvalid", err)
+	if n := secondPass(t, e, svc); n < 1 {
+		t.Fatalf("the second pass finished %d deletions, want this one", n)
+	}
+	now = e.Clock.Now()
+	code = e.Sim.Login(openid)
+	ed, iv = e.Sim.WeRunData(openid, wechattest.Days(3, now), now)
+	if _, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Code: code, EncryptedData: ed, IV: iv}); err != nil {
+		t.Fatalf("a login and sync after the second pass: %v", err)
 	}
 	days, err := e.Store.Days(ctx, openid, steps.DateOf(now.AddDate(0, 0, -10)), steps.DateOf(now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(days) != 3 {
-		t.Errorf("days after the racing sync: %+v, want the new account's 3 only", days)
+		t.Errorf("days after the deletion: %+v, want the new account's 3 only", days)
 	}
 }
 
@@ -90,8 +111,9 @@ func (e *eraseFails) Erase(ctx context.Context, h store.Holdings) error {
 
 // A deletion that fails part way answers ErrUnavailable with the account
 // already revoked (its other routes refuse the token); the same call with
-// the same token finishes it, and once it is complete that token gets
-// ErrTokenInvalid, and a new login is a new, empty account.
+// the same token runs its first pass again, and the second pass finishes
+// it; once it is complete that token gets ErrTokenInvalid, and a new login
+// is a new, empty account.
 func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
 	now := time.Now()
 	e := testenv.New(t, appID, secret, now)
@@ -111,6 +133,7 @@ func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
 	if err := svc.Account.DeleteAccount(ctx, token); err != nil {
 		t.Fatalf("the retried deletion: %v", err)
 	}
+	secondPass(t, e, svc)
 	if err := svc.Account.DeleteAccount(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Errorf("a retry after the deletion: %v, want ErrTokenInvalid", err)
 	}
@@ -121,6 +144,34 @@ func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
 	again, _ := loginCaller(t, e, svc, openid)
 	if again.Account == caller.Account {
 		t.Errorf("a new login after the deletion kept the account %q", caller.Account)
+	}
+}
+
+// A deletion cut short and never resent is finished by the second pass
+// alone: the work item outlives the request.
+func TestADeletionNeverResentIsFinishedByTheSecondPass(t *testing.T) {
+	now := time.Now()
+	e := testenv.New(t, appID, secret, now)
+	cfg := e.Config(t)
+	cfg.Store = &eraseFails{Store: e.Store}
+	svc := usecases.New(cfg)
+	openid := testenv.UniqueID("never")
+	_, token := loginCaller(t, e, svc, openid)
+	e.SyncCounts(t, svc, openid, 300, 400)
+	ctx := testenv.Timeout(t, 10*time.Second)
+	if err := svc.Account.DeleteAccount(ctx, token); !errors.Is(err, fault.Unavailable) {
+		t.Fatalf("the cut-short deletion: %v, want ErrUnavailable", err)
+	}
+	if _, err := svc.Sessions.Login(ctx, e.Sim.Login(openid)); !errors.Is(err, fault.DeletionInProgress) {
+		t.Fatalf("a login while the deletion is pending: %v, want DeletionInProgress", err)
+	}
+	secondPass(t, e, svc)
+	h, err := e.Store.Holdings(ctx, openid)
+	if err != nil || len(h.Days) != 0 || h.Account != "" {
+		t.Errorf("left after the second pass: %+v, %v", h, err)
+	}
+	if err := svc.Account.DeleteAccount(ctx, token); !errors.Is(err, fault.TokenInvalid) {
+		t.Errorf("the old token after the second pass: %v, want ErrTokenInvalid", err)
 	}
 }
 

@@ -1,10 +1,11 @@
 package api
 
-// These tests keep docs/openapi.yaml true: its routes are template.yaml's
-// routes, its request and answer schemas have the Go types' JSON fields, and
-// its error code enum holds every code this package can answer. Each check is
-// a plain function returning the problems it found, so the last test can feed
-// it deliberately broken documents and prove it notices.
+// These tests keep docs/openapi.yaml true: its request and answer schemas
+// have the Go types' JSON fields, and its error code enum holds every code
+// this package can answer (that its routes are template.yaml's is a template
+// contract test, in internal/template). Each check is a plain function
+// returning the problems it found, so the last test can feed it deliberately
+// broken documents and prove it notices.
 
 import (
 	"fmt"
@@ -20,18 +21,15 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/account"
 	"github.com/werun-sam/werun-sam/shared/api/internal/wire"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/usersteps"
 )
 
-const (
-	openAPIPath  = "../../docs/openapi.yaml"
-	templatePath = "../../template.yaml"
-)
+const openAPIPath = "../../docs/openapi.yaml"
 
 // openAPITypes names the Go types each route decodes and answers with 200.
 // A route with no body has a nil request. Add one line per new route or type.
@@ -58,21 +56,16 @@ var openAPITypes = []struct {
 	{"DELETE /v1/friends/{friendId}", nil, nil},
 	{"GET /v1/me/export", nil, account.Export{}},
 	{"DELETE /v1/me", nil, nil},
-}
-
-func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
-	spec := loadOpenAPI(t, mustRead(t, openAPIPath))
-	tmpl := mustRead(t, templatePath)
-	routes, err := templateRoutes(tmpl)
-	if err != nil {
-		t.Fatalf("template.yaml: %v", err)
-	}
-	if len(routes) == 0 {
-		t.Fatal("template.yaml declares no HttpApi events: no route to compare docs/openapi.yaml with")
-	}
-	for _, p := range compareRoutes(specRoutes(spec), routes) {
-		t.Error(p)
-	}
+	{"POST /v1/events", EventRequest{}, challenge.Event{}},
+	{"GET /v1/events", nil, challenge.List{}},
+	{"POST /v1/events/join", JoinEventRequest{}, challenge.Event{}},
+	{"GET /v1/events/{eventId}", nil, challenge.Event{}},
+	{"DELETE /v1/events/{eventId}", nil, nil},
+	{"GET /v1/events/{eventId}/participants", nil, challenge.ParticipantList{}},
+	{"POST /v1/events/{eventId}/joinCode", nil, challenge.JoinCode{}},
+	{"DELETE /v1/events/{eventId}/participants/{memberId}", nil, nil},
+	{"GET /v1/events/{eventId}/board", nil, challenge.Board{}},
+	{"GET /v1/events/{eventId}/teams", nil, challenge.Teams{}},
 }
 
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
@@ -99,111 +92,12 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 func TestOpenAPICheckersCatchDrift(t *testing.T) {
 	raw := mustRead(t, openAPIPath)
 	codes := goErrorCodes(t)
-	// The template may not be in place yet while this runs; a fixed one with
-	// CloudFormation short tags tests the template parser on its own.
-	const tmpl = `
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Api:
-    Type: AWS::Serverless::HttpApi
-  SessionFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Environment:
-        Variables:
-          TABLE_NAME: !Ref Table
-          PARAM: !Sub "/${AWS::StackName}/secret"
-      Events:
-        Session:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Path: /v1/session, Method: post}
-  DecryptFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Role: !GetAtt Role.Arn
-      Events:
-        Decrypt: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /v1/werun/decrypt, Method: POST}}
-  OpenDataFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Events:
-        CloudID: {Type: HttpApi, Properties: {Path: /v1/werun/cloudid, Method: POST}}
-  StepsFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Events:
-        Days: {Type: HttpApi, Properties: {Path: /v1/steps, Method: GET}}
-        Summary: {Type: HttpApi, Properties: {Path: /v1/steps/summary, Method: get}}
-  SocialFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Events:
-        A: {Type: HttpApi, Properties: {Path: /v1/me/profile, Method: PUT}}
-        B: {Type: HttpApi, Properties: {Path: /v1/me/profile, Method: GET}}
-        C: {Type: HttpApi, Properties: {Path: /v1/groups, Method: POST}}
-        D: {Type: HttpApi, Properties: {Path: /v1/groups, Method: GET}}
-        E: {Type: HttpApi, Properties: {Path: "/v1/groups/{groupId}/board", Method: GET}}
-        F: {Type: HttpApi, Properties: {Path: "/v1/groups/{groupId}", Method: DELETE}}
-        G: {Type: HttpApi, Properties: {Path: /v1/friends/invites, Method: POST}}
-        H: {Type: HttpApi, Properties: {Path: /v1/friends, Method: POST}}
-        I: {Type: HttpApi, Properties: {Path: /v1/friends, Method: GET}}
-        J: {Type: HttpApi, Properties: {Path: /v1/friends/board, Method: GET}}
-        K: {Type: HttpApi, Properties: {Path: "/v1/friends/{friendId}", Method: DELETE}}
-  AccountFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Events:
-        A: {Type: HttpApi, Properties: {Path: /v1/me/export, Method: GET}}
-        B: {Type: HttpApi, Properties: {Path: /v1/me, Method: DELETE}}
-  RefreshFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Events:
-        Tick: {Type: ScheduleV2, Properties: {ScheduleExpression: rate(5 minutes)}}
-`
-	good, err := templateRoutes([]byte(tmpl))
-	if err != nil {
-		t.Fatalf("fixed template with short tags: %v", err)
-	}
-	if p := compareRoutes(specRoutes(loadOpenAPI(t, raw)), good); len(p) != 0 {
-		t.Fatalf("the fixed template should match docs/openapi.yaml, got: %v", p)
-	}
-
 	tests := []struct {
 		name   string
 		mutate func(spec map[string]any) // breaks a fresh copy of the spec
-		tmpl   string                    // appended to the fixed template
-		check  func(spec map[string]any, routes []string) []string
+		check  func(spec map[string]any) []string
 		want   string // a substring of some problem
 	}{
-		{
-			name:   "route missing from the spec",
-			mutate: func(s map[string]any) { delete(get(s, "paths").(map[string]any), "/v1/steps/summary") },
-			check:  routesCheck,
-			want:   "GET /v1/steps/summary",
-		},
-		{
-			name: "route only in the template",
-			tmpl: `
-  ExtraFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Events:
-        Extra: {Type: HttpApi, Properties: {Path: !Sub "/v1/extra", Method: delete}}
-`,
-			check: routesCheck,
-			want:  "DELETE /v1/extra",
-		},
-		{
-			name: "method changed in the spec",
-			mutate: func(s map[string]any) {
-				p := get(s, "paths", "/v1/steps").(map[string]any)
-				p["post"] = p["get"]
-				delete(p, "get")
-			},
-			check: routesCheck,
-			want:  "POST /v1/steps",
-		},
 		{
 			name: "request field renamed",
 			mutate: func(s map[string]any) {
@@ -251,7 +145,7 @@ Resources:
 				m := get(s, "components", "schemas", "Error", "properties", "error", "properties", "code").(map[string]any)
 				m["enum"] = slices.DeleteFunc(m["enum"].([]any), func(v any) bool { return v == "STALE_DATA" })
 			},
-			check: func(s map[string]any, _ []string) []string { return checkErrorCodes(s, codes) },
+			check: func(s map[string]any) []string { return checkErrorCodes(s, codes) },
 			want:  "STALE_DATA",
 		},
 		{
@@ -261,7 +155,7 @@ Resources:
 				code := get(m[1], "properties", "error", "properties", "code").(map[string]any)
 				code["enum"] = append(code["enum"].([]any), "INVALID_JSON")
 			},
-			check: func(s map[string]any, _ []string) []string { return checkErrorCodes(s, codes) },
+			check: func(s map[string]any) []string { return checkErrorCodes(s, codes) },
 			want:  "INVALID_JSON",
 		},
 	}
@@ -271,11 +165,7 @@ Resources:
 			if tc.mutate != nil {
 				tc.mutate(spec)
 			}
-			routes, err := templateRoutes([]byte(tmpl + tc.tmpl))
-			if err != nil {
-				t.Fatalf("template: %v", err)
-			}
-			problems := tc.check(spec, routes)
+			problems := tc.check(spec)
 			if len(problems) == 0 {
 				t.Fatalf("the check passed a broken document; want a problem naming %s", tc.want)
 			}
@@ -286,11 +176,7 @@ Resources:
 	}
 }
 
-func routesCheck(spec map[string]any, routes []string) []string {
-	return compareRoutes(specRoutes(spec), routes)
-}
-
-func typesCheck(spec map[string]any, _ []string) []string {
+func typesCheck(spec map[string]any) []string {
 	var out []string
 	for _, tc := range openAPITypes {
 		out = append(out, checkRouteTypes(spec, tc.route, tc.request, tc.answer)...)
@@ -305,7 +191,7 @@ func mustRead(t *testing.T, path string) []byte {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		abs, _ := filepath.Abs(path)
-		t.Fatalf("read %s: %v (the OpenAPI check compares docs/openapi.yaml with template.yaml and the Go types)", abs, err)
+		t.Fatalf("read %s: %v (the OpenAPI check compares docs/openapi.yaml with the Go types)", abs, err)
 	}
 	return b
 }
@@ -395,40 +281,6 @@ func specRoutes(spec map[string]any) []string {
 		}
 	}
 	sort.Strings(out)
-	return out
-}
-
-// templateRoutes lists the route keys ("METHOD /path") of every HttpApi
-// event in a SAM template, read by the local stack's template model.
-func templateRoutes(b []byte) ([]string, error) {
-	t, err := template.Parse(b)
-	if err != nil {
-		return nil, err
-	}
-	routes, err := t.Routes()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(routes))
-	for i, r := range routes {
-		out[i] = r.Key()
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-func compareRoutes(spec, tmpl []string) []string {
-	var out []string
-	for _, r := range tmpl {
-		if !slices.Contains(spec, r) {
-			out = append(out, fmt.Sprintf("route %s is in template.yaml but not in docs/openapi.yaml paths", r))
-		}
-	}
-	for _, r := range spec {
-		if !slices.Contains(tmpl, r) {
-			out = append(out, fmt.Sprintf("route %s is in docs/openapi.yaml but no HttpApi event of template.yaml serves it", r))
-		}
-	}
 	return out
 }
 

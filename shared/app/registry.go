@@ -30,6 +30,7 @@ var Functions = []Function{
 	{"SocialFunction", "social", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, httpHandler(api.Social)},
 	{"AccountFunction", "account", Needs{SessionTokens: true}, httpHandler(api.Account)},
 	{"RefreshFunction", "refresh", Needs{AppSecret: true, StoredSecrets: true}, scheduled},
+	{"ChallengeFunction", "challenge", Needs{AppSecret: true, SessionTokens: true, StoredSecrets: true}, httpHandler(api.Challenge)},
 }
 
 func httpHandler(h func(*usecases.Set) api.Handler) func(*usecases.Set) lambda.Handler {
@@ -38,9 +39,18 @@ func httpHandler(h func(*usecases.Set) api.Handler) func(*usecases.Set) lambda.H
 
 // scheduled is the refresher: EventBridge Scheduler's event carries nothing
 // it needs.
+// scheduled is the refresher: first the second passes of the deletions due
+// (so every one finishes within the bound, whatever the boards cost), then
+// the access token and the boards.
 func scheduled(svc *usecases.Set) lambda.Handler {
 	return lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) (boards.RefreshReport, error) {
-		return svc.Boards.Refresh(ctx)
+		finished, err := svc.Account.FinishDeletions(ctx)
+		if err != nil {
+			return boards.RefreshReport{Deletions: finished}, err
+		}
+		rep, err := svc.Boards.Refresh(ctx)
+		rep.Deletions = finished
+		return rep, err
 	})
 }
 

@@ -27,6 +27,8 @@ type RefreshReport struct {
 	// leaderboard index, so the index holds at most three days: today,
 	// yesterday, and the day before until a run clears it.
 	Unboarded int `json:"unboarded"`
+	// Deletions is how many deletions' second passes this run finished.
+	Deletions int `json:"deletions"`
 }
 
 // Refresh is the scheduled run: it keeps the shared access token ahead of

@@ -97,6 +97,53 @@ var (
 	WeChatConfig = class("WeChat refused the backend")
 	// WeChatUnavailable: WeChat did not give a usable answer in time.
 	WeChatUnavailable = class("WeChat unavailable")
+	// DeletionInProgress: the user's account is being deleted; a login waits
+	// until the deletion is complete, so that nothing of the old account is
+	// seen again.
+	DeletionInProgress = class("account deletion in progress")
 	// Unavailable: storage, or the shared access token, is busy or slow.
 	Unavailable = class("temporarily unavailable")
+
+	// The step challenges' classes.
+
+	// EventNotFound: no such event, cancelled, or the caller may not see it.
+	EventNotFound = class("event not found")
+	// EventEnded: the event is over; its results are a record.
+	EventEnded = class("event ended")
+	// JoinRefused: the organizer removed the caller from the event.
+	JoinRefused = class("join refused")
+	// ConsentRequired: joining needs the caller's consent to share steps.
+	ConsentRequired = class("consent required")
+	// ProfileRequired: joining needs a nickname.
+	ProfileRequired = class("profile required")
+	// TeamLocked: a running event's participant cannot change teams.
+	TeamLocked = class("team locked")
+	// NotOrganizer: only the organizer may do this.
+	NotOrganizer = class("not the organizer")
+	// ParticipantNotFound: the memberId is not a participant.
+	ParticipantNotFound = class("participant not found")
+	// ContentRejected: WeChat's content check judged a displayed text risky.
+	ContentRejected = class("content rejected by the content check")
+	// EventLimit: a user's events or an event's participants are full.
+	EventLimit = class("event limit reached")
+	// MissingEventDates: startDate or endDate missing.
+	MissingEventDates = class("missing event dates")
+	// InvalidEventDates: startDate or endDate malformed or out of range.
+	InvalidEventDates = class("invalid event dates")
+	// MissingEventName, InvalidEventName: the event's name.
+	MissingEventName = class("missing event name")
+	InvalidEventName = class("invalid event name")
+	// InvalidDailyGoal, InvalidDailyCap, InvalidGoalDays, InvalidTeams: the
+	// event's settings.
+	InvalidDailyGoal = class("invalid dailyGoal")
+	InvalidDailyCap  = class("invalid dailyCap")
+	InvalidGoalDays  = class("invalid goalDays")
+	InvalidTeams     = class("invalid teams")
+	// MissingTeam, InvalidTeam: a join's teamId.
+	MissingTeam = class("missing teamId")
+	InvalidTeam = class("invalid teamId")
+	// MissingJoinCode: a join without a joinCode.
+	MissingJoinCode = class("missing joinCode")
+	// InvalidExportFormat: an export format other than csv or xlsx.
+	InvalidExportFormat = class("invalid export format")
 )

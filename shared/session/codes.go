@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"log/slog"
+	"fmt"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
@@ -26,69 +28,96 @@ const (
 	codeReadWait  = 150 * time.Millisecond
 )
 
-// redemption is a login code's result: the user and the session key it
-// gave, and whether this call redeemed it (true) or a retry found it.
+// redemption is a login code's result: the user, the session key it gave
+// and the account it logged in to.
 type redemption struct {
-	openid, sessionKey string
-	fresh              bool
-	// stored is the error of keeping the key and the record: the login
-	// itself succeeded, and a token needs no table.
-	stored error
+	openid, sessionKey, account string
 }
 
-// redeem exchanges a login code once. WeChat refuses a code the second
-// time (40163), and mobile networks resend requests, and a failure of our
-// own after code2Session must not cost the user a new wx.login: so what a
-// code gave is kept for its life, in this container's memory and in the
-// table keyed by a hash of the code, and a retry of a code this backend
-// already redeemed gets the same user.
+// redeem exchanges a login code once and keeps what it gave: the user's
+// account (made on a first login), the session key, and a record of the
+// code for its life. WeChat refuses a code the second time (40163), and
+// mobile networks resend requests, and a failure of our own after
+// code2Session must not cost the user a new wx.login: so what a code gave
+// is kept in this container's memory before anything can fail, and in the
+// table keyed by a hash of the code, and a resend of a code this backend
+// already redeemed gets the same user, its key kept this time.
 func (s *Service) redeem(ctx context.Context, code string) (redemption, error) {
 	hash := codeHash(code)
 	ws, err := s.wechat.Code2Session(ctx, code)
 	if errors.Is(err, wechat.ErrCodeUsed) {
-		if r, ok := s.recall(ctx, hash); ok {
-			return r, nil
+		rec, found, rerr := s.recall(ctx, hash)
+		if rerr != nil {
+			return redemption{}, rerr
+		}
+		if found {
+			return s.keep(ctx, hash, rec)
 		}
 	}
 	if err != nil {
 		return redemption{}, err
 	}
-	now := s.now()
-	rec := store.RedeemedCode{OpenID: ws.OpenID, SessionKey: ws.SessionKey, ExpiresAt: now.Add(CodeLife)}
-	s.codes.put(hash, rec, now)
+	rec := store.RedeemedCode{OpenID: ws.OpenID, SessionKey: ws.SessionKey, ExpiresAt: s.now().Add(CodeLife)}
+	s.codes.put(hash, rec, s.now())
+	return s.keep(ctx, hash, rec)
+}
+
+// keep reads (or makes) the user's account, then stores the session key
+// and the code's record naming that account, at once.
+func (s *Service) keep(ctx context.Context, hash string, rec store.RedeemedCode) (redemption, error) {
+	account, err := s.store.Account(ctx, rec.OpenID, crypto.NewID())
+	if errors.Is(err, store.ErrDeleting) {
+		return redemption{}, fmt.Errorf("%w: %w", fault.DeletionInProgress, err)
+	}
+	if err != nil {
+		return redemption{}, err
+	}
+	rec.Account = account
+	s.codes.put(hash, rec, s.now())
 	var g errgroup.Group
 	g.Go(func() error {
-		return s.store.AddSessionKey(ctx, ws.OpenID, store.SessionKey{Key: ws.SessionKey, IssuedAt: now})
+		return s.store.AddSessionKey(ctx, rec.OpenID, store.SessionKey{Key: rec.SessionKey, IssuedAt: s.now()})
 	})
 	g.Go(func() error { return s.store.PutRedeemedCode(ctx, hash, rec) })
-	return redemption{openid: ws.OpenID, sessionKey: ws.SessionKey, fresh: true, stored: g.Wait()}, nil
+	if err := g.Wait(); err != nil {
+		return redemption{}, err
+	}
+	return redemption{openid: rec.OpenID, sessionKey: rec.SessionKey, account: account}, nil
 }
 
 // recall finds what a used code gave: in memory when this container
 // redeemed it, else in the table (briefly waiting for a racing first
-// request to write it).
-func (s *Service) recall(ctx context.Context, hash string) (redemption, bool) {
-	if rec, ok := s.codes.get(hash, s.now()); ok {
-		return redemption{openid: rec.OpenID, sessionKey: rec.SessionKey}, true
-	}
-	for try := 0; try < codeReadTries; try++ {
+// request to write it). Either copy is checked against the user's account
+// in the table before use: a code that logged in to an account since
+// deleted, or replaced, is refused (fault.InvalidCode), and when the table
+// cannot be read the code is not used (the error).
+func (s *Service) recall(ctx context.Context, hash string) (store.RedeemedCode, bool, error) {
+	rec, ok := s.codes.get(hash, s.now())
+	for try := 0; !ok && try < codeReadTries; try++ {
 		if try > 0 {
 			select {
 			case <-ctx.Done():
-				return redemption{}, false
+				return store.RedeemedCode{}, false, nil
 			case <-time.After(codeReadWait):
 			}
 		}
-		rec, found, err := s.store.GetRedeemedCode(ctx, hash, s.now())
+		var err error
+		rec, ok, err = s.store.GetRedeemedCode(ctx, hash, s.now())
 		if err != nil {
-			slog.WarnContext(ctx, "reading a redeemed login code failed", "err", err.Error())
-			return redemption{}, false
-		}
-		if found {
-			return redemption{openid: rec.OpenID, sessionKey: rec.SessionKey}, true
+			return store.RedeemedCode{}, false, err
 		}
 	}
-	return redemption{}, false
+	if !ok {
+		return store.RedeemedCode{}, false, nil
+	}
+	current, deleting, err := s.store.CurrentAccount(ctx, rec.OpenID)
+	if err != nil {
+		return store.RedeemedCode{}, false, err
+	}
+	if rec.Account != "" && (current != rec.Account || deleting) {
+		return store.RedeemedCode{}, false, fmt.Errorf("%w: the code logged in to an account deleted since", fault.InvalidCode)
+	}
+	return rec, true, nil
 }
 
 // codeHash keys a code's record: the code itself is a credential for its

@@ -8,7 +8,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -35,6 +34,7 @@ type Store interface {
 	PutRedeemedCode(ctx context.Context, hash string, r store.RedeemedCode) error
 	GetRedeemedCode(ctx context.Context, hash string, now time.Time) (store.RedeemedCode, bool, error)
 	Account(ctx context.Context, openid, newID string) (string, error)
+	CurrentAccount(ctx context.Context, openid string) (account string, deleting bool, err error)
 	Revoked(ctx context.Context, account string, now time.Time) (revoked, done bool, err error)
 }
 
@@ -84,28 +84,19 @@ type Caller struct {
 }
 
 // Login turns a wx.login code into a session token, keeping the user's new
-// session key beside the previous ones. A retry of a code already redeemed
-// gets a token for the same user. When keeping the key fails after WeChat
-// redeemed the code, the token is still given: a later decrypt that finds
-// no key answers NO_SESSION_KEY, as it would anyway.
+// session key beside the previous ones. A resend of a code already redeemed
+// gets a token for the same user. A token is given only once the key is
+// kept: when the table fails, the answer is 503 and a resend of the same
+// code (which WeChat then refuses as used) keeps the key and gives the
+// token. While the user's account is being deleted, the answer is
+// fault.DeletionInProgress.
 func (s *Service) Login(ctx context.Context, code string) (_ Session, err error) {
-	defer fault.Classify(&err)
-	if !wechat.ValidCode(code) {
-		return Session{}, fault.MalformedCode
-	}
-	r, err := s.redeem(ctx, code)
-	if err != nil {
-		return Session{}, err
-	}
-	if r.stored != nil {
-		slog.WarnContext(ctx, "login answered without keeping the session key", "err", r.stored.Error())
-	}
-	return s.issue(ctx, r.openid)
+	sess, _, err := s.LoginWithKey(ctx, code)
+	return sess, err
 }
 
-// LoginWithKey is a login for data sent with its code: it also returns the
-// session key the code gave, to open that data with first, and fails when
-// the key could not be kept, since the answer is acknowledged data.
+// LoginWithKey is Login that also returns the session key the code gave,
+// for data sent with its code, to open that data with first.
 func (s *Service) LoginWithKey(ctx context.Context, code string) (_ Session, sessionKey string, err error) {
 	defer fault.Classify(&err)
 	if !wechat.ValidCode(code) {
@@ -115,26 +106,17 @@ func (s *Service) LoginWithKey(ctx context.Context, code string) (_ Session, ses
 	if err != nil {
 		return Session{}, "", err
 	}
-	if r.stored != nil {
-		return Session{}, "", r.stored
-	}
-	sess, err := s.issue(ctx, r.openid)
-	return sess, r.sessionKey, err
+	return s.issue(r.openid, r.account), r.sessionKey, nil
 }
 
-// issue signs a token naming the user's current account, which a first
-// login (or the first after a deletion) makes.
-func (s *Service) issue(ctx context.Context, openid string) (Session, error) {
-	account, err := s.store.Account(ctx, openid, crypto.NewID())
-	if err != nil {
-		return Session{}, err
-	}
+// issue signs a token naming the user's current account.
+func (s *Service) issue(openid, account string) Session {
 	return Session{
 		Token:     s.signer.Sign(crypto.Claims{OpenID: openid, Account: account, ExpiresAt: s.now().Add(TTL)}),
 		ExpiresIn: int(TTL / time.Second),
 		OpenID:    openid,
 		Account:   account,
-	}, nil
+	}
 }
 
 // Authenticate returns the caller a session token names, unless the

@@ -82,3 +82,16 @@ func (s *Service) GetProfile(ctx context.Context, openid string) (_ MyProfile, e
 	p, _, err := s.store.Profile(ctx, mid)
 	return MyProfile{Profile: Profile{Nickname: p.Nickname, AvatarURL: p.AvatarURL}, MemberID: mid}, err
 }
+
+// CheckText runs WeChat's content check on text shown to others that is
+// not a nickname (scene 1, as the caller); risky is WeChat's "risky"
+// verdict, the only one refused.
+func (s *Service) CheckText(ctx context.Context, openid, text string) (risky bool, err error) {
+	defer fault.Classify(&err)
+	var suggest string
+	err = s.opener.WithAccessToken(ctx, func(token string) error {
+		suggest, err = s.wechat.MsgSecCheck(ctx, token, openid, wechat.SceneProfile, text)
+		return err
+	})
+	return suggest == wechat.SuggestRisky, err
+}

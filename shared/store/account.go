@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // Holdings is everything stored about one user.
@@ -26,8 +29,9 @@ type Holdings struct {
 	Groups            []Membership
 	Friends           []Friend
 	Invites           []Invite
-	// keys are the items Erase deletes.
-	keys []map[string]types.AttributeValue
+	// keys are the items Erase deletes, codes the login-code records it
+	// deletes one by one.
+	keys, codes []map[string]types.AttributeValue
 }
 
 // Snapshot is one named snapshot of an app.
@@ -40,7 +44,13 @@ type Snapshot struct {
 // batchWriteMax is BatchWriteItem's limit of requests per call.
 const batchWriteMax = 25
 
-// Account implements Accounts with one UpdateItem.
+// ErrDeleting: the user's account is being deleted; a login must wait until
+// the deletion is complete.
+var ErrDeleting = errors.New("store: the account is being deleted")
+
+// Account returns the user's current account id, making it newID if the
+// user has none (racing callers get one id), with one UpdateItem. It is
+// ErrDeleting while a deletion of the account is pending.
 func (d *DynamoStore) Account(ctx context.Context, openid, newID string) (string, error) {
 	if openid == "" || newID == "" {
 		return "", fmt.Errorf("store: Account: empty openid or id: %w", ErrInvalidArgument)
@@ -49,16 +59,87 @@ func (d *DynamoStore) Account(ctx context.Context, openid, newID string) (string
 		TableName:                 &d.table,
 		Key:                       accountKey(openid),
 		UpdateExpression:          aws.String("SET account = if_not_exists(account, :a)"),
+		ConditionExpression:       aws.String("attribute_not_exists(deleting)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(newID)},
 		ReturnValues:              types.ReturnValueUpdatedNew,
 	})
+	if isConditionFailed(err) {
+		return "", ErrDeleting
+	}
 	if err != nil {
 		return "", wrap("Account", err)
 	}
 	return str(out.Attributes["account"]), nil
 }
 
-// Revoke implements Accounts with one PutItem.
+// CurrentAccount reads the user's account id without making one ("" for
+// none) and whether its deletion is pending, strongly consistent.
+func (d *DynamoStore) CurrentAccount(ctx context.Context, openid string) (account string, deleting bool, err error) {
+	item, err := d.get(ctx, "CurrentAccount", accountKey(openid), true)
+	if err != nil {
+		return "", false, err
+	}
+	return str(item["account"]), item["deleting"] != nil, nil
+}
+
+// MarkDeleting marks the user's account as being deleted, only while it is
+// account (false otherwise: a newer account, or none).
+func (d *DynamoStore) MarkDeleting(ctx context.Context, openid, account string) (bool, error) {
+	return d.conditionalUpdate(ctx, "MarkDeleting", &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       accountKey(openid),
+		UpdateExpression:          aws.String("SET deleting = :one"),
+		ConditionExpression:       aws.String("account = :a"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(account), ":one": n(1)},
+	})
+}
+
+// Deletion is a deletion's pending second pass: the work item that makes a
+// deletion accepted a deletion finished.
+type Deletion struct {
+	Account string
+	OpenID  string
+	Due     time.Time // when every request that authenticated before it has ended
+	Until   time.Time // when the account's revocation ends
+}
+
+// PutDeletion records a pending second pass (again, with a later due time,
+// when a deletion is resent).
+func (d *DynamoStore) PutDeletion(ctx context.Context, del Deletion) error {
+	if del.Account == "" || del.OpenID == "" {
+		return fmt.Errorf("store: PutDeletion: empty account or openid: %w", ErrInvalidArgument)
+	}
+	item := deletionKey(del.Account)
+	// "user", not "openid": OpenIDIndex must not list the work item, or the
+	// first pass would erase it.
+	item["user"], item["due"], item["until"] = s(del.OpenID), n(del.Due.UnixMilli()), n(del.Until.Unix())
+	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+	return wrap("PutDeletion", err)
+}
+
+// Deletions reads the pending second passes, due or not, with one strongly
+// consistent Query: there are only as many as deletions of the last minutes.
+func (d *DynamoStore) Deletions(ctx context.Context) ([]Deletion, error) {
+	items, err := d.queryAll(ctx, "Deletions", deletionPK, "SK, #user, due, #until", map[string]string{"#user": "user", "#until": "until"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Deletion, len(items))
+	for i, item := range items {
+		out[i] = Deletion{Account: str(item["SK"]), OpenID: str(item["user"]), Due: millis(item["due"]),
+			Until: time.Unix(num(item["until"]), 0)}
+	}
+	return out, nil
+}
+
+// FinishDeletion removes a second pass that has run.
+func (d *DynamoStore) FinishDeletion(ctx context.Context, account string) error {
+	_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: deletionKey(account)})
+	return wrap("FinishDeletion", err)
+}
+
+// Revoke refuses account's tokens until until, with one PutItem; done
+// records that the deletion that revoked it is complete.
 func (d *DynamoStore) Revoke(ctx context.Context, account string, until time.Time, done bool) error {
 	if account == "" {
 		return fmt.Errorf("store: Revoke: empty account: %w", ErrInvalidArgument)
@@ -72,8 +153,9 @@ func (d *DynamoStore) Revoke(ctx context.Context, account string, until time.Tim
 	return wrap("Revoke", err)
 }
 
-// Revoked implements Accounts with one strongly consistent GetItem that
-// projects only the expiry and the state.
+// Revoked says whether account's tokens are refused at now, and whether its
+// deletion is complete, with one strongly consistent GetItem that projects
+// only the expiry and the state.
 func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time) (bool, bool, error) {
 	if account == "" {
 		return false, false, fmt.Errorf("store: Revoked: empty account: %w", ErrInvalidArgument)
@@ -91,24 +173,44 @@ func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time
 	return true, num(out.Item["done"]) == 1, nil
 }
 
-// Holdings implements Accounts: a Query of the user's partition and, for a
-// member, one of the member's partition; both project away session keys.
+// Holdings reads everything stored about a user, never a session key: a
+// Query of the user's partition, a Query of OpenIDIndex for every item
+// elsewhere that holds the openid, and one of each member partition found
+// (the pointer's, and a profile's whose pointer was never written).
 func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, error) {
 	if openid == "" {
 		return Holdings{}, fmt.Errorf("store: Holdings: empty openid: %w", ErrInvalidArgument)
 	}
 	h := Holdings{OpenID: openid}
 	now := time.Now()
-	items, err := d.queryAll(ctx, "Holdings", "USER#"+openid,
-		"PK, SK, steps, sourceTs, #source, updatedAt, boardShard, expiresAt, memberId, account",
-		map[string]string{"#source": "source"})
-	if err != nil {
+	var (
+		items []map[string]types.AttributeValue
+		named []map[string]types.AttributeValue
+		g     errgroup.Group
+	)
+	g.Go(func() (err error) {
+		items, err = d.queryAll(ctx, "Holdings", "USER#"+openid,
+			"PK, SK, steps, sourceTs, #source, updatedAt, boardShard, expiresAt, memberId, account",
+			map[string]string{"#source": "source"})
+		return err
+	})
+	g.Go(func() (err error) {
+		named, err = d.pages(ctx, "Holdings", &dynamodb.QueryInput{
+			TableName:                 &d.table,
+			IndexName:                 aws.String(OpenIDIndex),
+			KeyConditionExpression:    aws.String("openid = :o"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":o": s(openid)},
+		})
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return Holdings{}, err
 	}
 	for _, item := range items {
 		sk := str(item["SK"])
 		h.keys = append(h.keys, userPKKey(openid, sk))
 		switch {
+		case isMark(sk): // the events' own export lists them
 		case strings.HasPrefix(sk, dayPrefix):
 			if day := dayOf(item); !expired(day, now) {
 				h.Days = append(h.Days, day)
@@ -124,44 +226,94 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		}
 	}
 	sort.Slice(h.SessionKeysIssued, func(i, j int) bool { return h.SessionKeysIssued[i].After(h.SessionKeysIssued[j]) })
-	if h.MemberID == "" {
-		return h, nil
+	members := []string{}
+	if h.MemberID != "" {
+		members = append(members, h.MemberID)
 	}
-	mid := h.MemberID
-	items, err = d.queryAll(ctx, "Holdings", "MEMBER#"+mid, "PK, SK, openid, nickname, avatarUrl, joinedAt, expiresAt", nil)
-	if err != nil {
-		return Holdings{}, err
-	}
-	h.keys = append(h.keys, excludedKey(mid))
-	for _, item := range items {
-		sk := str(item["SK"])
-		h.keys = append(h.keys, key("MEMBER#"+mid, sk))
+	for _, item := range named {
+		pk, sk := str(item["PK"]), str(item["SK"])
 		switch {
-		case sk == "PROFILE":
-			h.Profile = profileOf(mid, item)
-		case strings.HasPrefix(sk, "GROUP#"):
-			gid := strings.TrimPrefix(sk, "GROUP#")
-			h.Groups = append(h.Groups, Membership{GroupID: gid, MemberID: mid, OpenID: openid,
-				JoinedAt: millis(item["joinedAt"]), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
-			h.keys = append(h.keys, groupMemberKey(gid, mid))
-		case strings.HasPrefix(sk, "FRIEND#"):
-			fid := strings.TrimPrefix(sk, "FRIEND#")
-			h.Friends = append(h.Friends, Friend{MemberID: fid, OpenID: str(item["openid"])})
-			h.keys = append(h.keys, friendKey(fid, mid))
-		case strings.HasPrefix(sk, "INVITE#"):
-			code := strings.TrimPrefix(sk, "INVITE#")
-			h.Invites = append(h.Invites, Invite{Code: code, MemberID: mid, OpenID: openid, ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
-			h.keys = append(h.keys, inviteKey(code))
+		case strings.HasPrefix(pk, CodePrefix):
+			h.codes = append(h.codes, key(pk, sk))
+		case strings.HasPrefix(pk, "MEMBER#") && sk == "PROFILE":
+			if mid := strings.TrimPrefix(pk, "MEMBER#"); !slices.Contains(members, mid) {
+				members = append(members, mid)
+			}
+		default:
+			h.keys = append(h.keys, key(pk, sk))
+		}
+	}
+	for _, mid := range members {
+		if err := d.memberHoldings(ctx, &h, mid); err != nil {
+			return Holdings{}, err
 		}
 	}
 	return h, nil
 }
 
-// Erase implements Accounts: BatchWriteItems of 25 deletes, run at once,
-// asking again for unprocessed ones. Deleting an item already gone is not
-// an error, so an Erase may be repeated.
+// memberHoldings adds what member mid's partition holds; h's profile,
+// groups, friends and invites are those of the pointer's member.
+func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid string) error {
+	items, err := d.queryAll(ctx, "Holdings", "MEMBER#"+mid, "PK, SK, openid, nickname, avatarUrl, joinedAt, expiresAt", nil)
+	if err != nil {
+		return err
+	}
+	mine := mid == h.MemberID
+	h.keys = append(h.keys, excludedKey(mid))
+	for _, item := range items {
+		sk := str(item["SK"])
+		h.keys = append(h.keys, key("MEMBER#"+mid, sk))
+		switch {
+		case sk == "PROFILE" && mine:
+			h.Profile = profileOf(mid, item)
+		case strings.HasPrefix(sk, "GROUP#"):
+			gid := strings.TrimPrefix(sk, "GROUP#")
+			if mine {
+				h.Groups = append(h.Groups, Membership{GroupID: gid, MemberID: mid, OpenID: h.OpenID,
+					JoinedAt: millis(item["joinedAt"]), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
+			}
+			h.keys = append(h.keys, groupMemberKey(gid, mid))
+		case strings.HasPrefix(sk, "FRIEND#"):
+			fid := strings.TrimPrefix(sk, "FRIEND#")
+			if mine {
+				h.Friends = append(h.Friends, Friend{MemberID: fid, OpenID: str(item["openid"])})
+			}
+			h.keys = append(h.keys, friendKey(fid, mid))
+		case strings.HasPrefix(sk, "INVITE#"):
+			code := strings.TrimPrefix(sk, "INVITE#")
+			if mine {
+				h.Invites = append(h.Invites, Invite{Code: code, MemberID: mid, OpenID: h.OpenID, ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
+			}
+			h.keys = append(h.keys, inviteKey(code))
+		}
+	}
+	return nil
+}
+
+// KeepingAccount is h without the account item, which a deletion keeps
+// (marked) until its second pass, so that no login starts a new account
+// before the deletion is complete.
+func (h Holdings) KeepingAccount() Holdings {
+	pk, sk := "USER#"+h.OpenID, accountSK
+	h.keys = slices.DeleteFunc(slices.Clone(h.keys), func(k map[string]types.AttributeValue) bool {
+		return str(k["PK"]) == pk && str(k["SK"]) == sk
+	})
+	return h
+}
+
+// Erase deletes every item of h, on both sides of its memberships and
+// friendships: BatchWriteItems of 25 deletes, run at once, asking again for
+// unprocessed ones, and a DeleteItem per login-code record (which no
+// function may batch-write, so none can forge one). Deleting an item
+// already gone is not an error, so an Erase may be repeated.
 func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
 	var calls []func(context.Context) error
+	for _, k := range h.codes {
+		calls = append(calls, func(ctx context.Context) error {
+			_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: k})
+			return err
+		})
+	}
 	for start := 0; start < len(h.keys); start += batchWriteMax {
 		chunk := h.keys[start:min(start+batchWriteMax, len(h.keys))]
 		calls = append(calls, func(ctx context.Context) error {
@@ -198,7 +350,8 @@ func (d *DynamoStore) ForgetDays(ctx context.Context, openid string, days []Day)
 	return d.Erase(ctx, h)
 }
 
-// Snapshots implements Accounts with one Query.
+// Snapshots reads the snapshots of appid whose name begins with prefix,
+// with one Query.
 func (d *DynamoStore) Snapshots(ctx context.Context, appid, prefix string) ([]Snapshot, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              &d.table,

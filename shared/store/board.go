@@ -14,6 +14,11 @@ import (
 // board key: partition boardShard, sort PK, projecting steps.
 const ActiveIndex = "ActiveIndex"
 
+// OpenIDIndex is the sparse global secondary index (keys only) of every item
+// that holds an openid attribute: a deletion finds through it what names the
+// user outside the user's own partition, whichever write put it there.
+const OpenIDIndex = "OpenIDIndex"
+
 // BoardEntry is one user's count on a board.
 type BoardEntry struct {
 	OpenID string

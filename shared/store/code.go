@@ -17,11 +17,14 @@ import (
 type RedeemedCode struct {
 	OpenID     string
 	SessionKey string
-	ExpiresAt  time.Time
+	// Account is the account the code logged in to; "" when the login
+	// failed before the account was read.
+	Account   string
+	ExpiresAt time.Time
 }
 
-// PutRedeemedCode keeps r under hash until r.ExpiresAt (the table's TTL
-// removes it soon after).
+// PutRedeemedCode keeps r under hash until r.ExpiresAt. It holds the openid,
+// so OpenIDIndex lists it and a deletion removes it; TTL is only a backstop.
 func (d *DynamoStore) PutRedeemedCode(ctx context.Context, hash string, r RedeemedCode) error {
 	if hash == "" || r.OpenID == "" {
 		return fmt.Errorf("store: PutRedeemedCode: empty hash or openid: %w", ErrInvalidArgument)
@@ -29,6 +32,9 @@ func (d *DynamoStore) PutRedeemedCode(ctx context.Context, hash string, r Redeem
 	item := codeKey(hash)
 	item["openid"] = s(r.OpenID)
 	item["sessionKey"] = s(r.SessionKey)
+	if r.Account != "" {
+		item["account"] = s(r.Account)
+	}
 	item["expiresAt"] = n(r.ExpiresAt.Unix())
 	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
 	return wrap("PutRedeemedCode", err)
@@ -50,6 +56,7 @@ func (d *DynamoStore) GetRedeemedCode(ctx context.Context, hash string, now time
 	r := RedeemedCode{
 		OpenID:     str(out.Item["openid"]),
 		SessionKey: str(out.Item["sessionKey"]),
+		Account:    str(out.Item["account"]),
 		ExpiresAt:  time.Unix(num(out.Item["expiresAt"]), 0),
 	}
 	if r.OpenID == "" || !now.Before(r.ExpiresAt) {

@@ -90,3 +90,8 @@ func friendsTallyKey(mid string) map[string]types.AttributeValue {
 }
 
 func excludedKey(mid string) map[string]types.AttributeValue { return key("EXCLUDED", "MEMBER#"+mid) }
+
+// deletionPK is the partition of the pending second passes of deletions.
+const deletionPK = "DELETION"
+
+func deletionKey(account string) map[string]types.AttributeValue { return key(deletionPK, account) }

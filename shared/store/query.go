@@ -108,10 +108,19 @@ func (d *DynamoStore) parallel(ctx context.Context, op string, calls ...func(con
 
 // batchGet reads up to 100 keys, asking again for unprocessed ones.
 func (d *DynamoStore) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	var items []map[string]types.AttributeValue
 	// Projected, as every read of a function that may not read secrets is.
-	req := map[string]types.KeysAndAttributes{d.table: {Keys: keys,
-		ProjectionExpression: aws.String("PK, SK, steps, sourceTs, openid, nickname, avatarUrl")}}
+	return d.batchGetProjected(ctx, keys, "PK, SK, steps, sourceTs, openid, nickname, avatarUrl")
+}
+
+// batchGetProjected is batchGet with its own projection ("" for every
+// attribute, only for items that hold no secret).
+func (d *DynamoStore) batchGetProjected(ctx context.Context, keys []map[string]types.AttributeValue, projection string) ([]map[string]types.AttributeValue, error) {
+	var items []map[string]types.AttributeValue
+	ka := types.KeysAndAttributes{Keys: keys}
+	if projection != "" {
+		ka.ProjectionExpression = aws.String(projection)
+	}
+	req := map[string]types.KeysAndAttributes{d.table: ka}
 	for len(req) > 0 {
 		out, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {

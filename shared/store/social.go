@@ -53,9 +53,11 @@ type BoardItem struct {
 	HasDay   bool
 }
 
-// MemberID implements Social: a GetItem, and for a new user a PutItem of
-// the profile and a conditional PutItem of the id; the loser of a race
-// deletes its profile and reads the winner's id.
+// MemberID returns the user's memberId, creating it as newID (with an empty
+// profile) if the user has none; two racing creators get one id. It is a
+// GetItem, and for a new user a PutItem of the profile and a conditional
+// PutItem of the id; the loser of a race deletes its profile and reads the
+// winner's id.
 func (d *DynamoStore) MemberID(ctx context.Context, openid, newID string) (string, error) {
 	if openid == "" || newID == "" {
 		return "", fmt.Errorf("store: MemberID: empty openid or id: %w", ErrInvalidArgument)
@@ -82,7 +84,8 @@ func (d *DynamoStore) MemberID(ctx context.Context, openid, newID string) (strin
 	return str(item["memberId"]), err
 }
 
-// Profile implements Social with one GetItem.
+// Profile reads a member's profile; found is false for an unknown id. It is
+// one GetItem.
 func (d *DynamoStore) Profile(ctx context.Context, memberID string) (Profile, bool, error) {
 	item, err := d.get(ctx, "Profile", profileKey(memberID), false)
 	if err != nil || item == nil {
@@ -91,7 +94,8 @@ func (d *DynamoStore) Profile(ctx context.Context, memberID string) (Profile, bo
 	return profileOf(memberID, item), true, nil
 }
 
-// PutProfile implements Social with one UpdateItem.
+// PutProfile stores a member's nickname and avatar. It is one
+// UpdateItem.
 func (d *DynamoStore) PutProfile(ctx context.Context, p Profile) error {
 	if p.MemberID == "" || p.OpenID == "" {
 		return fmt.Errorf("store: PutProfile: empty id: %w", ErrInvalidArgument)
@@ -107,8 +111,9 @@ func (d *DynamoStore) PutProfile(ctx context.Context, p Profile) error {
 	return wrap("PutProfile", err)
 }
 
-// GroupID implements Social: a GetItem, and for a new group a conditional
-// PutItem; the loser of a race reads the winner's id.
+// GroupID returns the group of an openGId, creating it as newID if it has
+// none; two racing creators get one group. It is a GetItem, and for a new
+// group a conditional PutItem; the loser of a race reads the winner's id.
 func (d *DynamoStore) GroupID(ctx context.Context, openGID, newID string) (string, error) {
 	if openGID == "" || newID == "" {
 		return "", fmt.Errorf("store: GroupID: empty openGId or id: %w", ErrInvalidArgument)
@@ -150,22 +155,25 @@ func (d *DynamoStore) memberships(ctx context.Context, op, pk, prefix string, no
 	return out, nil
 }
 
-// GroupMembers implements Social with one Query (strongly consistent, so a
-// join is counted by the join's own answer).
+// GroupMembers reads a group's memberships current at now. It is one
+// Query (strongly consistent, so a join is counted by the join's own
+// answer).
 func (d *DynamoStore) GroupMembers(ctx context.Context, groupID string, now time.Time) ([]Membership, error) {
 	return d.memberships(ctx, "GroupMembers", "GROUP#"+groupID, "MEMBER#", now, func(m *Membership, mid string) {
 		m.GroupID, m.MemberID = groupID, mid
 	})
 }
 
-// MemberGroups implements Social with one Query.
+// MemberGroups reads a member's memberships current at now. It is one
+// Query.
 func (d *DynamoStore) MemberGroups(ctx context.Context, memberID string, now time.Time) ([]Membership, error) {
 	return d.memberships(ctx, "MemberGroups", "MEMBER#"+memberID, "GROUP#", now, func(m *Membership, gid string) {
 		m.GroupID, m.MemberID = gid, memberID
 	})
 }
 
-// Join implements Social with two PutItems, run at once.
+// Join writes (or renews) a membership on both sides. It is two
+// PutItems, run at once.
 func (d *DynamoStore) Join(ctx context.Context, m Membership) error {
 	if m.GroupID == "" || m.MemberID == "" || m.OpenID == "" {
 		return fmt.Errorf("store: Join: empty id: %w", ErrInvalidArgument)
@@ -186,11 +194,11 @@ func (d *DynamoStore) Join(ctx context.Context, m Membership) error {
 	})
 }
 
-// Renew implements Social: m's two items renewed with two conditional
-// UpdateItems, run at once, each only over a membership still current at
-// now. A renewal is not admitted against the limits, so it must never
-// re-create a membership that lapsed or was left meanwhile; false when a
-// side was not current (the other may have been renewed).
+// Renew renews a membership on both sides, each only over a membership
+// still current at now; ok is false when a side was not (the other may
+// have been renewed). It is two conditional UpdateItems, run at once. A
+// renewal is not admitted against the limits, so it must never
+// re-create a membership that lapsed or was left meanwhile.
 func (d *DynamoStore) Renew(ctx context.Context, m Membership, now time.Time) (bool, error) {
 	if m.GroupID == "" || m.MemberID == "" || m.OpenID == "" {
 		return false, fmt.Errorf("store: Renew: empty id: %w", ErrInvalidArgument)
@@ -219,12 +227,13 @@ func (d *DynamoStore) Renew(ctx context.Context, m Membership, now time.Time) (b
 	return err == nil && !lost.Load(), err
 }
 
-// Leave implements Social with two DeleteItems, run at once.
+// Leave deletes a membership on both sides. It is two DeleteItems, run
+// at once.
 func (d *DynamoStore) Leave(ctx context.Context, groupID, memberID string) error {
 	return d.deleteBoth(ctx, "Leave", groupMemberKey(groupID, memberID), memberGroupKey(memberID, groupID))
 }
 
-// Friends implements Social with one Query.
+// Friends reads a member's friends. It is one Query.
 func (d *DynamoStore) Friends(ctx context.Context, memberID string) ([]Friend, error) {
 	items, err := d.query(ctx, "Friends", "MEMBER#"+memberID, "FRIEND#", true)
 	if err != nil {
@@ -237,7 +246,8 @@ func (d *DynamoStore) Friends(ctx context.Context, memberID string) ([]Friend, e
 	return out, nil
 }
 
-// Befriend implements Social with two PutItems, run at once.
+// Befriend writes the friendship of a and b both ways. It is two
+// PutItems, run at once.
 func (d *DynamoStore) Befriend(ctx context.Context, a, b Friend, since time.Time) error {
 	if a.MemberID == "" || b.MemberID == "" || a.OpenID == "" || b.OpenID == "" {
 		return fmt.Errorf("store: Befriend: empty id: %w", ErrInvalidArgument)
@@ -254,8 +264,9 @@ func (d *DynamoStore) Befriend(ctx context.Context, a, b Friend, since time.Time
 	return d.parallel(ctx, "Befriend", put(a, b), put(b, a))
 }
 
-// Unfriend implements Social: a DeleteItem that returns the old item, then
-// the other side's DeleteItem.
+// Unfriend deletes the friendship both ways; found is false when friendID
+// was not memberID's friend. It is a DeleteItem that returns the old item,
+// then the other side's DeleteItem.
 func (d *DynamoStore) Unfriend(ctx context.Context, memberID, friendID string) (bool, error) {
 	out, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &d.table, Key: friendKey(memberID, friendID), ReturnValues: types.ReturnValueAllOld,
@@ -270,9 +281,8 @@ func (d *DynamoStore) Unfriend(ctx context.Context, memberID, friendID string) (
 	return true, wrap("Unfriend", err)
 }
 
-// PutInvite implements Social with two PutItems, run at once: the invite,
-// and its copy in the member's partition that an export or a deletion
-// finds it by.
+// PutInvite stores an invite. It is two PutItems, run at once: the invite, and its copy in the
+// member's partition that an export or a deletion finds it by.
 func (d *DynamoStore) PutInvite(ctx context.Context, inv Invite) error {
 	item := inviteKey(inv.Code)
 	item["memberId"] = s(inv.MemberID)
@@ -288,7 +298,7 @@ func (d *DynamoStore) PutInvite(ctx context.Context, inv Invite) error {
 	return d.parallel(ctx, "PutInvite", put(item), put(mine))
 }
 
-// Invite implements Social with one GetItem.
+// Invite reads an invite (found is false when unknown), with one GetItem.
 func (d *DynamoStore) Invite(ctx context.Context, code string) (Invite, bool, error) {
 	item, err := d.get(ctx, "Invite", inviteKey(code), false)
 	if err != nil || item == nil {
@@ -298,7 +308,8 @@ func (d *DynamoStore) Invite(ctx context.Context, code string) (Invite, bool, er
 		ExpiresAt: time.Unix(num(item["expiresAt"]), 0)}, true, nil
 }
 
-// Excluded implements Social with one Query of the EXCLUDED partition.
+// Excluded lists the memberIds an operator keeps off the boards. It is
+// one Query of the EXCLUDED partition.
 func (d *DynamoStore) Excluded(ctx context.Context) (map[string]bool, error) {
 	items, err := d.query(ctx, "Excluded", "EXCLUDED", "MEMBER#", false)
 	if err != nil {
@@ -311,8 +322,10 @@ func (d *DynamoStore) Excluded(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// BoardItems implements Social: the day item and the profile of each
-// member, up to 2 keys a member, in BatchGetItems of 100 keys run at once (500
+// BoardItems reads, for each member, the day's item (unless date is "") and
+// the profile (if profiles), with parallel BatchGetItems: one round trip
+// however many members. It is the day item and the profile of each member,
+// up to 2 keys a member, in BatchGetItems of 100 keys run at once (500
 // members: 10 calls, one round trip). Keys a call leaves unprocessed
 // (throttling) are asked again.
 func (d *DynamoStore) BoardItems(ctx context.Context, date string, members []Friend, profiles bool) (map[string]BoardItem, error) {

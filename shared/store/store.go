@@ -48,6 +48,10 @@ type Day struct {
 	// ExpiresAt is when the table's TTL deletes the day (the retention);
 	// zero writes none. Reads skip a day past it that TTL has not removed yet.
 	ExpiresAt time.Time
+	// PrevSteps and PrevSourceTS are what a write replaced (0 for a new
+	// day), as the write itself found them: set on the days WriteDays
+	// returns, so a credit counts each change once however syncs race.
+	PrevSteps, PrevSourceTS int64
 }
 
 // SessionKey is one WeChat session_key and when it was issued.
@@ -60,6 +64,9 @@ type SessionKey struct {
 type User struct {
 	Days        []Day        // date ascending, all >= the fromDate asked for
 	SessionKeys []SessionKey // unexpired, newest first, at most MaxSessionKeys
+	// Events are the marks of the events the user takes part in that the
+	// window still reads (challenge.go).
+	Events []EventMark
 }
 
 // AccessToken is the shared WeChat access-token record and its refresh lease.

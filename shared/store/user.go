@@ -43,6 +43,10 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 		for _, item := range out.Items {
 			sk := str(item["SK"])
 			switch {
+			case isMark(sk):
+				if m := markOf(item); m.ExpiresAt.IsZero() || now.Before(m.ExpiresAt) {
+					u.Events = append(u.Events, m)
+				}
 			case strings.HasPrefix(sk, dayPrefix):
 				if day := dayOf(item); !expired(day, now) {
 					u.Days = append(u.Days, day)
@@ -73,10 +77,11 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 	return u, nil
 }
 
-// AddSessionKey implements Store: one Query of the user's keys, a PutItem
-// unless the same key is already stored (WeChat may hand out the same
-// session_key on re-login), then DeleteItems of the keys beyond the newest
-// MaxSessionKeys. A zero IssuedAt means now.
+// AddSessionKey stores k (once, however often the same key is added) and
+// keeps only the newest MaxSessionKeys. It is one Query of the user's keys,
+// a PutItem unless the same key is already stored (WeChat may hand out the
+// same session_key on re-login), then DeleteItems of the keys beyond the
+// newest MaxSessionKeys. A zero IssuedAt means now.
 func (d *DynamoStore) AddSessionKey(ctx context.Context, openid string, k SessionKey) error {
 	if openid == "" || k.Key == "" {
 		return fmt.Errorf("store: AddSessionKey: empty openid or key: %w", ErrInvalidArgument)
@@ -183,7 +188,7 @@ func (d *DynamoStore) WriteDays(ctx context.Context, openid string, days []Day) 
 			day.UpdatedAt = now
 		}
 		g.Go(func() error {
-			ok, err := d.writeDay(gctx, openid, day)
+			ok, err := d.writeDay(gctx, openid, &day)
 			if ok {
 				mu.Lock()
 				written = append(written, day)
@@ -197,7 +202,7 @@ func (d *DynamoStore) WriteDays(ctx context.Context, openid string, days []Day) 
 	return written, err
 }
 
-func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (bool, error) {
+func (d *DynamoStore) writeDay(ctx context.Context, openid string, day *Day) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, wrap("WriteDays", err)
 	}
@@ -228,17 +233,38 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day Day) (boo
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_not_exists(steps) OR steps < :new"),
 		ExpressionAttributeValues: values,
+		// What the write replaced costs nothing more and is exact under
+		// racing syncs, unlike what the sync read before.
+		ReturnValues: types.ReturnValueUpdatedOld,
 	}
 	if day.Source != "" {
 		// "source" is a DynamoDB reserved word.
 		in.ExpressionAttributeNames = map[string]string{"#source": "source"}
 	}
-	return d.conditionalUpdate(ctx, "WriteDays", in)
+	out, err := d.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("WriteDays", err)
+	}
+	day.PrevSteps, day.PrevSourceTS = num(out.Attributes["steps"]), num(out.Attributes["sourceTs"])
+	return true, nil
 }
 
-// Days implements Store: one eventually consistent Query of the range (a read
-// of history does not need the last millisecond).
+// Days reads the stored days from..to inclusive: one eventually consistent
+// Query of the range (a read of history does not need the last millisecond).
 func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day, error) {
+	return d.days(ctx, openid, from, to, false)
+}
+
+// ConsistentDays is Days with a strongly consistent read, for a recount
+// that must see every day written before it.
+func (d *DynamoStore) ConsistentDays(ctx context.Context, openid, from, to string) ([]Day, error) {
+	return d.days(ctx, openid, from, to, true)
+}
+
+func (d *DynamoStore) days(ctx context.Context, openid, from, to string, consistent bool) ([]Day, error) {
 	if openid == "" {
 		return nil, fmt.Errorf("store: Days: empty openid: %w", ErrInvalidArgument)
 	}
@@ -252,6 +278,7 @@ func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day,
 		},
 		ProjectionExpression:     aws.String(dayProjection),
 		ExpressionAttributeNames: map[string]string{"#source": "source"},
+		ConsistentRead:           aws.Bool(consistent),
 	}
 	days := []Day{}
 	now := time.Now()
@@ -261,7 +288,7 @@ func (d *DynamoStore) Days(ctx context.Context, openid, from, to string) ([]Day,
 			return nil, wrap("Days", err)
 		}
 		for _, item := range out.Items {
-			if day := dayOf(item); !expired(day, now) {
+			if day := dayOf(item); !isMark(str(item["SK"])) && !expired(day, now) {
 				days = append(days, day)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/account"
 	"github.com/werun-sam/werun-sam/shared/boards"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/display"
@@ -38,6 +39,7 @@ type Store interface {
 	boards.Store
 	social.Store
 	account.Store
+	challenge.Store
 }
 
 var _ Store = (*store.DynamoStore)(nil)
@@ -75,6 +77,8 @@ type Set struct {
 	Boards   *boards.Service
 	Social   *social.Service
 	Account  *account.Service
+	// Challenge is the step challenges, which every sync credits.
+	Challenge *challenge.Service
 }
 
 // New builds every use case from cfg. Building is cheap (no I/O), so a
@@ -86,14 +90,17 @@ func New(cfg Config) *Set {
 	opener := opendata.New(opendata.Config{AppID: cfg.AppID, Store: cfg.Store, WeChat: cfg.WeChat, Now: cfg.Now, TokenPoll: cfg.TokenPoll})
 	sessions := session.New(session.Config{Store: cfg.Store, WeChat: cfg.WeChat, Signer: cfg.Signer, Now: cfg.Now})
 	bs := boards.New(boards.Config{AppID: cfg.AppID, Store: cfg.Store, Tokens: opener, Now: cfg.Now})
+	sc := social.New(social.Config{AppID: cfg.AppID, Store: cfg.Store, WeChat: cfg.WeChat, Opener: opener, Boards: bs,
+		Days: cfg.Days, Limits: cfg.Limits, AvatarHosts: cfg.AvatarHosts, MaxAge: cfg.MaxAge, Now: cfg.Now})
+	ch := challenge.New(challenge.Config{Store: cfg.Store, Text: sc, DailyGoal: cfg.Goal, Days: cfg.Days, Now: cfg.Now})
 	return &Set{
-		Opener:   opener,
-		Sessions: sessions,
-		Boards:   bs,
+		Opener:    opener,
+		Sessions:  sessions,
+		Boards:    bs,
+		Social:    sc,
+		Challenge: ch,
 		Steps: usersteps.New(usersteps.Config{AppID: cfg.AppID, Store: cfg.Store, Sessions: sessions, Opener: opener, Boards: bs,
-			Days: cfg.Days, MaxAge: cfg.MaxAge, Goal: cfg.Goal, Now: cfg.Now}),
-		Social: social.New(social.Config{AppID: cfg.AppID, Store: cfg.Store, WeChat: cfg.WeChat, Opener: opener, Boards: bs,
-			Days: cfg.Days, Limits: cfg.Limits, AvatarHosts: cfg.AvatarHosts, MaxAge: cfg.MaxAge, Now: cfg.Now}),
+			Days: cfg.Days, MaxAge: cfg.MaxAge, Goal: cfg.Goal, Events: ch, Now: cfg.Now}),
 		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Days: cfg.Days, Now: cfg.Now}),
 	}
 }

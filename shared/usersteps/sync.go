@@ -119,7 +119,19 @@ func (s *Service) commit(ctx context.Context, caller session.Caller, user store.
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
 	}
-	if err := s.sessions.CheckAccount(ctx, caller.Account); err != nil {
+	// The events' credits go beside the revocation's read: a sync in events
+	// takes no more round trips than one outside them.
+	credit := make(chan error, 1)
+	if s.events != nil && len(user.Events) > 0 && len(written) > 0 {
+		go func() { credit <- s.events.Credit(ctx, openid, user.Events, written) }()
+	} else {
+		credit <- nil
+	}
+	err = s.sessions.CheckAccount(ctx, caller.Account)
+	if cerr := <-credit; err == nil && cerr != nil {
+		return SyncResult{}, cerr
+	}
+	if err != nil {
 		if errors.Is(err, fault.TokenInvalid) {
 			if err := s.store.ForgetDays(ctx, openid, written); err != nil {
 				return SyncResult{}, err

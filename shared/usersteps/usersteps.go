@@ -40,8 +40,17 @@ type Config struct {
 	MaxAge time.Duration
 	// Goal is the daily step goal streaks count; 0 means DefaultGoal.
 	Goal int64
+	// Events, when set, is told of the days each sync wrote for the
+	// user's running events (package challenge).
+	Events Crediter
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// Crediter brings a user's running events up to date with the days a sync
+// wrote; the marks are those the sync's read found.
+type Crediter interface {
+	Credit(ctx context.Context, openid string, marks []store.EventMark, written []store.Day) error
 }
 
 // Service syncs and reads a user's steps. Build it once per container with
@@ -55,13 +64,14 @@ type Service struct {
 	days     day.Rules
 	maxAge   time.Duration
 	goal     int64
+	events   Crediter
 	now      func() time.Time
 }
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
 	s := &Service{appID: cfg.AppID, store: cfg.Store, sessions: cfg.Sessions, opener: cfg.Opener, boards: cfg.Boards,
-		days: cfg.Days.WithDefaults(), maxAge: cfg.MaxAge, goal: cfg.Goal, now: cfg.Now}
+		days: cfg.Days.WithDefaults(), maxAge: cfg.MaxAge, goal: cfg.Goal, events: cfg.Events, now: cfg.Now}
 	if s.maxAge <= 0 {
 		s.maxAge = crypto.DefaultMaxAge
 	}

@@ -1,6 +1,7 @@
 // Package wechat is the client of the WeChat server API this backend needs:
 // jscode2session (login code → openid + session_key), stable_token (the
-// app's access token) and getopendata (cloudID → open data). It owns the
+// app's access token), getopendata (cloudID → open data) and msg_sec_check
+// (the content check of a profile's nickname). It owns the
 // wire format, the errcode mapping to errors.Is-able sentinels, and the
 // retries of transient failures. It knows nothing of storage or HTTP APIs
 // of its own; the caller decides what to cache and when to refresh a token.

@@ -1,5 +1,5 @@
 // Package testenv builds the world the integration tests of the use cases and api
-// run in: the real DynamoDB store (dynalite, from local/services: the one
+// run in: the real DynamoDB store (dynalite, from internal/services: the one
 // `make test` started, or one started for this test binary), the WeChat
 // simulator, and a clock they share. It is used only by tests.
 package testenv
@@ -9,13 +9,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	mrand "math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/session"
@@ -186,4 +189,24 @@ func Total(days []steps.Day) (n int64) {
 		n += d.Steps
 	}
 	return n
+}
+
+// Exclude is the README's operator command, through the SDK: it keeps the
+// member off every board.
+func Exclude(t testing.TB, memberID string) {
+	t.Helper()
+	cfg, err := config.AWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = dynamodb.NewFromConfig(cfg).PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(os.Getenv("TABLE_NAME")),
+		Item: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "EXCLUDED"},
+			"SK": &types.AttributeValueMemberS{Value: "MEMBER#" + memberID},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -70,6 +70,9 @@ func TestTemplateContract(t *testing.T) {
 			return checkBootstraps(context.Background(), makefile, ids, t.TempDir())
 		}},
 		{"every route maps to a function of the template's HttpApi", func() error { return checkRoutes(tmpl, contractRoutes) }},
+		{"docs/openapi.yaml documents exactly the template's routes", func() error {
+			return checkOpenAPIRoutes(tmpl, filepath.Join(repo, "docs", "openapi.yaml"))
+		}},
 		{"every sample event decodes into its function's event type", func() error {
 			return checkEvents(tmpl, filepath.Join(repo, "events"))
 		}},

@@ -1,4 +1,4 @@
-package main
+package systest
 
 // Every variable a function reads is declared for it in template.yaml (or
 // set by Lambda itself): SAM ignores local overrides of undeclared
@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/werun-sam/werun-sam/local/services"
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/config"
 )

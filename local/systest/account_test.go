@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/werun-sam/werun-sam/local/services"
+	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/steps"
@@ -119,7 +119,8 @@ func plantBoard(t *testing.T, openid string) string {
 // login is empty; syncs racing a deletion do not bring the account back;
 // days carry the retention TTL.
 func TestAccountThroughTheFunctions(t *testing.T) {
-	api, sim := localStack(t, "account")
+	st := localStack(t, "account")
+	api, sim := st.API, st.Sim
 	alice, bob := newClient(t, api, sim, "alice"), newClient(t, api, sim, "bob")
 	yesterday := steps.DateOf(time.Now().AddDate(0, 0, -1))
 	group := "family-" + stack.RandomKey()[:8]

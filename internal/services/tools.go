@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 // The tools' places inside the repository, installed by `make tools`.

@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"bytes"
@@ -41,7 +41,8 @@ func TestSchemathesis(t *testing.T) {
 			t.Fatalf("ST_MAX_EXAMPLES=%q: want a positive count", v)
 		}
 	}
-	base, sim := localStack(t, "schemathesis")
+	ls := localStack(t, "schemathesis")
+	base, sim := ls.API, ls.Sim
 
 	var login struct{ Code string }
 	postJSONTo(t, sim+"/_sim/login", `{"openid":"schemathesis-user"}`, &login)

@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/local/emulator"
-	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -41,10 +41,12 @@ func exclude(t *testing.T, memberID string) {
 }
 
 // localStack serves the whole local stack (every function built with the
-// Makefile under the emulator, the simulator, the test services' table)
-// on free ports, the functions' output in a file named on failure, and
-// returns the API's and the simulator's base URLs.
-func localStack(t *testing.T, name string) (api, sim string) {
+// Makefile under the emulator, the simulator, the test services' table
+// behind the stack's DynamoDB fault proxy) on free ports, the functions'
+// output in a file named on failure. Its API and Sim are the base URLs,
+// its Proxy the test's handle on DynamoDB's faults, its DynamoDB the
+// table past them.
+func localStack(t *testing.T, name string) *stack.Stack {
 	t.Helper()
 	services.ForTests(t, services.Need{DynamoDB: true})
 	t.Setenv("WECHAT_API_BASE", "") // the stack's own simulator
@@ -78,7 +80,7 @@ func localStack(t *testing.T, name string) (api, sim string) {
 	if err != nil {
 		t.Fatalf("local stack: %v", err)
 	}
-	return st.API, st.Sim
+	return st
 }
 
 // client is one mini program user against the local stack.
@@ -192,7 +194,8 @@ func (b board) steps() map[string]int64 {
 // implausible day and an excluded member, leaving and unfriending; and no
 // answer about others holds an openid or an openGId.
 func TestSocialThroughTheFunctions(t *testing.T) {
-	api, sim := localStack(t, "social")
+	st := localStack(t, "social")
+	api, sim := st.API, st.Sim
 	alice, bob, carol, dave, erin := newClient(t, api, sim, "alice"), newClient(t, api, sim, "bob"),
 		newClient(t, api, sim, "carol"), newClient(t, api, sim, "dave"), newClient(t, api, sim, "erin")
 	yesterday := steps.DateOf(time.Now().AddDate(0, 0, -1))

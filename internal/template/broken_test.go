@@ -66,6 +66,8 @@ func TestTemplateChecksFailOnBrokenTemplate(t *testing.T) {
 			func(t *Template) error { return checkRoutes(t, contractRoutes) }, "GET /v1/steps/summary"},
 		{"a route served by the wrong function", []string{"Method: POST\n            Path: /v1/session", "Method: GET\n            Path: /v1/steps"},
 			func(t *Template) error { return checkRoutes(t, contractRoutes) }, "served by"},
+		{"a route the OpenAPI description lacks", []string{"Path: /v1/steps/summary", "Path: /v1/steps/total"},
+			func(t *Template) error { return checkOpenAPIRoutes(t, filepath.Join(repo, "docs", "openapi.yaml")) }, "GET /v1/steps/total is in template.yaml"},
 		{"a route on an API the template lacks", []string{"ApiId: !Ref Api\n            Method: POST\n            Path: /v1/session", "ApiId: !Ref Nope\n            Method: POST\n            Path: /v1/session"},
 			func(t *Template) error { return checkRoutes(t, contractRoutes) }, "ApiId"},
 		{"env.json overriding an undeclared variable", []string{"today's leaderboard.\n      Environment:\n        Variables:\n          SESSION_SIGNING_KEY_PARAM: !Ref SessionSigningKeyParam\n          SESSION_SIGNING_KEY: \"\"", "today's leaderboard.\n      Environment:\n        Variables:\n          SESSION_SIGNING_KEY_PARAM: !Ref SessionSigningKeyParam\n          SESSION_SIGNING_KEYX: \"\""},
@@ -98,6 +100,27 @@ func TestTemplateChecksFailOnBrokenTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = c.check(tmpl)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("check passed or said the wrong thing: %v (want %q)", err, c.want)
+			}
+		})
+	}
+}
+
+func TestOpenAPIRoutesCheckFailsOnBrokenDescription(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	cases := []struct {
+		name  string
+		edits []string
+		want  string
+	}{
+		{"a route missing from the description", []string{"  /v1/steps/summary:", "  /v1/steps/total:"}, "GET /v1/steps/summary is in template.yaml"},
+		{"a route nothing serves", []string{"  /v1/steps/summary:", "  /v1/steps/total:"}, "GET /v1/steps/total is in the OpenAPI paths"},
+		{"a method changed", []string{"  /v1/me/export:\n    get:", "  /v1/me/export:\n    post:"}, "POST /v1/me/export is in the OpenAPI paths"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := checkOpenAPIRoutes(tmpl, brokenCopy(t, filepath.Join("docs", "openapi.yaml"), c.edits...))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("check passed or said the wrong thing: %v (want %q)", err, c.want)
 			}

@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/local/emulator"
-	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/metrics/emftest"

@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 func TestTableInputComesFromTheTemplate(t *testing.T) {
@@ -43,7 +43,7 @@ func TestForTestsGivesTheTemplateTable(t *testing.T) {
 }
 
 // BenchmarkStart is what a test binary pays for services of its own (with
-// stopping them): `go test -run '^$' -bench Start ./local/services`.
+// stopping them): `go test -run '^$' -bench Start ./internal/services`.
 func BenchmarkStart(b *testing.B) {
 	for _, c := range []struct {
 		name string

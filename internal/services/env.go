@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 // Need says which services a run needs.

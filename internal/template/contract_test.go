@@ -2,9 +2,10 @@ package template
 
 // The template contract: every function has a Makefile target
 // that builds a linux/arm64 bootstrap, every route maps to a function of
-// the template's API, and every sample event decodes into its function's
+// the template's API, docs/openapi.yaml documents exactly the template's
+// routes, and every sample event decodes into its function's
 // event type (that every variable a function reads is declared is checked
-// in local/env_test.go, which runs the functions). Each check is a
+// in local/systest/env_test.go, which runs the functions). Each check is a
 // plain function over paths, so broken_test.go can show that it fails on a
 // broken copy.
 
@@ -19,9 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"gopkg.in/yaml.v3"
 )
 
 // checkBootstraps builds each function with `make -f makefile
@@ -115,6 +118,54 @@ func checkRoutes(t *Template, want map[string]string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// checkOpenAPIRoutes checks that the OpenAPI description at specPath
+// documents exactly the template's HttpApi routes: a route only in one of
+// them is either undocumented or a promise nothing keeps.
+func checkOpenAPIRoutes(t *Template, specPath string) error {
+	b, err := os.ReadFile(specPath)
+	if err != nil {
+		return err
+	}
+	var spec struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(b, &spec); err != nil {
+		return fmt.Errorf("%s: %w", specPath, err)
+	}
+	documented := map[string]bool{}
+	for path, item := range spec.Paths {
+		for key := range item { // a path item also holds parameters, summary, ...
+			if slices.Contains(httpMethods, key) {
+				documented[strings.ToUpper(key)+" "+path] = true
+			}
+		}
+	}
+	routes, err := t.Routes()
+	if err != nil {
+		return err
+	}
+	if len(routes) == 0 {
+		return errors.New("the template declares no HttpApi events: no route to compare the OpenAPI description with")
+	}
+	served := map[string]bool{}
+	var errs []error
+	for _, r := range routes {
+		served[r.Key()] = true
+		if !documented[r.Key()] {
+			errs = append(errs, fmt.Errorf("route %s is in template.yaml but not in the OpenAPI paths", r.Key()))
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(documented)) {
+		if !served[key] {
+			errs = append(errs, fmt.Errorf("route %s is in the OpenAPI paths but no HttpApi event of template.yaml serves it", key))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// httpMethods are the operation keys of an OpenAPI path item.
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 // checkEvents checks every file in dir: env.json names functions and only
 // their declared variables; an HTTP event is payload 2.0 for a route of

@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"bytes"
@@ -26,9 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/werun-sam/werun-sam/local/bench"
-	"github.com/werun-sam/werun-sam/local/services"
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
+	"github.com/werun-sam/werun-sam/local/recorder"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -49,7 +49,7 @@ import (
 
 // actions are the IAM actions of the recorded calls, with the resource each
 // touches: "table", or "index/<name>" when the request names an IndexName.
-func actions(r *bench.Recorder) []string {
+func actions(r *recorder.Recorder) []string {
 	set := map[string]bool{}
 	for _, c := range r.Calls() {
 		res := "table"
@@ -201,11 +201,11 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	t.Cleanup(w.sim.Close)
 	w.sim.SetNow(w.clock)
 	openid := "iam-" + hex.EncodeToString(suffix)
-	recs := map[string]*bench.Recorder{}
+	recs := map[string]*recorder.Recorder{}
 	reads := &readLog{m: map[string][]string{}}
 	handlers := map[string]lambda.Handler{}
 	for _, fn := range app.Functions {
-		recs[fn.LogicalID] = bench.NewRecorder(&projections{next: http.DefaultTransport, reads: reads, id: fn.LogicalID})
+		recs[fn.LogicalID] = recorder.New(&projections{next: http.DefaultTransport, reads: reads, id: fn.LogicalID})
 		handlers[fn.LogicalID] = fn.Handler(w.service(recs[fn.LogicalID]))
 	}
 	// another is a second container of a function, recorded with the first.
@@ -288,6 +288,34 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	unfriend.PathParameters = map[string]string{"friendId": friendID}
 	iamCall(t, social, unfriend)
 	exclude(t, friendID)
+	// Challenge: the user organizes an event with a team, the friend joins
+	// it and a sync credits it; every route runs, down to the cancel.
+	challenge := handlers["ChallengeFunction"]
+	iamCall(t, social, iamReq("PUT /v1/me/profile", `{"nickname":"iam-organizer"}`, token))
+	today := w.clock().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	ev := iamCall(t, challenge, iamReq("POST /v1/events", `{"name":"iam","startDate":"`+today+`","endDate":"`+today+`","teams":["a"]}`, token))
+	eventID, _ := ev["eventId"].(string)
+	joinCode, _ := ev["joinCode"].(string)
+	joined := iamCall(t, challenge, iamReq("POST /v1/events/join", `{"joinCode":"`+joinCode+`","teamId":"t001","consent":true}`, friendToken))
+	friendMember, _ := joined["me"].(map[string]any)["memberId"].(string)
+	ed, iv = w.sim.WeRunData(friend, wechattest.Days(2, w.clock()), w.clock())
+	iamCall(t, decrypt, iamReq("POST /v1/werun/decrypt", fmt.Sprintf(`{"encryptedData":%q,"iv":%q}`, ed, iv), friendToken))
+	onEvent := func(route, tok string, extra map[string]string) events.APIGatewayV2HTTPRequest {
+		req := iamReq(route, "", tok)
+		req.PathParameters = map[string]string{"eventId": eventID}
+		for k, v := range extra {
+			req.PathParameters[k] = v
+		}
+		return req
+	}
+	iamCall(t, challenge, iamReq("GET /v1/events", "", token))
+	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}", friendToken, nil))
+	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/participants", token, nil))
+	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/board", friendToken, nil))
+	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/teams", friendToken, nil))
+	iamCall(t, challenge, onEvent("POST /v1/events/{eventId}/joinCode", token, nil))
+	iamCall(t, challenge, onEvent("DELETE /v1/events/{eventId}/participants/{memberId}", token, map[string]string{"memberId": friendMember}))
+	iamCall(t, challenge, onEvent("DELETE /v1/events/{eventId}", token, nil))
 	// Refresh: a token past its refresh margin, and today's board.
 	w.mu.Lock()
 	w.now = w.now.Add(3 * time.Hour)

@@ -1,10 +1,10 @@
-package main
+package systest
 
 import (
 	"os"
 	"testing"
 
-	"github.com/werun-sam/werun-sam/local/template"
+	"github.com/werun-sam/werun-sam/internal/template"
 )
 
 func loadRepoTemplate(t *testing.T) *template.Template {

@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"context"
@@ -15,10 +15,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/internal/template"
+	"github.com/werun-sam/werun-sam/local/ddbproxy"
 	"github.com/werun-sam/werun-sam/local/emulator"
-	"github.com/werun-sam/werun-sam/local/services"
 	"github.com/werun-sam/werun-sam/local/stack"
-	"github.com/werun-sam/werun-sam/local/template"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
@@ -188,6 +189,13 @@ func TestSlowOrStalledDependenciesAnswerBeforeTheTimeout(t *testing.T) {
 		}, http.StatusBadGateway, "WECHAT_UNAVAILABLE"},
 		{"DynamoDB accepts and never answers a read", "StepsFunction", func(t *testing.T, _ *wechattest.Server) ([]byte, string) {
 			return httpEvent("GET /v1/steps", "", token("o-reader")), stalledListener(t)
+		}, http.StatusServiceUnavailable, "UNAVAILABLE"},
+		{"DynamoDB throttles every try of a read", "StepsFunction", func(t *testing.T, _ *wechattest.Server) ([]byte, string) {
+			p := ddbproxy.ForTests(t)
+			if _, err := p.Add(ddbproxy.Rule{Op: "Query", Action: ddbproxy.Throttle}); err != nil {
+				t.Fatal(err)
+			}
+			return httpEvent("GET /v1/steps", "", token("o-throttled")), p.URL
 		}, http.StatusServiceUnavailable, "UNAVAILABLE"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,158 @@
+// Package challenge owns step challenges: time-boxed events with teams, a
+// daily goal and cap, goal days, a board kept up to date at sync time, and
+// the organizer's export. Each use case is a plain method over typed values;
+// the HTTP adapter is in package api.
+//
+// Totals are kept per participant so a board is one Query: a sync credits
+// each change of a day exactly once (what the day's write replaced, as the
+// write found it) while the participant's recount version matches its mark;
+// a join, a failed credit and the first sync a settling time after a join
+// recount from the stored days instead.
+package challenge
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"time"
+
+	dayrules "github.com/werun-sam/werun-sam/shared/day"
+
+	"github.com/werun-sam/werun-sam/shared/store"
+)
+
+// Store is the storage the challenges need; *store.DynamoStore satisfies it.
+type Store interface {
+	MemberID(ctx context.Context, openid, newID string) (string, error)
+	Profile(ctx context.Context, memberID string) (store.Profile, bool, error)
+	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
+	Excluded(ctx context.Context) (map[string]bool, error)
+	ConsistentDays(ctx context.Context, openid, from, to string) ([]store.Day, error)
+	store.Challenges
+}
+
+var _ Store = (*store.DynamoStore)(nil)
+
+// TextChecker runs WeChat's content check on displayed text;
+// *social.Service satisfies it.
+type TextChecker interface {
+	CheckText(ctx context.Context, openid, text string) (risky bool, err error)
+}
+
+// Limits and defaults of the contract.
+const (
+	MaxParticipants   = 5000
+	MaxTeams          = 100
+	MaxDays           = 100
+	MaxOpenEvents     = 20 // events not ended a user takes part in
+	MaxName           = 32
+	MaxTeamName       = 16
+	MaxGoal           = 100000
+	ListPage          = 50
+	ParticipantsPage  = 100
+	BoardEntries      = 100
+	earliestStartDays = 30
+	latestStartDays   = 90
+	// DefaultSettle is how long after a join the first sync recounts, so a
+	// sync that raced the join (it read no mark, wrote after the join's
+	// count) is counted: longer than a sync can run.
+	DefaultSettle = time.Minute
+)
+
+// Config is what a Service is built from.
+type Config struct {
+	Store Store
+	Text  TextChecker
+	// DailyGoal is an event's default goal (DAILY_GOAL).
+	DailyGoal int64
+	// Days are the rules of a stored day: a day kept off the boards is
+	// credited 0, and an event's items stay RetentionDays after its endDate.
+	Days dayrules.Rules
+	// Window is how many days a sync reads (steps.WindowDays).
+	Window int
+	// Settle is DefaultSettle when 0.
+	Settle time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service runs the use cases; build it once per container.
+type Service struct {
+	store  Store
+	text   TextChecker
+	cfg    Config
+	clock  func() time.Time
+	settle time.Duration
+}
+
+// New builds a Service from cfg.
+func New(cfg Config) *Service {
+	cfg.Days = cfg.Days.WithDefaults()
+	s := &Service{store: cfg.Store, text: cfg.Text, cfg: cfg, clock: cfg.Now, settle: cfg.Settle}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.settle <= 0 {
+		s.settle = DefaultSettle
+	}
+	return s
+}
+
+func (s *Service) now() time.Time { return s.clock() }
+
+// codeAlphabet leaves out letters and digits read alike (0 O 1 I L).
+const codeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+const codeLen = 10
+
+// newJoinCode is about 50 random bits, easy to read out and type.
+func newJoinCode() string {
+	b := make([]byte, codeLen)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+	}
+	return string(b)
+}
+
+// validID: a 22-character base64url id, checked before any read.
+func validID(id string) bool {
+	if len(id) != 22 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func validJoinCode(code string) bool {
+	if len(code) != codeLen {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if !containsByte(codeAlphabet, code[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsByte(set string, c byte) bool {
+	for i := 0; i < len(set); i++ {
+		if set[i] == c {
+			return true
+		}
+	}
+	return false
+}
+
+// logFailure notes a best-effort step that failed; the answer stands.
+func logFailure(ctx context.Context, what string, err error) {
+	if err != nil {
+		slog.WarnContext(ctx, "challenge: "+what, "err", err.Error())
+	}
+}

@@ -1,0 +1,681 @@
+package store
+
+// The step-challenge items: an event, its join code, its participants with
+// their running totals, who left or was removed, each member's events, and
+// the marks in a user's own partition that tell the sync which events to
+// credit.
+//
+//	EVENT#<eid>    / META          the settings (name, dates, goal, cap, goalDays, teams JSON),
+//	                               org S (organizer memberId), code S, pc N (participants),
+//	                               cancelled N (1: every read answers not found), expiresAt N
+//	ECODE#<code>   / ECODE         eventId S, expiresAt N: the current join code
+//	EVP#<eid>      / <mid>         o S (openid), t S (teamId), s N (total), g N (goal days),
+//	                               v N (recount version), x N (credits applied), expiresAt N
+//	EVGONE#<eid>   / <mid>         removed N (1: by the organizer), t S (the team, locked), expiresAt N
+//	MEMBER#<mid>   / EVENT#<rev start>#<eid>   org N, part N, t S, expiresAt N: the member's events,
+//	                               latest start first (rev start is 99999999 - YYYYMMDD)
+//	MEMBER#<mid>   / EVSLOTS       ev M (eventId -> endDate), v N: the events the member takes part in
+//	USER#<openid>  / DAY#<hide>#EVT#<eid>   the mark: mid, start, end, cap, goal, v, joinedAt, recount
+//
+// Participant items hold no names (profiles are read for the shown rows
+// only), so a 5,000-participant event is one Query page of about 0.6 MB.
+// A mark's sort key sorts among the days: the sync's one Query (SK >=
+// DAY#<window start>) reads it until the window starts after <hide>, which
+// the caller sets so that the mark leaves the read once the event ends.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Team is one team of an event.
+type Team struct {
+	ID   string `json:"teamId"`
+	Name string `json:"name"`
+}
+
+// Event is an event's settings and state.
+type Event struct {
+	ID, Name, Start, End string // dates YYYY-MM-DD (CST)
+	DailyGoal, DailyCap  int64
+	GoalDays             int
+	Teams                []Team
+	Organizer            string // memberId
+	JoinCode             string
+	Participants         int
+	ExpiresAt            time.Time
+}
+
+// Participant is one participant's standing.
+type Participant struct {
+	EventID, MemberID, OpenID, TeamID string
+	Total                             int64
+	GoalDays                          int
+	// Version counts recounts; Credits counts credits applied. A recount
+	// writes only if neither moved since it read them.
+	Version, Credits int64
+	ExpiresAt        time.Time
+}
+
+// EventMark is what the sync needs to credit one event: it lives in the
+// participant's own partition.
+type EventMark struct {
+	EventID, MemberID, Start, End string
+	DailyGoal, DailyCap           int64
+	// Hide is the window start after which the sync no longer reads the mark.
+	Hide string
+	// Version is the participant's recount version the mark was written
+	// with; a credit applies only while the participant's is the same.
+	Version  int64
+	JoinedAt time.Time
+	// Recount asks the first sync after a settling time to recount.
+	Recount   bool
+	ExpiresAt time.Time
+}
+
+// Departure records that a member left an event that ran, or was removed.
+type Departure struct {
+	Removed bool
+	TeamID  string
+}
+
+// EventRef is one event of a member's list.
+type EventRef struct {
+	EventID, TeamID        string
+	Organizer, Participant bool
+}
+
+// Challenges is the storage of step challenges.
+type Challenges interface {
+	PutEvent(ctx context.Context, e Event) (bool, error)
+	Event(ctx context.Context, eventID string) (Event, bool, error)
+	EventByCode(ctx context.Context, code string) (Event, bool, error)
+	Events(ctx context.Context, ids []string) (map[string]Event, error)
+	SetJoinCode(ctx context.Context, e Event, code string) (bool, error)
+	CancelEvent(ctx context.Context, eventID string) (bool, error)
+	PurgeEvent(ctx context.Context, e Event, hide string) error
+	CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error)
+	Participant(ctx context.Context, eventID, memberID string) (Participant, bool, error)
+	Participants(ctx context.Context, eventID, after string, limit int) ([]Participant, string, error)
+	AddParticipant(ctx context.Context, e Event, p Participant, m EventMark) (bool, error)
+	MoveTeam(ctx context.Context, e Event, memberID, teamID string) (bool, error)
+	RemoveParticipant(ctx context.Context, e Event, memberID, hide string, dep *Departure) (Participant, bool, error)
+	Departure(ctx context.Context, eventID, memberID string) (Departure, bool, error)
+	Slots(ctx context.Context, memberID string) (map[string]string, int64, error)
+	SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error)
+	Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error)
+	SetTotals(ctx context.Context, p Participant, total int64, goalDays int) (bool, error)
+	UpdateMark(ctx context.Context, openid string, m EventMark) error
+	MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]EventRef, string, error)
+}
+
+var _ Challenges = (*DynamoStore)(nil)
+
+const (
+	metaSK     = "META"
+	markInfix  = "#EVT#"
+	slotsSK    = "EVSLOTS"
+	evIndexPfx = "EVENT#"
+)
+
+func eventKey(id string) map[string]types.AttributeValue      { return key("EVENT#"+id, metaSK) }
+func joinCodeKey(code string) map[string]types.AttributeValue { return key("ECODE#"+code, "ECODE") }
+func partKey(eid, mid string) map[string]types.AttributeValue {
+	return key("EVP#"+eid, mid)
+}
+func goneKey(eid, mid string) map[string]types.AttributeValue { return key("EVGONE#"+eid, mid) }
+
+// markSK is the sort key of a mark, among the days.
+func markSK(hide, eid string) string { return dayPrefix + hide + markInfix + eid }
+
+// isMark tells a mark from a day: both begin with DAY#.
+func isMark(sk string) bool { return strings.Contains(sk, markInfix) }
+
+// indexSK orders a member's events by start date, latest first, then id.
+func indexSK(start, eid string) string {
+	d, _ := strconv.Atoi(strings.ReplaceAll(start, "-", ""))
+	return fmt.Sprintf("%s%08d#%s", evIndexPfx, 99999999-d, eid)
+}
+
+func indexKey(mid, start, eid string) map[string]types.AttributeValue {
+	return key("MEMBER#"+mid, indexSK(start, eid))
+}
+
+func eventItem(e Event) (map[string]types.AttributeValue, error) {
+	teams, err := json.Marshal(e.Teams)
+	if err != nil {
+		return nil, err
+	}
+	item := eventKey(e.ID)
+	item["name"] = s(e.Name)
+	item["start"], item["end"] = s(e.Start), s(e.End)
+	item["goal"], item["cap"], item["goalDays"] = n(e.DailyGoal), n(e.DailyCap), n(int64(e.GoalDays))
+	item["teams"] = s(string(teams))
+	item["org"], item["code"] = s(e.Organizer), s(e.JoinCode)
+	item["pc"] = n(int64(e.Participants))
+	item["expiresAt"] = n(e.ExpiresAt.Unix())
+	return item, nil
+}
+
+func eventOf(item map[string]types.AttributeValue) (Event, bool) {
+	if item == nil || num(item["cancelled"]) == 1 {
+		return Event{}, false
+	}
+	e := Event{
+		ID: strings.TrimPrefix(str(item["PK"]), "EVENT#"), Name: str(item["name"]),
+		Start: str(item["start"]), End: str(item["end"]),
+		DailyGoal: num(item["goal"]), DailyCap: num(item["cap"]), GoalDays: int(num(item["goalDays"])),
+		Organizer: str(item["org"]), JoinCode: str(item["code"]), Participants: int(num(item["pc"])),
+		ExpiresAt: time.Unix(num(item["expiresAt"]), 0),
+	}
+	if json.Unmarshal([]byte(str(item["teams"])), &e.Teams) != nil {
+		return Event{}, false
+	}
+	return e, true
+}
+
+// PutEvent writes a new event, its join code and the organizer's index
+// item; false when the id is taken.
+func (d *DynamoStore) PutEvent(ctx context.Context, e Event) (bool, error) {
+	if e.ID == "" || e.Organizer == "" || e.JoinCode == "" {
+		return false, fmt.Errorf("store: PutEvent: empty id: %w", ErrInvalidArgument)
+	}
+	item, err := eventItem(e)
+	if err != nil {
+		return false, fmt.Errorf("store: PutEvent: %w", err)
+	}
+	ok, err := d.putNew(ctx, "PutEvent", item)
+	if !ok || err != nil {
+		return ok, err
+	}
+	code := joinCodeKey(e.JoinCode)
+	code["eventId"], code["expiresAt"] = s(e.ID), n(e.ExpiresAt.Unix())
+	idx := indexKey(e.Organizer, e.Start, e.ID)
+	idx["org"], idx["expiresAt"] = n(1), n(e.ExpiresAt.Unix())
+	return true, d.parallel(ctx, "PutEvent", d.putter(code), d.putter(idx))
+}
+
+func (d *DynamoStore) putter(item map[string]types.AttributeValue) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+		return err
+	}
+}
+
+func (d *DynamoStore) deleter(k map[string]types.AttributeValue) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: k})
+		return err
+	}
+}
+
+// Event reads an event with a strongly consistent GetItem; a cancelled
+// event is not found.
+func (d *DynamoStore) Event(ctx context.Context, eventID string) (Event, bool, error) {
+	item, err := d.get(ctx, "Event", eventKey(eventID), true)
+	if err != nil {
+		return Event{}, false, err
+	}
+	e, ok := eventOf(item)
+	return e, ok, nil
+}
+
+// EventByCode reads the event a join code names; a code the event no
+// longer holds is not found.
+func (d *DynamoStore) EventByCode(ctx context.Context, code string) (Event, bool, error) {
+	item, err := d.get(ctx, "EventByCode", joinCodeKey(code), true)
+	if err != nil || item == nil {
+		return Event{}, false, err
+	}
+	e, ok, err := d.Event(ctx, str(item["eventId"]))
+	if err != nil || !ok || e.JoinCode != code {
+		return Event{}, false, err
+	}
+	return e, true, nil
+}
+
+// Events reads many events with parallel BatchGetItems; cancelled ones
+// are left out.
+func (d *DynamoStore) Events(ctx context.Context, ids []string) (map[string]Event, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = eventKey(id)
+	}
+	items, err := d.batchGetAll(ctx, "Events", keys, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Event, len(items))
+	for _, item := range items {
+		if e, ok := eventOf(item); ok {
+			out[e.ID] = e
+		}
+	}
+	return out, nil
+}
+
+// batchGetAll reads any number of keys with parallel BatchGetItems, with
+// the projection (or every attribute when "").
+func (d *DynamoStore) batchGetAll(ctx context.Context, op string, keys []map[string]types.AttributeValue, projection string) ([]map[string]types.AttributeValue, error) {
+	var (
+		mu    sync.Mutex
+		items []map[string]types.AttributeValue
+		calls []func(context.Context) error
+	)
+	for start := 0; start < len(keys); start += batchGetMax {
+		chunk := keys[start:min(start+batchGetMax, len(keys))]
+		calls = append(calls, func(ctx context.Context) error {
+			got, err := d.batchGetProjected(ctx, chunk, projection)
+			mu.Lock()
+			items = append(items, got...)
+			mu.Unlock()
+			return err
+		})
+	}
+	return items, d.parallel(ctx, op, calls...)
+}
+
+// SetJoinCode gives the event a new join code; the old one stops naming
+// it at once (EventByCode checks the event's code). False when the event
+// is gone or its code changed meanwhile.
+func (d *DynamoStore) SetJoinCode(ctx context.Context, e Event, code string) (bool, error) {
+	item := joinCodeKey(code)
+	item["eventId"], item["expiresAt"] = s(e.ID), n(e.ExpiresAt.Unix())
+	if err := d.parallel(ctx, "SetJoinCode", d.putter(item)); err != nil {
+		return false, err
+	}
+	ok, err := d.conditionalUpdate(ctx, "SetJoinCode", &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: eventKey(e.ID),
+		UpdateExpression:          aws.String("SET code = :new"),
+		ConditionExpression:       aws.String("code = :old AND attribute_not_exists(cancelled)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":new": s(code), ":old": s(e.JoinCode)},
+	})
+	if err != nil || !ok {
+		return ok, err
+	}
+	return true, d.parallel(ctx, "SetJoinCode", d.deleter(joinCodeKey(e.JoinCode)))
+}
+
+// CancelEvent marks the event cancelled, so every read finds nothing from
+// now on; false when it was not there.
+func (d *DynamoStore) CancelEvent(ctx context.Context, eventID string) (bool, error) {
+	return d.conditionalUpdate(ctx, "CancelEvent", &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: eventKey(eventID),
+		UpdateExpression:          aws.String("SET cancelled = :one"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(cancelled)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1)},
+	})
+}
+
+// PurgeEvent deletes a cancelled event's items: each participant's item,
+// mark and index item, the departures, the code and the event itself (last,
+// so a purge cut short can be run again from the event); hide is the marks'
+// as they were written. Slots are left to the member's next join, which
+// drops events that are gone.
+func (d *DynamoStore) PurgeEvent(ctx context.Context, e Event, hide string) error {
+	parts, err := d.pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
+		TableName: &d.table, KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("EVP#" + e.ID)},
+		ProjectionExpression:      aws.String("PK, SK, o"),
+	})
+	if err != nil {
+		return err
+	}
+	gone, err := d.pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
+		TableName: &d.table, KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("EVGONE#" + e.ID)},
+		ProjectionExpression:      aws.String("PK, SK"),
+	})
+	if err != nil {
+		return err
+	}
+	var h Holdings
+	for _, it := range parts {
+		mid := str(it["SK"])
+		h.keys = append(h.keys, partKey(e.ID, mid), indexKey(mid, e.Start, e.ID))
+		if o := str(it["o"]); o != "" {
+			h.keys = append(h.keys, userPKKey(o, markSK(hide, e.ID)))
+		}
+	}
+	for _, it := range gone {
+		h.keys = append(h.keys, goneKey(e.ID, str(it["SK"])))
+	}
+	h.keys = append(h.keys, joinCodeKey(e.JoinCode), indexKey(e.Organizer, e.Start, e.ID))
+	if err := d.Erase(ctx, h); err != nil {
+		return wrap("PurgeEvent", err)
+	}
+	return d.parallel(ctx, "PurgeEvent", d.deleter(eventKey(e.ID)))
+}
+
+// CountParticipants adds delta to the event's participant count; with
+// delta > 0 only while the count stays at most max and the event is not
+// cancelled (false otherwise).
+func (d *DynamoStore) CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error) {
+	in := &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: eventKey(eventID),
+		UpdateExpression:          aws.String("ADD pc :d"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": n(int64(delta))},
+	}
+	if delta > 0 {
+		in.ConditionExpression = aws.String("attribute_exists(PK) AND attribute_not_exists(cancelled) AND pc <= :max")
+		in.ExpressionAttributeValues[":max"] = n(int64(max - delta))
+	}
+	return d.conditionalUpdate(ctx, "CountParticipants", in)
+}
+
+func participantOf(eid string, item map[string]types.AttributeValue) Participant {
+	return Participant{
+		EventID: eid, MemberID: str(item["SK"]), OpenID: str(item["o"]), TeamID: str(item["t"]),
+		Total: num(item["s"]), GoalDays: int(num(item["g"])), Version: num(item["v"]), Credits: num(item["x"]),
+		ExpiresAt: unixOrZero(item["expiresAt"]),
+	}
+}
+
+// Participant reads one participant, strongly consistent.
+func (d *DynamoStore) Participant(ctx context.Context, eventID, memberID string) (Participant, bool, error) {
+	item, err := d.get(ctx, "Participant", partKey(eventID, memberID), true)
+	if err != nil || item == nil {
+		return Participant{}, false, err
+	}
+	return participantOf(eventID, item), true, nil
+}
+
+// Participants reads the participants after memberId `after` in memberId
+// order: limit of them with the next cursor, or all (limit 0); strongly
+// consistent, so a join is on its own board at once (5,000 participants of
+// about 110 bytes are one page, some 135 read units).
+func (d *DynamoStore) Participants(ctx context.Context, eventID, after string, limit int) ([]Participant, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName: &d.table, KeyConditionExpression: aws.String("PK = :pk AND SK > :after"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("EVP#" + eventID), ":after": s(after)},
+	}
+	in.ConsistentRead = aws.Bool(true)
+	if limit <= 0 {
+		items, err := d.pages(ctx, "Participants", in)
+		if err != nil {
+			return nil, "", err
+		}
+		out := make([]Participant, len(items))
+		for i, it := range items {
+			out[i] = participantOf(eventID, it)
+		}
+		return out, "", nil
+	}
+	in.Limit = aws.Int32(int32(limit + 1))
+	out, err := d.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", wrap("Participants", err)
+	}
+	ps := make([]Participant, 0, len(out.Items))
+	for _, it := range out.Items {
+		ps = append(ps, participantOf(eventID, it))
+	}
+	next := ""
+	if len(ps) > limit {
+		ps = ps[:limit]
+		next = ps[limit-1].MemberID
+	}
+	return ps, next, nil
+}
+
+func markItem(openid string, m EventMark) map[string]types.AttributeValue {
+	item := userPKKey(openid, markSK(m.Hide, m.EventID))
+	item["mid"], item["start"], item["end"] = s(m.MemberID), s(m.Start), s(m.End)
+	item["goal"], item["cap"], item["v"] = n(m.DailyGoal), n(m.DailyCap), n(m.Version)
+	item["joinedAt"] = n(m.JoinedAt.UnixMilli())
+	if m.Recount {
+		item["recount"] = n(1)
+	}
+	item["expiresAt"] = n(m.ExpiresAt.Unix())
+	return item
+}
+
+func markOf(item map[string]types.AttributeValue) EventMark {
+	sk := strings.TrimPrefix(str(item["SK"]), dayPrefix)
+	hide, eid, _ := strings.Cut(sk, markInfix)
+	return EventMark{
+		EventID: eid, MemberID: str(item["mid"]), Start: str(item["start"]), End: str(item["end"]),
+		DailyGoal: num(item["goal"]), DailyCap: num(item["cap"]), Hide: hide, Version: num(item["v"]),
+		JoinedAt: millis(item["joinedAt"]), Recount: num(item["recount"]) == 1,
+		ExpiresAt: unixOrZero(item["expiresAt"]),
+	}
+}
+
+// AddParticipant writes a new participant (false when there is one), then
+// the mark in the participant's partition and the member's index item.
+func (d *DynamoStore) AddParticipant(ctx context.Context, e Event, p Participant, m EventMark) (bool, error) {
+	if p.OpenID == "" || p.MemberID == "" || e.ID == "" {
+		return false, fmt.Errorf("store: AddParticipant: empty id: %w", ErrInvalidArgument)
+	}
+	item := partKey(e.ID, p.MemberID)
+	item["o"], item["s"], item["g"], item["v"], item["x"] = s(p.OpenID), n(p.Total), n(int64(p.GoalDays)), n(p.Version), n(p.Credits)
+	if p.TeamID != "" {
+		item["t"] = s(p.TeamID)
+	}
+	item["expiresAt"] = n(e.ExpiresAt.Unix())
+	ok, err := d.putNew(ctx, "AddParticipant", item)
+	if !ok || err != nil {
+		return ok, err
+	}
+	return true, d.parallel(ctx, "AddParticipant", d.putter(markItem(p.OpenID, m)), func(ctx context.Context) error {
+		return d.indexParticipant(ctx, e, p.MemberID, p.TeamID)
+	})
+}
+
+// indexParticipant records the member's participation (and team) on their
+// index item, beside an organizer's flag.
+func (d *DynamoStore) indexParticipant(ctx context.Context, e Event, mid, team string) error {
+	update, values := "SET part = :one, expiresAt = :exp REMOVE t", map[string]types.AttributeValue{
+		":one": n(1), ":exp": n(e.ExpiresAt.Unix())}
+	if team != "" {
+		update = "SET part = :one, expiresAt = :exp, t = :t"
+		values[":t"] = s(team)
+	}
+	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: indexKey(mid, e.Start, e.ID),
+		UpdateExpression: aws.String(update), ExpressionAttributeValues: values,
+	})
+	return err
+}
+
+// MoveTeam changes a participant's team; false when they are not one.
+func (d *DynamoStore) MoveTeam(ctx context.Context, e Event, memberID, teamID string) (bool, error) {
+	ok, err := d.conditionalUpdate(ctx, "MoveTeam", &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: partKey(e.ID, memberID),
+		UpdateExpression:          aws.String("SET t = :t"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": s(teamID)},
+	})
+	if err != nil || !ok {
+		return ok, err
+	}
+	return true, d.parallel(ctx, "MoveTeam", func(ctx context.Context) error {
+		return d.indexParticipant(ctx, e, memberID, teamID)
+	})
+}
+
+// RemoveParticipant records the departure first (when dep is set), so a
+// racing join sees it, then deletes the participant; when there was one it
+// also deletes their mark (hide as it was written) and their index item
+// (or its participation, for an organizer) and counts them out. It returns
+// the participant deleted, found false when there was none.
+func (d *DynamoStore) RemoveParticipant(ctx context.Context, e Event, memberID, hide string, dep *Departure) (Participant, bool, error) {
+	if dep != nil {
+		item := goneKey(e.ID, memberID)
+		item["expiresAt"] = n(e.ExpiresAt.Unix())
+		if dep.Removed {
+			item["removed"] = n(1)
+		}
+		if dep.TeamID != "" {
+			item["t"] = s(dep.TeamID)
+		}
+		if err := d.parallel(ctx, "RemoveParticipant", d.putter(item)); err != nil {
+			return Participant{}, false, err
+		}
+	}
+	out, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &d.table, Key: partKey(e.ID, memberID), ReturnValues: types.ReturnValueAllOld,
+	})
+	if err != nil {
+		return Participant{}, false, wrap("RemoveParticipant", err)
+	}
+	if len(out.Attributes) == 0 {
+		return Participant{}, false, nil
+	}
+	p := participantOf(e.ID, out.Attributes)
+	unindex := d.deleter(indexKey(memberID, e.Start, e.ID))
+	if memberID == e.Organizer {
+		unindex = func(ctx context.Context) error {
+			_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: &d.table, Key: indexKey(memberID, e.Start, e.ID),
+				UpdateExpression: aws.String("REMOVE part, t"),
+			})
+			return err
+		}
+	}
+	err = d.parallel(ctx, "RemoveParticipant",
+		d.deleter(userPKKey(p.OpenID, markSK(hide, e.ID))), unindex,
+		func(ctx context.Context) error {
+			_, err := d.CountParticipants(ctx, e.ID, -1, 0)
+			return err
+		})
+	return p, true, err
+}
+
+// Departure reads a member's departure from an event, strongly consistent.
+func (d *DynamoStore) Departure(ctx context.Context, eventID, memberID string) (Departure, bool, error) {
+	item, err := d.get(ctx, "Departure", goneKey(eventID, memberID), true)
+	if err != nil || item == nil {
+		return Departure{}, false, err
+	}
+	return Departure{Removed: num(item["removed"]) == 1, TeamID: str(item["t"])}, true, nil
+}
+
+// Slots reads the events a member takes part in (eventId -> endDate) and
+// the version SetSlots needs.
+func (d *DynamoStore) Slots(ctx context.Context, memberID string) (map[string]string, int64, error) {
+	item, err := d.get(ctx, "Slots", key("MEMBER#"+memberID, slotsSK), true)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := map[string]string{}
+	if m, ok := item["ev"].(*types.AttributeValueMemberM); ok {
+		for id, end := range m.Value {
+			out[id] = str(end)
+		}
+	}
+	return out, num(item["v"]), nil
+}
+
+// SetSlots replaces the member's slots if they are still at version;
+// false when another writer moved them first.
+func (d *DynamoStore) SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error) {
+	m := make(map[string]types.AttributeValue, len(slots))
+	for id, end := range slots {
+		m[id] = s(end)
+	}
+	cond := "v = :v"
+	if version == 0 {
+		cond = "attribute_not_exists(v) OR v = :v"
+	}
+	return d.conditionalUpdate(ctx, "SetSlots", &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: key("MEMBER#"+memberID, slotsSK),
+		UpdateExpression:          aws.String("SET ev = :ev, v = :next"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ev": &types.AttributeValueMemberM{Value: m}, ":v": n(version), ":next": n(version + 1)},
+	})
+}
+
+// Credit adds to a participant's total and goal days, only while they are
+// a participant at the given recount version (false otherwise): one
+// UpdateItem of a small item, one write unit.
+func (d *DynamoStore) Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error) {
+	return d.conditionalUpdate(ctx, "Credit", &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: partKey(eventID, memberID),
+		UpdateExpression:    aws.String("ADD s :s, g :g, x :one"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND v = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":s": n(total), ":g": n(int64(goalDays)), ":one": n(1), ":v": n(version)},
+	})
+}
+
+// SetTotals writes a recount: the totals, and the next version, only if
+// neither a credit nor another recount changed the participant since p was
+// read (false otherwise).
+func (d *DynamoStore) SetTotals(ctx context.Context, p Participant, total int64, goalDays int) (bool, error) {
+	return d.conditionalUpdate(ctx, "SetTotals", &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: partKey(p.EventID, p.MemberID),
+		UpdateExpression:    aws.String("SET s = :s, g = :g, v = :next"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND v = :v AND x = :x"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":s": n(total), ":g": n(int64(goalDays)), ":v": n(p.Version), ":x": n(p.Credits), ":next": n(p.Version + 1)},
+	})
+}
+
+// UpdateMark rewrites a mark's version and recount flag, only if the mark
+// is still there (a leave deletes it).
+func (d *DynamoStore) UpdateMark(ctx context.Context, openid string, m EventMark) error {
+	update := "SET v = :v REMOVE recount"
+	if m.Recount {
+		update = "SET v = :v, recount = :one"
+	}
+	values := map[string]types.AttributeValue{":v": n(m.Version)}
+	if m.Recount {
+		values[":one"] = n(1)
+	}
+	_, err := d.conditionalUpdate(ctx, "UpdateMark", &dynamodb.UpdateItemInput{
+		TableName: &d.table, Key: userPKKey(openid, markSK(m.Hide, m.EventID)),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: values,
+	})
+	return err
+}
+
+// MemberEvents reads a page of a member's events, latest start first; the
+// cursor is the last item's sort key.
+func (d *DynamoStore) MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]EventRef, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &d.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": s("MEMBER#" + memberID), ":p": s(evIndexPfx)},
+		ConsistentRead: aws.Bool(true),
+		Limit:          aws.Int32(int32(limit + 1)),
+	}
+	if cursor != "" {
+		if !strings.HasPrefix(cursor, evIndexPfx) {
+			return nil, "", fmt.Errorf("store: MemberEvents: bad cursor: %w", ErrInvalidArgument)
+		}
+		in.ExclusiveStartKey = key("MEMBER#"+memberID, cursor)
+	}
+	out, err := d.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", wrap("MemberEvents", err)
+	}
+	refs := make([]EventRef, 0, len(out.Items))
+	var sks []string
+	for _, it := range out.Items {
+		sk := str(it["SK"])
+		rest := strings.TrimPrefix(sk, evIndexPfx)
+		_, eid, _ := strings.Cut(rest, "#")
+		refs = append(refs, EventRef{EventID: eid, TeamID: str(it["t"]),
+			Organizer: num(it["org"]) == 1, Participant: num(it["part"]) == 1})
+		sks = append(sks, sk)
+	}
+	next := ""
+	if len(refs) > limit {
+		refs, next = refs[:limit], sks[limit-1]
+	}
+	return refs, next, nil
+}
