@@ -102,6 +102,9 @@ func useCases(ctx context.Context, needs Needs) (*usecases.Set, *signingKeys, er
 		into func(int)
 	}{
 		{"MEMBERSHIP_DAYS", social.DefaultMembershipDays, func(v int) { limits.MembershipDays = v }},
+		{"MAX_GROUP_MEMBERS", social.DefaultGroupMembers, func(v int) { limits.GroupMembers = v }},
+		{"MAX_USER_GROUPS", social.DefaultUserGroups, func(v int) { limits.UserGroups = v }},
+		{"MAX_FRIENDS", social.DefaultFriends, func(v int) { limits.Friends = v }},
 		{"MAX_BOARD_STEPS", day.DefaultMaxBoardSteps, func(v int) { days.MaxBoardSteps = int64(v) }},
 		{"MAX_STEPS_PER_MINUTE", day.DefaultMaxStepsPerMinute, func(v int) { days.MaxStepsPerMinute = int64(v) }},
 		{"RETENTION_DAYS", day.DefaultRetentionDays, func(v int) { days.RetentionDays = v }},

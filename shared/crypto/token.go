@@ -238,3 +238,20 @@ func NewID() string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// IDLen is the length of every id NewID makes.
+const IDLen = 22
+
+// ValidID reports whether id has the form NewID gives: 22 characters of
+// base64url encoding 16 bytes, the last one's unused bits zero. An id from
+// a request is checked before it becomes part of a storage key, so that
+// anything else is refused as unknown without a round trip (and never
+// reaches DynamoDB's key-size limits).
+func ValidID(id string) bool {
+	if len(id) != IDLen {
+		return false
+	}
+	// The decoder skips newlines, so the decoded length is checked too.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
+	return err == nil && len(b) == 16
+}

@@ -264,3 +264,34 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestValidIDAcceptsOnlyWhatNewIDMakes(t *testing.T) {
+	for range 1000 {
+		if id := NewID(); !ValidID(id) {
+			t.Fatalf("ValidID(%q) = false for an id NewID made", id)
+		}
+	}
+	for _, tc := range []struct {
+		name, id string
+		want     bool
+	}{
+		{"sixteen zero bytes", "AAAAAAAAAAAAAAAAAAAAAA", true},
+		{"both base64url extras", "-_-_-_-_-_-_-_-_-_-_-A", true},
+		{"empty", "", false},
+		{"one short", "AAAAAAAAAAAAAAAAAAAAA", false},
+		{"one long", "AAAAAAAAAAAAAAAAAAAAAAA", false},
+		{"standard base64's plus", "+AAAAAAAAAAAAAAAAAAAAA", false},
+		{"standard base64's slash", "/AAAAAAAAAAAAAAAAAAAAA", false},
+		{"padded", "AAAAAAAAAAAAAAAAAAAA==", false},
+		{"a space", "AAAAAAAAAA AAAAAAAAAAA", false},
+		{"newlines the decoder would skip", "AAAAAAAAAA\nAAAAAAAAA\nA", false},
+		{"unused bits set in the last character", "AAAAAAAAAAAAAAAAAAAAAB", false},
+		{"non-ASCII of the right byte length", "AAAAAAAAAAAAAAAAAAAAé", false},
+		{"a path separator", "AAAAAAAAAA#AAAAAAAAAAA", false},
+		{"3,000 characters", strings.Repeat("A", 3000), false},
+	} {
+		if got := ValidID(tc.id); got != tc.want {
+			t.Errorf("%s: ValidID(%q) = %v, want %v", tc.name, tc.id, got, tc.want)
+		}
+	}
+}

@@ -81,6 +81,14 @@ func memberInviteKey(mid, code string) map[string]types.AttributeValue {
 	return key("MEMBER#"+mid, "INVITE#"+code)
 }
 
+// The tallies of the limited sets: a group's in its own partition, a
+// member's in the member's, so a deletion of the member erases them.
+func groupTallyKey(gid string) map[string]types.AttributeValue  { return key("GROUP#"+gid, "MEMBERS") }
+func groupsTallyKey(mid string) map[string]types.AttributeValue { return key("MEMBER#"+mid, "GROUPS") }
+func friendsTallyKey(mid string) map[string]types.AttributeValue {
+	return key("MEMBER#"+mid, "FRIENDS")
+}
+
 func excludedKey(mid string) map[string]types.AttributeValue { return key("EXCLUDED", "MEMBER#"+mid) }
 
 // deletionPK is the partition of the pending second passes of deletions.

@@ -94,6 +94,14 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 		func() error {
 			return st.PutInvite(ctx, Invite{Code: "inv-" + mark, MemberID: "mid-" + mark, OpenID: openid, ExpiresAt: later})
 		},
+		func() error {
+			for _, set := range []Limited{MembersOf("gid-" + mark), GroupsOf("mid-" + mark), FriendsOf("mid-" + mark)} {
+				if _, err := st.ResetTally(ctx, set, Tally{}, 1, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {

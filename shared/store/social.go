@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -191,6 +192,39 @@ func (d *DynamoStore) Join(ctx context.Context, m Membership) error {
 		_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: member})
 		return err
 	})
+}
+
+// Renew renews a membership on both sides, each only over a membership
+// still current at now; ok is false when a side was not (the other may
+// have been renewed). It is two conditional UpdateItems, run at once. A
+// renewal is not admitted against the limits, so it must never
+// re-create a membership that lapsed or was left meanwhile.
+func (d *DynamoStore) Renew(ctx context.Context, m Membership, now time.Time) (bool, error) {
+	if m.GroupID == "" || m.MemberID == "" || m.OpenID == "" {
+		return false, fmt.Errorf("store: Renew: empty id: %w", ErrInvalidArgument)
+	}
+	var lost atomic.Bool
+	renew := func(k map[string]types.AttributeValue) func(context.Context) error {
+		in := &dynamodb.UpdateItemInput{
+			TableName:           &d.table,
+			Key:                 k,
+			UpdateExpression:    aws.String("SET joinedAt = :j, expiresAt = :e"),
+			ConditionExpression: aws.String("expiresAt > :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":j": n(m.JoinedAt.UnixMilli()), ":e": n(m.ExpiresAt.Unix()), ":now": n(now.Unix()),
+			},
+		}
+		return func(ctx context.Context) error {
+			_, err := d.db.UpdateItem(ctx, in)
+			if isConditionFailed(err) {
+				lost.Store(true)
+				return nil
+			}
+			return err
+		}
+	}
+	err := d.parallel(ctx, "Renew", renew(groupMemberKey(m.GroupID, m.MemberID)), renew(memberGroupKey(m.MemberID, m.GroupID)))
+	return err == nil && !lost.Load(), err
 }
 
 // Leave deletes a membership on both sides. It is two DeleteItems, run
