@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/werun-sam/werun-sam/shared/account"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
@@ -88,6 +89,10 @@ func useCases(ctx context.Context, needs Needs) (*usecases.Set, *signingKeys, er
 	if err != nil {
 		return nil, nil, err
 	}
+	deletionDelay, err := config.Duration("DELETION_DELAY", account.DefaultDeletionDelay)
+	if err != nil {
+		return nil, nil, err
+	}
 	avatarHosts, err := display.NewHosts(config.List("AVATAR_HOSTS")...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: AVATAR_HOSTS: %w: %w", config.ErrInvalid, err)
@@ -146,7 +151,7 @@ func useCases(ctx context.Context, needs Needs) (*usecases.Set, *signingKeys, er
 	}
 	return usecases.New(usecases.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
-		AvatarHosts: avatarHosts,
+		AvatarHosts: avatarHosts, DeletionDelay: deletionDelay,
 	}), keys, nil
 }
 

@@ -69,6 +69,9 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 		func() error { _, err := st.Account(ctx, openid, "acct-"+mark); return err },
 		func() error { return st.Revoke(ctx, "acct-"+mark, later, false) },
 		func() error {
+			return st.PutDeletion(ctx, Deletion{Account: "acct-" + mark, OpenID: openid, Due: now, Until: later})
+		},
+		func() error {
 			return st.PutRedeemedCode(ctx, "hash-"+mark, RedeemedCode{OpenID: openid, SessionKey: "k", ExpiresAt: later})
 		},
 		func() error {
