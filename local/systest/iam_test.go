@@ -565,7 +565,7 @@ func leadingKeysDeny(sm map[string]any) (deny, error) {
 // The item actions that read, and those that write (each of which may
 // also answer with the item it replaced).
 var (
-	readActions  = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
+	readActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
 	// forgeActions are the writes that could make a login-code record;
 	// deleting one (as a deletion does) cannot.
 	forgeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
