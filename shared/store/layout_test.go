@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // layoutRow is one row of docs/DESIGN.md's data-model table.
@@ -114,14 +116,14 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 
 	matched := make([]bool, len(rows))
 	found := 0
-	p := dynamodb.NewScanPaginator(st.db, &dynamodb.ScanInput{TableName: &st.table, ConsistentRead: &[]bool{true}[0]})
+	p := dynamodb.NewScanPaginator(st.t.DB, &dynamodb.ScanInput{TableName: &st.t.Name, ConsistentRead: &[]bool{true}[0]})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, item := range page.Items {
-			pk, sk := str(item["PK"]), str(item["SK"])
+			pk, sk := ddb.Str(item["PK"]), ddb.Str(item["SK"])
 			if !strings.Contains(pk+sk, mark) {
 				continue
 			}

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // Tally is the admission record of a limited set (a group's members, a
@@ -44,26 +46,26 @@ func FriendsOf(memberID string) Limited {
 // Tally reads a set's tally with one strongly consistent GetItem; a set
 // never admitted to has the zero Tally.
 func (d *DynamoStore) Tally(ctx context.Context, set Limited) (Tally, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &d.table, Key: set.key, ConsistentRead: aws.Bool(true),
+	out, err := d.t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.t.Name, Key: set.key, ConsistentRead: aws.Bool(true),
 		ProjectionExpression: aws.String("promised, promisedAt, version"),
 	})
 	if err != nil {
-		return Tally{}, wrap("Tally", err)
+		return Tally{}, ddb.Wrap("Tally", err)
 	}
-	return Tally{Promised: int(num(out.Item["promised"])), At: millis(out.Item["promisedAt"]), Version: num(out.Item["version"])}, nil
+	return Tally{Promised: int(ddb.Num(out.Item["promised"])), At: ddb.Millis(out.Item["promisedAt"]), Version: ddb.Num(out.Item["version"])}, nil
 }
 
 // RaiseTally promises one more member on top of the tally's promise, with
 // one UpdateItem; false when the promise has reached limit meanwhile.
 func (d *DynamoStore) RaiseTally(ctx context.Context, set Limited, limit int, at time.Time) (bool, error) {
-	return d.conditionalUpdate(ctx, "RaiseTally", &dynamodb.UpdateItemInput{
-		TableName:           &d.table,
+	return d.t.ConditionalUpdate(ctx, "RaiseTally", &dynamodb.UpdateItemInput{
+		TableName:           &d.t.Name,
 		Key:                 set.key,
 		UpdateExpression:    aws.String("SET promisedAt = :at ADD promised :one, version :one"),
 		ConditionExpression: aws.String("promised < :limit"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": n(at.UnixMilli()), ":one": n(1), ":limit": n(int64(limit)),
+			":at": ddb.N(at.UnixMilli()), ":one": ddb.N(1), ":limit": ddb.N(int64(limit)),
 		},
 	})
 }
@@ -72,17 +74,17 @@ func (d *DynamoStore) RaiseTally(ctx context.Context, set Limited, limit int, at
 // another admission changed the tally since read.
 func (d *DynamoStore) ResetTally(ctx context.Context, set Limited, read Tally, promised int, at time.Time) (bool, error) {
 	in := &dynamodb.UpdateItemInput{
-		TableName:           &d.table,
+		TableName:           &d.t.Name,
 		Key:                 set.key,
 		UpdateExpression:    aws.String("SET promised = :p, promisedAt = :at ADD version :one"),
 		ConditionExpression: aws.String("attribute_not_exists(version)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": n(int64(promised)), ":at": n(at.UnixMilli()), ":one": n(1),
+			":p": ddb.N(int64(promised)), ":at": ddb.N(at.UnixMilli()), ":one": ddb.N(1),
 		},
 	}
 	if read.Version != 0 {
 		in.ConditionExpression = aws.String("version = :v")
-		in.ExpressionAttributeValues[":v"] = n(read.Version)
+		in.ExpressionAttributeValues[":v"] = ddb.N(read.Version)
 	}
-	return d.conditionalUpdate(ctx, "ResetTally", in)
+	return d.t.ConditionalUpdate(ctx, "ResetTally", in)
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"testing"
 	"time"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // A tally is raised only below its limit and reset only from the version
@@ -99,7 +101,7 @@ func TestAMembersTalliesAreErasedWithTheUser(t *testing.T) {
 	}
 	for _, k := range []Limited{GroupsOf(mid), FriendsOf(mid)} {
 		if !holds(h, k) {
-			t.Errorf("the holdings do not name the tally %s / %s", str(k.key["PK"]), str(k.key["SK"]))
+			t.Errorf("the holdings do not name the tally %s / %s", ddb.Str(k.key["PK"]), ddb.Str(k.key["SK"]))
 		}
 	}
 	if err := st.Erase(ctx, h); err != nil {
@@ -114,7 +116,7 @@ func TestAMembersTalliesAreErasedWithTheUser(t *testing.T) {
 
 func holds(h Holdings, set Limited) bool {
 	for _, k := range h.keys {
-		if str(k["PK"]) == str(set.key["PK"]) && str(k["SK"]) == str(set.key["SK"]) {
+		if ddb.Str(k["PK"]) == ddb.Str(set.key["PK"]) && ddb.Str(k["SK"]) == ddb.Str(set.key["SK"]) {
 			return true
 		}
 	}
