@@ -33,6 +33,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/boards"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -91,7 +92,7 @@ func (w *iamWorld) service(rec http.RoundTripper) *usecases.Set {
 	})
 	st := store.New(db, table)
 	wc := wechat.NewClient(w.sim.URL, w.appID, "iam-secret", nil)
-	return usecases.New(usecases.Config{AppID: w.appID, Store: st, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
+	return usecases.New(usecases.Config{AppID: w.appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
 }
 
 // invokeJSON runs a registry handler as Lambda would: JSON in, JSON out.
