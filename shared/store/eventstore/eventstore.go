@@ -1,26 +1,12 @@
-// Package eventstore owns the step challenges' items in the table: an event, its join code, its participants with
-// their running totals, who left or was removed, each member's events, and
-// the marks in a user's own partition that tell the sync which events to
-// credit.
-//
-//	EVENT#<eid>    / META          the settings (name, dates, goal, cap, goalDays, teams JSON),
-//	                               org S (organizer memberId), code S, pc N (participants),
-//	                               cancelled N (1: every read answers not found), expiresAt N
-//	ECODE#<code>   / ECODE         eventId S, expiresAt N: the current join code
-//	EVP#<eid>      / <mid>         openid S, t S (teamId), s N (total), g N (goal days),
-//	                               v N (recount version), x N (credits applied), expiresAt N
-//	EVGONE#<eid>   / <mid>         openid S, removed N (1: by the organizer), t S (the team, locked), expiresAt N
-//	MEMBER#<mid>   / EVENT#<rev start>#<eid>   org N, part N, t S, expiresAt N: the member's events,
-//	                               latest start first (rev start is 99999999 - YYYYMMDD)
-//	MEMBER#<mid>   / EVSLOTS       ev M (eventId -> endDate), v N: the events the member takes part in
-//	USER#<openid>  / DAY#<hide>#EVT#<eid>   the mark: mid, start, end, cap, goal, v, joinedAt, recount
+// Package eventstore owns the step challenges' items in the table: an
+// event, its join code, its participants with their running totals, who
+// left or was removed, each member's events and the slots that bound them.
+// The marks in a user's own partition, which tell the sync which events to
+// credit, are package store's (the user's partition is its). The layout is
+// docs/DESIGN.md's data-model table.
 //
 // Participant items hold no names (profiles are read for the shown rows
 // only), so a 5,000-participant event is one Query page of about 0.6 MB.
-// A mark's sort key sorts among the days: the sync's one Query (SK >=
-// DAY#<window start>) reads it until the window starts after <hide>, which
-// the caller sets so that the mark leaves the read once the event ends.
-// The marks themselves are package store's (the user's partition is its).
 package eventstore
 
 import (
