@@ -142,15 +142,46 @@ func bearer(req events.APIGatewayV2HTTPRequest) string {
 	return wire.Bearer(h)
 }
 
-// Authenticator names the user a session token belongs to.
-type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (session.Caller, error)
-}
-
-func authenticate(ctx context.Context, a Authenticator, req events.APIGatewayV2HTTPRequest) (session.Caller, error) {
+// authenticate is the caller of the request's bearer token once the
+// revocation read has said their account stands: for the routes that
+// write, before their use case runs.
+func authenticate(ctx context.Context, s *session.Service, req events.APIGatewayV2HTTPRequest) (session.Caller, error) {
 	token := bearer(req)
 	if token == "" {
 		return session.Caller{}, errMissingToken
 	}
-	return a.Authenticate(ctx, token)
+	return s.Authenticate(ctx, token)
+}
+
+// verified is the caller the request's bearer token names, its revocation
+// not yet read: for the syncs, whose use case reads it beside its own
+// first read and writes nothing before it.
+func verified(s *session.Service, req events.APIGatewayV2HTTPRequest) (session.Caller, error) {
+	token := bearer(req)
+	if token == "" {
+		return session.Caller{}, errMissingToken
+	}
+	return s.Verify(token)
+}
+
+// alongside runs a route with no side effects beside the revocation read
+// of its caller, so the two first reads take one round trip; the answer is
+// the route's only when the account stands (a deleted account's token gets
+// 401 whatever the route found). The use case finds the caller, and the
+// read to wait for before any write, in ctx (session.Start).
+func alongside(ctx context.Context, s *session.Service, req events.APIGatewayV2HTTPRequest,
+	fn func(context.Context, session.Caller) (int, any, error)) (int, any, error) {
+	token := bearer(req)
+	if token == "" {
+		return 0, nil, errMissingToken
+	}
+	ctx, caller, err := s.Start(ctx, token)
+	if err != nil {
+		return 0, nil, err
+	}
+	status, body, err := fn(ctx, caller)
+	if aerr := session.Authorized(ctx); aerr != nil {
+		return 0, nil, aerr
+	}
+	return status, body, err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/usersteps"
@@ -69,7 +70,7 @@ func Decrypt(u *usecases.Set) Handler {
 		}
 		sync := usersteps.EncryptedSync{Code: in.Code, EncryptedData: in.EncryptedData, IV: in.IV}
 		if in.Code == "" || bearer(req) != "" {
-			caller, err := authenticate(ctx, u.Sessions, req)
+			caller, err := verified(u.Sessions, req)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -88,7 +89,7 @@ type CloudIDRequest struct {
 // CloudID serves POST /v1/werun/cloudid.
 func CloudID(u *usecases.Set) Handler {
 	return route("cloudid", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		caller, err := authenticate(ctx, u.Sessions, req)
+		caller, err := verified(u.Sessions, req)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -113,17 +114,14 @@ type DaysResponse struct {
 // read routes of one function.
 func Steps(u *usecases.Set) Handler {
 	return route("steps", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-		caller, err := authenticate(ctx, u.Sessions, req)
-		if err != nil {
-			return 0, nil, err
-		}
-		openid := caller.OpenID
-		if req.RouteKey == "GET /v1/steps/summary" {
-			sum, err := u.Steps.Summary(ctx, openid)
-			return http.StatusOK, sum, err
-		}
-		q := req.QueryStringParameters
-		days, err := u.Steps.Days(ctx, openid, q["from"], q["to"])
-		return http.StatusOK, DaysResponse{Days: days}, err
+		return alongside(ctx, u.Sessions, req, func(ctx context.Context, caller session.Caller) (int, any, error) {
+			if req.RouteKey == "GET /v1/steps/summary" {
+				sum, err := u.Steps.Summary(ctx, caller.OpenID)
+				return http.StatusOK, sum, err
+			}
+			q := req.QueryStringParameters
+			days, err := u.Steps.Days(ctx, caller.OpenID, q["from"], q["to"])
+			return http.StatusOK, DaysResponse{Days: days}, err
+		})
 	})
 }

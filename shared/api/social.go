@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 )
@@ -29,15 +30,22 @@ type AcceptRequest struct {
 	InviteCode string `json:"inviteCode"`
 }
 
-// Social serves the profile, group and friend routes, one function.
+// Social serves the profile, group and friend routes, one function. The
+// reads run beside the revocation read; the writes after it.
 func Social(u *usecases.Set) Handler {
 	return route("social", func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+		switch req.RouteKey {
+		case "GET /v1/me/profile", "GET /v1/groups", "GET /v1/groups/{groupId}/board", "GET /v1/friends", "GET /v1/friends/board":
+			return alongside(ctx, u.Sessions, req, func(ctx context.Context, caller session.Caller) (int, any, error) {
+				return socialRead(ctx, u.Social, caller.OpenID, req)
+			})
+		}
 		caller, err := authenticate(ctx, u.Sessions, req)
 		if err != nil {
 			return 0, nil, err
 		}
 		openid := caller.OpenID
-		q, p := req.QueryStringParameters, req.PathParameters
+		p := req.PathParameters
 		switch req.RouteKey {
 		case "PUT /v1/me/profile":
 			var in ProfileRequest
@@ -45,9 +53,6 @@ func Social(u *usecases.Set) Handler {
 				return 0, nil, err
 			}
 			out, err := u.Social.SetProfile(ctx, openid, social.Profile{Nickname: in.Nickname, AvatarURL: in.AvatarURL})
-			return http.StatusOK, out, err
-		case "GET /v1/me/profile":
-			out, err := u.Social.GetProfile(ctx, openid)
 			return http.StatusOK, out, err
 		case "POST /v1/groups":
 			var in GroupRequest
@@ -60,12 +65,6 @@ func Social(u *usecases.Set) Handler {
 				}
 			}
 			out, err := u.Social.JoinGroup(ctx, openid, social.GroupJoin{EncryptedData: in.EncryptedData, IV: in.IV, CloudID: in.CloudID})
-			return http.StatusOK, out, err
-		case "GET /v1/groups":
-			out, err := u.Social.Groups(ctx, openid, q["cursor"])
-			return http.StatusOK, out, err
-		case "GET /v1/groups/{groupId}/board":
-			out, err := u.Social.GroupBoard(ctx, openid, p["groupId"], q["date"])
 			return http.StatusOK, out, err
 		case "DELETE /v1/groups/{groupId}":
 			return http.StatusNoContent, nil, u.Social.LeaveGroup(ctx, openid, p["groupId"])
@@ -82,16 +81,33 @@ func Social(u *usecases.Set) Handler {
 			}
 			out, err := u.Social.AcceptInvite(ctx, openid, in.InviteCode)
 			return http.StatusOK, out, err
-		case "GET /v1/friends":
-			out, err := u.Social.Friends(ctx, openid)
-			return http.StatusOK, out, err
-		case "GET /v1/friends/board":
-			out, err := u.Social.FriendsBoard(ctx, openid, q["date"])
-			return http.StatusOK, out, err
 		case "DELETE /v1/friends/{friendId}":
 			return http.StatusNoContent, nil, u.Social.Unfriend(ctx, openid, p["friendId"])
 		}
 		// Only a template that routes elsewhere here gets this far.
 		return 0, nil, internal()
 	})
+}
+
+// socialRead serves the social routes that write nothing (but a memberId
+// made on first use, which waits for the revocation read).
+func socialRead(ctx context.Context, sc *social.Service, openid string, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	q, p := req.QueryStringParameters, req.PathParameters
+	var (
+		out any
+		err error
+	)
+	switch req.RouteKey {
+	case "GET /v1/me/profile":
+		out, err = sc.GetProfile(ctx, openid)
+	case "GET /v1/groups":
+		out, err = sc.Groups(ctx, openid, q["cursor"])
+	case "GET /v1/groups/{groupId}/board":
+		out, err = sc.GroupBoard(ctx, openid, p["groupId"], q["date"])
+	case "GET /v1/friends":
+		out, err = sc.Friends(ctx, openid)
+	default: // GET /v1/friends/board
+		out, err = sc.FriendsBoard(ctx, openid, q["date"])
+	}
+	return http.StatusOK, out, err
 }

@@ -30,11 +30,13 @@ const MinKeyLen = 32
 // tokenVersion leads every payload so that a later format can be told apart
 // (and an old one refused) without guessing. Version 1 named no account and
 // is refused: an account deletion could not revoke it. Version 2 named no
-// stack; it is still accepted, as the deploy that brings version 3 leaves
-// version-2 tokens in users' hands (and old containers mint them until the
-// traffic has shifted), each for at most TokenLifetime.
+// stack, version 3 no memberId; both are still accepted, as the deploy that
+// brings a version leaves the earlier one in users' hands (and old
+// containers mint it until the traffic has shifted), each for at most
+// TokenLifetime.
 const (
-	tokenVersion   = "3"
+	tokenVersion   = "4"
+	stackVersion   = "3"
 	unnamedVersion = "2"
 )
 
@@ -49,9 +51,9 @@ const MaxAccountLen = 64
 const MaxOpenIDLen = 256
 
 // maxTokenLen fits version, a 20-digit expiry, MaxStackLen bytes of stack,
-// MaxAccountLen bytes of account and MaxOpenIDLen bytes of openid in
-// base64url, a dot and a 43-character MAC.
-const maxTokenLen = (2+20+1+MaxStackLen+1+MaxAccountLen+1+MaxOpenIDLen)*4/3 + 2 + 1 + 43
+// MaxAccountLen bytes of account, a memberId and MaxOpenIDLen bytes of
+// openid in base64url, a dot and a 43-character MAC.
+const maxTokenLen = (2+20+1+MaxStackLen+1+MaxAccountLen+1+IDLen+1+MaxOpenIDLen)*4/3 + 2 + 1 + 43
 
 var b64url = base64.RawURLEncoding.Strict()
 
@@ -70,11 +72,12 @@ const maxSkew = 5 * time.Minute
 // expired (README, Rotating the signing key). SetKeys takes a re-read list.
 //
 // A token is base64url(payload) "." base64url(HMAC-SHA256(key, first part)),
-// where payload is "3|<expiry unix seconds>|<stack>|<account>|<openid>". The
-// stack is the deployment that issued it: another stack refuses it even if
-// the two share a key. The account is the id of the user's account
+// where payload is "4|<expiry unix seconds>|<stack>|<account>|<memberId>|<openid>".
+// The stack is the deployment that issued it: another stack refuses it even
+// if the two share a key. The account is the id of the user's account
 // generation: deleting the account revokes every token naming it, and a
-// later login gets a new one.
+// later login gets a new one. The memberId is the one the user had at login
+// ("" for none yet), so a friends or groups read needs no lookup first.
 type Signer struct {
 	stack string
 	keys  atomic.Pointer[[][]byte]
@@ -142,7 +145,11 @@ func ParseSigningKeys(s string) ([][]byte, error) {
 type Claims struct {
 	OpenID string
 	// Account is the user's account generation, letters, digits, - and _.
-	Account   string
+	Account string
+	// MemberID is the user's memberId at login, "" when they had none (or
+	// the token is of version 3 or 2); a token with another value than ""
+	// or a ValidID is refused.
+	MemberID  string
 	ExpiresAt time.Time
 }
 
@@ -150,7 +157,7 @@ type Claims struct {
 // openid that is empty or longer than MaxOpenIDLen, or an account that is
 // empty, too long or holds other characters, gives a token Verify refuses.
 func (s *Signer) Sign(c Claims) string {
-	payload := tokenVersion + "|" + strconv.FormatInt(c.ExpiresAt.Unix(), 10) + "|" + s.stack + "|" + c.Account + "|" + c.OpenID
+	payload := tokenVersion + "|" + strconv.FormatInt(c.ExpiresAt.Unix(), 10) + "|" + s.stack + "|" + c.Account + "|" + c.MemberID + "|" + c.OpenID
 	enc := b64url.EncodeToString([]byte(payload))
 	return enc + "." + b64url.EncodeToString(mac((*s.keys.Load())[0], enc))
 }
@@ -190,14 +197,19 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	expStr, rest, ok2 := strings.Cut(rest, "|")
 	stack, okStack := s.stack, true
 	switch version {
-	case tokenVersion:
+	case tokenVersion, stackVersion:
 		stack, rest, okStack = strings.Cut(rest, "|")
 	case unnamedVersion:
 	default:
 		return Claims{}, ErrTokenInvalid
 	}
-	account, openid, ok3 := strings.Cut(rest, "|")
-	if !ok1 || !ok2 || !okStack || !ok3 || stack != s.stack || openid == "" || len(openid) > MaxOpenIDLen || !validAccount(account) {
+	account, rest, ok3 := strings.Cut(rest, "|")
+	mid, openid, okMid := "", rest, true
+	if version == tokenVersion {
+		mid, openid, okMid = strings.Cut(rest, "|")
+	}
+	if !ok1 || !ok2 || !okStack || !ok3 || !okMid || stack != s.stack || openid == "" || len(openid) > MaxOpenIDLen ||
+		!validAccount(account) || mid != "" && !ValidID(mid) {
 		return Claims{}, ErrTokenInvalid
 	}
 	exp, err := strconv.ParseInt(expStr, 10, 64)
@@ -210,7 +222,7 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	if exp > now.Add(TokenLifetime+maxSkew).Unix() {
 		return Claims{}, ErrTokenInvalid
 	}
-	return Claims{OpenID: openid, Account: account, ExpiresAt: time.Unix(exp, 0)}, nil
+	return Claims{OpenID: openid, Account: account, MemberID: mid, ExpiresAt: time.Unix(exp, 0)}, nil
 }
 
 func validAccount(a string) bool {

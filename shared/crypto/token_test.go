@@ -29,7 +29,13 @@ func TestSignVerify(t *testing.T) {
 	current := mustSigner(t, keyA)
 	rotated := mustSigner(t, keyB, keyA) // B is new, A still verifies
 	stranger := mustSigner(t, keyC)
-	tok := current.Sign(Claims{OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", Account: "acct-1", ExpiresAt: exp})
+	// This memberId gives a token holding '-' (base64url's own), which the
+	// std-alphabet case swaps.
+	tok := current.Sign(Claims{OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", Account: "acct-1", MemberID: "AAAAAAAAAAAAAAAAAAAAAA", ExpiresAt: exp})
+	if !strings.ContainsAny(tok, "-_") {
+		t.Fatal("the token holds neither - nor _: the std-alphabet case would test nothing")
+	}
+	mid := NewID()
 
 	forge := func(payload string) string {
 		enc := base64.RawURLEncoding.EncodeToString([]byte(payload))
@@ -72,7 +78,12 @@ func TestSignVerify(t *testing.T) {
 		{"bearer prefix left on", current, "Bearer " + tok, now, "", ErrTokenInvalid},
 		{"overlong", current, strings.Repeat("A", 2000) + "." + sig, now, "", ErrTokenInvalid},
 		{"a version 1 token (no account)", current, forge("1|1700003600|u"), now, "", ErrTokenInvalid},
-		{"signed but unknown version", current, forge("4|1700003600||acct-1|u"), now, "", ErrTokenInvalid},
+		{"signed but unknown version", current, forge("5|1700003600||acct-1||u"), now, "", ErrTokenInvalid},
+		{"a version 4 token with a memberId", current, forge("4|1700003600||acct-1|" + mid + "|u"), now, "u", nil},
+		{"a version 4 token without a memberId", current, forge("4|1700003600||acct-1||u"), now, "u", nil},
+		{"a version 4 token with a memberId not of the issued form", current, forge("4|1700003600||acct-1|m.1|u"), now, "", ErrTokenInvalid},
+		{"a version 4 token without its memberId field", current, forge("4|1700003600||acct-1|u"), now, "", ErrTokenInvalid},
+		{"a version 4 token keeps a bar in the openid whole", current, forge("4|1700003600||acct-1||a|b"), now, "a|b", nil},
 		{"a version 2 token (no stack), until it expires", current, forge("2|1700003600|acct-1|u"), now, "u", nil},
 		{"a version 3 token of this stack", current, forge("3|1700003600||acct-1|u"), now, "u", nil},
 		{"a version 3 token of another stack", current, forge("3|1700003600|werun-dev|acct-1|u"), now, "", ErrTokenInvalid},
@@ -102,6 +113,17 @@ func TestSignVerify(t *testing.T) {
 				t.Fatalf("error leaks a secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestATokenCarriesTheMemberIDItWasSignedWith(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := mustSigner(t, keyA)
+	for _, mid := range []string{NewID(), ""} {
+		c, err := s.Verify(s.Sign(Claims{OpenID: "u", Account: "acct-1", MemberID: mid, ExpiresAt: now.Add(time.Hour)}), now)
+		if err != nil || c.MemberID != mid || c.OpenID != "u" || c.Account != "acct-1" {
+			t.Errorf("memberId %q: Verify = %+v, %v", mid, c, err)
+		}
 	}
 }
 

@@ -31,7 +31,7 @@ const (
 // redemption is a login code's result: the user, the session key it gave
 // and the account it logged in to.
 type redemption struct {
-	openid, sessionKey, account string
+	openid, sessionKey, account, memberID string
 }
 
 // redeem exchanges a login code once and keeps what it gave: the user's
@@ -62,10 +62,19 @@ func (s *Service) redeem(ctx context.Context, code string) (redemption, error) {
 	return s.keep(ctx, hash, rec)
 }
 
-// keep reads (or makes) the user's account, then stores the session key
-// and the code's record naming that account, at once.
+// keep reads (or makes) the user's account, and reads their memberId
+// beside it for the token, then stores the session key and the code's
+// record naming that account, at once.
 func (s *Service) keep(ctx context.Context, hash string, rec store.RedeemedCode) (redemption, error) {
+	var (
+		account, mid string
+		lg           errgroup.Group
+	)
+	lg.Go(func() (err error) { mid, _, err = s.store.LookupMemberID(ctx, rec.OpenID); return err })
 	account, err := s.store.Account(ctx, rec.OpenID, crypto.NewID())
+	if lerr := lg.Wait(); err == nil {
+		err = lerr
+	}
 	if errors.Is(err, store.ErrDeleting) {
 		return redemption{}, fmt.Errorf("%w: %w", fault.DeletionInProgress, err)
 	}
@@ -82,7 +91,7 @@ func (s *Service) keep(ctx context.Context, hash string, rec store.RedeemedCode)
 	if err := g.Wait(); err != nil {
 		return redemption{}, err
 	}
-	return redemption{openid: rec.OpenID, sessionKey: rec.SessionKey, account: account}, nil
+	return redemption{openid: rec.OpenID, sessionKey: rec.SessionKey, account: account, memberID: mid}, nil
 }
 
 // recall finds what a used code gave: in memory when this container

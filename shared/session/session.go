@@ -34,6 +34,7 @@ type Store interface {
 	PutRedeemedCode(ctx context.Context, hash string, r store.RedeemedCode) error
 	GetRedeemedCode(ctx context.Context, hash string, now time.Time) (store.RedeemedCode, bool, error)
 	Account(ctx context.Context, openid, newID string) (string, error)
+	LookupMemberID(ctx context.Context, openid string) (mid string, found bool, err error)
 	CurrentAccount(ctx context.Context, openid string) (account string, deleting bool, err error)
 	Revoked(ctx context.Context, account string, now time.Time) (revoked, done bool, err error)
 }
@@ -74,13 +75,16 @@ type Session struct {
 	ExpiresIn int    `json:"expiresIn"`
 	OpenID    string `json:"-"`
 	Account   string `json:"-"`
+	MemberID  string `json:"-"`
 }
 
-// Caller is who a session token names: the user and the account
-// generation the token was issued for.
+// Caller is who a session token names: the user, the account generation
+// the token was issued for, and the memberId the user had at login ("" for
+// none then, or a token of an earlier version).
 type Caller struct {
-	OpenID  string
-	Account string
+	OpenID   string
+	Account  string
+	MemberID string
 }
 
 // Login turns a wx.login code into a session token, keeping the user's new
@@ -106,33 +110,45 @@ func (s *Service) LoginWithKey(ctx context.Context, code string) (_ Session, ses
 	if err != nil {
 		return Session{}, "", err
 	}
-	return s.issue(r.openid, r.account), r.sessionKey, nil
+	return s.issue(r), r.sessionKey, nil
 }
 
-// issue signs a token naming the user's current account.
-func (s *Service) issue(openid, account string) Session {
+// issue signs a token naming the user's current account and memberId.
+func (s *Service) issue(r redemption) Session {
 	return Session{
-		Token:     s.signer.Sign(crypto.Claims{OpenID: openid, Account: account, ExpiresAt: s.now().Add(TTL)}),
+		Token:     s.signer.Sign(crypto.Claims{OpenID: r.openid, Account: r.account, MemberID: r.memberID, ExpiresAt: s.now().Add(TTL)}),
 		ExpiresIn: int(TTL / time.Second),
-		OpenID:    openid,
-		Account:   account,
+		OpenID:    r.openid,
+		Account:   r.account,
+		MemberID:  r.memberID,
 	}
+}
+
+// Verify returns the caller a session token names from the token alone,
+// with no read: the revocation is still to be checked (CheckAccount, or
+// Start), before anything is written or answered for the caller.
+func (s *Service) Verify(token string) (_ Caller, err error) {
+	defer fault.Classify(&err)
+	c, err := s.signer.Verify(token, s.now())
+	if err != nil {
+		return Caller{}, err
+	}
+	return Caller{OpenID: c.OpenID, Account: c.Account, MemberID: c.MemberID}, nil
 }
 
 // Authenticate returns the caller a session token names, unless the
 // token's account was deleted (fault.TokenInvalid): one strongly consistent
 // read of the revocation, so every token issued before a deletion is
 // refused from the deletion's answer on.
-func (s *Service) Authenticate(ctx context.Context, token string) (_ Caller, err error) {
-	defer fault.Classify(&err)
-	c, err := s.signer.Verify(token, s.now())
+func (s *Service) Authenticate(ctx context.Context, token string) (Caller, error) {
+	c, err := s.Verify(token)
 	if err != nil {
 		return Caller{}, err
 	}
 	if err := s.CheckAccount(ctx, c.Account); err != nil {
 		return Caller{}, err
 	}
-	return Caller{OpenID: c.OpenID, Account: c.Account}, nil
+	return c, nil
 }
 
 // CheckAccount is fault.TokenInvalid when account was deleted.

@@ -271,8 +271,9 @@ type GroupPlace struct {
 
 // Groups lists the caller's groups, most recently joined first, GroupsPage
 // at a time after cursor, with the caller's rank and steps today in each:
-// the groups' member Queries run at once, then one round of BatchGetItems
-// of the distinct members' days.
+// the caller's memberships (their memberId from the token), the groups'
+// member Queries at once, then one round of BatchGetItems of the distinct
+// members' days beside the exclusions.
 func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupList, err error) {
 	defer fault.Classify(&err)
 	var after groupPos
@@ -324,12 +325,14 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupLis
 		all = append(all, f)
 	}
 	today := steps.DateOf(now)
-	items, err := s.store.BoardItems(ctx, today, all, false)
-	if err != nil {
-		return GroupList{}, err
-	}
-	excluded, err := s.boards.ExcludedMembers(ctx)
-	if err != nil {
+	var (
+		items    map[string]store.BoardItem
+		excluded map[string]bool
+		rg       errgroup.Group
+	)
+	rg.Go(func() (err error) { items, err = s.store.BoardItems(ctx, today, all, false); return err })
+	rg.Go(func() (err error) { excluded, err = s.boards.ExcludedMembers(ctx); return err })
+	if err := rg.Wait(); err != nil {
 		return GroupList{}, err
 	}
 	for i, g := range page {

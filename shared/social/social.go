@@ -19,6 +19,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/opendata"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -61,6 +62,7 @@ func orDefault(v *int, def int) {
 // satisfies it.
 type Store interface {
 	LoadUser(ctx context.Context, openid, fromDate string) (store.User, error)
+	LookupMemberID(ctx context.Context, openid string) (string, bool, error)
 	MemberID(ctx context.Context, openid, newID string) (string, error)
 	Profile(ctx context.Context, memberID string) (store.Profile, bool, error)
 	PutProfile(ctx context.Context, p store.Profile) error
@@ -138,8 +140,20 @@ func (s *Service) membership() time.Duration {
 	return time.Duration(s.limits.MembershipDays) * 24 * time.Hour
 }
 
-// memberID is the caller's memberId, made on first use.
+// memberID is the caller's memberId: the one their token carries, else
+// read, else made on first use. Only the making writes, so it waits for
+// the revocation read a read route runs beside the use case.
 func (s *Service) memberID(ctx context.Context, openid string) (string, error) {
+	if mid := session.MemberIDIn(ctx, openid); mid != "" {
+		return mid, nil
+	}
+	mid, found, err := s.store.LookupMemberID(ctx, openid)
+	if err != nil || found {
+		return mid, err
+	}
+	if err := session.Authorized(ctx); err != nil {
+		return "", err
+	}
 	return s.store.MemberID(ctx, openid, crypto.NewID())
 }
 

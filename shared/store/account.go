@@ -349,16 +349,6 @@ func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
 	return ddb.Parallel(ctx, "Erase", calls...)
 }
 
-// ForgetDays deletes the given days of a user, with the BatchWriteItems of
-// Erase.
-func (d *DynamoStore) ForgetDays(ctx context.Context, openid string, days []Day) error {
-	h := Holdings{OpenID: openid}
-	for _, day := range days {
-		h.keys = append(h.keys, dayKey(openid, day.Date))
-	}
-	return d.Erase(ctx, h)
-}
-
 // Snapshots reads the snapshots of appid whose name begins with prefix,
 // with one Query.
 func (d *DynamoStore) Snapshots(ctx context.Context, appid, prefix string) ([]Snapshot, error) {

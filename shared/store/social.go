@@ -55,25 +55,39 @@ type BoardItem struct {
 	HasDay   bool
 }
 
+// LookupMemberID reads the user's memberId without making one; found is
+// false when the user has none. It is one GetItem, and writes nothing, so
+// it may run before the caller's token has been checked.
+func (d *DynamoStore) LookupMemberID(ctx context.Context, openid string) (string, bool, error) {
+	if openid == "" {
+		return "", false, fmt.Errorf("store: LookupMemberID: empty openid: %w", ErrInvalidArgument)
+	}
+	item, err := d.t.Get(ctx, "MemberID", memberIDKey(openid), false)
+	if err != nil || item == nil {
+		return "", false, err
+	}
+	return ddb.Str(item["memberId"]), true, nil
+}
+
 // MemberID returns the user's memberId, creating it as newID (with an empty
-// profile) if the user has none; two racing creators get one id. It is a
-// GetItem, and for a new user a PutItem of the profile and a conditional
-// PutItem of the id; the loser of a race deletes its profile and reads the
-// winner's id.
+// profile) if the user has none; two racing creators get one id. It is
+// LookupMemberID, and for a new user a PutItem of the profile and a
+// conditional PutItem of the id; the loser of a race deletes its profile
+// and reads the winner's id.
 func (d *DynamoStore) MemberID(ctx context.Context, openid, newID string) (string, error) {
 	if openid == "" || newID == "" {
 		return "", fmt.Errorf("store: MemberID: empty openid or id: %w", ErrInvalidArgument)
 	}
-	k := memberIDKey(openid)
-	item, err := d.t.Get(ctx, "MemberID", k, false)
-	if err != nil || item != nil {
-		return ddb.Str(item["memberId"]), err
+	mid, found, err := d.LookupMemberID(ctx, openid)
+	if err != nil || found {
+		return mid, err
 	}
 	profile := profileKey(newID)
 	profile["openid"] = ddb.S(openid)
 	if _, err := d.t.PutNew(ctx, "MemberID", profile); err != nil {
 		return "", err
 	}
+	k := memberIDKey(openid)
 	k["memberId"] = ddb.S(newID)
 	won, err := d.t.PutNew(ctx, "MemberID", k)
 	if err != nil || won {
@@ -82,7 +96,7 @@ func (d *DynamoStore) MemberID(ctx context.Context, openid, newID string) (strin
 	if _, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: profileKey(newID)}); err != nil {
 		return "", ddb.Wrap("MemberID", err)
 	}
-	item, err = d.t.Get(ctx, "MemberID", memberIDKey(openid), true)
+	item, err := d.t.Get(ctx, "MemberID", memberIDKey(openid), true)
 	return ddb.Str(item["memberId"]), err
 }
 

@@ -53,19 +53,38 @@ func (s *Service) SyncEncrypted(ctx context.Context, in EncryptedSync) (_ SyncRe
 			return SyncResult{}, err
 		}
 		login, fresh = &sess, key
-		caller = session.Caller{OpenID: sess.OpenID, Account: sess.Account}
+		caller = session.Caller{OpenID: sess.OpenID, Account: sess.Account, MemberID: sess.MemberID}
 	}
+	authorized := s.authorize(ctx, caller, login == nil)
 	user, err := s.store.LoadUser(ctx, caller.OpenID, steps.FirstDate(s.now()))
+	var payload steps.Payload
+	if err == nil {
+		payload, err = s.open(opendata.SessionKeys(user, fresh), in.EncryptedData, in.IV)
+	}
+	if aerr := authorized(); aerr != nil {
+		return SyncResult{}, aerr
+	}
 	if err != nil {
 		return SyncResult{}, err
 	}
-	payload, err := s.open(opendata.SessionKeys(user, fresh), in.EncryptedData, in.IV)
-	if err != nil {
-		return SyncResult{}, err
-	}
-	res, err := s.commit(ctx, caller, user, payload, SourceEncrypted)
+	res, err := s.commit(ctx, caller.OpenID, user, payload, SourceEncrypted)
 	res.Session = login
 	return res, err
+}
+
+// authorize starts the revocation read of a caller who came with a token
+// beside the sync's first read, so it costs no round trip of its own; the
+// function it returns waits for it, and nothing is written before it says
+// the account stands. A caller this sync just logged in needs none (check
+// false). A deletion answers 204 only after its revocation is written, so
+// a sync that starts after that reads the revocation and writes nothing;
+// one that read it just before leaves days that the deletion's second
+// pass erases (package account).
+func (s *Service) authorize(ctx context.Context, caller session.Caller, check bool) func() error {
+	if !check {
+		return func() error { return nil }
+	}
+	return s.sessions.Alongside(ctx, caller)
 }
 
 // open decrypts WeRun data with the first key that opens it.
@@ -79,15 +98,10 @@ func (s *Service) open(keys []string, encryptedData, iv string) (steps.Payload, 
 	return p, err
 }
 
-// commit is the one write path both ways in end in: check the watermark,
-// validate the list, write only the days that grew.
-//
-// A deletion may race the sync: it revokes the account before it reads what
-// to delete, so the sync reads the revocation after its writes. Either the
-// deletion's read finds the days written, or the sync finds the revocation
-// and deletes them itself; the account never comes back.
-func (s *Service) commit(ctx context.Context, caller session.Caller, user store.User, p steps.Payload, source string) (SyncResult, error) {
-	openid := caller.OpenID
+// commit is the one write path both ways in end in, once the caller is
+// known to stand: check the watermark, validate the list, write only the
+// days that grew, then credit the user's running events with them.
+func (s *Service) commit(ctx context.Context, openid string, user store.User, p steps.Payload, source string) (SyncResult, error) {
 	now := s.now()
 	if err := p.Watermark.Check(s.appID, now, s.maxAge); err != nil {
 		return SyncResult{}, err
@@ -119,25 +133,12 @@ func (s *Service) commit(ctx context.Context, caller session.Caller, user store.
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
 	}
-	// The events' credits go beside the revocation's read: a sync in events
-	// takes no more round trips than one outside them.
-	credit := make(chan error, 1)
+	// The credits need what each write replaced: a sync in events takes
+	// one round trip more than one outside them.
 	if s.events != nil && len(user.Events) > 0 && len(written) > 0 {
-		go func() { credit <- s.events.Credit(ctx, openid, user.Events, written) }()
-	} else {
-		credit <- nil
-	}
-	err = s.sessions.CheckAccount(ctx, caller.Account)
-	if cerr := <-credit; err == nil && cerr != nil {
-		return SyncResult{}, cerr
-	}
-	if err != nil {
-		if errors.Is(err, fault.TokenInvalid) {
-			if err := s.store.ForgetDays(ctx, openid, written); err != nil {
-				return SyncResult{}, err
-			}
+		if err := s.events.Credit(ctx, openid, user.Events, written); err != nil {
+			return SyncResult{}, err
 		}
-		return SyncResult{}, err
 	}
 	// A day already stored at a higher count answers with that count, which
 	// is what a read of the day would show.

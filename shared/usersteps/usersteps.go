@@ -23,7 +23,6 @@ const DefaultGoal = 10000
 type Store interface {
 	LoadUser(ctx context.Context, openid, fromDate string) (store.User, error)
 	WriteDays(ctx context.Context, openid string, days []store.Day) (written []store.Day, err error)
-	ForgetDays(ctx context.Context, openid string, days []store.Day) error
 	Days(ctx context.Context, openid, from, to string) ([]store.Day, error)
 }
 
