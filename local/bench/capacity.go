@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,56 +17,43 @@ import (
 	"github.com/werun-sam/werun-sam/local/recorder"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/crypto"
-	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/usecases"
-	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
 
-// The DynamoDB cost of one sync (the bench's section 4): the use cases over
-// the real DynamoStore and dynalite, the WeChat simulator in-process, and a
-// DynamoDB client that asks for ReturnConsumedCapacity=INDEXES on every
-// request and records every request's operation and timing on the wire
-// (package recorder).
+// What a route costs in DynamoDB (the bench's section 4): a DynamoDB
+// client that asks for ReturnConsumedCapacity=INDEXES on every request and
+// records every request's operation and timing on the wire (package
+// recorder), under the use cases and the API handlers (routes.go).
 
-// waves counts sequential round trips: a request that starts after every
-// request of the current wave has ended begins the next wave.
+// waves counts sequential round trips: the longest chain of requests each
+// of which started after the one before it had ended. Requests that
+// overlap are one round trip, however many; a pool that runs more
+// requests than it holds is as many round trips as its longest chain
+// (31 writes through a pool of 8: 4).
 func waves(calls []recorder.Call) int {
 	sorted := append([]recorder.Call(nil), calls...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
-	n := 0
-	var end time.Time
-	for _, c := range sorted {
-		if n == 0 || !c.Start.Before(end) {
-			n++
-			end = c.End
-		} else if c.End.After(end) {
-			end = c.End
+	depth := make([]int, len(sorted))
+	longest := 0
+	for i, c := range sorted {
+		depth[i] = 1
+		for j := range i {
+			if !sorted[j].End.After(c.Start) {
+				depth[i] = max(depth[i], depth[j]+1)
+			}
 		}
+		longest = max(longest, depth[i])
 	}
-	return n
-}
-
-// SyncCost is one scenario's DynamoDB bill.
-type SyncCost struct {
-	Scenario      string
-	Changed       int
-	Requests      map[string]int
-	Waves         int
-	ReportedRCU   float64 // as dynalite reports (table and indexes)
-	ReportedWCU   float64 // table writes as dynalite reports
-	ReportedGSI   float64 // index writes as dynalite reports
-	ComputedWCU   float64 // from the written items' sizes: table
-	ComputedGSI   float64 // from the written items' sizes: ActiveIndex
-	WriteRequests int
+	return longest
 }
 
 // BilledWCU is the write units of the scenario: dynalite's report, with the
 // index writes computed from item sizes when dynalite reports none.
-func (c SyncCost) BilledWCU() float64 {
+func (c Cost) BilledWCU() float64 {
 	gsi := c.ReportedGSI
 	if gsi == 0 {
 		gsi = c.ComputedGSI
@@ -80,13 +66,14 @@ func (c SyncCost) BilledWCU() float64 {
 type benchWorld struct {
 	rec   *recorder.Recorder
 	plain *dynamodb.Client // unrecorded, to write set-ups and read items back
-	st    *store.DynamoStore
-	sim   *wechattest.Server
 	svc   *usecases.Set
+	sim   *wechattest.Server
 	table string
 }
 
-func newBenchWorld(endpoint, table string) (*benchWorld, error) {
+// newBenchWorld records the DynamoDB client at endpoint; plain reaches
+// the same table unrecorded.
+func newBenchWorld(endpoint, plain, table string) (*benchWorld, error) {
 	rec := recorder.New(http.DefaultTransport.(*http.Transport).Clone())
 	client := dynamodb.NewFromConfig(services.ClientConfig(endpoint), func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: rec}
@@ -103,51 +90,21 @@ func newBenchWorld(endpoint, table string) (*benchWorld, error) {
 	sim := wechattest.NewServer(appID, secret)
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
 	svc := usecases.New(usecases.Config{AppID: appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: signer})
-	return &benchWorld{rec: rec, plain: services.Client(endpoint), st: st, sim: sim, svc: svc, table: table}, nil
+	return &benchWorld{rec: rec, plain: services.Client(plain), sim: sim, svc: svc, table: table}, nil
 }
 
-// measureSyncCost runs the scenarios against the table at endpoint.
-func measureSyncCost(ctx context.Context, endpoint, table string) ([]SyncCost, error) {
-	w, err := newBenchWorld(endpoint, table)
-	if err != nil {
-		return nil, err
-	}
-	defer w.sim.Close()
-	sim, svc := w.sim, w.svc
-
-	openid := "bench-" + stack.RandomKey()[:12]
-	now := time.Now()
-	list := wechattest.Days(31, now)
-	sync := func(list []wechattest.StepInfo) (int, error) {
-		ed, iv := sim.WeRunData(openid, list, time.Now())
-		res, err := svc.Steps.SyncEncrypted(ctx, usersteps.EncryptedSync{Caller: session.Caller{OpenID: openid, Account: "a1"}, EncryptedData: ed, IV: iv})
-		return res.Changed, err
-	}
-	todayChanged := append([]wechattest.StepInfo(nil), list...)
-	todayChanged[len(todayChanged)-1].Step += 500
-
-	return w.measure(ctx, []scenario{
-		{"login (POST /v1/session)", func() (int, error) {
-			_, err := svc.Sessions.Login(ctx, sim.Login(openid))
-			return 0, err
-		}},
-		{"first sync, 31 days", func() (int, error) { return sync(list) }},
-		{"repeat sync, only today changed", func() (int, error) { return sync(todayChanged) }},
-		{"resend of unchanged data", func() (int, error) { return sync(todayChanged) }},
-	})
-}
-
-// scenario is one measured use: run reports the days it changed.
+// scenario is one measured use of a route: run reports the days it
+// changed.
 type scenario struct {
-	name string
-	run  func() (int, error)
+	name, route string
+	run         func() (int, error)
 }
 
 // measure measures each scenario's DynamoDB requests, round trips and
 // units on the world's recorder; the unrecorded client reads written items
 // back.
-func (w *benchWorld) measure(ctx context.Context, scenarios []scenario) ([]SyncCost, error) {
-	var out []SyncCost
+func (w *benchWorld) measure(ctx context.Context, scenarios []scenario) ([]Cost, error) {
+	var out []Cost
 	for _, sc := range scenarios {
 		w.rec.Reset()
 		changed, err := sc.run()
@@ -155,7 +112,7 @@ func (w *benchWorld) measure(ctx context.Context, scenarios []scenario) ([]SyncC
 			return nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
 		calls, units := w.rec.Calls(), w.rec.Reported()
-		c := SyncCost{Scenario: sc.name, Changed: changed, Requests: map[string]int{}, Waves: waves(calls),
+		c := Cost{Scenario: sc.name, Route: sc.route, Changed: changed, Requests: map[string]int{}, Waves: waves(calls),
 			ReportedRCU: units.Read, ReportedWCU: units.Write, ReportedGSI: units.IndexWrite}
 		for _, call := range calls {
 			c.Requests[call.Op]++

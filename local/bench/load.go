@@ -15,8 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/werun-sam/werun-sam/local/emulator"
 	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/social"
+	"github.com/werun-sam/werun-sam/shared/store"
 )
 
 // The load generator of `make load` and of the bench's load section:
@@ -24,8 +29,17 @@ import (
 // sync 31 days of encryptedData and read their steps back through the
 // local API, as a mini program would.
 
-// flowRoutes are the API requests of one user's flow, in order.
-var flowRoutes = []string{"POST /v1/session", "POST /v1/werun/decrypt", "GET /v1/steps"}
+// flowRoutes are the API requests of one user's flow, in order; with
+// LoadOptions.Setup the flow goes on with socialRoutes.
+var (
+	flowRoutes   = []string{"POST /v1/session", "POST /v1/werun/decrypt", "GET /v1/steps"}
+	socialRoutes = []string{"GET /v1/steps/summary", "GET /v1/groups/{groupId}/board", "GET /v1/friends/board", "GET /v1/groups"}
+)
+
+// loadGroup is how many flow users share a group: each user is seeded a
+// memberId and profile, a membership of the group of the users i/loadGroup
+// and a friendship with user i^1.
+const loadGroup = 20
 
 // LoadOptions bound one load run in count (Flows) and time (MaxTime).
 type LoadOptions struct {
@@ -35,6 +49,10 @@ type LoadOptions struct {
 	Days        int    // days each user syncs
 	MaxTime     time.Duration
 	Prefix      string // openid prefix, unique per run
+	// Setup, when set, seeds the users' groups and friends straight into
+	// the table, and each flow also reads its summary, group board,
+	// friends board and groups.
+	Setup *store.DynamoStore
 }
 
 // LoadResult is what a load run measured; latencies are of API requests
@@ -123,6 +141,14 @@ func runLoad(ctx context.Context, opts LoadOptions) LoadResult {
 			res.Latencies[route] = append(res.Latencies[route], d)
 		}
 	}
+	var groups []string
+	if opts.Setup != nil {
+		var err error
+		if groups, err = seedLoad(ctx, opts.Setup, opts.Prefix, opts.Flows); err != nil {
+			res.FlowErrs, res.FirstErr = 1, "seeding: "+err.Error()
+			return res
+		}
+	}
 	deadline := time.Now().Add(opts.MaxTime)
 	next := make(chan int)
 	go func() {
@@ -142,7 +168,10 @@ func runLoad(ctx context.Context, opts LoadOptions) LoadResult {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				u := loadUser{hc: hc, opts: opts, openid: fmt.Sprintf("%s-%d", opts.Prefix, i), record: record}
+				u := loadUser{hc: hc, opts: opts, openid: loadOpenID(opts.Prefix, i), record: record}
+				if groups != nil {
+					u.group = groups[i/loadGroup]
+				}
 				err := u.flow(ctx)
 				mu.Lock()
 				res.Flows++
@@ -168,7 +197,49 @@ type loadUser struct {
 	hc     *http.Client
 	opts   LoadOptions
 	openid string
+	group  string // "" without Setup
 	record func(route string, d time.Duration, status int, body []byte)
+}
+
+func loadOpenID(prefix string, i int) string { return fmt.Sprintf("%s-%d", prefix, i) }
+
+// seedLoad gives the users prefix-0..n-1 a memberId and profile, groups of
+// loadGroup, and a friend each, 16 at a time; it returns the groups.
+func seedLoad(ctx context.Context, st *store.DynamoStore, prefix string, n int) ([]string, error) {
+	now := time.Now()
+	groups := make([]string, (n+loadGroup-1)/loadGroup)
+	for g := range groups {
+		groups[g] = crypto.NewID()
+	}
+	mids := make([]string, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := range n {
+		g.Go(func() error {
+			openid := loadOpenID(prefix, i)
+			mid, err := st.MemberID(gctx, openid, crypto.NewID())
+			if err != nil {
+				return err
+			}
+			mids[i] = mid
+			if err := st.PutProfile(gctx, store.Profile{MemberID: mid, OpenID: openid, Nickname: fmt.Sprintf("runner %d", i)}); err != nil {
+				return err
+			}
+			return st.Join(gctx, store.Membership{GroupID: groups[i/loadGroup], MemberID: mid, OpenID: openid, JoinedAt: now,
+				ExpiresAt: now.AddDate(0, 0, social.DefaultMembershipDays)})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	// A group's context ends with its Wait: the friendships take another.
+	f, fctx := errgroup.WithContext(ctx)
+	f.SetLimit(16)
+	for i := 0; i+1 < n; i += 2 {
+		a, b := store.Friend{MemberID: mids[i], OpenID: loadOpenID(prefix, i)}, store.Friend{MemberID: mids[i+1], OpenID: loadOpenID(prefix, i+1)}
+		f.Go(func() error { return st.Befriend(fctx, a, b, now) })
+	}
+	return groups, f.Wait()
 }
 
 // flow is one user: wx.login, POST /v1/session, wx.getWeRunData, POST
@@ -191,8 +262,15 @@ func (u loadUser) flow(ctx context.Context) error {
 	if _, err := u.api(ctx, flowRoutes[1], sess.Token, map[string]any{"encryptedData": data.EncryptedData, "iv": data.IV}, nil); err != nil {
 		return err
 	}
-	_, err := u.api(ctx, flowRoutes[2], sess.Token, nil, nil)
-	return err
+	if _, err := u.api(ctx, flowRoutes[2], sess.Token, nil, nil); err != nil || u.group == "" {
+		return err
+	}
+	for _, route := range socialRoutes {
+		if _, err := u.api(ctx, route, sess.Token, nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // api makes one timed API request for route ("METHOD /path").
@@ -203,6 +281,7 @@ func (u loadUser) api(ctx context.Context, route, token string, body any, out an
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
+	path = strings.Replace(path, "{groupId}", u.group, 1)
 	req, err := http.NewRequestWithContext(ctx, method, u.opts.API+path, rd)
 	if err != nil {
 		return 0, err
@@ -288,8 +367,11 @@ func printLoad(w io.Writer, r LoadResult) {
 	all := r.All()
 	fmt.Fprintf(w, "%d users, %d API requests in %s: %.1f requests/s\n", r.Flows, len(all), r.Wall.Round(time.Millisecond), r.RPS())
 	fmt.Fprintf(w, "  %-24s %8s %8s %8s\n", "route", "n", "p50", "p99")
-	for _, route := range flowRoutes {
+	for _, route := range append(flowRoutes, socialRoutes...) {
 		l := r.Latencies[route]
+		if len(l) == 0 {
+			continue
+		}
 		fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", route, len(l), ms(percentile(l, 50)), ms(percentile(l, 99)))
 	}
 	fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", "all", len(all), ms(percentile(all, 50)), ms(percentile(all, 99)))

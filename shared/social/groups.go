@@ -325,14 +325,8 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupLis
 		all = append(all, f)
 	}
 	today := steps.DateOf(now)
-	var (
-		items    map[string]store.BoardItem
-		excluded map[string]bool
-		rg       errgroup.Group
-	)
-	rg.Go(func() (err error) { items, err = s.store.BoardItems(ctx, today, all, false); return err })
-	rg.Go(func() (err error) { excluded, err = s.boards.ExcludedMembers(ctx); return err })
-	if err := rg.Wait(); err != nil {
+	items, excluded, err := s.boardItems(ctx, today, all, false)
+	if err != nil {
 		return GroupList{}, err
 	}
 	for i, g := range page {

@@ -236,18 +236,24 @@ func (s *Service) rank(date string, members []store.Friend, items map[string]sto
 	return b
 }
 
-// memberBoard reads the items of members for date and ranks them; the
-// items and the exclusions are read at once.
+// memberBoard reads the items of members for date and ranks them.
 func (s *Service) memberBoard(ctx context.Context, date string, members []store.Friend, me string) (MemberBoard, error) {
+	items, excluded, err := s.boardItems(ctx, date, members, true)
+	if err != nil {
+		return MemberBoard{}, err
+	}
+	return s.rank(date, members, items, excluded, me), nil
+}
+
+// boardItems reads the members' items (BoardItems) and the operator's
+// exclusions at once.
+func (s *Service) boardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, map[string]bool, error) {
 	var (
 		items    map[string]store.BoardItem
 		excluded map[string]bool
 		g        errgroup.Group
 	)
-	g.Go(func() (err error) { items, err = s.store.BoardItems(ctx, date, members, true); return err })
+	g.Go(func() (err error) { items, err = s.store.BoardItems(ctx, date, members, profiles); return err })
 	g.Go(func() (err error) { excluded, err = s.boards.ExcludedMembers(ctx); return err })
-	if err := g.Wait(); err != nil {
-		return MemberBoard{}, err
-	}
-	return s.rank(date, members, items, excluded, me), nil
+	return items, excluded, g.Wait()
 }
