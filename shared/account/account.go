@@ -41,6 +41,9 @@ type Config struct {
 	Signer *crypto.Signer
 	Boards *boards.Service
 	Days   day.Rules
+	// DeletionDelay is how long after a deletion's answer its second pass
+	// is due; 0 means DeletionDelay.
+	DeletionDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -52,14 +55,18 @@ type Service struct {
 	signer *crypto.Signer
 	boards *boards.Service
 	days   day.Rules
+	delay  time.Duration
 	now    func() time.Time
 }
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, days: cfg.Days.WithDefaults(), now: cfg.Now}
+	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, days: cfg.Days.WithDefaults(), delay: cfg.DeletionDelay, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.delay <= 0 {
+		s.delay = DeletionDelay
 	}
 	return s
 }
@@ -177,9 +184,10 @@ func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err e
 }
 
 // DeletionDelay is how long after a deletion's answer its second pass is
-// due: by then every request that authenticated before the revocation has
-// ended (10 s for the API functions, 60 s for the refresher), with a margin
-// for writes still in flight.
+// due, by default (DELETION_DELAY): by then every request that
+// authenticated before the revocation has ended (10 s for the API
+// functions, 60 s for the refresher), with a margin for writes still in
+// flight.
 const DeletionDelay = 75 * time.Second
 
 // DeleteAccount deletes every item of the user the session token names, in
@@ -187,7 +195,7 @@ const DeletionDelay = 75 * time.Second
 // login starts a new account before the deletion is complete), revokes it
 // for as long as a token issued before now could live (so every such token
 // is refused from the answer on), records the second pass due after
-// DeletionDelay, then takes the user off the stored boards and erases what
+// the deletion delay, then takes the user off the stored boards and erases what
 // names them, the marked account item aside. A deletion that failed part
 // way (503) is recorded, so the second pass finishes it even if it is never
 // resent; a resend with the same token runs this pass again. Once the second
@@ -220,7 +228,7 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 		g.Go(func() error { return s.store.Revoke(ctx, c.Account, until, false) })
 	}
 	g.Go(func() error {
-		return s.store.PutDeletion(ctx, store.Deletion{Account: c.Account, OpenID: c.OpenID, Due: now.Add(DeletionDelay), Until: until})
+		return s.store.PutDeletion(ctx, store.Deletion{Account: c.Account, OpenID: c.OpenID, Due: now.Add(s.delay), Until: until})
 	})
 	if err := g.Wait(); err != nil {
 		return err

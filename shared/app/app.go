@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/werun-sam/werun-sam/shared/account"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
@@ -55,6 +56,10 @@ func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
 		return nil, err
 	}
 	maxAge, err := config.Duration("WATERMARK_MAX_AGE", crypto.DefaultMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	deletionDelay, err := config.Duration("DELETION_DELAY", account.DeletionDelay)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +111,7 @@ func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
 	return usecases.New(usecases.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
-		AvatarHosts: avatarHosts,
+		AvatarHosts: avatarHosts, DeletionDelay: deletionDelay,
 	}), nil
 }
 

@@ -62,6 +62,9 @@ type Config struct {
 	// AvatarHosts limits avatar links to the operator's storage; zero
 	// allows any public host name.
 	AvatarHosts display.Hosts
+	// DeletionDelay is how long after a deletion its second pass is due;
+	// 0 means account.DeletionDelay.
+	DeletionDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// TokenPoll is the wait between reads of the shared access token while
@@ -101,6 +104,7 @@ func New(cfg Config) *Set {
 		Challenge: ch,
 		Steps: usersteps.New(usersteps.Config{AppID: cfg.AppID, Store: cfg.Store, Sessions: sessions, Opener: opener, Boards: bs,
 			Days: cfg.Days, MaxAge: cfg.MaxAge, Goal: cfg.Goal, Events: ch, Now: cfg.Now}),
-		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Days: cfg.Days, Now: cfg.Now}),
+		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Days: cfg.Days,
+			DeletionDelay: cfg.DeletionDelay, Now: cfg.Now}),
 	}
 }
