@@ -194,9 +194,10 @@ const DeletionDelay = 75 * time.Second
 // two passes. This first one marks the account as being deleted (so no
 // login starts a new account before the deletion is complete), revokes it
 // for as long as a token issued before now could live (so every such token
-// is refused from the answer on), records the second pass due after
-// the deletion delay, then takes the user off the stored boards and erases what
-// names them, the marked account item aside. A deletion that failed part
+// is refused from the answer on), records the second pass due after the
+// deletion delay, then takes the user off the stored boards and erases what
+// names them, but for the marked account item and the memberId pointer the
+// second pass starts from (store.Holdings.FirstPass). A deletion that failed part
 // way (503) is recorded, so the second pass finishes it even if it is never
 // resent; a resend with the same token runs this pass again. Once the second
 // pass has run, the token gets fault.TokenInvalid like any other, and a
@@ -237,14 +238,14 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 }
 
 // erase takes the user off the stored boards and deletes every item that
-// names them, but for the account item when keepAccount.
-func (s *Service) erase(ctx context.Context, openid string, keepAccount bool) error {
+// names them, but for those the second pass starts from when firstPass.
+func (s *Service) erase(ctx context.Context, openid string, firstPass bool) error {
 	h, err := s.store.Holdings(ctx, openid)
 	if err != nil {
 		return err
 	}
-	if keepAccount {
-		h = h.KeepingAccount()
+	if firstPass {
+		h = h.FirstPass()
 	}
 	if err := s.boards.Unboard(ctx, openid, h.Days); err != nil {
 		return err

@@ -220,7 +220,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 			if nanos, err := strconv.ParseInt(strings.TrimPrefix(sk, skeyPrefix), 10, 64); err == nil {
 				h.SessionKeysIssued = append(h.SessionKeysIssued, time.Unix(0, nanos))
 			}
-		case sk == "MEMBER":
+		case sk == memberSK:
 			h.MemberID = str(item["memberId"])
 		case sk == accountSK:
 			h.Account = str(item["account"])
@@ -236,7 +236,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		switch {
 		case strings.HasPrefix(pk, CodePrefix):
 			h.codes = append(h.codes, key(pk, sk))
-		case strings.HasPrefix(pk, "MEMBER#") && sk == "PROFILE":
+		case strings.HasPrefix(pk, "MEMBER#") && sk == profileSK:
 			if mid := strings.TrimPrefix(pk, "MEMBER#"); !slices.Contains(members, mid) {
 				members = append(members, mid)
 			}
@@ -274,7 +274,7 @@ func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid strin
 		sk := str(item["SK"])
 		h.keys = append(h.keys, key("MEMBER#"+mid, sk))
 		switch {
-		case sk == "PROFILE" && mine:
+		case sk == profileSK && mine:
 			h.Profile = profileOf(mid, item)
 		case strings.HasPrefix(sk, "GROUP#"):
 			gid := strings.TrimPrefix(sk, "GROUP#")
@@ -300,32 +300,61 @@ func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid strin
 	return nil
 }
 
-// KeepingAccount is h without the account item, which a deletion keeps
-// (marked) until its second pass, so that no login starts a new account
-// before the deletion is complete.
-func (h Holdings) KeepingAccount() Holdings {
-	pk, sk := "USER#"+h.OpenID, accountSK
+// FirstPass is h without the items a deletion's second pass starts from:
+// the account item, whose mark keeps logins out until the deletion is
+// complete, and the memberId pointer, through which the second pass finds
+// the member partition a racing join, befriend or invite wrote to (those
+// items hold no openid to find them by).
+func (h Holdings) FirstPass() Holdings {
+	pk := "USER#" + h.OpenID
 	h.keys = slices.DeleteFunc(slices.Clone(h.keys), func(k map[string]types.AttributeValue) bool {
-		return str(k["PK"]) == pk && str(k["SK"]) == sk
+		return str(k["PK"]) == pk && (str(k["SK"]) == accountSK || str(k["SK"]) == memberSK)
 	})
 	return h
+}
+
+// leadsToOthers says whether a read of Holdings finds other items through
+// this one: the account item (while it is marked, no login starts a new
+// account), the memberId pointer and a profile (the member partition).
+func leadsToOthers(k map[string]types.AttributeValue) bool {
+	pk, sk := str(k["PK"]), str(k["SK"])
+	return strings.HasPrefix(pk, "USER#") && (sk == accountSK || sk == memberSK) ||
+		strings.HasPrefix(pk, "MEMBER#") && sk == profileSK
 }
 
 // Erase deletes every item of h, on both sides of its memberships and
 // friendships: BatchWriteItems of 25 deletes, run at once, asking again for
 // unprocessed ones, and a DeleteItem per login-code record (which no
-// function may batch-write, so none can forge one). Deleting an item
-// already gone is not an error, so an Erase may be repeated.
+// function may batch-write, so none can forge one). The items that lead to
+// others go in a second round, once every other is gone, so an Erase cut
+// short leaves what finds the rest. Deleting an item already gone is not
+// an error, so an Erase may be repeated.
 func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
+	var last []map[string]types.AttributeValue
+	rest := slices.DeleteFunc(slices.Clone(h.keys), func(k map[string]types.AttributeValue) bool {
+		if leadsToOthers(k) {
+			last = append(last, k)
+			return true
+		}
+		return false
+	})
+	if err := d.erase(ctx, h.codes, rest); err != nil || len(last) == 0 {
+		return err
+	}
+	return d.erase(ctx, nil, last)
+}
+
+// erase deletes the login-code records codes and the items keys, at once.
+func (d *DynamoStore) erase(ctx context.Context, codes, keys []map[string]types.AttributeValue) error {
 	var calls []func(context.Context) error
-	for _, k := range h.codes {
+	for _, k := range codes {
 		calls = append(calls, func(ctx context.Context) error {
 			_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: k})
 			return err
 		})
 	}
-	for start := 0; start < len(h.keys); start += batchWriteMax {
-		chunk := h.keys[start:min(start+batchWriteMax, len(h.keys))]
+	for start := 0; start < len(keys); start += batchWriteMax {
+		chunk := keys[start:min(start+batchWriteMax, len(keys))]
 		calls = append(calls, func(ctx context.Context) error {
 			reqs := make([]types.WriteRequest, len(chunk))
 			for i, k := range chunk {

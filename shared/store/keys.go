@@ -17,6 +17,8 @@ const (
 	dayPrefix     = "DAY#"
 	skeyPrefix    = "SKEY#"
 	accountSK     = "ACCOUNT"
+	memberSK      = "MEMBER"
+	profileSK     = "PROFILE"
 	accessTokenSK = "ACCESS_TOKEN"
 )
 
@@ -43,7 +45,7 @@ func skeySK(issuedAt time.Time) string {
 }
 
 func accountKey(openid string) map[string]types.AttributeValue  { return userPKKey(openid, accountSK) }
-func memberIDKey(openid string) map[string]types.AttributeValue { return userPKKey(openid, "MEMBER") }
+func memberIDKey(openid string) map[string]types.AttributeValue { return userPKKey(openid, memberSK) }
 
 func tokenKey(appid string) map[string]types.AttributeValue {
 	return key("APP#"+appid, accessTokenSK)
@@ -59,7 +61,7 @@ func revokedKey(account string) map[string]types.AttributeValue {
 	return key("REVOKED#"+account, "REVOKED")
 }
 
-func profileKey(mid string) map[string]types.AttributeValue { return key("MEMBER#"+mid, "PROFILE") }
+func profileKey(mid string) map[string]types.AttributeValue { return key("MEMBER#"+mid, profileSK) }
 
 func groupIDKey(openGID string) map[string]types.AttributeValue { return key("OGID#"+openGID, "GROUP") }
 
