@@ -71,14 +71,10 @@ func tableItems(t *testing.T) map[string]string {
 	}
 }
 
-// holding lists the items that mention any of the values, but for the
-// redeemed login-code records (CODE#), which TTL removes within minutes.
+// holding lists the items that mention any of the values.
 func holding(items map[string]string, values ...string) []string {
 	var out []string
-	for k, raw := range items {
-		if strings.HasPrefix(k, "CODE#") {
-			continue
-		}
+	for _, raw := range items {
 		for _, v := range values {
 			if v != "" && strings.Contains(raw, v) {
 				out = append(out, raw)
@@ -113,12 +109,14 @@ func plantBoard(t *testing.T, openid string) string {
 }
 
 // TestAccountThroughTheFunctions: an export holds what syncs, profiles,
-// groups and friends wrote; a deletion leaves nothing of the user in the
-// table but its revocation and the code records TTL removes within
-// minutes; old tokens get 401, the friend's boards lose the user, a new
-// login is empty; syncs racing a deletion do not bring the account back;
-// days carry the retention TTL.
+// groups and friends wrote; old tokens get 401 from a deletion's answer on,
+// a login gets 409 DELETION_IN_PROGRESS until its second pass (the
+// refresher), which leaves nothing of the user in the table (the
+// revocation names the account alone); the friend's boards lose the user,
+// a new login is empty; syncs racing a deletion do not bring the account
+// back; days carry the retention TTL.
 func TestAccountThroughTheFunctions(t *testing.T) {
+	t.Setenv("DELETION_DELAY", "1ms") // due at the refresher's next run
 	st := localStack(t, "account")
 	api, sim := st.API, st.Sim
 	alice, bob := newClient(t, api, sim, "alice"), newClient(t, api, sim, "bob")
@@ -186,11 +184,15 @@ func TestAccountThroughTheFunctions(t *testing.T) {
 	snapshot := plantBoard(t, alice.openid)
 	old := alice.token
 	alice.must(http.StatusNoContent, "DELETE", "/v1/me", nil, nil)
-	for _, route := range [][2]string{{"DELETE", "/v1/me"}, {"GET", "/v1/steps"}, {"GET", "/v1/me/export"}, {"GET", "/v1/friends"}} {
+	for _, route := range [][2]string{{"GET", "/v1/steps"}, {"GET", "/v1/me/export"}, {"GET", "/v1/friends"}} {
 		if status, raw := alice.call(route[0], route[1], nil, nil); status != http.StatusUnauthorized || !strings.Contains(raw, "INVALID_TOKEN") {
 			t.Errorf("%s %s with the old token: %d %s, want 401 INVALID_TOKEN", route[0], route[1], status, raw)
 		}
 	}
+	wantError(t, "a login before the second pass", send(api, "POST", "/v1/session", "", map[string]string{"code": alice.loginCode()}),
+		http.StatusConflict, "DELETION_IN_PROGRESS", true)
+	secondPass(t, st)
+	wantError(t, "the deletion resent after its second pass", send(api, "DELETE", "/v1/me", old, nil), http.StatusUnauthorized, "INVALID_TOKEN", false)
 	items = tableItems(t)
 	if left := holding(items, alice.openid, ids[alice], inv.InviteCode, unused.InviteCode); len(left) != 0 {
 		t.Errorf("items of alice left after the deletion:\n%s", strings.Join(left, "\n"))
@@ -244,6 +246,7 @@ func TestAccountThroughTheFunctions(t *testing.T) {
 	})
 	wg.Wait()
 	close(statuses)
+	secondPass(t, st)
 	for status := range statuses {
 		if status != http.StatusOK && status != http.StatusNoContent && status != http.StatusUnauthorized {
 			t.Errorf("a racing sync or the deletion answered %d", status)

@@ -124,14 +124,14 @@ func (r *raceStack) clean(t *testing.T, v *victim) {
 	}
 }
 
-// refresh is one scheduled run of the refresher.
-func (r *raceStack) refresh(t *testing.T) (boards.RefreshReport, error) {
+// refresh is one scheduled run of the stack's refresher.
+func refresh(t *testing.T, st *stack.Stack) (boards.RefreshReport, error) {
 	t.Helper()
 	event, err := os.ReadFile("events/scheduled.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.Pools["RefreshFunction"].Invoke(context.Background(), event)
+	out, err := st.Pools["RefreshFunction"].Invoke(context.Background(), event)
 	var rep boards.RefreshReport
 	if err == nil {
 		err = json.Unmarshal(out, &rep)
@@ -139,10 +139,11 @@ func (r *raceStack) refresh(t *testing.T) (boards.RefreshReport, error) {
 	return rep, err
 }
 
-// secondPass runs the refresher, which finishes the deletions due.
-func (r *raceStack) secondPass(t *testing.T) boards.RefreshReport {
+// secondPass runs the refresher, which finishes the deletions due (all of
+// them, with the DELETION_DELAY the tests set).
+func secondPass(t *testing.T, st *stack.Stack) boards.RefreshReport {
 	t.Helper()
-	rep, err := r.refresh(t)
+	rep, err := refresh(t, st)
 	if err != nil {
 		t.Fatalf("the refresher: %v", err)
 	}
@@ -384,7 +385,7 @@ func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
 			}
 		}},
 		{"a sync racing the deletion whose re-read of the revocation fails", func(t *testing.T, v *victim) after {
-			before, err := r.refresh(t)
+			before, err := refresh(t, r.Stack)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -492,7 +493,7 @@ func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
 			landed(t, put, []*ddbproxy.Handle{h}, http.StatusOK, http.StatusServiceUnavailable)
 			r.outraced(t, v, "MEMBER#"+mid+" / PROFILE")
 			erase := r.fail(t, "BatchWriteItem", "")
-			if rep, err := r.refresh(t); err == nil {
+			if rep, err := refresh(t, r.Stack); err == nil {
 				t.Fatalf("the refresher whose erase failed: %+v, want its error", rep)
 			}
 			erase.Remove()
@@ -551,7 +552,7 @@ func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := r.newVictim(t, "victim")
 			then := tt.run(t, v)
-			rep := r.secondPass(t)
+			rep := secondPass(t, r.Stack)
 			r.clean(t, v)
 			if then != nil {
 				then(t, rep)
