@@ -228,15 +228,29 @@ func (v *victim) deletes() {
 	v.must(http.StatusNoContent, "DELETE", "/v1/me", nil, nil)
 }
 
-// today is a sync of today's steps, so the user is on today's app-wide
-// board: plausible at any minute but the first of the day.
+// profileWriteRacing deletes v's account while a profile write of theirs,
+// authenticated before, is held; it lands after the 204.
+func (r *raceStack) profileWriteRacing(t *testing.T, v *victim) {
+	t.Helper()
+	mid := v.memberID()
+	h := r.hold(t, "UpdateItem", "MEMBER#"+mid)
+	put := v.async("PUT", "/v1/me/profile", map[string]string{"nickname": "racer"})
+	held(t, put, h)
+	v.deletes()
+	landed(t, put, []*ddbproxy.Handle{h}, http.StatusOK, http.StatusServiceUnavailable)
+	r.outraced(t, v, "MEMBER#"+mid+" / PROFILE")
+}
+
+// todayData is the data of a sync of today's steps, which puts the user on
+// today's app-wide board (plausible at any minute but the first of the day).
 func (c *client) todayData() map[string]string {
 	now := time.Now().In(steps.CST)
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, steps.CST)
 	return c.simulate("/_sim/werun", map[string]any{"stepInfoList": []map[string]int64{{"timestamp": midnight.Unix(), "step": 100}}})
 }
 
-// join is POST /v1/groups with a cloudID for the simulator's group.
+// joinBody is a body of POST /v1/groups: a cloudID for the simulator's
+// group.
 func (c *client) joinBody(group string) map[string]string {
 	return map[string]string{"cloudID": c.simulate("/_sim/group", map[string]any{"group": group})["cloudID"]}
 }
@@ -289,13 +303,7 @@ func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
 		{"a profile write racing the deletion", func(t *testing.T, v *victim) after {
 			v.walk(9000)
 			v.must(http.StatusOK, "PUT", "/v1/me/profile", map[string]string{"nickname": "before"}, nil)
-			mid := v.memberID()
-			h := r.hold(t, "UpdateItem", "MEMBER#"+mid)
-			put := v.async("PUT", "/v1/me/profile", map[string]string{"nickname": "racer"})
-			held(t, put, h)
-			v.deletes()
-			landed(t, put, []*ddbproxy.Handle{h}, http.StatusOK, http.StatusServiceUnavailable)
-			r.outraced(t, v, "MEMBER#"+mid+" / PROFILE")
+			r.profileWriteRacing(t, v)
 			return nil
 		}},
 		{"GET /v1/me/profile making the memberId racing the deletion", func(t *testing.T, v *victim) after {
@@ -485,13 +493,7 @@ func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
 		}},
 		{"a second pass cut short is finished by the next", func(t *testing.T, v *victim) after {
 			v.walk(9000)
-			mid := v.memberID()
-			h := r.hold(t, "UpdateItem", "MEMBER#"+mid)
-			put := v.async("PUT", "/v1/me/profile", map[string]string{"nickname": "racer"})
-			held(t, put, h)
-			v.deletes()
-			landed(t, put, []*ddbproxy.Handle{h}, http.StatusOK, http.StatusServiceUnavailable)
-			r.outraced(t, v, "MEMBER#"+mid+" / PROFILE")
+			r.profileWriteRacing(t, v)
 			erase := r.fail(t, "BatchWriteItem", "")
 			if rep, err := refresh(t, r.Stack); err == nil {
 				t.Fatalf("the refresher whose erase failed: %+v, want its error", rep)
