@@ -42,9 +42,17 @@ FUZZ_TIME    ?= 200000x
 # Each new interesting input is minimized; a count keeps that bounded too.
 FUZZ_MINIMIZE ?= 10000x
 
-# No AWS account or telemetry needed for sam build / validate.
+# No AWS account or telemetry needed for sam build / validate. They need a
+# region, any; `make deploy` does not get this default (see below).
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
+
+# make deploy ENV=dev|prod [CONFIRM=no] [REGION=...]: the samconfig.toml
+# environment (its own stack and secrets); CONFIRM=no deploys without
+# showing the change set first (CI); REGION overrides the profile's.
+ENV     ?= dev
+CONFIRM ?= yes
+REGION  ?=
 
 FUNCTION ?= SessionFunction
 EVENT    ?= events/session.json
@@ -61,7 +69,7 @@ help:
 	@echo "make build-<LogicalId> ARTIFACTS_DIR=dir   one bootstrap (what sam build calls)"
 	@echo "make lint                   gofmt, go vet, staticcheck"
 	@echo "make client                 the mini program client: types checked against docs/openapi.yaml, build, tests on the local stack"
-	@echo "make deploy                 sam deploy --guided (see README: create the SSM parameters first)"
+	@echo "make deploy ENV=dev         sam deploy of samconfig.toml's dev (or prod) stack, guided the first time (README, Deploy)"
 	@echo "make sam-local              sam local invoke/start-api in Docker, checked end to end (installs Docker, arm64 emulation)"
 
 # --- one bootstrap per function (called by sam build) -----------------------
@@ -128,9 +136,19 @@ invoke: local/node_modules/.stamp $(RIE)
 sam-local: $(VENV)/.stamp local/node_modules/.stamp
 	$(LOCALRUN) sam-local
 
+# Guided when samconfig.toml has no parameter values for ENV yet (the
+# first deploy; its answers are saved there), plain after. The region is
+# the profile's unless REGION (or AWS_DEFAULT_REGION in the environment)
+# says otherwise: the build's default above is not passed on.
+DEPLOY_REGION := $(if $(REGION),$(REGION),$(if $(filter environment command line,$(origin AWS_DEFAULT_REGION)),$(AWS_DEFAULT_REGION)))
 deploy: build
-	@echo "First time: create the SSM SecureStrings (README, Deploy), then answer the prompts."
-	$(SAM) deploy --guided
+	@test "$(ENV)" = dev -o "$(ENV)" = prod || { echo "ENV=$(ENV): use ENV=dev or ENV=prod (samconfig.toml)"; exit 1; }
+	@if $(VENV)/bin/python -c 'import sys, tomllib; sys.exit(0 if tomllib.load(open("samconfig.toml", "rb")).get("$(ENV)", {}).get("deploy", {}).get("parameters", {}).get("parameter_overrides") else 1)'; then \
+	  set -x; env -u AWS_DEFAULT_REGION $(SAM) deploy --config-env $(ENV) $(if $(DEPLOY_REGION),--region $(DEPLOY_REGION)) $(if $(filter no,$(CONFIRM)),--no-confirm-changeset); \
+	else \
+	  echo "First deploy of $(ENV): create its SSM SecureStrings (README, Deploy), then answer the questions (README lists them)."; \
+	  set -x; env -u AWS_DEFAULT_REGION $(SAM) deploy --guided --config-env $(ENV) $(if $(DEPLOY_REGION),--region $(DEPLOY_REGION)); \
+	fi
 
 lint:
 	@test -z "$$(gofmt -l functions shared local internal)" || { gofmt -l functions shared local internal; echo "gofmt: files above need formatting"; exit 1; }
@@ -163,11 +181,14 @@ test: tools
 # The client's types are generated from docs/openapi.yaml (npm --prefix
 # client run generate); a description that changed without them fails here.
 # Its tests run against the whole local stack on free ports (`local run`).
+# The tests run three times: on the untranspiled build, and on what WeChat's
+# own compiler makes of the package under its `es6` and `enhance` settings
+# (client/scripts/wechat.mjs).
 client: client/node_modules/.stamp local/node_modules/.stamp $(RIE)
 	@cd client && npm run --silent check-types >/dev/null 2>&1 || { \
 	  echo "client/src/schema.ts disagrees with docs/openapi.yaml: run npm --prefix client run generate and commit it"; exit 1; }
-	cd client && npm run --silent build
-	$(LOCALRUN) run -- npm --prefix client --silent test
+	cd client && npm run --silent build && npm run --silent wechat
+	$(LOCALRUN) run -- npm --prefix client --silent run test:all
 
 # `make fuzz`: the Go fuzz targets, then schemathesis over the local API with
 # ST_MAX_EXAMPLES examples per operation (make test runs it with 50).

@@ -1,10 +1,13 @@
 import type { components, paths } from "./schema.js";
-import { WeRunError, type ErrorCode } from "./errors.js";
-import type { GroupData, OpenData, Platform, RequestResult } from "./platform.js";
+import { isBranded, WeRunError, type ErrorCode } from "./errors.js";
+import type { GroupData, OpenData, Platform, RequestResult, RequestTask } from "./platform.js";
 
 type Schemas = components["schemas"];
 export type Day = Schemas["Day"];
-export type Sync = Schemas["Sync"];
+/** What sync() answers: the days and how many raised a stored count (the client never logs in through a sync, so no token). */
+export type Sync = Omit<Schemas["Sync"], "token" | "expiresIn">;
+/** A date in China Standard Time, YYYY-MM-DD. */
+export type DateString = Day["date"];
 export type Summary = Schemas["Summary"];
 export type ProfileRequest = Schemas["ProfileRequest"];
 export type Profile = Schemas["Profile"];
@@ -39,6 +42,42 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * A signal that aborts a call: an AbortSignal where the platform has one,
+ * or any object with aborted and onabort (the client sets onabort, keeping
+ * one set before).
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  onabort?: ((this: any, ev: any) => unknown) | null;
+  addEventListener?(type: "abort", listener: () => void): void;
+  removeEventListener?(type: "abort", listener: () => void): void;
+}
+
+/** Every method's optional last argument. */
+export interface CallOptions {
+  /** Aborts the call: its request is aborted and it rejects with ABORTED. */
+  signal?: AbortSignalLike;
+}
+
+/** The reads that may answer from the offline cache (steps, summary, the boards). */
+export interface CacheOptions extends CallOptions {
+  cache: true;
+}
+
+/** A read with { cache: true }: the value, stale when the device was offline and it came from the cache. */
+export interface Cached<T> {
+  value: T;
+  stale: boolean;
+  /** When the value was fetched (ms since the epoch). */
+  cachedAt: number;
+}
+
+interface CacheEntry {
+  value: unknown;
+  cachedAt: number;
+}
+
 // What the storage holds: a session, or the user's own sign-out (logout,
 // or deleting the account), after which nothing logs in until login().
 type Stored = { token: string; expiresAt: number } | { signedOut: true; deleted?: true };
@@ -65,6 +104,7 @@ interface Call<P extends keyof paths, M extends Method> {
   /** The values of the path's {placeholders}. */
   params?: Params<P, M>;
   token?: string;
+  signal?: AbortSignalLike;
 }
 
 // The codes a fresh session cures (once): the token is missing, expired or
@@ -83,10 +123,13 @@ const EXPIRY_MARGIN_MS = 60_000;
 
 /**
  * The werun-sam API for a mini program. Every method fails with a
- * WeRunError. Each recovery is tried at most once per call: a new session
+ * WeRunError (isWeRunError(e, 'sync') narrows its code to what that method
+ * can answer). Each recovery is tried at most once per call: a new session
  * (on 401, or a session key the backend lacks), new open data (on an
  * expired cloudID or stale or damaged data), one short wait (on 429/502/503
  * with a Retry-After up to maxRetryAfter); anything else is surfaced.
+ * Every method takes an optional last argument { signal }; the reads of
+ * steps, the summary and the boards also { cache: true }.
  */
 export class WeRunClient {
   private readonly o: Required<Omit<ClientOptions, "sleep">> & Pick<ClientOptions, "sleep">;
@@ -110,13 +153,14 @@ export class WeRunClient {
    * Logs in with a new wx.login code and keeps the session in storage.
    * The one call that ends a sign-out. Concurrent calls share one login.
    */
-  login(): Promise<void> {
-    return this.newSession(true).then(() => undefined);
+  login(options?: CallOptions): Promise<void> {
+    return this.run("login", options, (signal) => abortable(signal, this.newSession(true)).then(() => undefined));
   }
 
-  /** Forgets the session; no call logs in again until login(). */
+  /** Forgets the session and the cache; no call logs in again until login(). */
   logout(): void {
     this.store({ signedOut: true });
+    this.o.platform.removeStorageSync(this.cacheKey());
   }
 
   /** Whether a call may log in by itself (false after logout()). */
@@ -128,37 +172,50 @@ export class WeRunClient {
   /**
    * Sends what wx.getWeRunData returns now (the cloudID with the cloudID
    * option), logging in first when needed: wx.login may rotate the session
-   * key, so it always runs before wx.getWeRunData, never between it and the send.
+   * key, so it always runs before wx.getWeRunData, never between it and the
+   * send. With getSetting on the platform, a user who refused WeRun is
+   * WERUN_DENIED before anything is sent (authorize asks a user who was
+   * never asked).
    */
-  sync(): Promise<Sync> {
-    return this.sendOpenData(
-      () => this.weRunData(),
-      (token, data) =>
-        this.o.cloudID
-          ? this.call("post", "/v1/werun/cloudid", { token, body: { cloudID: requireCloudID(data, "wx.getWeRunData") } })
-          : this.call("post", "/v1/werun/decrypt", { token, body: { encryptedData: data.encryptedData, iv: data.iv } }),
-    );
+  sync(options?: CallOptions): Promise<Sync> {
+    return this.run("sync", options, async (signal) => {
+      await this.weRunAllowed(signal);
+      const synced = await this.sendOpenData(
+        signal,
+        () => this.weRunData(signal),
+        (token, data) =>
+          this.o.cloudID
+            ? this.call("post", "/v1/werun/cloudid", { token, signal, body: { cloudID: requireCloudID(data, "wx.getWeRunData") } })
+            : this.call("post", "/v1/werun/decrypt", { token, signal, body: { encryptedData: data.encryptedData, iv: data.iv } }),
+      );
+      return { days: synced.days, changed: synced.changed };
+    });
   }
 
-  /** The stored days from..to (YYYY-MM-DD, China Standard Time, inclusive); by default the last 31. */
-  async steps(from?: string, to?: string): Promise<Day[]> {
+  /** The stored days from..to (China Standard Time, inclusive); by default the last 31. */
+  steps(from?: DateString, to?: DateString, options?: CallOptions & { cache?: false }): Promise<Day[]>;
+  steps(from: DateString | undefined, to: DateString | undefined, options: CacheOptions): Promise<Cached<Day[]>>;
+  steps(from?: DateString, to?: DateString, options?: CallOptions & { cache?: boolean }): Promise<Day[] | Cached<Day[]>> {
     const query: Query<"/v1/steps", "get"> = {};
     if (from !== undefined) query.from = from;
     if (to !== undefined) query.to = to;
-    const answer = await this.authed((token) => this.call("get", "/v1/steps", { token, query }));
-    return answer.days;
+    return this.read("steps", `steps:${from ?? ""}:${to ?? ""}`, options, (token, signal) =>
+      this.call("get", "/v1/steps", { token, signal, query }).then((a) => a.days),
+    );
   }
 
-  /** Totals, averages, goal streak and rank. */
-  summary(): Promise<Summary> {
-    return this.authed((token) => this.call("get", "/v1/steps/summary", { token }));
+  /** Totals, averages, goal streak and rank (null until the user is on today's board). */
+  summary(options?: CallOptions & { cache?: false }): Promise<Summary>;
+  summary(options: CacheOptions): Promise<Cached<Summary>>;
+  summary(options?: CallOptions & { cache?: boolean }): Promise<Summary | Cached<Summary>> {
+    return this.read("summary", "summary", options, (token, signal) => this.call("get", "/v1/steps/summary", { token, signal }));
   }
 
   // --- profile, groups, friends ----------------------------------------------
 
   /** The caller's profile (empty strings before the first setProfile) and memberId. */
-  profile(): Promise<MyProfile> {
-    return this.authed((token) => this.call("get", "/v1/me/profile", { token }));
+  profile(options?: CallOptions): Promise<MyProfile> {
+    return this.authed("profile", options, (token, signal) => this.call("get", "/v1/me/profile", { token, signal }));
   }
 
   /**
@@ -167,8 +224,8 @@ export class WeRunClient {
    * what `chooseAvatar` gave first. NICKNAME_REJECTED: WeChat's content
    * check judged the nickname risky; ask for another.
    */
-  setProfile(profile: ProfileRequest): Promise<Profile> {
-    return this.authed((token) => this.call("put", "/v1/me/profile", { token, body: profile }));
+  setProfile(profile: ProfileRequest, options?: CallOptions): Promise<Profile> {
+    return this.authed("setProfile", options, (token, signal) => this.call("put", "/v1/me/profile", { token, signal, body: profile }));
   }
 
   /**
@@ -184,89 +241,197 @@ export class WeRunClient {
    * cloudID (STALE_DATA, CLOUDID_EXPIRED). Joining again renews the
    * membership and answers the same groupId.
    */
-  joinGroup(groupData: () => PromiseLike<GroupData>): Promise<Joined> {
-    return this.sendOpenData(
-      () => fromPlatform("the group data", groupData),
-      (token, data) =>
-        this.call("post", "/v1/groups", {
-          token,
-          body: this.o.cloudID ? { cloudID: requireCloudID(data, "the group data") } : { encryptedData: data.encryptedData, iv: data.iv },
-        }),
+  joinGroup(groupData: () => PromiseLike<GroupData>, options?: CallOptions): Promise<Joined> {
+    return this.run("joinGroup", options, (signal) =>
+      this.sendOpenData(
+        signal,
+        () => this.fromPlatform("the group data", signal, false, groupData),
+        (token, data) =>
+          this.call("post", "/v1/groups", {
+            token,
+            signal,
+            body: this.o.cloudID ? { cloudID: requireCloudID(data, "the group data") } : { encryptedData: data.encryptedData, iv: data.iv },
+          }),
+      ),
     );
   }
 
   /** The caller's groups with their rank and steps today, 50 a page; pass the page's cursor for the next. */
-  groups(cursor?: string): Promise<GroupList> {
-    return this.authed((token) => this.call("get", "/v1/groups", { token, query: { cursor } }));
+  groups(cursor?: string, options?: CallOptions): Promise<GroupList> {
+    return this.authed("groups", options, (token, signal) => this.call("get", "/v1/groups", { token, signal, query: { cursor } }));
   }
 
-  /** A group's board of date (YYYY-MM-DD, one of the last 31 days; default today). GROUP_NOT_FOUND for a non-member. */
-  groupBoard(groupId: string, date?: string): Promise<Board> {
-    return this.authed((token) => this.call("get", "/v1/groups/{groupId}/board", { token, params: { groupId }, query: { date } }));
+  /** A group's board of date (one of the last 31 days; default today). GROUP_NOT_FOUND for a non-member. */
+  groupBoard(groupId: string, date?: DateString, options?: CallOptions & { cache?: false }): Promise<Board>;
+  groupBoard(groupId: string, date: DateString | undefined, options: CacheOptions): Promise<Cached<Board>>;
+  groupBoard(groupId: string, date?: DateString, options?: CallOptions & { cache?: boolean }): Promise<Board | Cached<Board>> {
+    return this.read("groupBoard", `group:${groupId}:${date ?? ""}`, options, (token, signal) =>
+      this.call("get", "/v1/groups/{groupId}/board", { token, signal, params: { groupId }, query: { date } }),
+    );
   }
 
   /** Leaves a group; GROUP_NOT_FOUND when the caller is not a member. */
-  async leaveGroup(groupId: string): Promise<void> {
-    await this.authed((token) => this.call("delete", "/v1/groups/{groupId}", { token, params: { groupId } }));
+  leaveGroup(groupId: string, options?: CallOptions): Promise<void> {
+    return this.authed("leaveGroup", options, (token, signal) => this.call("delete", "/v1/groups/{groupId}", { token, signal, params: { groupId } }));
   }
 
   /** A code for a share card's path, valid 7 days for anyone who opens it. */
-  createInvite(): Promise<Invite> {
-    return this.authed((token) => this.call("post", "/v1/friends/invites", { token }));
+  createInvite(options?: CallOptions): Promise<Invite> {
+    return this.authed("createInvite", options, (token, signal) => this.call("post", "/v1/friends/invites", { token, signal }));
   }
 
   /** Accepts an invite: the caller and the inviter become friends both ways. INVALID_INVITE: unknown, expired or the caller's own. */
-  acceptInvite(inviteCode: string): Promise<FriendAdded> {
-    return this.authed((token) => this.call("post", "/v1/friends", { token, body: { inviteCode } }));
+  acceptInvite(inviteCode: string, options?: CallOptions): Promise<FriendAdded> {
+    return this.authed("acceptInvite", options, (token, signal) => this.call("post", "/v1/friends", { token, signal, body: { inviteCode } }));
   }
 
   /** The caller's friends. */
-  async friends(): Promise<Friend[]> {
-    const answer = await this.authed((token) => this.call("get", "/v1/friends", { token }));
-    return answer.friends;
+  friends(options?: CallOptions): Promise<Friend[]> {
+    return this.authed("friends", options, (token, signal) => this.call("get", "/v1/friends", { token, signal }).then((a) => a.friends));
   }
 
   /** The board of the caller and their friends for date (default today). */
-  friendsBoard(date?: string): Promise<Board> {
-    return this.authed((token) => this.call("get", "/v1/friends/board", { token, query: { date } }));
+  friendsBoard(date?: DateString, options?: CallOptions & { cache?: false }): Promise<Board>;
+  friendsBoard(date: DateString | undefined, options: CacheOptions): Promise<Cached<Board>>;
+  friendsBoard(date?: DateString, options?: CallOptions & { cache?: boolean }): Promise<Board | Cached<Board>> {
+    return this.read("friendsBoard", `friends:${date ?? ""}`, options, (token, signal) =>
+      this.call("get", "/v1/friends/board", { token, signal, query: { date } }),
+    );
   }
 
   /** Ends a friendship both ways; FRIEND_NOT_FOUND when friendId is not a friend. */
-  async removeFriend(friendId: string): Promise<void> {
-    await this.authed((token) => this.call("delete", "/v1/friends/{friendId}", { token, params: { friendId } }));
+  removeFriend(friendId: string, options?: CallOptions): Promise<void> {
+    return this.authed("removeFriend", options, (token, signal) => this.call("delete", "/v1/friends/{friendId}", { token, signal, params: { friendId } }));
   }
 
   // --- the user's data --------------------------------------------------------
 
   /** Everything stored about the user: profile, retained days, groups, friends, invites, session key dates. */
-  exportData(): Promise<Export> {
-    return this.authed((token) => this.call("get", "/v1/me/export", { token }));
+  exportData(options?: CallOptions): Promise<Export> {
+    return this.authed("exportData", options, (token, signal) => this.call("get", "/v1/me/export", { token, signal }));
   }
 
   /**
-   * Deletes everything stored about the user, then signs out: no call logs
-   * in again until login(), which starts a new, empty account. It never
-   * logs in again after a 401: the API refuses every earlier token once the
-   * deletion is done, so a 401 means done (a resend, or an earlier attempt
-   * whose answer was lost). A 503 with a short Retry-After is resent once
-   * with the same token, which finishes a deletion stopped part way; any
-   * other failure is surfaced, and calling deleteAccount again resends it.
-   * After a deletion, deleteAccount resolves at once; after logout() it is
-   * SIGNED_OUT (login() first).
+   * Deletes everything stored about the user, then signs out and clears
+   * the cache: no call logs in again until login(), which starts a new,
+   * empty account. It never logs in again after a 401: the API refuses
+   * every earlier token once the deletion is done, so a 401 means done (a
+   * resend, or an earlier attempt whose answer was lost). A 503 with a
+   * short Retry-After is resent once with the same token, which finishes a
+   * deletion stopped part way; any other failure is surfaced, and calling
+   * deleteAccount again resends it. The signal aborts it only until the
+   * request is sent: from then on it runs to its end, so that the sign-out
+   * is recorded whatever the page does. After a deletion, deleteAccount
+   * resolves at once; after logout() it is SIGNED_OUT (login() first).
    */
-  async deleteAccount(): Promise<void> {
-    const s = this.stored();
-    if (s && "deleted" in s) return;
-    const token = await this.session();
-    this.deleting++;
+  deleteAccount(options?: CallOptions): Promise<void> {
+    return this.run("deleteAccount", options, async (signal) => {
+      const s = this.stored();
+      if (s && "deleted" in s) return;
+      const token = await abortable(signal, this.session());
+      throwIfAborted(signal);
+      this.deleting++;
+      try {
+        await this.retryAfterOnce(undefined, () => this.call("delete", "/v1/me", { token }));
+      } catch (e) {
+        if (!SESSION_CODES.has(asWeRunError(e).code)) throw e;
+      } finally {
+        this.deleting--;
+      }
+      this.store({ signedOut: true, deleted: true });
+      this.o.platform.removeStorageSync(this.cacheKey());
+    });
+  }
+
+  // --- calls -----------------------------------------------------------------
+
+  /** Runs a method's work, marking its failure with the method's name (isWeRunError(e, method)). */
+  private run<T>(method: MethodName, options: CallOptions | undefined, work: (signal: AbortSignalLike | undefined) => Promise<T>): Promise<T> {
+    const signal = options?.signal;
+    // The work starts now, not a tick later: a logout() right after the
+    // call must find its login under way.
+    let started: Promise<T>;
     try {
-      await this.retryAfterOnce(() => this.call("delete", "/v1/me", { token }));
+      throwIfAborted(signal);
+      started = work(signal);
     } catch (e) {
-      if (!SESSION_CODES.has(asWeRunError(e).code)) throw e;
-    } finally {
-      this.deleting--;
+      started = Promise.reject(e);
     }
-    this.store({ signedOut: true, deleted: true });
+    return started.catch((e: unknown) => {
+      if (!isBranded(e)) throw e;
+      // A failure shared by concurrent calls (one login) is marked per call.
+      const err = e.method === undefined || e.method === method ? e : new WeRunError(e.code, e.message, e.status, e.retryAfter);
+      err.method = method;
+      throw err;
+    });
+  }
+
+  /** A method over one authenticated request: renewed once on 401, one short wait on 429/502/503. */
+  private authed<T>(method: MethodName, options: CallOptions | undefined, attempt: (token: string, signal?: AbortSignalLike) => Promise<T>): Promise<T> {
+    return this.run(method, options, async (signal) => {
+      const tried = new Set<string>();
+      for (;;) {
+        const token = await abortable(signal, this.session());
+        try {
+          return await attempt(token, signal);
+        } catch (e) {
+          const err = asWeRunError(e);
+          if (SESSION_CODES.has(err.code) && once(tried, "session")) {
+            this.dropSession();
+            continue;
+          }
+          if (this.waitable(err) && once(tried, "wait")) {
+            await this.wait(err, signal);
+            continue;
+          }
+          throw err;
+        }
+      }
+    });
+  }
+
+  /** An authed read that, with { cache: true }, answers from the cache when offline. */
+  private read<T>(
+    method: MethodName,
+    key: string,
+    options: (CallOptions & { cache?: boolean }) | undefined,
+    attempt: (token: string, signal?: AbortSignalLike) => Promise<T>,
+  ): Promise<T | Cached<T>> {
+    const fresh = this.authed(method, options, attempt);
+    if (!options?.cache) return fresh;
+    return fresh.then(
+      (value) => {
+        const cachedAt = Date.now();
+        this.putCached(key, { value, cachedAt });
+        return { value, stale: false, cachedAt };
+      },
+      (e: unknown) => {
+        const hit = isBranded(e) && e.code === "NETWORK" ? this.cache()[key] : undefined;
+        if (!hit) throw e;
+        return { value: hit.value as T, stale: true, cachedAt: hit.cachedAt };
+      },
+    );
+  }
+
+  // --- the offline cache -------------------------------------------------------
+
+  private cacheKey(): string {
+    return `${this.o.storageKey}:cache`;
+  }
+
+  private cache(): Record<string, CacheEntry> {
+    const v = this.o.platform.getStorageSync(this.cacheKey());
+    return typeof v === "object" && v !== null ? (v as Record<string, CacheEntry>) : {};
+  }
+
+  private putCached(key: string, entry: CacheEntry): void {
+    if (this.signedOut) return; // a read that raced a logout must not refill it
+    const all = this.cache();
+    all[key] = entry;
+    // The newest entries only: every range of steps is a key of its own.
+    const keys = Object.keys(all).sort((a, b) => all[b].cachedAt - all[a].cachedAt);
+    for (const k of keys.slice(CACHE_ENTRIES)) delete all[k];
+    this.o.platform.setStorageSync(this.cacheKey(), all);
   }
 
   // --- sessions --------------------------------------------------------------
@@ -301,15 +466,12 @@ export class WeRunClient {
   }
 
   private async createSession(explicit: boolean): Promise<string> {
-    const code = await new Promise<string>((resolve, reject) =>
-      this.o.platform.login({
-        success: (res) => resolve(res.code),
-        fail: (err) => reject(new WeRunError("WX_FAILED", `wx.login: ${err.errMsg}`)),
-      }),
-    );
+    const code = await this.fromPlatform("wx.login", undefined, false, () =>
+      new Promise<{ code: string }>((success, fail) => this.o.platform.login({ success, fail })),
+    ).then((res) => res.code);
     // A retry of a code the backend already redeemed gets the same user's
     // session, so the one wait may resend the same code.
-    const answer = await this.retryAfterOnce(() => this.call("post", "/v1/session", { body: { code } }));
+    const answer = await this.retryAfterOnce(undefined, () => this.call("post", "/v1/session", { body: { code } }));
     if (!explicit && this.signedOut) {
       // The user signed out while this login ran: it must not undo that.
       throw new WeRunError("SIGNED_OUT", "Signed out: call login() first.");
@@ -345,11 +507,15 @@ export class WeRunClient {
    * rotate the session key, so it always runs before the fetch, never
    * between it and the send.
    */
-  private async sendOpenData<T>(fetch: () => Promise<OpenData>, send: (token: string, data: OpenData) => Promise<T>): Promise<T> {
+  private async sendOpenData<T>(
+    signal: AbortSignalLike | undefined,
+    fetch: () => Promise<OpenData>,
+    send: (token: string, data: OpenData) => Promise<T>,
+  ): Promise<T> {
     let data: OpenData | undefined;
     const tried = new Set<string>();
     for (;;) {
-      const token = await this.session();
+      const token = await abortable(signal, this.session());
       data ??= await fetch();
       try {
         return await send(token, data);
@@ -365,7 +531,7 @@ export class WeRunClient {
           continue;
         }
         if (this.waitable(err) && once(tried, "wait")) {
-          await this.wait(err);
+          await this.wait(err, signal);
           continue;
         }
         throw err;
@@ -373,35 +539,13 @@ export class WeRunClient {
     }
   }
 
-  /** A call with a session: renewed once on 401, one short wait on 429/502/503. */
-  private async authed<T>(attempt: (token: string) => Promise<T>): Promise<T> {
-    const tried = new Set<string>();
-    for (;;) {
-      const token = await this.session();
-      try {
-        return await attempt(token);
-      } catch (e) {
-        const err = asWeRunError(e);
-        if (SESSION_CODES.has(err.code) && once(tried, "session")) {
-          this.dropSession();
-          continue;
-        }
-        if (this.waitable(err) && once(tried, "wait")) {
-          await this.wait(err);
-          continue;
-        }
-        throw err;
-      }
-    }
-  }
-
-  private async retryAfterOnce<T>(attempt: () => Promise<T>): Promise<T> {
+  private async retryAfterOnce<T>(signal: AbortSignalLike | undefined, attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (e) {
       const err = asWeRunError(e);
       if (!this.waitable(err)) throw err;
-      await this.wait(err);
+      await this.wait(err, signal);
       return attempt();
     }
   }
@@ -410,15 +554,81 @@ export class WeRunClient {
     return WAIT_CODES.has(err.code) && err.retryAfter !== undefined && err.retryAfter <= this.o.maxRetryAfter;
   }
 
-  private wait(err: WeRunError): Promise<void> {
+  private wait(err: WeRunError, signal: AbortSignalLike | undefined): Promise<void> {
     const ms = (err.retryAfter ?? 0) * 1000;
-    return this.o.sleep ? this.o.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+    return abortable(signal, this.o.sleep ? this.o.sleep(ms) : new Promise<void>((resolve) => setTimeout(resolve, ms)));
   }
 
   // --- the platform ----------------------------------------------------------
 
-  private weRunData(): Promise<OpenData> {
-    return fromPlatform("wx.getWeRunData", () => new Promise((success, fail) => this.o.platform.getWeRunData({ success, fail })));
+  /** Refuses a sync the user cannot allow, before anything is sent (when the platform has getSetting). */
+  private async weRunAllowed(signal: AbortSignalLike | undefined): Promise<void> {
+    const { getSetting, authorize } = this.o.platform;
+    if (!getSetting) return;
+    const { authSetting } = await this.fromPlatform("wx.getSetting", signal, true, () =>
+      new Promise<{ authSetting: { "scope.werun"?: boolean } }>((success, fail) => getSetting.call(this.o.platform, { success, fail })),
+    );
+    const allowed = authSetting?.["scope.werun"];
+    if (allowed === false) {
+      throw new WeRunError("WERUN_DENIED", "The user refused WeRun: ask them to allow it (wx.openSetting), see the README's scope.werun recipe.");
+    }
+    if (allowed === undefined && authorize) {
+      await this.fromPlatform("wx.authorize", signal, true, () =>
+        new Promise((success, fail) => authorize.call(this.o.platform, { scope: "scope.werun", success, fail })),
+      );
+    }
+  }
+
+  private weRunData(signal: AbortSignalLike | undefined): Promise<OpenData> {
+    return this.fromPlatform("wx.getWeRunData", signal, true, () => new Promise((success, fail) => this.o.platform.getWeRunData({ success, fail })));
+  }
+
+  /**
+   * What a platform call resolved to; its rejection ({ errMsg, errno }) as
+   * the code it means (weRun: the call is about WeRun, so a refusal is
+   * WERUN_DENIED), or no data as WX_FAILED.
+   */
+  private async fromPlatform<T>(what: string, signal: AbortSignalLike | undefined, weRun: boolean, fetch: () => PromiseLike<T>): Promise<T> {
+    let data: T;
+    try {
+      data = await abortable(signal, Promise.resolve().then(fetch));
+    } catch (e) {
+      if (isBranded(e)) throw e;
+      throw await this.platformError(what, weRun, e);
+    }
+    if (typeof data !== "object" || data === null) {
+      throw new WeRunError("WX_FAILED", `${what}: resolved to ${String(data)}, not the data.`);
+    }
+    return data;
+  }
+
+  private async platformError(what: string, weRun: boolean, e: unknown): Promise<WeRunError> {
+    const fail = (e ?? {}) as { errMsg?: unknown; message?: unknown; errno?: unknown };
+    const errMsg = String(fail.errMsg ?? fail.message ?? e);
+    const message = `${what}: ${errMsg}`;
+    if (weRun) {
+      if (fail.errno === 104 || DENIED.test(errMsg)) return new WeRunError("WERUN_DENIED", message);
+      if (fail.errno === 112 || UNDECLARED.test(errMsg)) {
+        return new WeRunError("PRIVACY_NOT_DECLARED", `${message} (declare WeRun in the mini program's privacy guide)`);
+      }
+      if (UNSUPPORTED.test(errMsg)) return new WeRunError("WERUN_UNAVAILABLE", message);
+    }
+    return new WeRunError((await this.offline(errMsg)) ? "NETWORK" : "WX_FAILED", message);
+  }
+
+  /**
+   * Whether a failure means the device is offline: getNetworkType says
+   * "none", or (without it, or when it fails) the errMsg names the network.
+   */
+  private async offline(errMsg: string): Promise<boolean> {
+    const { getNetworkType } = this.o.platform;
+    if (getNetworkType) {
+      const type = await new Promise<string | undefined>((resolve) =>
+        getNetworkType.call(this.o.platform, { success: (r) => resolve(r.networkType), fail: () => resolve(undefined) }),
+      );
+      if (type !== undefined) return type === "none";
+    }
+    return OFFLINE.test(errMsg);
   }
 
   /** One request of a route in docs/openapi.yaml: its 2xx answer, or a WeRunError. */
@@ -429,8 +639,11 @@ export class WeRunClient {
     const params = c.params as Record<string, string> | undefined;
     // An id is one path segment, whatever it holds.
     const target = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params?.[name] ?? ""));
-    return new Promise((resolve, reject) =>
-      this.o.platform.request({
+    const what = `${method.toUpperCase()} ${path}`;
+    throwIfAborted(c.signal);
+    let task: unknown;
+    const sent = new Promise<Answer<P, M>>((resolve, reject) => {
+      task = this.o.platform.request({
         url: this.o.baseURL + target + queryString(c.query as Record<string, string | undefined> | undefined),
         method: method.toUpperCase() as "GET" | "POST" | "PUT" | "DELETE",
         // A JSON string, never form encoding: base64's "+" must arrive as "+".
@@ -446,10 +659,134 @@ export class WeRunClient {
             reject(e);
           }
         },
-        fail: (err) => reject(new WeRunError("NETWORK", `${method.toUpperCase()} ${path}: ${err.errMsg}`)),
-      }),
-    );
+        fail: (err) => {
+          if (c.signal?.aborted) reject(aborted());
+          else this.platformError(what, false, err).then((e) => reject(e.code === "WX_FAILED" ? new WeRunError("NETWORK", e.message) : e));
+        },
+      });
+    });
+    return abortable(c.signal, sent, () => {
+      const abort = (task as Partial<RequestTask> | undefined)?.abort;
+      if (typeof abort === "function") abort.call(task);
+    });
   }
+}
+
+// --- method errors ------------------------------------------------------------
+
+/** The error codes a route's docs/openapi.yaml answers list. */
+type RouteErrors<P extends keyof paths, M extends Method> = {
+  [S in keyof Operation<P, M>["responses"]]: Operation<P, M>["responses"][S] extends {
+    content: { "application/json": { error: { code: infer C } } };
+  }
+    ? C
+    : never;
+}[keyof Operation<P, M>["responses"]];
+
+// What any call may fail with: its own login (wx.login, POST /v1/session),
+// the device, an abort, API Gateway's own answers.
+type LoginErrors = RouteErrors<"/v1/session", "post"> | "NETWORK" | "ABORTED" | "WX_FAILED" | "BAD_RESPONSE" | "UNAVAILABLE" | "RATE_LIMITED";
+type Authed<P extends keyof paths, M extends Method> = LoginErrors | "SIGNED_OUT" | RouteErrors<P, M>;
+type Cacheable = "NETWORK";
+
+/**
+ * Each method's possible error codes, for isWeRunError(e, method). A new
+ * route's method adds its line here: Authed<path, method> for a call
+ * wrapped in authed().
+ */
+export interface MethodErrors {
+  login: LoginErrors;
+  sync:
+    | Authed<"/v1/werun/decrypt", "post">
+    | Authed<"/v1/werun/cloudid", "post">
+    | "WERUN_DENIED"
+    | "PRIVACY_NOT_DECLARED"
+    | "WERUN_UNAVAILABLE";
+  steps: Authed<"/v1/steps", "get"> | Cacheable;
+  summary: Authed<"/v1/steps/summary", "get"> | Cacheable;
+  profile: Authed<"/v1/me/profile", "get">;
+  setProfile: Authed<"/v1/me/profile", "put">;
+  joinGroup: Authed<"/v1/groups", "post">;
+  groups: Authed<"/v1/groups", "get">;
+  groupBoard: Authed<"/v1/groups/{groupId}/board", "get"> | Cacheable;
+  leaveGroup: Authed<"/v1/groups/{groupId}", "delete">;
+  createInvite: Authed<"/v1/friends/invites", "post">;
+  acceptInvite: Authed<"/v1/friends", "post">;
+  friends: Authed<"/v1/friends", "get">;
+  friendsBoard: Authed<"/v1/friends/board", "get"> | Cacheable;
+  removeFriend: Authed<"/v1/friends/{friendId}", "delete">;
+  exportData: Authed<"/v1/me/export", "get">;
+  deleteAccount: Authed<"/v1/me", "delete">;
+}
+export type MethodName = keyof MethodErrors;
+
+/**
+ * Whether e is a WeRunError (by its brand, so also where ES5 compiles
+ * break instanceof); with method, one that method's call failed with,
+ * its code narrowed to what that method can answer.
+ */
+export function isWeRunError(e: unknown): e is WeRunError;
+export function isWeRunError<M extends MethodName>(e: unknown, method: M): e is WeRunError<MethodErrors[M]> & { method: M };
+export function isWeRunError(e: unknown, method?: MethodName): boolean {
+  return isBranded(e) && (method === undefined || e.method === method);
+}
+
+// --- helpers ------------------------------------------------------------------
+
+const DENIED = /auth den(y|ied)|privacy permission is not authorized/i;
+const UNDECLARED = /not declared in the privacy/i;
+const UNSUPPORTED = /device not support/i;
+// The errMsg of a platform call that failed for the network, when
+// getNetworkType cannot say: "request:fail timeout", "login:fail network error", ...
+const OFFLINE = /network|timeout|timed out|offline|ERR_INTERNET_DISCONNECTED/i;
+
+// The most entries the offline cache holds.
+const CACHE_ENTRIES = 20;
+
+function aborted(): WeRunError {
+  return new WeRunError("ABORTED", "The call was aborted.");
+}
+
+function throwIfAborted(signal: AbortSignalLike | undefined): void {
+  if (signal?.aborted) throw aborted();
+}
+
+/**
+ * p, or ABORTED as soon as signal aborts (then onAbort runs). The work
+ * behind p is not stopped unless onAbort stops it.
+ */
+function abortable<T>(signal: AbortSignalLike | undefined, p: Promise<T>, onAbort?: () => void): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    p.catch(() => undefined); // its outcome no longer matters
+    onAbort?.();
+    return Promise.reject(aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const listener = () => {
+      onAbort?.();
+      reject(aborted());
+    };
+    const stop = listen(signal, listener);
+    p.then(resolve, reject).then(stop, stop);
+  });
+}
+
+/** Listens for signal's abort (addEventListener, or a minimal object's onabort); returns how to stop. */
+function listen(signal: AbortSignalLike, listener: () => void): () => void {
+  if (typeof signal.addEventListener === "function") {
+    signal.addEventListener("abort", listener);
+    return () => signal.removeEventListener?.("abort", listener);
+  }
+  const before = signal.onabort;
+  const mine = function (this: unknown, ev: unknown) {
+    before?.call(this, ev);
+    listener();
+  };
+  signal.onabort = mine;
+  return () => {
+    if (signal.onabort === mine) signal.onabort = before;
+  };
 }
 
 /** The body of a 2xx answer (none for a 204), or the WeRunError an error answer means. */
@@ -490,7 +827,7 @@ function thrown(err: WeRunError): never {
 }
 
 function asWeRunError(e: unknown): WeRunError {
-  if (e instanceof WeRunError) return e;
+  if (isBranded(e)) return e;
   throw e;
 }
 
@@ -499,22 +836,6 @@ function once(tried: Set<string>, key: string): boolean {
   if (tried.has(key)) return false;
   tried.add(key);
   return true;
-}
-
-/** What a platform call resolved to; its rejection ({ errMsg }), or no data, as WX_FAILED. */
-async function fromPlatform(what: string, fetch: () => PromiseLike<OpenData>): Promise<OpenData> {
-  let data: OpenData;
-  try {
-    data = await fetch();
-  } catch (e) {
-    if (e instanceof WeRunError) throw e;
-    const errMsg = (e as { errMsg?: unknown } | undefined)?.errMsg ?? (e as { message?: unknown } | undefined)?.message ?? e;
-    throw new WeRunError("WX_FAILED", `${what}: ${String(errMsg)}`);
-  }
-  if (typeof data !== "object" || data === null) {
-    throw new WeRunError("WX_FAILED", `${what}: resolved to ${String(data)}, not the data.`);
-  }
-  return data;
 }
 
 function requireCloudID(data: OpenData, what: string): string {

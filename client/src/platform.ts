@@ -4,6 +4,8 @@
 
 export interface PlatformFail {
   errMsg: string;
+  /** WeChat's error number where it gives one (privacy: 104 refused, 112 not declared). */
+  errno?: number;
 }
 
 /** Open data as WeChat hands it to the mini program, encrypted under the session key. */
@@ -43,10 +45,23 @@ export interface RequestOptions {
   fail(err: PlatformFail): void;
 }
 
+/** What request() returns on both platforms: the task, which abort() cancels. */
+export interface RequestTask {
+  abort(): void;
+}
+
 export interface Platform {
   login(options: { success(res: { code: string }): void; fail(err: PlatformFail): void }): unknown;
   getWeRunData(options: { success(res: WeRunData): void; fail(err: PlatformFail): void }): unknown;
   request(options: RequestOptions): unknown;
+  /**
+   * Optional: with getSetting (and authorize), a sync learns that the user
+   * refused WeRun before it logs in; with getNetworkType, that the device
+   * is offline whichever call failed. wx and Taro have all three.
+   */
+  getSetting?(options: { success(res: { authSetting: { "scope.werun"?: boolean } }): void; fail(err: PlatformFail): void }): unknown;
+  authorize?(options: { scope: string; success(res: unknown): void; fail(err: PlatformFail): void }): unknown;
+  getNetworkType?(options: { success(res: { networkType: string }): void; fail(err: PlatformFail): void }): unknown;
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, value: unknown): unknown;
   removeStorageSync(key: string): unknown;

@@ -356,6 +356,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The events the caller organizes or takes part in.
+         * @description Latest startDate first, then eventId; 50 at a time, `cursor` present when there are more.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        /**
+         * Create a step challenge; the caller organizes it.
+         * @description The name and every team name are checked by WeChat's content check
+         *     in one call. The organizer takes part only if they also join.
+         */
+        post: operations["createEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join an event by its join code, or move team before it starts. */
+        post: operations["joinEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event, to its organizer and participants. */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        /** Cancel the event (organizer only); every later call gets 404 at once. */
+        delete: operations["cancelEvent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The participants in memberId order, 100 at a time (organizer only). */
+        get: operations["listParticipants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/joinCode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new join code (organizer only); the old one stops working. */
+        post: operations["rotateJoinCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/participants/{memberId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Leave (the caller's own memberId) or remove a participant (organizer). */
+        delete: operations["removeParticipant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The participants ranked by total, or one team's with teamId. */
+        get: operations["eventBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The teams ranked by average total. */
+        get: operations["eventTeams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -371,8 +516,6 @@ export interface components {
              * @example https://cdn.example.com/avatars/xiaoming.png
              */
             avatarUrl?: string;
-        } & {
-            [key: string]: unknown;
         };
         Profile: {
             nickname: string;
@@ -392,8 +535,6 @@ export interface components {
             iv?: string;
             /** @description The same call's cloudID (Cloud Base enabled). */
             cloudID?: string;
-        } & {
-            [key: string]: unknown;
         };
         Joined: {
             /** @description The group's opaque id, the same for every member. */
@@ -415,7 +556,8 @@ export interface components {
             steps: number;
         };
         MemberBoard: {
-            date: string;
+            /** Format: date */
+            date: `${number}-${number}-${number}`;
             /** @description Every current member, those kept off the board included. */
             members: number;
             entries: components["schemas"]["MemberEntry"][];
@@ -443,8 +585,6 @@ export interface components {
         };
         AcceptRequest: {
             inviteCode: string;
-        } & {
-            [key: string]: unknown;
         };
         FriendAdded: {
             /** @description The inviter's memberId. */
@@ -456,7 +596,7 @@ export interface components {
         };
         Export: {
             /** Format: date-time */
-            exportedAt: string;
+            exportedAt: `${number}-${number}-${number}T${string}`;
             /** @description The caller's openid in this mini program. */
             openid: string;
             /** @description How many days after its date a day is deleted. */
@@ -469,15 +609,21 @@ export interface components {
             } | null;
             days: {
                 /** Format: date */
-                date: string;
+                date: `${number}-${number}-${number}`;
                 /** Format: int64 */
                 steps: number;
                 /** @description encryptedData or cloudID; empty for days stored before sources were kept. */
                 source: string;
-                /** @description When the count was stored (RFC 3339). */
-                syncedAt: string;
-                /** @description When the day is deleted (RFC 3339). */
-                expiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description When the count was stored (RFC 3339).
+                 */
+                syncedAt: `${number}-${number}-${number}T${string}`;
+                /**
+                 * Format: date-time
+                 * @description When the day is deleted (RFC 3339).
+                 */
+                expiresAt: `${number}-${number}-${number}T${string}`;
             }[];
             groups: {
                 groupId: string;
@@ -499,16 +645,15 @@ export interface components {
             nickname: string;
             avatarUrl: string;
         };
-        /** @description Unknown fields are ignored. */
+        /** @description Exactly these fields; any other is refused (400 INVALID_FIELD). */
         SessionRequest: {
             /** @description The code from wx.login. */
             code: string;
-        } & {
-            [key: string]: unknown;
         };
         /**
-         * @description What wx.getWeRunData returned; unknown fields (errMsg, cloudID, ...)
-         *     are ignored, so the whole result may be forwarded.
+         * @description encryptedData and iv of what wx.getWeRunData returned. Exactly these
+         *     fields (and code); any other, errMsg of a forwarded result included,
+         *     is refused (400 INVALID_FIELD).
          */
         DecryptRequest: {
             /** @description Base64, as wx.getWeRunData returned it. */
@@ -517,22 +662,19 @@ export interface components {
             iv: string;
             /** @description A fresh wx.login code, in place of a bearer token. */
             code?: string;
-        } & {
-            [key: string]: unknown;
         };
-        /** @description Unknown fields are ignored. */
+        /** @description Exactly this field; any other is refused (400 INVALID_FIELD). */
         CloudIDRequest: {
             /** @description The cloudID from wx.getWeRunData (Cloud Base enabled). */
             cloudID: string;
-        } & {
-            [key: string]: unknown;
         };
         Day: {
             /**
+             * Format: date
              * @description A date in China Standard Time.
              * @example 2026-01-31
              */
-            date: string;
+            date: `${number}-${number}-${number}`;
             /** Format: int64 */
             steps: number;
         };
@@ -555,8 +697,11 @@ export interface components {
             days: components["schemas"]["Day"][];
         };
         Summary: {
-            /** @description Today in China Standard Time, the day the figures are for. */
-            date: string;
+            /**
+             * Format: date
+             * @description Today in China Standard Time, the day the figures are for.
+             */
+            date: `${number}-${number}-${number}`;
             today: number;
             yesterday: number;
             /** @description Steps of the last 7 days, today included. */
@@ -577,7 +722,7 @@ export interface components {
              * Format: date-time
              * @description When a sync last changed a day (RFC 3339); absent if never.
              */
-            lastSyncAt?: string;
+            lastSyncAt?: `${number}-${number}-${number}T${string}`;
             /** @description The user's place by today's steps on today's board (built by the scheduled function); null until the user is on it. */
             rank: number | null;
             /** @description The share of today's board at or below the user; null with rank. */
@@ -585,10 +730,114 @@ export interface components {
             /** @description How many users today's board holds. */
             users: number;
         };
+        EventRequest: {
+            /** @description 1 to 32 characters after trimming. */
+            name: string;
+            startDate: string;
+            endDate: string;
+            /** @description 1 to 100000; DAILY_GOAL when absent. */
+            dailyGoal?: number | null;
+            /** @description 0 (no cap, the default) or dailyGoal to 100000. */
+            dailyCap?: number | null;
+            /** @description 1 to the event's length in days, which is the default. */
+            goalDays?: number | null;
+            teams?: string[] | null;
+        };
+        JoinEventRequest: {
+            joinCode: string;
+            /** @description Required when the event has teams. */
+            teamId?: string;
+            /** @description Must be true - the organizer will see the caller's daily steps for the event's days. */
+            consent: boolean | null;
+        };
+        Team: {
+            teamId: string;
+            name: string;
+        };
+        Event: {
+            eventId: string;
+            name: string;
+            startDate: string;
+            endDate: string;
+            dailyGoal: number;
+            dailyCap: number;
+            goalDays: number;
+            teams: components["schemas"]["Team"][];
+            participants: number;
+            /** @enum {string} */
+            status: "upcoming" | "running" | "ended";
+            /** @description True once today is after endDate + 1. */
+            final: boolean;
+            joinCode: string;
+            me: components["schemas"]["EventMe"];
+        };
+        EventMe: {
+            organizer: boolean;
+            participant: boolean;
+            memberId: string;
+            teamId: string | null;
+        };
+        EventList: {
+            events: components["schemas"]["Event"][];
+            /** @description The next page's cursor; absent on the last page. */
+            cursor?: string;
+        };
+        ParticipantList: {
+            participants: components["schemas"]["ParticipantRow"][];
+            /** @description The next page's cursor; absent on the last page. */
+            cursor?: string;
+        };
+        ParticipantRow: {
+            memberId: string;
+            nickname: string;
+            teamId: string | null;
+        };
+        JoinCode: {
+            joinCode: string;
+        };
+        EventBoard: {
+            eventId: string;
+            /** @description The last counted date; null before startDate. */
+            asOf: string | null;
+            participants: number;
+            entries: components["schemas"]["EventEntry"][];
+            me: components["schemas"]["EventStanding"];
+        };
+        EventEntry: {
+            rank: number;
+            memberId: string;
+            nickname: string;
+            avatarUrl: string;
+            teamId: string | null;
+            total: number;
+            goalDays: number;
+            completed: boolean;
+            me: boolean;
+        };
+        EventStanding: {
+            /** @description Null when the caller is excluded from the boards. */
+            rank: number | null;
+            total: number;
+            goalDays: number;
+            completed: boolean;
+        } | null;
+        EventTeams: {
+            eventId: string;
+            asOf: string | null;
+            teams: components["schemas"]["TeamRow"][];
+        };
+        TeamRow: {
+            rank: number;
+            teamId: string;
+            name: string;
+            members: number;
+            total: number;
+            average: number;
+        };
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_JSON" | "INVALID_FIELD" | "MISSING_FIELD" | "INVALID_BASE64" | "INVALID_IV" | "INVALID_ENCRYPTED_DATA" | "INVALID_CODE" | "INVALID_RANGE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "PAYLOAD_TOO_LARGE" | "NO_SESSION_KEY" | "DECRYPT_FAILED" | "WRONG_APPID" | "STALE_DATA" | "NO_STEP_DATA" | "INVALID_STEP_DATA" | "USER_BLOCKED" | "CLOUDID_EXPIRED" | "NICKNAME_REJECTED" | "NO_GROUP_DATA" | "GROUP_NOT_FOUND" | "FRIEND_NOT_FOUND" | "INVALID_INVITE" | "LIMIT_REACHED" | "RATE_LIMITED" | "WECHAT_QUOTA_EXHAUSTED" | "WECHAT_CONFIG" | "WECHAT_UNAVAILABLE" | "UNAVAILABLE" | "INTERNAL";
+                code: "INVALID_JSON" | "INVALID_FIELD" | "MISSING_FIELD" | "INVALID_BASE64" | "INVALID_IV" | "INVALID_ENCRYPTED_DATA" | "INVALID_CODE" | "DELETION_IN_PROGRESS" | "INVALID_RANGE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "PAYLOAD_TOO_LARGE" | "NO_SESSION_KEY" | "DECRYPT_FAILED" | "WRONG_APPID" | "STALE_DATA" | "NO_STEP_DATA" | "INVALID_STEP_DATA" | "USER_BLOCKED" | "CLOUDID_EXPIRED" | "NICKNAME_REJECTED" | "NO_GROUP_DATA" | "GROUP_NOT_FOUND" | "FRIEND_NOT_FOUND" | "INVALID_INVITE" | "LIMIT_REACHED" | "RATE_LIMITED" | "WECHAT_QUOTA_EXHAUSTED" | "WECHAT_CONFIG" | "WECHAT_UNAVAILABLE" | "UNAVAILABLE" | "INTERNAL" | "EVENT_NOT_FOUND" | "EVENT_ENDED" | "JOIN_REFUSED" | "CONSENT_REQUIRED" | "PROFILE_REQUIRED" | "TEAM_LOCKED" | "NOT_ORGANIZER" | "PARTICIPANT_NOT_FOUND" | "CONTENT_REJECTED";
                 /** @description What to do next, for the mini program developer. */
                 message: string;
             };
@@ -675,6 +924,25 @@ export interface components {
                     error?: {
                         /** @enum {unknown} */
                         code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+        };
+        /**
+         * @description The user deleted their account and the deletion is not complete yet
+         *     (at most 20 minutes): log in again after Retry-After. The new account
+         *     starts empty; nothing of the old one is seen again.
+         */
+        DeletionInProgress: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "DELETION_IN_PROGRESS";
                     };
                 };
             };
@@ -791,10 +1059,11 @@ export interface components {
         };
     };
     parameters: {
+        EventId: string;
         /** @description The groupId POST /v1/groups answered. */
         GroupId: string;
         /** @description A day of the last 31 (China Standard Time); default today. */
-        BoardDate: string;
+        BoardDate: `${number}-${number}-${number}`;
     };
     requestBodies: never;
     headers: {
@@ -836,6 +1105,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & components["schemas"]["Codes400Session"];
                 };
             };
+            409: components["responses"]["DeletionInProgress"];
             413: components["responses"]["TooLarge"];
             /** @description WeChat blocks this user. */
             422: {
@@ -881,6 +1151,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["DeletionInProgress"];
             413: components["responses"]["TooLarge"];
             /** @description Well-formed but unusable data. */
             422: {
@@ -941,9 +1212,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description First date (China Standard Time); default today - 30 days. */
-                from?: string;
+                from?: `${number}-${number}-${number}`;
                 /** @description Last date (China Standard Time); default today. */
-                to?: string;
+                to?: `${number}-${number}-${number}`;
             };
             header?: never;
             path?: never;
@@ -1424,6 +1695,545 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description A cursor this API did not give. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_FIELD";
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventRequest"];
+            };
+        };
+        responses: {
+            /** @description The event. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description A missing field (MISSING_FIELD), a bad one (INVALID_FIELD), or dates out of range (INVALID_RANGE). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_JSON" | "MISSING_FIELD" | "INVALID_FIELD" | "INVALID_RANGE";
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            /** @description WeChat's content check rejected the name or a team name. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "CONTENT_REJECTED";
+                        };
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["WeChatFailed"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    joinEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinEventRequest"];
+            };
+        };
+        responses: {
+            /** @description The event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Bad body, consent not true, or a missing or unknown teamId. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_JSON" | "MISSING_FIELD" | "INVALID_FIELD" | "CONSENT_REQUIRED";
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No event has this join code. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            413: components["responses"]["TooLarge"];
+            /** @description The event ended, the caller was removed, has no nickname, cannot change team, or a limit is reached. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_ENDED" | "JOIN_REFUSED" | "PROFILE_REQUIRED" | "TEAM_LOCKED" | "LIMIT_REACHED";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No such event for the caller (unknown, cancelled, or the caller is neither organizer nor participant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is a participant, not the organizer. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "NOT_ORGANIZER";
+                        };
+                    };
+                };
+            };
+            /** @description No such event for the caller (unknown, cancelled, or the caller is neither organizer nor participant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listParticipants: {
+        parameters: {
+            query?: {
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of participants. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantList"];
+                };
+            };
+            /** @description A cursor this API did not give. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_FIELD";
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is a participant, not the organizer. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "NOT_ORGANIZER";
+                        };
+                    };
+                };
+            };
+            /** @description No such event for the caller (unknown, cancelled, or the caller is neither organizer nor participant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    rotateJoinCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new code. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinCode"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is a participant, not the organizer. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "NOT_ORGANIZER";
+                        };
+                    };
+                };
+            };
+            /** @description No such event for the caller (unknown, cancelled, or the caller is neither organizer nor participant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeParticipant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Left or removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is a participant, not the organizer. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "NOT_ORGANIZER";
+                        };
+                    };
+                };
+            };
+            /** @description No such event for the caller, or (to the organizer) no such participant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND" | "PARTICIPANT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description The event has ended - its results are a record. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_ENDED";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    eventBoard: {
+        parameters: {
+            query?: {
+                teamId?: string;
+            };
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The board. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventBoard"];
+                };
+            };
+            /** @description An unknown teamId. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_FIELD";
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No such event for the caller (unknown, cancelled, or the caller is neither organizer nor participant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    eventTeams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The team board. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTeams"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No such event for the caller (unknown, cancelled, or the caller is neither organizer nor participant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };

@@ -41,13 +41,20 @@ export const groupName = () => `g_${randomUUID()}`;
  * getShareInfo takes the group's name as its shareTicket.
  * Every call is recorded in `calls`, in order, as "login", "getWeRunData",
  * "getShareInfo", "getGroupEnterInfo" or "METHOD /path"; every API answer
- * in `answers` as "STATUS CODE".
+ * in `answers` as "STATUS CODE"; getSetting and authorize in `asked`.
+ * What the user decided is `authSetting` (authorize sets scope.werun true
+ * unless `refuse` holds its { errMsg, errno }); `network` is what
+ * getNetworkType answers, and with "none" login and request fail as
+ * offline ones do.
  */
 export function stand_in({ weRun, group } = {}) {
   const openid = `o_${randomUUID()}`;
   const storage = new Map();
   const calls = [];
   const answers = [];
+  const asked = [];
+  const self = { authSetting: {}, refuse: undefined, network: "wifi" };
+  const offline = (call, o) => self.network === "none" && (o.fail({ errMsg: `${call}:fail` }), true);
   // Callbacks when given, else a promise: wx's promise form of an async API.
   const callback = (promise, { success, fail }) => {
     const settled = promise.catch((e) => Promise.reject({ errMsg: String(e.message ?? e) }));
@@ -64,6 +71,7 @@ export function stand_in({ weRun, group } = {}) {
   const wx = {
     login(o) {
       calls.push("login");
+      if (offline("login", o)) return;
       callback(post(`${sim}/_sim/login`, { openid }).then(({ code }) => ({ code, errMsg: "login:ok" })), o);
     },
     getWeRunData(o) {
@@ -75,19 +83,33 @@ export function stand_in({ weRun, group } = {}) {
     request(o) {
       const path = new URL(o.url).pathname;
       calls.push(`${o.method} ${path}`);
-      const answer = fetch(o.url, { method: o.method, headers: o.header, body: o.data, signal: AbortSignal.timeout(o.timeout) })
+      if (offline("request", o)) return;
+      const aborter = new AbortController();
+      const answer = fetch(o.url, { method: o.method, headers: o.header, body: o.data, signal: AbortSignal.any([AbortSignal.timeout(o.timeout), aborter.signal]) })
         .then(async (res) => {
           const data = await res.text();
           answers.push(res.ok ? `${res.status}` : `${res.status} ${errorCode(data)}`);
           return { statusCode: res.status, data, header: Object.fromEntries(res.headers) };
         });
       callback(answer, o);
+      return { abort: () => (calls.push(`abort ${path}`), aborter.abort()) };
     },
+    getSetting(o) {
+      asked.push("getSetting");
+      o.success({ authSetting: { ...self.authSetting }, errMsg: "getSetting:ok" });
+    },
+    authorize(o) {
+      asked.push(`authorize ${o.scope}`);
+      if (self.refuse) return o.fail(self.refuse);
+      self.authSetting[o.scope] = true;
+      o.success({ errMsg: "authorize:ok" });
+    },
+    getNetworkType: (o) => o.success({ networkType: self.network, errMsg: "getNetworkType:ok" }),
     getShareInfo: (o) => callback(groupData("getShareInfo", "shareInfo", o.shareTicket), o),
     getGroupEnterInfo: (o = {}) => callback(groupData("getGroupEnterInfo", "enterInfo", group), o),
     getStorageSync: (k) => storage.get(k) ?? "", // wx answers "" for a missing key
     setStorageSync: (k, v) => void storage.set(k, structuredClone(v)),
     removeStorageSync: (k) => void storage.delete(k),
   };
-  return { wx, openid, storage, calls, answers, count: (name) => calls.filter((c) => c === name).length };
+  return Object.assign(self, { wx, openid, storage, calls, answers, asked, count: (name) => calls.filter((c) => c === name).length });
 }

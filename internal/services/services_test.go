@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/werun-sam/werun-sam/internal/template"
@@ -20,9 +21,15 @@ func TestTableInputComesFromTheTemplate(t *testing.T) {
 	if len(in.KeySchema) != 2 || *in.KeySchema[0].AttributeName != "PK" || *in.KeySchema[1].AttributeName != "SK" {
 		t.Errorf("KeySchema %+v, want PK HASH, SK RANGE", in.KeySchema)
 	}
-	if len(in.GlobalSecondaryIndexes) != 1 || *in.GlobalSecondaryIndexes[0].IndexName != "ActiveIndex" ||
-		len(in.GlobalSecondaryIndexes[0].KeySchema) == 0 || in.GlobalSecondaryIndexes[0].Projection.ProjectionType == "" {
-		t.Errorf("GSIs %+v, want ActiveIndex with its keys and projection", in.GlobalSecondaryIndexes)
+	var names []string
+	for _, gsi := range in.GlobalSecondaryIndexes {
+		names = append(names, *gsi.IndexName)
+		if len(gsi.KeySchema) == 0 || gsi.Projection.ProjectionType == "" {
+			t.Errorf("index %s has no keys or no projection", *gsi.IndexName)
+		}
+	}
+	if !slices.Equal(names, []string{"ActiveIndex", "OpenIDIndex"}) {
+		t.Errorf("GSIs %v, want ActiveIndex and OpenIDIndex", names)
 	}
 	if in.BillingMode != "PAY_PER_REQUEST" {
 		t.Errorf("BillingMode %q", in.BillingMode)

@@ -70,7 +70,7 @@ func TestTemplateChecksFailOnBrokenTemplate(t *testing.T) {
 			func(t *Template) error { return checkOpenAPIRoutes(t, filepath.Join(repo, "docs", "openapi.yaml")) }, "GET /v1/steps/total is in template.yaml"},
 		{"a route on an API the template lacks", []string{"ApiId: !Ref Api\n            Method: POST\n            Path: /v1/session", "ApiId: !Ref Nope\n            Method: POST\n            Path: /v1/session"},
 			func(t *Template) error { return checkRoutes(t, contractRoutes) }, "ApiId"},
-		{"env.json overriding an undeclared variable", []string{"today's leaderboard.\n      Environment:\n        Variables:\n          SESSION_SIGNING_KEY_PARAM: !Ref SessionSigningKeyParam\n          SESSION_SIGNING_KEY: \"\"", "today's leaderboard.\n      Environment:\n        Variables:\n          SESSION_SIGNING_KEY_PARAM: !Ref SessionSigningKeyParam\n          SESSION_SIGNING_KEYX: \"\""},
+		{"env.json overriding an undeclared variable", []string{"today's leaderboard.\n      Environment:\n        Variables:\n          SESSION_SIGNING_KEY_PARAM: !Sub /werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n          SESSION_SIGNING_KEY: \"\"", "today's leaderboard.\n      Environment:\n        Variables:\n          SESSION_SIGNING_KEY_PARAM: !Sub /werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n          SESSION_SIGNING_KEYX: \"\""},
 			func(t *Template) error { return checkEvents(t, filepath.Join(repo, "events")) }, "StepsFunction.SESSION_SIGNING_KEY is not declared"},
 		{"an alarm on a custom metric the code does not define", []string{"MetricName: TokenRefreshes", "MetricName: TokenRefreshed"},
 			checkMetricRefs, "TokenRefreshed is not one"},

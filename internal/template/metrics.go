@@ -3,7 +3,9 @@ package template
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -174,4 +176,29 @@ func widgetRefs(id, body string) ([]MetricRef, error) {
 		}
 	}
 	return refs, nil
+}
+
+// FilterMetrics lists the metrics the template's log metric filters
+// publish (Where names the filter), namespaces resolved as MetricRefs does.
+func (t *Template) FilterMetrics() ([]MetricRef, error) {
+	var out []MetricRef
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
+		r := t.Resources[id]
+		if r.Type != "AWS::Logs::MetricFilter" {
+			continue
+		}
+		var p struct {
+			MetricTransformations []struct {
+				MetricNamespace any
+				MetricName      string
+			}
+		}
+		if err := json.Unmarshal(r.Properties, &p); err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		for _, m := range p.MetricTransformations {
+			out = append(out, MetricRef{Where: id, Namespace: t.resolveSymbolic(m.MetricNamespace), Name: m.MetricName})
+		}
+	}
+	return out, nil
 }

@@ -14,14 +14,15 @@ import (
 )
 
 // awsMetrics are the AWS metrics the template may read, with the dimension
-// sets AWS documents for them: AWS/Lambda by FunctionName; AWS/ApiGateway
+// sets AWS documents for them: AWS/Lambda by FunctionName, or none for the
+// account's (ConcurrentExecutions); AWS/ApiGateway
 // (HTTP APIs) by ApiId; AWS/DynamoDB by TableName, for an index with
 // GlobalSecondaryIndexName too; AWS/SQS by QueueName.
 var awsMetrics = map[string]struct {
 	names []string
 	sets  [][]string
 }{
-	"AWS/Lambda":     {[]string{"Errors", "Throttles", "Invocations", "Duration", "ConcurrentExecutions"}, [][]string{{"FunctionName"}}},
+	"AWS/Lambda":     {[]string{"Errors", "Throttles", "Invocations", "Duration", "ConcurrentExecutions"}, [][]string{{"FunctionName"}, {}}},
 	"AWS/ApiGateway": {[]string{"4xx", "5xx", "Count", "Latency", "IntegrationLatency"}, [][]string{{"ApiId"}, {"ApiId", "Stage"}}},
 	"AWS/DynamoDB": {[]string{"ReadThrottleEvents", "WriteThrottleEvents", "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits"},
 		[][]string{{"TableName"}, {"GlobalSecondaryIndexName", "TableName"}}},
@@ -55,6 +56,16 @@ func checkMetricRefs(t *Template) error {
 	defs := map[string]metrics.Metric{}
 	for _, m := range metrics.All() {
 		defs[m.Name] = m
+	}
+	filtered, err := t.FilterMetrics()
+	if err != nil {
+		return err
+	}
+	for _, m := range filtered {
+		if m.Namespace != ns {
+			return fmt.Errorf("metric filter %s publishes into %q, not the stack's namespace %s", m.Name, m.Namespace, ns)
+		}
+		defs[m.Name] = metrics.Metric{Name: m.Name}
 	}
 	var problems []string
 	for _, ref := range refs {
@@ -171,6 +182,63 @@ func checkOperations(t *Template) error {
 		return errors.New(strings.Join(problems, "\n"))
 	}
 	return nil
+}
+
+// lateNamespaces publish datapoints minutes after their period: EMF lines
+// (the stack's namespace) and DynamoDB.
+func lateMetric(ref MetricRef, stackNS string) bool {
+	return ref.Namespace == stackNS || ref.Namespace == "AWS/DynamoDB"
+}
+
+// checkMOfN: an alarm that reads a late metric, or fills a missing
+// datapoint (FILL), evaluates more than one period, so that a datapoint
+// arriving late still counts instead of the fill value.
+func checkMOfN(t *Template) error {
+	refs, err := t.MetricRefs()
+	if err != nil {
+		return err
+	}
+	late := map[string]bool{}
+	for _, r := range refs {
+		if r.Alarm && lateMetric(r, t.MetricsNamespace()) {
+			id, _, _ := strings.Cut(r.Where, ".")
+			late[id] = true
+		}
+	}
+	var problems []string
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
+		if t.Resources[id].Type != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		var p struct {
+			EvaluationPeriods int
+			Metrics           []struct{ Expression string }
+		}
+		if err := json.Unmarshal(t.Resources[id].Properties, &p); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		fills := slices.ContainsFunc(p.Metrics, func(m struct{ Expression string }) bool { return strings.Contains(m.Expression, "FILL(") })
+		if (late[id] || fills) && p.EvaluationPeriods < 2 {
+			problems = append(problems, fmt.Sprintf("%s reads late or filled data over %d period: a late datapoint is lost", id, p.EvaluationPeriods))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+func TestAlarmsOnLateOrFilledDataEvaluateSeveralPeriods(t *testing.T) {
+	if err := checkMOfN(loadRepoTemplate(t)); err != nil {
+		t.Error(err)
+	}
+	broken, err := Load(brokenCopy(t, "template.yaml", "      # DynamoDB's metrics arrive late: 1 of 3 periods.\n      EvaluationPeriods: 3", "      EvaluationPeriods: 1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkMOfN(broken); err == nil || !strings.Contains(err.Error(), "DynamoDBThrottleAlarm") {
+		t.Errorf("the check on a 1-of-1 DynamoDB alarm: %v", err)
+	}
 }
 
 func TestAlarmsAndWidgetsReadMetricsThatExist(t *testing.T) {

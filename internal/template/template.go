@@ -302,6 +302,9 @@ func (t *Template) Routes() ([]Route, error) {
 	return rs, nil
 }
 
+// LocalStackName is AWS::StackName in a local run.
+const LocalStackName = "werun-sam-local"
+
 // Resolver gives values to intrinsics for a local run.
 type Resolver struct {
 	Template *Template
@@ -335,6 +338,8 @@ func (r Resolver) ref(name string) string {
 		return v
 	}
 	switch name {
+	case "AWS::StackName":
+		return LocalStackName
 	case "AWS::Region":
 		return "us-east-1"
 	case "AWS::AccountId":

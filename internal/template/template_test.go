@@ -58,8 +58,8 @@ func functionIDs(t *testing.T, tmpl *Template) []string {
 func TestTemplateContract(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	ids := functionIDs(t, tmpl)
-	if len(ids) != 7 {
-		t.Errorf("template has functions %v, want the seven of the contract", ids)
+	if len(ids) != 8 {
+		t.Errorf("template has functions %v, want the eight of the contract", ids)
 	}
 	makefile, _ := filepath.Abs(filepath.Join(repo, "Makefile"))
 	cases := []struct {

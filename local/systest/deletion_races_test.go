@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -124,29 +123,10 @@ func (r *raceStack) clean(t *testing.T, v *victim) {
 	}
 }
 
-// refresh is one scheduled run of the stack's refresher.
-func refresh(t *testing.T, st *stack.Stack) (boards.RefreshReport, error) {
+// finishes is secondPass, which must finish a deletion (the test's).
+func finishes(t *testing.T, st *stack.Stack) boards.RefreshReport {
 	t.Helper()
-	event, err := os.ReadFile("events/scheduled.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := st.Pools["RefreshFunction"].Invoke(context.Background(), event)
-	var rep boards.RefreshReport
-	if err == nil {
-		err = json.Unmarshal(out, &rep)
-	}
-	return rep, err
-}
-
-// secondPass runs the refresher, which finishes the deletions due (all of
-// them, with the DELETION_DELAY the tests set).
-func secondPass(t *testing.T, st *stack.Stack) boards.RefreshReport {
-	t.Helper()
-	rep, err := refresh(t, st)
-	if err != nil {
-		t.Fatalf("the refresher: %v", err)
-	}
+	rep := secondPass(t, st)
 	if rep.Deletions < 1 {
 		t.Fatalf("the refresher finished %d deletions, want the test's: %+v", rep.Deletions, rep)
 	}
@@ -278,9 +258,6 @@ func wantError(t *testing.T, what string, a answer, status int, code string, ret
 }
 
 func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
-	// Due at once: the refresher runs only when a test runs it, after
-	// every racing request has answered.
-	t.Setenv("DELETION_DELAY", "1ms")
 	st := localStack(t, "races")
 	keys, err := crypto.ParseSigningKeys(st.Over["SESSION_SIGNING_KEY"])
 	if err != nil {
@@ -554,7 +531,7 @@ func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := r.newVictim(t, "victim")
 			then := tt.run(t, v)
-			rep := secondPass(t, r.Stack)
+			rep := finishes(t, r.Stack)
 			r.clean(t, v)
 			if then != nil {
 				then(t, rep)

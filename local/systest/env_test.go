@@ -64,7 +64,11 @@ func functionReads(t *testing.T, tmpl *template.Template) map[string][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, value := range map[string]string{r.Resolve(map[string]any{"Ref": "WeChatSecretParam"}): initSecret, r.Resolve(map[string]any{"Ref": "SessionSigningKeyParam"}): initSigningKey} {
+	session, err := tmpl.Function("SessionFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{r.Resolve(session.Env["WECHAT_SECRET_PARAM"]): initSecret, r.Resolve(session.Env["SESSION_SIGNING_KEY_PARAM"]): initSigningKey} {
 		if _, err := ssm.NewFromConfig(cfg).PutParameter(context.Background(), &ssm.PutParameterInput{
 			Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
 		}); err != nil {
@@ -87,6 +91,8 @@ func functionReads(t *testing.T, tmpl *template.Template) map[string][]string {
 				switch {
 				case k == "TABLE_NAME":
 					value = "contract"
+				case k == "WECHAT_APPID":
+					value = "wx0123456789abcdef" // the parameter has no default
 				case k == "AWS_ENDPOINT_URL_SSM" && deployed:
 					value = env.SSM
 				case !deployed && k == "WECHAT_SECRET":

@@ -149,7 +149,7 @@ func httpEvent(route, body, token string) []byte {
 }
 
 func TestSlowOrStalledDependenciesAnswerBeforeTheTimeout(t *testing.T) {
-	signer, err := crypto.NewSigner([]byte(faultKey))
+	signer, err := crypto.NewStackSigner(template.LocalStackName, []byte(faultKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -562,11 +562,20 @@ func leadingKeysDeny(sm map[string]any) (deny, error) {
 	return d, fmt.Errorf("a Deny conditioned on %v, not one of the forms this test evaluates", sm["Condition"])
 }
 
-// canRead says whether a function's policy lets it read an item whose
-// partition key is pk: an Allow of a read action on the table that no Deny
-// on pk's leading key takes away.
-func canRead(dynamo []string, denies []deny, pk string) bool {
-	for _, action := range []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"} {
+// The item actions that read, and those that write (each of which may
+// also answer with the item it replaced).
+var (
+	readActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
+	// forgeActions are the writes that could make a login-code record;
+	// deleting one (as a deletion does) cannot.
+	forgeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
+)
+
+// canDo says whether a function's policy lets it perform one of actions on
+// an item whose partition key is pk: an Allow of it on the table that no
+// Deny on pk's leading key takes away.
+func canDo(dynamo []string, denies []deny, pk string, actions []string) bool {
+	for _, action := range actions {
 		if !slices.Contains(dynamo, action+" table") {
 			continue
 		}
@@ -652,7 +661,7 @@ func ssmSecret(r any) (string, bool) {
 	m, _ := r.(map[string]any)
 	sub, _ := m["Fn::Sub"].(string)
 	for p, name := range secretParams {
-		if sub == "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${"+p+"}" {
+		if sub == "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${"+p+"}" {
 			return name, true
 		}
 	}
@@ -706,8 +715,11 @@ func checkIAM(t *template.Template, recorded map[string][]string) []string {
 		if reg.Needs.StoredSecrets && !keys && !token {
 			problems = append(problems, fmt.Sprintf("%s: can read no session key nor the access token, but the registry's Needs.StoredSecrets = true", id))
 		}
-		if reads := canRead(dynamo, denies, store.CodePrefix+"0123abcd"); reads != reg.Needs.LoginCodes {
+		if reads := canDo(dynamo, denies, store.CodePrefix+"0123abcd", readActions); reads != reg.Needs.LoginCodes {
 			problems = append(problems, fmt.Sprintf("%s: can read redeemed login codes (%s items, which hold session keys) = %v, but the registry's Needs.LoginCodes = %v", id, store.CodePrefix, reads, reg.Needs.LoginCodes))
+		}
+		if writes := canDo(dynamo, denies, store.CodePrefix+"0123abcd", forgeActions); writes != reg.Needs.LoginCodes {
+			problems = append(problems, fmt.Sprintf("%s: can write redeemed login codes (a forged %s item logs anyone in) = %v, but the registry's Needs.LoginCodes = %v", id, store.CodePrefix, writes, reg.Needs.LoginCodes))
 		}
 		for _, a := range want {
 			if !slices.Contains(dynamo, a) {
@@ -735,6 +747,14 @@ func checkIAM(t *template.Template, recorded map[string][]string) []string {
 	}
 	sort.Strings(problems)
 	return problems
+}
+
+// codesDeny is the template's Deny of every item action on the redeemed
+// login codes, with leading keys pattern.
+func codesDeny(pattern string) string {
+	return "            # No redeemed login code, read or written: a forged record would\n            # log anyone in (after WeChat's 40163 the record is trusted).\n            - Effect: Deny\n              Action:\n" +
+		"                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:DeleteItem\n                - dynamodb:BatchWriteItem\n                - dynamodb:ConditionCheckItem\n" +
+		"                - dynamodb:PartiQLSelect\n                - dynamodb:PartiQLInsert\n                - dynamodb:PartiQLUpdate\n                - dynamodb:PartiQLDelete\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys:\n                    - " + pattern + "\n"
 }
 
 func TestIAMPolicies(t *testing.T) {
@@ -770,17 +790,20 @@ func TestIAMPolicies(t *testing.T) {
 			"SessionFunction: the code performs dynamodb:DeleteItem table, which the policy does not allow (AccessDenied when deployed)"},
 		{"the index grant on the table", "Resource: !Sub ${Table.Arn}/index/ActiveIndex", "Resource: !GetAtt Table.Arn",
 			"RefreshFunction: the code performs dynamodb:Query index/ActiveIndex, which the policy does not allow (AccessDenied when deployed)"},
-		{"the AppSecret for the reader", "              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
-			"              Resource:\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WeChatSecretParam}\n      Events:\n        Steps:",
+		{"the AppSecret for the reader", "              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"              Resource:\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${WeChatSecretParam}\n      Events:\n        Steps:",
 			"StepsFunction: ssm:GetParameter on the parameters of [SESSION_SIGNING_KEY WECHAT_SECRET], but the registry's Needs reads [SESSION_SIGNING_KEY]"},
-		{"the reader allowed the code records", "                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys:\n                    - CODE#*\n",
-			"                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys:\n                    - CODES#*\n",
+		{"the reader allowed the code records", "                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n" + codesDeny("CODE#*"),
+			"                - dynamodb:Query\n                - dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n" + codesDeny("CODES#*"),
 			"StepsFunction: can read redeemed login codes (CODE# items, which hold session keys) = true, but the registry's Needs.LoginCodes = false"},
-		{"the reader without the projection rule", "              Condition:\n                \"Null\":\n                  dynamodb:Attributes: \"true\"\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringEquals:\n                  dynamodb:Attributes:\n                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
-			"              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys: NONE#*\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringEquals:\n                  dynamodb:Attributes:\n                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
+		{"the social function's writes allowed on the code records", "                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n" + codesDeny("CODE#*") + "            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource:\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${WeChatSecretParam}\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n      Events:\n        PutProfile:",
+			"                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n" + strings.Replace(codesDeny("CODE#*"), "                - dynamodb:PutItem\n", "", 1) + "            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource:\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${WeChatSecretParam}\n                - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n      Events:\n        PutProfile:",
+			"SocialFunction: can write redeemed login codes (a forged CODE# item logs anyone in) = true, but the registry's Needs.LoginCodes = false"},
+		{"the reader without the projection rule", "              Condition:\n                \"Null\":\n                  dynamodb:Attributes: \"true\"\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringEquals:\n                  dynamodb:Attributes:\n                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"              Condition:\n                ForAnyValue:StringLike:\n                  dynamodb:LeadingKeys: NONE#*\n            - Effect: Deny\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:Query\n                - dynamodb:BatchGetItem\n              Resource: !GetAtt Table.Arn\n              Condition:\n                ForAnyValue:StringEquals:\n                  dynamodb:Attributes:\n                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n      Events:\n        Steps:",
 			"StepsFunction: can read session keys = true and the access token = true, but the registry's Needs.StoredSecrets = false"},
-		{"the reader may project the session key", "                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
-			"                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SessionSigningKeyParam}\n      Events:\n        Steps:",
+		{"the reader may project the session key", "                    - sessionKey\n                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n      Events:\n        Steps:",
+			"                    - accessToken\n            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/werun-sam/${AWS::StackName}/${SessionSigningKeyParam}\n      Events:\n        Steps:",
 			"StepsFunction: can read session keys = true and the access token = false, but the registry's Needs.StoredSecrets = false"},
 		{"the account function's writes may answer with the item", "                StringEquals:\n                  dynamodb:ReturnValues:\n                    - ALL_OLD\n                    - UPDATED_OLD\n",
 			"                StringEquals:\n                  dynamodb:ReturnValues:\n                    - NONE\n                    - UPDATED_OLD\n",

@@ -41,9 +41,10 @@ type Config struct {
 	Signer *crypto.Signer
 	Boards *boards.Service
 	Days   day.Rules
-	// DeletionDelay is how long after a deletion's answer its second pass
-	// is due; 0 means DeletionDelay.
-	DeletionDelay time.Duration
+	// Delay is how long after a deletion its second pass is due: in a
+	// deployment DELETION_DELAY, DefaultDeletionDelay unless the operator
+	// says otherwise; tests set 0 to drive the second pass at once.
+	Delay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -61,12 +62,9 @@ type Service struct {
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, days: cfg.Days.WithDefaults(), delay: cfg.DeletionDelay, now: cfg.Now}
+	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, days: cfg.Days.WithDefaults(), delay: cfg.Delay, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.delay <= 0 {
-		s.delay = DeletionDelay
 	}
 	return s
 }
@@ -183,12 +181,11 @@ func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err e
 	return out, nil
 }
 
-// DeletionDelay is how long after a deletion's answer its second pass is
-// due, by default (DELETION_DELAY): by then every request that
-// authenticated before the revocation has ended (10 s for the API
-// functions, 60 s for the refresher), with a margin for writes still in
-// flight.
-const DeletionDelay = 75 * time.Second
+// DefaultDeletionDelay is how long after a deletion's answer its second pass
+// is due: by then every request that authenticated before the revocation
+// has ended (10 s for the API functions, 60 s for the refresher), with a
+// margin for writes still in flight.
+const DefaultDeletionDelay = 75 * time.Second
 
 // DeleteAccount deletes every item of the user the session token names, in
 // two passes. This first one marks the account as being deleted (so no
@@ -197,11 +194,12 @@ const DeletionDelay = 75 * time.Second
 // is refused from the answer on), records the second pass due after the
 // deletion delay, then takes the user off the stored boards and erases what
 // names them, but for the marked account item and the memberId pointer the
-// second pass starts from (store.Holdings.FirstPass). A deletion that failed part
-// way (503) is recorded, so the second pass finishes it even if it is never
-// resent; a resend with the same token runs this pass again. Once the second
-// pass has run, the token gets fault.TokenInvalid like any other, and a
-// token of an account since replaced never touches the newer one.
+// second pass starts from (store.Holdings.FirstPass). A deletion that
+// failed part way (503) is recorded, so the second pass finishes it even if
+// it is never resent; a resend with the same token runs this pass again.
+// Once the second pass has run, the token gets fault.TokenInvalid like any
+// other, and a token of an account since replaced never touches the newer
+// one.
 func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	defer fault.Classify(&err)
 	now := s.now()

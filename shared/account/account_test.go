@@ -40,7 +40,7 @@ func loginCaller(t *testing.T, e *testenv.Env, svc *usecases.Set, openid string)
 // request that authenticated before the deletion has ended.
 func secondPass(t *testing.T, e *testenv.Env, svc *usecases.Set) int {
 	t.Helper()
-	e.Clock.Set(e.Clock.Now().Add(account.DeletionDelay + time.Second))
+	e.Clock.Set(e.Clock.Now().Add(account.DefaultDeletionDelay + time.Second))
 	n, err := svc.Account.FinishDeletions(testenv.Timeout(t, 20*time.Second))
 	if err != nil {
 		t.Fatalf("second pass: %v", err)

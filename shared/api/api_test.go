@@ -255,7 +255,10 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 		{"cloudID with a quote", CloudID, authedBody(`{"cloudID":"ab\"cd"}`), 400, "INVALID_FIELD", "", []string{"cloudID"}},
 		{"decrypt without iv", Decrypt, authedBody(`{"encryptedData":"` + b64(32) + `"}`), 400, "MISSING_FIELD", "", []string{"iv"}},
 		{"decrypt without encryptedData", Decrypt, authedBody(`{"iv":"` + validIV + `"}`), 400, "MISSING_FIELD", "", []string{"encryptedData"}},
-		{"cloudid without cloudID", CloudID, authedBody(`{"cloudid_list":["x"]}`), 400, "MISSING_FIELD", "", []string{"cloudID"}},
+		{"cloudid without cloudID", CloudID, authedBody(`{"cloudID":""}`), 400, "MISSING_FIELD", "", []string{"cloudID"}},
+		{"a field the route does not take", CloudID, authedBody(`{"cloudid_list":["x"]}`), 400, "INVALID_FIELD", "", []string{"send only cloudID"}},
+		{"a forwarded getWeRunData result", Decrypt, authedBody(`{"encryptedData":"` + b64(32) + `","iv":"` + validIV + `","errMsg":"getWeRunData:ok"}`), 400, "INVALID_FIELD", "", []string{"encryptedData, iv, code"}},
+		{"a declared field in another case", Session, body(`{"Code":"abc"}`), 400, "INVALID_FIELD", "", []string{"case-sensitive", "code"}},
 		{"base64 flag on a body that is not base64", Session, func(*testing.T, *apiEnv, string, string) events.APIGatewayV2HTTPRequest {
 			r := postJSON(`{"code":"x"}`, "")
 			r.IsBase64Encoded = true
@@ -469,8 +472,8 @@ func TestHandlersRefuseInTheEnvelope(t *testing.T) {
 // A body of exactly MaxBody bytes is not too large: it reaches WeChat.
 func TestBodyAtTheLimitIsAccepted(t *testing.T) {
 	e := newAPIEnv(t)
-	pad := `{"code":"nosuchcode","errMsg":"`
-	b := pad + strings.Repeat("x", MaxBody-len(pad)-2) + `"}`
+	pad := `{"code":"nosuchcode"`
+	b := pad + strings.Repeat(" ", MaxBody-len(pad)-1) + `}`
 	if len(b) != MaxBody {
 		t.Fatalf("body is %d bytes", len(b))
 	}

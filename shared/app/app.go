@@ -2,7 +2,10 @@
 // the secrets each reads, its handler) and assembles a function's service
 // from its configuration once per container, so every
 // functions/<name>/main.go is a few lines: build the handler, hand it to
-// lambda.Start. The IAM and contract tests read the same registry.
+// lambda.Start. The secrets that rotate are kept fresh without a deploy:
+// the signing keys re-read periodically before an invocation, the
+// AppSecret when WeChat refuses it. The IAM and contract tests read the
+// same registry.
 package app
 
 import (
@@ -10,7 +13,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
+	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/werun-sam/werun-sam/shared/account"
@@ -41,35 +47,55 @@ type Needs struct {
 	StoredSecrets bool
 }
 
-// UseCases reads the configuration and builds the use cases. Lambda logs lines
-// written to stdout; with the template's JSON log format, slog's JSON lines
-// arrive as structured records.
+// Rotation of the secrets a container holds (README, Rotating secrets).
+const (
+	// DefaultSigningKeysMaxAge is how long a container uses the signing keys
+	// it read before it reads them again (SIGNING_KEYS_MAX_AGE), plus up to
+	// a quarter more at random: a rotation's phases are this long and a
+	// quarter apart.
+	DefaultSigningKeysMaxAge = 5 * time.Minute
+	// SecretRereadGap is the shortest time between two re-reads of the
+	// AppSecret in a container after WeChat refused it (plus up to a quarter
+	// more at random).
+	SecretRereadGap = 30 * time.Second
+)
+
+// UseCases reads the configuration and builds the use cases. Lambda logs
+// lines written to stdout; with the template's JSON log format, slog's JSON
+// lines arrive as structured records.
 func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
+	u, _, err := useCases(ctx, needs)
+	return u, err
+}
+
+// useCases is UseCases, with the signing keys the handler keeps fresh (nil
+// for a function without session tokens).
+func useCases(ctx context.Context, needs Needs) (*usecases.Set, *signingKeys, error) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	metrics.SetNamespace(config.Env("METRICS_NAMESPACE", metrics.DefaultNamespace))
 	appID, err := config.Required("WECHAT_APPID")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	table, err := config.Required("TABLE_NAME")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	maxAge, err := config.Duration("WATERMARK_MAX_AGE", crypto.DefaultMaxAge)
 	if err != nil {
-		return nil, err
-	}
-	deletionDelay, err := config.Duration("DELETION_DELAY", account.DeletionDelay)
-	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	goal, err := config.Int("DAILY_GOAL", usersteps.DefaultGoal)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	deletionDelay, err := config.Duration("DELETION_DELAY", account.DefaultDeletionDelay)
+	if err != nil {
+		return nil, nil, err
 	}
 	avatarHosts, err := display.NewHosts(config.List("AVATAR_HOSTS")...)
 	if err != nil {
-		return nil, fmt.Errorf("config: AVATAR_HOSTS: %w: %w", config.ErrInvalid, err)
+		return nil, nil, fmt.Errorf("config: AVATAR_HOSTS: %w: %w", config.ErrInvalid, err)
 	}
 	var (
 		days   day.Rules
@@ -81,38 +107,52 @@ func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
 		into func(int)
 	}{
 		{"MEMBERSHIP_DAYS", social.DefaultMembershipDays, func(v int) { limits.MembershipDays = v }},
+		{"MAX_GROUP_MEMBERS", social.DefaultGroupMembers, func(v int) { limits.GroupMembers = v }},
+		{"MAX_USER_GROUPS", social.DefaultUserGroups, func(v int) { limits.UserGroups = v }},
+		{"MAX_FRIENDS", social.DefaultFriends, func(v int) { limits.Friends = v }},
 		{"MAX_BOARD_STEPS", day.DefaultMaxBoardSteps, func(v int) { days.MaxBoardSteps = int64(v) }},
 		{"MAX_STEPS_PER_MINUTE", day.DefaultMaxStepsPerMinute, func(v int) { days.MaxStepsPerMinute = int64(v) }},
 		{"RETENTION_DAYS", day.DefaultRetentionDays, func(v int) { days.RetentionDays = v }},
 	} {
 		v, err := config.Int(c.name, c.def)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c.into(v)
 	}
+	var keys *signingKeys
 	var signer *crypto.Signer
 	if needs.SessionTokens {
-		if signer, err = newSigner(ctx); err != nil {
-			return nil, err
+		if keys, err = newSigningKeys(ctx); err != nil {
+			return nil, nil, err
 		}
+		signer = keys.signer
 	}
 	var secret string
 	if needs.AppSecret {
 		if secret, err = config.Secret(ctx, "WECHAT_SECRET"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	cfg, err := config.AWS(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), table)
 	wc := wechat.NewClient(config.Env("WECHAT_API_BASE", ""), appID, secret, nil)
+	if needs.AppSecret {
+		wc.ReloadSecretWith(func(ctx context.Context) (string, error) {
+			s, err := config.Reread(ctx, "WECHAT_SECRET", SecretRereadGap)
+			if err != nil {
+				slog.WarnContext(ctx, "re-reading the AppSecret failed", "err", err.Error())
+			}
+			return s, err
+		})
+	}
 	return usecases.New(usecases.Config{
 		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
 		AvatarHosts: avatarHosts, DeletionDelay: deletionDelay,
-	}), nil
+	}), keys, nil
 }
 
 // Fatal logs why a container cannot start and exits; Lambda reports the
@@ -122,14 +162,69 @@ func Fatal(err error) {
 	os.Exit(1)
 }
 
-func newSigner(ctx context.Context) (*crypto.Signer, error) {
-	keys, err := config.Secret(ctx, "SESSION_SIGNING_KEY")
+// signingKeys keeps a signer's keys as SSM has them, re-read every maxAge.
+type signingKeys struct {
+	signer *crypto.Signer
+	maxAge time.Duration
+
+	mu      sync.Mutex
+	applied string // the key list the signer has
+}
+
+// newSigningKeys reads the keys and the stack that tokens name (STACK_NAME).
+func newSigningKeys(ctx context.Context) (*signingKeys, error) {
+	maxAge, err := config.Duration("SIGNING_KEYS_MAX_AGE", DefaultSigningKeysMaxAge)
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := crypto.ParseSigningKeys(keys)
+	list, err := config.Secret(ctx, "SESSION_SIGNING_KEY")
 	if err != nil {
 		return nil, err
 	}
-	return crypto.NewSigner(parsed...)
+	parsed, err := crypto.ParseSigningKeys(list)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := crypto.NewStackSigner(config.Env("STACK_NAME", ""), parsed...)
+	if err != nil {
+		return nil, err
+	}
+	return &signingKeys{signer: signer, maxAge: maxAge, applied: list}, nil
+}
+
+// refresh gives the signer the key list SSM has now, when a re-read is
+// due. A failed read or an unusable list keeps the keys the signer has:
+// the tokens it accepts stay valid, and the log says why.
+func (k *signingKeys) refresh(ctx context.Context) {
+	list, err := config.Fresh(ctx, "SESSION_SIGNING_KEY", k.maxAge)
+	if err != nil {
+		slog.WarnContext(ctx, "re-reading the signing keys failed; keeping those read before", "err", err.Error())
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if list == k.applied {
+		return
+	}
+	parsed, err := crypto.ParseSigningKeys(list)
+	if err == nil {
+		err = k.signer.SetKeys(parsed...)
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "the signing keys read are unusable; keeping those read before", "err", err.Error())
+		return
+	}
+	k.applied = list
+}
+
+// freshKeys is a handler that brings the signing keys up to date before
+// each invocation.
+type freshKeys struct {
+	lambda.Handler
+	keys *signingKeys
+}
+
+func (h freshKeys) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	h.keys.refresh(ctx)
+	return h.Handler.Invoke(ctx, payload)
 }

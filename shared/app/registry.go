@@ -71,9 +71,12 @@ func Handler(ctx context.Context, logicalID string) (lambda.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := UseCases(ctx, f.Needs)
+	svc, keys, err := useCases(ctx, f.Needs)
 	if err != nil {
 		return nil, err
 	}
-	return f.Handler(svc), nil
+	if keys == nil {
+		return f.Handler(svc), nil
+	}
+	return freshKeys{f.Handler(svc), keys}, nil
 }

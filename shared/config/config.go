@@ -3,15 +3,18 @@
 // environment (local) or as the name of an SSM Parameter Store SecureString
 // (deployed), and the one aws.Config every function builds its clients from.
 //
-// Functions read their configuration once per container, at init; nothing
-// here is meant for the request path. No error returned here ever contains a
-// secret value: only variable and parameter names.
+// Functions read their configuration once per container, at init. The
+// exceptions are SSM secrets that rotate: Fresh re-reads one periodically
+// and Reread on demand (a credential refused), both cheap when nothing is
+// due. No error returned here ever contains a secret value: only variable
+// and parameter names.
 package config
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strconv"
@@ -47,8 +50,57 @@ func (e *MissingError) Is(target error) bool { return target == ErrMissing }
 // Secret returns the secret called name: the value of env var name if set
 // (local runs), else the decrypted SSM SecureString whose parameter name is
 // in env var name+"_PARAM" (deployed), else a *MissingError. SSM values are
-// cached per parameter for the life of the container.
+// cached per parameter for the life of the container; Fresh and Reread
+// replace them.
 func Secret(ctx context.Context, name string) (string, error) {
+	return secret(ctx, name, func(*cached, time.Time) bool { return false })
+}
+
+// Fresh returns the secret called name as Secret does, re-reading an SSM
+// value read more than maxAge ago. Each read adds a random part of up to a
+// quarter of maxAge to it, so containers started together spread their
+// reads over time. When a re-read fails, Fresh returns the value read
+// before along with the error, and tries again maxAge later.
+func Fresh(ctx context.Context, name string, maxAge time.Duration) (string, error) {
+	return secret(ctx, name, func(c *cached, now time.Time) bool {
+		return now.Sub(c.read) >= maxAge+time.Duration(c.spread*float64(maxAge))
+	})
+}
+
+// Reread returns the secret called name as Secret does, after reading an
+// SSM value again: the caller has seen it refused. Re-reads are at least
+// minGap apart (plus a random part of up to a quarter of it): SSM allows
+// an account some tens of GetParameter calls a second, and many containers
+// may see a refusal at once. Between them, and when a re-read fails (the
+// error is returned with it), the value read before is returned.
+func Reread(ctx context.Context, name string, minGap time.Duration) (string, error) {
+	return secret(ctx, name, func(c *cached, now time.Time) bool {
+		if !c.demanded.IsZero() && now.Sub(c.demanded) < minGap+time.Duration(c.spread*float64(minGap)) {
+			return false
+		}
+		c.demanded = now
+		return true
+	})
+}
+
+// cached is an SSM value and when it was read.
+type cached struct {
+	value    string
+	read     time.Time // the last read, successful or not
+	demanded time.Time // the last re-read Reread did
+	spread   float64   // in [0, 0.25), drawn at each read
+}
+
+var (
+	secretsMu sync.Mutex
+	secrets   = map[string]*cached{} // by SSM parameter name
+	// now is the clock of the re-reads; tests move it.
+	now = time.Now
+)
+
+// secret reads name from the environment or SSM; due says, under
+// secretsMu, whether a cached value must be read again.
+func secret(ctx context.Context, name string, due func(*cached, time.Time) bool) (string, error) {
 	if v := getenv(name); v != "" {
 		return v, nil
 	}
@@ -56,9 +108,38 @@ func Secret(ctx context.Context, name string) (string, error) {
 	if param == "" {
 		return "", &MissingError{Vars: []string{name, name + "_PARAM"}}
 	}
-	if v, ok := secrets.Load(param); ok {
-		return v.(string), nil
+	t := now()
+	secretsMu.Lock()
+	c, ok := secrets[param]
+	if ok && !due(c, t) {
+		v := c.value
+		secretsMu.Unlock()
+		return v, nil
 	}
+	if ok {
+		c.read, c.spread = t, rand.Float64()/4
+	}
+	secretsMu.Unlock()
+	v, err := readParameter(ctx, name, param)
+	secretsMu.Lock()
+	defer secretsMu.Unlock()
+	if err != nil {
+		if ok {
+			return c.value, err
+		}
+		return "", err
+	}
+	if !ok {
+		c = &cached{read: t, spread: rand.Float64() / 4}
+		secrets[param] = c
+	}
+	c.value = v
+	return v, nil
+}
+
+// readParameter reads one SSM parameter; its errors name the variable and
+// the parameter, never a value.
+func readParameter(ctx context.Context, name, param string) (string, error) {
 	cfg, err := AWS(ctx)
 	if err != nil {
 		return "", err
@@ -72,11 +153,8 @@ func Secret(ctx context.Context, name string) (string, error) {
 	if v == "" {
 		return "", fmt.Errorf("config: %s: SSM parameter %q is empty: %w", name, param, ErrInvalid)
 	}
-	secrets.Store(param, v)
 	return v, nil
 }
-
-var secrets sync.Map // SSM parameter name -> value
 
 // lookedUp is every variable this package has looked up in the process, so
 // that a test can compare what a function reads with what the template

@@ -158,3 +158,64 @@ func TestSecretFromSSM(t *testing.T) {
 		}
 	})
 }
+
+// TestFreshAndRereadFollowARotation runs against moto: the value changes in
+// SSM, and the clock of the re-reads is moved instead of waited for.
+func TestFreshAndRereadFollowARotation(t *testing.T) {
+	services.ForTests(t, services.Need{SSM: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cfg, err := AWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Unix(1_700_000_000, 0)
+	now = func() time.Time { return clock }
+	t.Cleanup(func() { now = time.Now })
+	b := make([]byte, 8)
+	rand.Read(b)
+	param := "/werun-test/rotating-" + hex.EncodeToString(b)
+	put := func(v string) {
+		t.Helper()
+		if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{
+			Name: aws.String(param), Value: aws.String(v), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("ROT_SECRET", "")
+	t.Setenv("ROT_SECRET_PARAM", param)
+	const maxAge, gap = 5 * time.Minute, 30 * time.Second
+	put("v1")
+	if v, err := Secret(ctx, "ROT_SECRET"); v != "v1" || err != nil {
+		t.Fatalf("Secret = %q, %v", v, err)
+	}
+	put("v2")
+	steps := []struct {
+		name    string
+		advance time.Duration
+		read    func() (string, error)
+		want    string
+	}{
+		{"Secret keeps what it read", 0, func() (string, error) { return Secret(ctx, "ROT_SECRET") }, "v1"},
+		{"Fresh before maxAge keeps it", maxAge - time.Second, func() (string, error) { return Fresh(ctx, "ROT_SECRET", maxAge) }, "v1"},
+		{"Fresh past maxAge and its spread reads again", maxAge/4 + time.Second, func() (string, error) { return Fresh(ctx, "ROT_SECRET", maxAge) }, "v2"},
+		{"Secret then has the new value", 0, func() (string, error) { return Secret(ctx, "ROT_SECRET") }, "v2"},
+		{"the first Reread reads at once", 0, func() (string, error) { put("v3"); return Reread(ctx, "ROT_SECRET", gap) }, "v3"},
+		{"a second Reread within the gap does not", gap - time.Second, func() (string, error) { put("v4"); return Reread(ctx, "ROT_SECRET", gap) }, "v3"},
+		{"a Reread past the gap and its spread does", gap/4 + time.Second, func() (string, error) { return Reread(ctx, "ROT_SECRET", gap) }, "v4"},
+	}
+	for _, s := range steps {
+		clock = clock.Add(s.advance)
+		if v, err := s.read(); v != s.want || err != nil {
+			t.Errorf("%s: %q, %v; want %q", s.name, v, err, s.want)
+		}
+	}
+	// A failed re-read keeps the value and says why, without it.
+	t.Setenv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:1")
+	clock = clock.Add(2 * maxAge)
+	v, err := Fresh(ctx, "ROT_SECRET", maxAge)
+	if v != "v4" || err == nil || strings.Contains(err.Error(), "v4") {
+		t.Errorf("Fresh with SSM down: %q, %v; want the old value and an error without it", v, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -43,10 +44,11 @@ func getParameter(ctx context.Context, cfg aws.Config, name string) (string, err
 	var lastErr error
 	for attempt := range MaxAttempts {
 		if attempt > 0 {
+			// Full jitter: containers throttled together retry apart.
 			select {
 			case <-ctx.Done():
 				return "", ctx.Err()
-			case <-time.After(backoff):
+			case <-time.After(rand.N(backoff) + 1):
 			}
 			backoff = min(backoff*2, MaxBackoff)
 		}

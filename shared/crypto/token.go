@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,7 @@ var (
 	ErrTokenExpired = errors.New("crypto: session token has expired")
 	ErrWeakKey      = errors.New("crypto: signing key must be at least 32 bytes")
 	ErrNoSigningKey = errors.New("crypto: no signing key")
+	ErrBadStack     = errors.New("crypto: a stack name is letters, digits and hyphens, at most 128")
 )
 
 // MinKeyLen is the shortest signing key accepted: HMAC-SHA256 gains nothing
@@ -27,8 +29,17 @@ const MinKeyLen = 32
 
 // tokenVersion leads every payload so that a later format can be told apart
 // (and an old one refused) without guessing. Version 1 named no account and
-// is refused: an account deletion could not revoke it.
-const tokenVersion = "2"
+// is refused: an account deletion could not revoke it. Version 2 named no
+// stack; it is still accepted, as the deploy that brings version 3 leaves
+// version-2 tokens in users' hands (and old containers mint them until the
+// traffic has shifted), each for at most TokenLifetime.
+const (
+	tokenVersion   = "3"
+	unnamedVersion = "2"
+)
+
+// MaxStackLen is CloudFormation's longest stack name.
+const MaxStackLen = 128
 
 // MaxAccountLen bounds the account id a token carries.
 const MaxAccountLen = 64
@@ -37,10 +48,10 @@ const MaxAccountLen = 64
 // and with it the work Verify does on hostile input.
 const MaxOpenIDLen = 256
 
-// maxTokenLen fits version, a 20-digit expiry, MaxAccountLen bytes of
-// account and MaxOpenIDLen bytes of openid in base64url, a dot and a
-// 43-character MAC.
-const maxTokenLen = (2+20+1+MaxAccountLen+1+MaxOpenIDLen)*4/3 + 2 + 1 + 43
+// maxTokenLen fits version, a 20-digit expiry, MaxStackLen bytes of stack,
+// MaxAccountLen bytes of account and MaxOpenIDLen bytes of openid in
+// base64url, a dot and a 43-character MAC.
+const maxTokenLen = (2+20+1+MaxStackLen+1+MaxAccountLen+1+MaxOpenIDLen)*4/3 + 2 + 1 + 43
 
 var b64url = base64.RawURLEncoding.Strict()
 
@@ -53,35 +64,61 @@ const TokenLifetime = 24 * time.Hour
 const maxSkew = 5 * time.Minute
 
 // Signer signs session tokens with its first key and verifies them with any
-// of its keys, so that a key can be rotated without logging everyone out:
-// deploy "new,old", and drop "old" once tokens signed with it have expired.
+// of its keys, so that a key can be rotated without logging anyone out: the
+// new key is first accepted ("old,new"), then signs ("new,old") once every
+// container accepts it, and "old" is dropped once tokens signed with it have
+// expired (README, Rotating the signing key). SetKeys takes a re-read list.
 //
 // A token is base64url(payload) "." base64url(HMAC-SHA256(key, first part)),
-// where payload is "2|<expiry unix seconds>|<account>|<openid>". The account
-// is the id of the user's account generation: deleting the account revokes
-// every token naming it, and a later login gets a new one.
+// where payload is "3|<expiry unix seconds>|<stack>|<account>|<openid>". The
+// stack is the deployment that issued it: another stack refuses it even if
+// the two share a key. The account is the id of the user's account
+// generation: deleting the account revokes every token naming it, and a
+// later login gets a new one.
 type Signer struct {
-	keys [][]byte
+	stack string
+	keys  atomic.Pointer[[][]byte]
 }
 
-// NewSigner returns a Signer that signs with keys[0] and verifies with all
-// keys. Each key must be at least MinKeyLen bytes (ErrWeakKey); at least one
-// is needed (ErrNoSigningKey).
+// NewSigner returns a Signer whose tokens name no stack (a stack of ""),
+// like NewStackSigner.
 func NewSigner(keys ...[]byte) (*Signer, error) {
-	if len(keys) == 0 {
-		return nil, ErrNoSigningKey
+	return NewStackSigner("", keys...)
+}
+
+// NewStackSigner returns a Signer for the stack called stack that signs
+// with keys[0] and verifies with all keys. Each key must be at least
+// MinKeyLen bytes (ErrWeakKey); at least one is needed (ErrNoSigningKey).
+// A stack name holds letters, digits and hyphens (ErrBadStack).
+func NewStackSigner(stack string, keys ...[]byte) (*Signer, error) {
+	if len(stack) > MaxStackLen || strings.Trim(stack, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" {
+		return nil, ErrBadStack
 	}
-	s := &Signer{keys: make([][]byte, len(keys))}
-	for i, k := range keys {
-		if len(k) < MinKeyLen {
-			return nil, ErrWeakKey
-		}
-		s.keys[i] = bytes.Clone(k)
+	s := &Signer{stack: stack}
+	if err := s.SetKeys(keys...); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-// ParseSigningKeys splits SESSION_SIGNING_KEY's "current[,previous]" into
+// SetKeys replaces the keys, as NewStackSigner takes them; on an error the
+// keys stay as they were. It is safe alongside Sign and Verify.
+func (s *Signer) SetKeys(keys ...[]byte) error {
+	if len(keys) == 0 {
+		return ErrNoSigningKey
+	}
+	ks := make([][]byte, len(keys))
+	for i, k := range keys {
+		if len(k) < MinKeyLen {
+			return ErrWeakKey
+		}
+		ks[i] = bytes.Clone(k)
+	}
+	s.keys.Store(&ks)
+	return nil
+}
+
+// ParseSigningKeys splits SESSION_SIGNING_KEY's "signing[,accepted...]" into
 // raw keys, trimming whitespace around each (a value pasted into an
 // environment or SSM often ends with a newline). Each key must be at least
 // MinKeyLen bytes.
@@ -113,16 +150,16 @@ type Claims struct {
 // openid that is empty or longer than MaxOpenIDLen, or an account that is
 // empty, too long or holds other characters, gives a token Verify refuses.
 func (s *Signer) Sign(c Claims) string {
-	payload := tokenVersion + "|" + strconv.FormatInt(c.ExpiresAt.Unix(), 10) + "|" + c.Account + "|" + c.OpenID
+	payload := tokenVersion + "|" + strconv.FormatInt(c.ExpiresAt.Unix(), 10) + "|" + s.stack + "|" + c.Account + "|" + c.OpenID
 	enc := b64url.EncodeToString([]byte(payload))
-	return enc + "." + b64url.EncodeToString(mac(s.keys[0], enc))
+	return enc + "." + b64url.EncodeToString(mac((*s.keys.Load())[0], enc))
 }
 
 // Verify returns the claims of a token signed by any of the Signer's keys
 // and not expired at now. A token that is malformed in any way, tampered
-// with, signed by an unknown key or expiring further than TokenLifetime from
-// now is ErrTokenInvalid; a genuine token at or past its expiry is
-// ErrTokenExpired.
+// with, signed by an unknown key, naming another stack or expiring further
+// than TokenLifetime from now is ErrTokenInvalid; a genuine token at or past
+// its expiry is ErrTokenExpired.
 func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	if len(token) > maxTokenLen {
 		return Claims{}, ErrTokenInvalid
@@ -136,7 +173,7 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 		return Claims{}, ErrTokenInvalid
 	}
 	genuine := false
-	for _, k := range s.keys {
+	for _, k := range *s.keys.Load() {
 		// Try every key, so the time taken does not tell which one matched.
 		if hmac.Equal(sig, mac(k, enc)) {
 			genuine = true
@@ -151,8 +188,16 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	}
 	version, rest, ok1 := strings.Cut(string(raw), "|")
 	expStr, rest, ok2 := strings.Cut(rest, "|")
+	stack, okStack := s.stack, true
+	switch version {
+	case tokenVersion:
+		stack, rest, okStack = strings.Cut(rest, "|")
+	case unnamedVersion:
+	default:
+		return Claims{}, ErrTokenInvalid
+	}
 	account, openid, ok3 := strings.Cut(rest, "|")
-	if !ok1 || !ok2 || !ok3 || version != tokenVersion || openid == "" || len(openid) > MaxOpenIDLen || !validAccount(account) {
+	if !ok1 || !ok2 || !okStack || !ok3 || stack != s.stack || openid == "" || len(openid) > MaxOpenIDLen || !validAccount(account) {
 		return Claims{}, ErrTokenInvalid
 	}
 	exp, err := strconv.ParseInt(expStr, 10, 64)
@@ -192,4 +237,21 @@ func NewID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// IDLen is the length of every id NewID makes.
+const IDLen = 22
+
+// ValidID reports whether id has the form NewID gives: 22 characters of
+// base64url encoding 16 bytes, the last one's unused bits zero. An id from
+// a request is checked before it becomes part of a storage key, so that
+// anything else is refused as unknown without a round trip (and never
+// reaches DynamoDB's key-size limits).
+func ValidID(id string) bool {
+	if len(id) != IDLen {
+		return false
+	}
+	// The decoder skips newlines, so the decoded length is checked too.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
+	return err == nil && len(b) == 16
 }

@@ -72,7 +72,11 @@ func TestSignVerify(t *testing.T) {
 		{"bearer prefix left on", current, "Bearer " + tok, now, "", ErrTokenInvalid},
 		{"overlong", current, strings.Repeat("A", 2000) + "." + sig, now, "", ErrTokenInvalid},
 		{"a version 1 token (no account)", current, forge("1|1700003600|u"), now, "", ErrTokenInvalid},
-		{"signed but unknown version", current, forge("3|1700003600|acct-1|u"), now, "", ErrTokenInvalid},
+		{"signed but unknown version", current, forge("4|1700003600||acct-1|u"), now, "", ErrTokenInvalid},
+		{"a version 2 token (no stack), until it expires", current, forge("2|1700003600|acct-1|u"), now, "u", nil},
+		{"a version 3 token of this stack", current, forge("3|1700003600||acct-1|u"), now, "u", nil},
+		{"a version 3 token of another stack", current, forge("3|1700003600|werun-dev|acct-1|u"), now, "", ErrTokenInvalid},
+		{"a version 3 token without its stack field", current, forge("3|1700003600|acct-1|u"), now, "", ErrTokenInvalid},
 		{"signed but no openid", current, forge("2|1700003600|acct-1|"), now, "", ErrTokenInvalid},
 		{"signed but no account", current, forge("2|1700003600||u"), now, "", ErrTokenInvalid},
 		{"signed but account with a bad character", current, forge("2|1700003600|a.b|u"), now, "", ErrTokenInvalid},
@@ -98,6 +102,68 @@ func TestSignVerify(t *testing.T) {
 				t.Fatalf("error leaks a secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestATokenIsRefusedByAnotherStackSharingItsKey(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	dev, err := NewStackSigner("werun-dev", keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := NewStackSigner("werun-prod", keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Claims{OpenID: "u", Account: "acct-1", ExpiresAt: now.Add(time.Hour)}
+	tests := []struct {
+		name     string
+		signer   *Signer
+		verifier *Signer
+		err      error
+	}{
+		{"same stack", prod, prod, nil},
+		{"dev's token on prod", dev, prod, ErrTokenInvalid},
+		{"prod's token on dev", prod, dev, ErrTokenInvalid},
+		{"a stack's token where no stack is named", prod, mustSigner(t, keyA), ErrTokenInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.verifier.Verify(tt.signer.Sign(c), now); !errors.Is(err, tt.err) {
+				t.Errorf("Verify: %v, want %v", err, tt.err)
+			}
+		})
+	}
+	for _, bad := range []string{"werun_dev", "werun dev", strings.Repeat("s", MaxStackLen+1)} {
+		if _, err := NewStackSigner(bad, keyA); !errors.Is(err, ErrBadStack) {
+			t.Errorf("NewStackSigner(%q): %v, want ErrBadStack", bad, err)
+		}
+	}
+}
+
+// The two phases of a rotation, in a signer that was running before it.
+func TestSetKeysAcceptsTheNewKeyBeforeItSigns(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	c := Claims{OpenID: "u", Account: "acct-1", ExpiresAt: now.Add(time.Hour)}
+	warm := mustSigner(t, keyA)
+	newer := mustSigner(t, keyB, keyA) // a container started after phase 2
+	if _, err := warm.Verify(newer.Sign(c), now); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("before phase 1, a new-key token: %v, want ErrTokenInvalid", err)
+	}
+	if err := warm.SetKeys(keyA, keyB); err != nil { // phase 1: B accepted
+		t.Fatal(err)
+	}
+	if _, err := warm.Verify(newer.Sign(c), now); err != nil {
+		t.Errorf("after phase 1, a new-key token: %v", err)
+	}
+	if _, err := mustSigner(t, keyB).Verify(warm.Sign(c), now); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("in phase 1 the old key still signs; a B-only signer: %v", err)
+	}
+	if err := warm.SetKeys([]byte("short")); !errors.Is(err, ErrWeakKey) {
+		t.Errorf("SetKeys(short): %v, want ErrWeakKey", err)
+	}
+	if _, err := warm.Verify(newer.Sign(c), now); err != nil {
+		t.Errorf("a refused SetKeys changed the keys: %v", err)
 	}
 }
 
@@ -197,4 +263,35 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("expired token: err = %v", err)
 		}
 	})
+}
+
+func TestValidIDAcceptsOnlyWhatNewIDMakes(t *testing.T) {
+	for range 1000 {
+		if id := NewID(); !ValidID(id) {
+			t.Fatalf("ValidID(%q) = false for an id NewID made", id)
+		}
+	}
+	for _, tc := range []struct {
+		name, id string
+		want     bool
+	}{
+		{"sixteen zero bytes", "AAAAAAAAAAAAAAAAAAAAAA", true},
+		{"both base64url extras", "-_-_-_-_-_-_-_-_-_-_-A", true},
+		{"empty", "", false},
+		{"one short", "AAAAAAAAAAAAAAAAAAAAA", false},
+		{"one long", "AAAAAAAAAAAAAAAAAAAAAAA", false},
+		{"standard base64's plus", "+AAAAAAAAAAAAAAAAAAAAA", false},
+		{"standard base64's slash", "/AAAAAAAAAAAAAAAAAAAAA", false},
+		{"padded", "AAAAAAAAAAAAAAAAAAAA==", false},
+		{"a space", "AAAAAAAAAA AAAAAAAAAAA", false},
+		{"newlines the decoder would skip", "AAAAAAAAAA\nAAAAAAAAA\nA", false},
+		{"unused bits set in the last character", "AAAAAAAAAAAAAAAAAAAAAB", false},
+		{"non-ASCII of the right byte length", "AAAAAAAAAAAAAAAAAAAAé", false},
+		{"a path separator", "AAAAAAAAAA#AAAAAAAAAAA", false},
+		{"3,000 characters", strings.Repeat("A", 3000), false},
+	} {
+		if got := ValidID(tc.id); got != tc.want {
+			t.Errorf("%s: ValidID(%q) = %v, want %v", tc.name, tc.id, got, tc.want)
+		}
+	}
 }

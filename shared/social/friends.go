@@ -2,7 +2,6 @@ package social
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -53,6 +52,9 @@ func (s *Service) Invite(ctx context.Context, openid string) (_ InviteCode, err 
 // accepting again answers the same.
 func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ FriendAdded, err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(code) {
+		return FriendAdded{}, fault.InvalidInvite
+	}
 	inv, found, err := s.store.Invite(ctx, code)
 	if err != nil {
 		return FriendAdded{}, err
@@ -60,6 +62,7 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 	if !found || !s.now().Before(inv.ExpiresAt) || inv.OpenID == openid {
 		return FriendAdded{}, fault.InvalidInvite
 	}
+	t0 := s.now()
 	mid, mine, err := s.myFriends(ctx, openid)
 	if err != nil {
 		return FriendAdded{}, err
@@ -69,9 +72,12 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 		if err != nil {
 			return FriendAdded{}, err
 		}
-		limit := s.limits.Friends
-		if len(mine) >= limit || len(theirs) >= limit {
-			return FriendAdded{}, fmt.Errorf("%w: %d friends at most", fault.LimitReached, limit)
+		// Both sides are admitted on their tallies (limits.go), each
+		// counted without the other, whom the write re-creates.
+		sets := []limited{s.friendsOf(mid, inv.MemberID, "the caller's friends"), s.friendsOf(inv.MemberID, mid, "the inviter's friends")}
+		counted := []int{len(mine), without(len(theirs), hasFriend(theirs, mid))}
+		if err := s.admitAll(ctx, t0, sets, counted); err != nil {
+			return FriendAdded{}, err
 		}
 		me := store.Friend{MemberID: mid, OpenID: openid}
 		if err := s.store.Befriend(ctx, me, store.Friend{MemberID: inv.MemberID, OpenID: inv.OpenID}, s.now()); err != nil {
@@ -80,6 +86,15 @@ func (s *Service) AcceptInvite(ctx context.Context, openid, code string) (_ Frie
 	}
 	p, _, err := s.store.Profile(ctx, inv.MemberID)
 	return FriendAdded{FriendID: inv.MemberID, Nickname: p.Nickname}, err
+}
+
+// friendsOf is the limited set of member's friends, counted without other.
+func (s *Service) friendsOf(member, other, what string) limited {
+	return limited{set: store.FriendsOf(member), limit: s.limits.Friends, what: what,
+		count: func(ctx context.Context, _ time.Time) (int, error) {
+			fs, err := s.store.Friends(ctx, member)
+			return without(len(fs), hasFriend(fs, other)), err
+		}}
 }
 
 // myFriends is the caller's memberId and friends.
@@ -137,6 +152,9 @@ func (s *Service) FriendsBoard(ctx context.Context, openid, date string) (_ Memb
 // Unfriend ends a friendship both ways.
 func (s *Service) Unfriend(ctx context.Context, openid, friendID string) (err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(friendID) {
+		return fault.FriendNotFound
+	}
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -104,11 +105,14 @@ func (s *Service) groupIdentity(ctx context.Context, openid string, in GroupJoin
 
 // JoinGroup adds the caller to the group the data names, or renews their
 // membership. The groupId is random, made by the group's first joiner and
-// found by every later one through the openGId.
+// found by every later one through the openGId. A new membership is
+// admitted on both sides' tallies first (limits.go), so racing joins hold
+// the group's and the user's limits.
 func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_ Joined, err error) {
 	defer fault.Classify(&err)
 	// The caller's memberId is read while the data is opened, the two
-	// sides' memberships together: four round trips in all.
+	// sides' memberships together: four round trips for a renewal, two
+	// more (the tallies read, then raised) for a new membership.
 	var (
 		ogid, mid string
 		g         errgroup.Group
@@ -122,29 +126,65 @@ func (s *Service) JoinGroup(ctx context.Context, openid string, in GroupJoin) (_
 	if err != nil {
 		return Joined{}, err
 	}
-	now := s.now()
+	for range 2 {
+		joined, done, err := s.join(ctx, gid, mid, openid)
+		if err != nil || done {
+			return joined, err
+		}
+	}
+	return Joined{}, fmt.Errorf("%w: the membership lapsed or was left during the join", fault.Unavailable)
+}
+
+// join is one attempt of JoinGroup: a renewal of a membership current on
+// both sides, or an admission of each side (counted without the caller)
+// and then the two writes. done is false when a renewal found the
+// membership no longer current.
+func (s *Service) join(ctx context.Context, gid, mid, openid string) (_ Joined, done bool, _ error) {
+	t0 := s.now()
 	var members, groups []store.Membership
-	g = errgroup.Group{}
-	g.Go(func() (err error) { members, err = s.store.GroupMembers(ctx, gid, now); return err })
-	g.Go(func() (err error) { groups, err = s.store.MemberGroups(ctx, mid, now); return err })
+	var g errgroup.Group
+	g.Go(func() (err error) { members, err = s.store.GroupMembers(ctx, gid, t0); return err })
+	g.Go(func() (err error) { groups, err = s.store.MemberGroups(ctx, mid, t0); return err })
 	if err := g.Wait(); err != nil {
-		return Joined{}, err
+		return Joined{}, false, err
 	}
-	count := len(members)
-	if !isMember(members, mid) {
-		if count >= s.limits.GroupMembers {
-			return Joined{}, fmt.Errorf("%w: the group has %d members", fault.LimitReached, count)
-		}
-		if len(groups) >= s.limits.UserGroups {
-			return Joined{}, fmt.Errorf("%w: the user is in %d groups", fault.LimitReached, len(groups))
-		}
-		count++
-	}
+	inGroup, inMine := isMember(members, mid), hasGroup(groups, gid)
+	now := s.now()
 	m := store.Membership{GroupID: gid, MemberID: mid, OpenID: openid, JoinedAt: now, ExpiresAt: now.Add(s.membership())}
-	if err := s.store.Join(ctx, m); err != nil {
-		return Joined{}, err
+	if inGroup && inMine {
+		ok, err := s.store.Renew(ctx, m, now)
+		return Joined{GroupID: gid, Members: len(members)}, ok, err
 	}
-	return Joined{GroupID: gid, Members: count}, nil
+	sets := []limited{{
+		set: store.MembersOf(gid), limit: s.limits.GroupMembers, what: "the group's members",
+		count: func(ctx context.Context, now time.Time) (int, error) {
+			ms, err := s.store.GroupMembers(ctx, gid, now)
+			return without(len(ms), isMember(ms, mid)), err
+		},
+	}, {
+		set: store.GroupsOf(mid), limit: s.limits.UserGroups, what: "the user's groups",
+		count: func(ctx context.Context, now time.Time) (int, error) {
+			gs, err := s.store.MemberGroups(ctx, mid, now)
+			return without(len(gs), hasGroup(gs, gid)), err
+		},
+	}}
+	counted := []int{without(len(members), inGroup), without(len(groups), inMine)}
+	if err := s.admitAll(ctx, t0, sets, counted); err != nil {
+		return Joined{}, false, err
+	}
+	if err := s.store.Join(ctx, m); err != nil {
+		return Joined{}, false, err
+	}
+	return Joined{GroupID: gid, Members: counted[0] + 1}, true, nil
+}
+
+func hasGroup(groups []store.Membership, gid string) bool {
+	for _, g := range groups {
+		if g.GroupID == gid {
+			return true
+		}
+	}
+	return false
 }
 
 func isMember(members []store.Membership, mid string) bool {
@@ -180,6 +220,9 @@ func callerIn(members []store.Membership, openid string) (string, bool) {
 // A caller who is not a member gets ErrGroupNotFound, as for an unknown id.
 func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) (_ MemberBoard, err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(groupID) {
+		return MemberBoard{}, fault.GroupNotFound
+	}
 	date, err = s.boardDate(date)
 	if err != nil {
 		return MemberBoard{}, err
@@ -198,6 +241,9 @@ func (s *Service) GroupBoard(ctx context.Context, openid, groupID, date string) 
 // LeaveGroup ends the caller's membership.
 func (s *Service) LeaveGroup(ctx context.Context, openid, groupID string) (err error) {
 	defer fault.Classify(&err)
+	if !crypto.ValidID(groupID) {
+		return fault.GroupNotFound
+	}
 	members, err := s.store.GroupMembers(ctx, groupID, s.now())
 	if err != nil {
 		return err
@@ -229,6 +275,12 @@ type GroupPlace struct {
 // of the distinct members' days.
 func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupList, err error) {
 	defer fault.Classify(&err)
+	var after groupPos
+	if cursor != "" {
+		if after, err = parseGroupCursor(cursor); err != nil {
+			return GroupList{}, err
+		}
+	}
 	mid, err := s.memberID(ctx, openid)
 	if err != nil {
 		return GroupList{}, err
@@ -246,10 +298,6 @@ func (s *Service) Groups(ctx context.Context, openid, cursor string) (_ GroupLis
 	})
 	start := 0
 	if cursor != "" {
-		after, err := parseGroupCursor(cursor)
-		if err != nil {
-			return GroupList{}, err
-		}
 		start = sort.Search(len(mine), func(i int) bool { return after.before(mine[i]) })
 	}
 	page := mine[start:min(start+GroupsPage, len(mine))]
@@ -307,11 +355,18 @@ func groupCursor(m store.Membership) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(m.JoinedAt.UnixMilli(), 10) + "." + m.GroupID))
 }
 
+// maxGroupCursor bounds a cursor: 20 digits, a dot and a groupId,
+// base64url; anything longer is refused before it is decoded.
+const maxGroupCursor = (20 + 1 + crypto.IDLen + 2) / 3 * 4
+
 func parseGroupCursor(c string) (groupPos, error) {
+	if len(c) > maxGroupCursor {
+		return groupPos{}, fault.InvalidCursor
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	ms, gid, ok := strings.Cut(string(raw), ".")
 	n, perr := strconv.ParseInt(ms, 10, 64)
-	if err != nil || !ok || perr != nil || gid == "" {
+	if err != nil || !ok || perr != nil || !crypto.ValidID(gid) {
 		return groupPos{}, fault.InvalidCursor
 	}
 	return groupPos{joined: n, groupID: gid}, nil

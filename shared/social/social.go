@@ -68,6 +68,10 @@ type Store interface {
 	GroupMembers(ctx context.Context, groupID string, now time.Time) ([]store.Membership, error)
 	MemberGroups(ctx context.Context, memberID string, now time.Time) ([]store.Membership, error)
 	Join(ctx context.Context, m store.Membership) error
+	Renew(ctx context.Context, m store.Membership, now time.Time) (bool, error)
+	Tally(ctx context.Context, set store.Limited) (store.Tally, error)
+	RaiseTally(ctx context.Context, set store.Limited, limit int, at time.Time) (bool, error)
+	ResetTally(ctx context.Context, set store.Limited, read store.Tally, promised int, at time.Time) (bool, error)
 	Leave(ctx context.Context, groupID, memberID string) error
 	Friends(ctx context.Context, memberID string) ([]store.Friend, error)
 	Befriend(ctx context.Context, a, b store.Friend, since time.Time) error

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // Holdings is everything stored about one user.
@@ -41,9 +43,6 @@ type Snapshot struct {
 	ExpiresAt time.Time
 }
 
-// batchWriteMax is BatchWriteItem's limit of requests per call.
-const batchWriteMax = 25
-
 // ErrDeleting: the user's account is being deleted; a login must wait until
 // the deletion is complete.
 var ErrDeleting = errors.New("store: the account is being deleted")
@@ -55,42 +54,42 @@ func (d *DynamoStore) Account(ctx context.Context, openid, newID string) (string
 	if openid == "" || newID == "" {
 		return "", fmt.Errorf("store: Account: empty openid or id: %w", ErrInvalidArgument)
 	}
-	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
+	out, err := d.t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &d.t.Name,
 		Key:                       accountKey(openid),
 		UpdateExpression:          aws.String("SET account = if_not_exists(account, :a)"),
 		ConditionExpression:       aws.String("attribute_not_exists(deleting)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(newID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":a": ddb.S(newID)},
 		ReturnValues:              types.ReturnValueUpdatedNew,
 	})
-	if isConditionFailed(err) {
+	if ddb.IsConditionFailed(err) {
 		return "", ErrDeleting
 	}
 	if err != nil {
-		return "", wrap("Account", err)
+		return "", ddb.Wrap("Account", err)
 	}
-	return str(out.Attributes["account"]), nil
+	return ddb.Str(out.Attributes["account"]), nil
 }
 
 // CurrentAccount reads the user's account id without making one ("" for
 // none) and whether its deletion is pending, strongly consistent.
 func (d *DynamoStore) CurrentAccount(ctx context.Context, openid string) (account string, deleting bool, err error) {
-	item, err := d.get(ctx, "CurrentAccount", accountKey(openid), true)
+	item, err := d.t.Get(ctx, "CurrentAccount", accountKey(openid), true)
 	if err != nil {
 		return "", false, err
 	}
-	return str(item["account"]), item["deleting"] != nil, nil
+	return ddb.Str(item["account"]), item["deleting"] != nil, nil
 }
 
 // MarkDeleting marks the user's account as being deleted, only while it is
 // account (false otherwise: a newer account, or none).
 func (d *DynamoStore) MarkDeleting(ctx context.Context, openid, account string) (bool, error) {
-	return d.conditionalUpdate(ctx, "MarkDeleting", &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
+	return d.t.ConditionalUpdate(ctx, "MarkDeleting", &dynamodb.UpdateItemInput{
+		TableName:                 &d.t.Name,
 		Key:                       accountKey(openid),
 		UpdateExpression:          aws.String("SET deleting = :one"),
 		ConditionExpression:       aws.String("account = :a"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(account), ":one": n(1)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":a": ddb.S(account), ":one": ddb.N(1)},
 	})
 }
 
@@ -112,30 +111,30 @@ func (d *DynamoStore) PutDeletion(ctx context.Context, del Deletion) error {
 	item := deletionKey(del.Account)
 	// "user", not "openid": OpenIDIndex must not list the work item, or the
 	// first pass would erase it.
-	item["user"], item["due"], item["until"] = s(del.OpenID), n(del.Due.UnixMilli()), n(del.Until.Unix())
-	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
-	return wrap("PutDeletion", err)
+	item["user"], item["due"], item["until"] = ddb.S(del.OpenID), ddb.N(del.Due.UnixMilli()), ddb.N(del.Until.Unix())
+	_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
+	return ddb.Wrap("PutDeletion", err)
 }
 
 // Deletions reads the pending second passes, due or not, with one strongly
 // consistent Query: there are only as many as deletions of the last minutes.
 func (d *DynamoStore) Deletions(ctx context.Context) ([]Deletion, error) {
-	items, err := d.queryAll(ctx, "Deletions", deletionPK, "SK, #user, due, #until", map[string]string{"#user": "user", "#until": "until"})
+	items, err := d.t.QueryAll(ctx, "Deletions", deletionPK, "SK, #user, due, #until", map[string]string{"#user": "user", "#until": "until"})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Deletion, len(items))
 	for i, item := range items {
-		out[i] = Deletion{Account: str(item["SK"]), OpenID: str(item["user"]), Due: millis(item["due"]),
-			Until: time.Unix(num(item["until"]), 0)}
+		out[i] = Deletion{Account: ddb.Str(item["SK"]), OpenID: ddb.Str(item["user"]), Due: ddb.Millis(item["due"]),
+			Until: time.Unix(ddb.Num(item["until"]), 0)}
 	}
 	return out, nil
 }
 
 // FinishDeletion removes a second pass that has run.
 func (d *DynamoStore) FinishDeletion(ctx context.Context, account string) error {
-	_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: deletionKey(account)})
-	return wrap("FinishDeletion", err)
+	_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: deletionKey(account)})
+	return ddb.Wrap("FinishDeletion", err)
 }
 
 // Revoke refuses account's tokens until until, with one PutItem; done
@@ -145,12 +144,12 @@ func (d *DynamoStore) Revoke(ctx context.Context, account string, until time.Tim
 		return fmt.Errorf("store: Revoke: empty account: %w", ErrInvalidArgument)
 	}
 	item := revokedKey(account)
-	item["expiresAt"] = n(until.Unix())
+	item["expiresAt"] = ddb.N(until.Unix())
 	if done {
-		item["done"] = n(1)
+		item["done"] = ddb.N(1)
 	}
-	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
-	return wrap("Revoke", err)
+	_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
+	return ddb.Wrap("Revoke", err)
 }
 
 // Revoked says whether account's tokens are refused at now, and whether its
@@ -160,17 +159,17 @@ func (d *DynamoStore) Revoked(ctx context.Context, account string, now time.Time
 	if account == "" {
 		return false, false, fmt.Errorf("store: Revoked: empty account: %w", ErrInvalidArgument)
 	}
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &d.table, Key: revokedKey(account), ConsistentRead: aws.Bool(true),
+	out, err := d.t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.t.Name, Key: revokedKey(account), ConsistentRead: aws.Bool(true),
 		ProjectionExpression: aws.String("expiresAt, done"),
 	})
 	if err != nil {
-		return false, false, wrap("Revoked", err)
+		return false, false, ddb.Wrap("Revoked", err)
 	}
-	if out.Item == nil || !now.Before(time.Unix(num(out.Item["expiresAt"]), 0)) {
+	if out.Item == nil || !now.Before(time.Unix(ddb.Num(out.Item["expiresAt"]), 0)) {
 		return false, false, nil
 	}
-	return true, num(out.Item["done"]) == 1, nil
+	return true, ddb.Num(out.Item["done"]) == 1, nil
 }
 
 // Holdings reads everything stored about a user, never a session key: a
@@ -189,17 +188,17 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		g     errgroup.Group
 	)
 	g.Go(func() (err error) {
-		items, err = d.queryAll(ctx, "Holdings", "USER#"+openid,
+		items, err = d.t.QueryAll(ctx, "Holdings", "USER#"+openid,
 			"PK, SK, steps, sourceTs, #source, updatedAt, boardShard, expiresAt, memberId, account",
 			map[string]string{"#source": "source"})
 		return err
 	})
 	g.Go(func() (err error) {
-		named, err = d.pages(ctx, "Holdings", &dynamodb.QueryInput{
-			TableName:                 &d.table,
+		named, err = d.t.Pages(ctx, "Holdings", &dynamodb.QueryInput{
+			TableName:                 &d.t.Name,
 			IndexName:                 aws.String(OpenIDIndex),
 			KeyConditionExpression:    aws.String("openid = :o"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":o": s(openid)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":o": ddb.S(openid)},
 			ProjectionExpression:      aws.String("PK, SK"),
 		})
 		return err
@@ -208,7 +207,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		return Holdings{}, err
 	}
 	for _, item := range items {
-		sk := str(item["SK"])
+		sk := ddb.Str(item["SK"])
 		h.keys = append(h.keys, userPKKey(openid, sk))
 		switch {
 		case isMark(sk): // the events' own export lists them
@@ -221,9 +220,9 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 				h.SessionKeysIssued = append(h.SessionKeysIssued, time.Unix(0, nanos))
 			}
 		case sk == memberSK:
-			h.MemberID = str(item["memberId"])
+			h.MemberID = ddb.Str(item["memberId"])
 		case sk == accountSK:
-			h.Account = str(item["account"])
+			h.Account = ddb.Str(item["account"])
 		}
 	}
 	sort.Slice(h.SessionKeysIssued, func(i, j int) bool { return h.SessionKeysIssued[i].After(h.SessionKeysIssued[j]) })
@@ -232,16 +231,16 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		members = append(members, h.MemberID)
 	}
 	for _, item := range named {
-		pk, sk := str(item["PK"]), str(item["SK"])
+		pk, sk := ddb.Str(item["PK"]), ddb.Str(item["SK"])
 		switch {
 		case strings.HasPrefix(pk, CodePrefix):
-			h.codes = append(h.codes, key(pk, sk))
+			h.codes = append(h.codes, ddb.Key(pk, sk))
 		case strings.HasPrefix(pk, "MEMBER#") && sk == profileSK:
 			if mid := strings.TrimPrefix(pk, "MEMBER#"); !slices.Contains(members, mid) {
 				members = append(members, mid)
 			}
 		default:
-			h.keys = append(h.keys, key(pk, sk))
+			h.keys = append(h.keys, ddb.Key(pk, sk))
 		}
 	}
 	for _, mid := range members {
@@ -253,7 +252,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 	// BatchWriteItem may not name a key twice.
 	seen := map[string]bool{}
 	h.keys = slices.DeleteFunc(h.keys, func(k map[string]types.AttributeValue) bool {
-		id := str(k["PK"]) + "\x00" + str(k["SK"])
+		id := ddb.Str(k["PK"]) + "\x00" + ddb.Str(k["SK"])
 		dup := seen[id]
 		seen[id] = true
 		return dup
@@ -264,15 +263,15 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 // memberHoldings adds what member mid's partition holds; h's profile,
 // groups, friends and invites are those of the pointer's member.
 func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid string) error {
-	items, err := d.queryAll(ctx, "Holdings", "MEMBER#"+mid, "PK, SK, openid, nickname, avatarUrl, joinedAt, expiresAt", nil)
+	items, err := d.t.QueryAll(ctx, "Holdings", "MEMBER#"+mid, "PK, SK, openid, nickname, avatarUrl, joinedAt, expiresAt", nil)
 	if err != nil {
 		return err
 	}
 	mine := mid == h.MemberID
 	h.keys = append(h.keys, excludedKey(mid))
 	for _, item := range items {
-		sk := str(item["SK"])
-		h.keys = append(h.keys, key("MEMBER#"+mid, sk))
+		sk := ddb.Str(item["SK"])
+		h.keys = append(h.keys, ddb.Key("MEMBER#"+mid, sk))
 		switch {
 		case sk == profileSK && mine:
 			h.Profile = profileOf(mid, item)
@@ -280,19 +279,19 @@ func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid strin
 			gid := strings.TrimPrefix(sk, "GROUP#")
 			if mine {
 				h.Groups = append(h.Groups, Membership{GroupID: gid, MemberID: mid, OpenID: h.OpenID,
-					JoinedAt: millis(item["joinedAt"]), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
+					JoinedAt: ddb.Millis(item["joinedAt"]), ExpiresAt: time.Unix(ddb.Num(item["expiresAt"]), 0)})
 			}
 			h.keys = append(h.keys, groupMemberKey(gid, mid))
 		case strings.HasPrefix(sk, "FRIEND#"):
 			fid := strings.TrimPrefix(sk, "FRIEND#")
 			if mine {
-				h.Friends = append(h.Friends, Friend{MemberID: fid, OpenID: str(item["openid"])})
+				h.Friends = append(h.Friends, Friend{MemberID: fid, OpenID: ddb.Str(item["openid"])})
 			}
 			h.keys = append(h.keys, friendKey(fid, mid))
 		case strings.HasPrefix(sk, "INVITE#"):
 			code := strings.TrimPrefix(sk, "INVITE#")
 			if mine {
-				h.Invites = append(h.Invites, Invite{Code: code, MemberID: mid, OpenID: h.OpenID, ExpiresAt: time.Unix(num(item["expiresAt"]), 0)})
+				h.Invites = append(h.Invites, Invite{Code: code, MemberID: mid, OpenID: h.OpenID, ExpiresAt: time.Unix(ddb.Num(item["expiresAt"]), 0)})
 			}
 			h.keys = append(h.keys, inviteKey(code))
 		}
@@ -308,7 +307,7 @@ func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid strin
 func (h Holdings) FirstPass() Holdings {
 	pk := "USER#" + h.OpenID
 	h.keys = slices.DeleteFunc(slices.Clone(h.keys), func(k map[string]types.AttributeValue) bool {
-		return str(k["PK"]) == pk && (str(k["SK"]) == accountSK || str(k["SK"]) == memberSK)
+		return ddb.Str(k["PK"]) == pk && (ddb.Str(k["SK"]) == accountSK || ddb.Str(k["SK"]) == memberSK)
 	})
 	return h
 }
@@ -317,7 +316,7 @@ func (h Holdings) FirstPass() Holdings {
 // this one: the account item (while it is marked, no login starts a new
 // account), the memberId pointer and a profile (the member partition).
 func leadsToOthers(k map[string]types.AttributeValue) bool {
-	pk, sk := str(k["PK"]), str(k["SK"])
+	pk, sk := ddb.Str(k["PK"]), ddb.Str(k["SK"])
 	return strings.HasPrefix(pk, "USER#") && (sk == accountSK || sk == memberSK) ||
 		strings.HasPrefix(pk, "MEMBER#") && sk == profileSK
 }
@@ -349,20 +348,20 @@ func (d *DynamoStore) erase(ctx context.Context, codes, keys []map[string]types.
 	var calls []func(context.Context) error
 	for _, k := range codes {
 		calls = append(calls, func(ctx context.Context) error {
-			_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: k})
+			_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: k})
 			return err
 		})
 	}
-	for start := 0; start < len(keys); start += batchWriteMax {
-		chunk := keys[start:min(start+batchWriteMax, len(keys))]
+	for start := 0; start < len(keys); start += ddb.BatchWriteMax {
+		chunk := keys[start:min(start+ddb.BatchWriteMax, len(keys))]
 		calls = append(calls, func(ctx context.Context) error {
 			reqs := make([]types.WriteRequest, len(chunk))
 			for i, k := range chunk {
 				reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
 			}
-			pending := map[string][]types.WriteRequest{d.table: reqs}
+			pending := map[string][]types.WriteRequest{d.t.Name: reqs}
 			for len(pending) > 0 {
-				out, err := d.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+				out, err := d.t.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 				if err != nil {
 					return err
 				}
@@ -376,7 +375,7 @@ func (d *DynamoStore) erase(ctx context.Context, codes, keys []map[string]types.
 			return nil
 		})
 	}
-	return d.parallel(ctx, "Erase", calls...)
+	return ddb.Parallel(ctx, "Erase", calls...)
 }
 
 // ForgetDays deletes the given days of a user, with the BatchWriteItems of
@@ -393,22 +392,22 @@ func (d *DynamoStore) ForgetDays(ctx context.Context, openid string, days []Day)
 // with one Query.
 func (d *DynamoStore) Snapshots(ctx context.Context, appid, prefix string) ([]Snapshot, error) {
 	in := &dynamodb.QueryInput{
-		TableName:              &d.table,
+		TableName:              &d.t.Name,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s("APP#" + appid), ":p": s("SNAPSHOT#" + prefix),
+			":pk": ddb.S("APP#" + appid), ":p": ddb.S("SNAPSHOT#" + prefix),
 		},
 		ProjectionExpression:     aws.String("SK, #data, expiresAt"),
 		ExpressionAttributeNames: map[string]string{"#data": "data"},
 	}
-	items, err := d.pages(ctx, "Snapshots", in)
+	items, err := d.t.Pages(ctx, "Snapshots", in)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Snapshot, len(items))
 	for i, item := range items {
-		out[i] = Snapshot{Name: strings.TrimPrefix(str(item["SK"]), "SNAPSHOT#"),
-			Data: []byte(str(item["data"])), ExpiresAt: time.Unix(num(item["expiresAt"]), 0)}
+		out[i] = Snapshot{Name: strings.TrimPrefix(ddb.Str(item["SK"]), "SNAPSHOT#"),
+			Data: []byte(ddb.Str(item["data"])), ExpiresAt: time.Unix(ddb.Num(item["expiresAt"]), 0)}
 	}
 	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // ActiveIndex is the sparse global secondary index of the days that carry a
@@ -32,27 +34,27 @@ type BoardEntry struct {
 // small enough to persist between scheduled runs.
 func (d *DynamoStore) BoardPage(ctx context.Context, board, cursor string) ([]BoardEntry, string, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
+		TableName:                 &d.t.Name,
 		IndexName:                 aws.String(ActiveIndex),
 		KeyConditionExpression:    aws.String("boardShard = :b"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":b": s(board)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":b": ddb.S(board)},
 	}
 	if cursor != "" {
-		start, err := decodeCursor(cursor)
+		start, err := ddb.DecodeCursor("BoardPage", cursor)
 		if err != nil {
 			return nil, "", err
 		}
 		in.ExclusiveStartKey = start
 	}
-	out, err := d.db.Query(ctx, in)
+	out, err := d.t.DB.Query(ctx, in)
 	if err != nil {
-		return nil, "", wrap("BoardPage", err)
+		return nil, "", ddb.Wrap("BoardPage", err)
 	}
 	entries := make([]BoardEntry, 0, len(out.Items))
 	for _, item := range out.Items {
-		entries = append(entries, BoardEntry{OpenID: strings.TrimPrefix(str(item["PK"]), "USER#"), Steps: num(item["steps"])})
+		entries = append(entries, BoardEntry{OpenID: strings.TrimPrefix(ddb.Str(item["PK"]), "USER#"), Steps: ddb.Num(item["steps"])})
 	}
-	return entries, encodeCursor(out.LastEvaluatedKey), nil
+	return entries, ddb.EncodeCursor(out.LastEvaluatedKey), nil
 }
 
 // ClearBoard takes one page of the ActiveIndex partition board out of the
@@ -69,17 +71,17 @@ func (d *DynamoStore) ClearBoard(ctx context.Context, board, cursor string) (int
 	calls := make([]func(context.Context) error, len(entries))
 	for i, e := range entries {
 		calls[i] = func(ctx context.Context) error {
-			_, err := d.conditionalUpdate(ctx, "ClearBoard", &dynamodb.UpdateItemInput{
-				TableName:                 &d.table,
+			_, err := d.t.ConditionalUpdate(ctx, "ClearBoard", &dynamodb.UpdateItemInput{
+				TableName:                 &d.t.Name,
 				Key:                       dayKey(e.OpenID, date),
 				UpdateExpression:          aws.String("REMOVE boardShard"),
 				ConditionExpression:       aws.String("boardShard = :b"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":b": s(board)},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":b": ddb.S(board)},
 			})
 			return err
 		}
 	}
-	if err := d.parallel(ctx, "ClearBoard", calls...); err != nil {
+	if err := ddb.Parallel(ctx, "ClearBoard", calls...); err != nil {
 		return 0, "", err
 	}
 	return len(entries), next, nil
@@ -88,25 +90,25 @@ func (d *DynamoStore) ClearBoard(ctx context.Context, board, cursor string) (int
 // GetSnapshot reads a caller's JSON document of appid; found is false when
 // there is none.
 func (d *DynamoStore) GetSnapshot(ctx context.Context, appid, name string) ([]byte, bool, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &d.table, Key: snapshotKey(appid, name),
+	out, err := d.t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.t.Name, Key: snapshotKey(appid, name),
 		ProjectionExpression: aws.String("#data"), ExpressionAttributeNames: map[string]string{"#data": "data"},
 	})
 	if err != nil {
-		return nil, false, wrap("GetSnapshot", err)
+		return nil, false, ddb.Wrap("GetSnapshot", err)
 	}
 	if out.Item == nil {
 		return nil, false, nil
 	}
-	return []byte(str(out.Item["data"])), true, nil
+	return []byte(ddb.Str(out.Item["data"])), true, nil
 }
 
 // PutSnapshot stores a caller's JSON document of appid; expiresAt feeds the
 // table's TTL.
 func (d *DynamoStore) PutSnapshot(ctx context.Context, appid, name string, data []byte, expiresAt time.Time) error {
 	item := snapshotKey(appid, name)
-	item["data"] = s(string(data))
-	item["expiresAt"] = n(expiresAt.Unix())
-	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
-	return wrap("PutSnapshot", err)
+	item["data"] = ddb.S(string(data))
+	item["expiresAt"] = ddb.N(expiresAt.Unix())
+	_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
+	return ddb.Wrap("PutSnapshot", err)
 }

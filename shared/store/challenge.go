@@ -29,12 +29,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // Team is one team of an event.
@@ -127,12 +128,12 @@ const (
 	evIndexPfx = "EVENT#"
 )
 
-func eventKey(id string) map[string]types.AttributeValue      { return key("EVENT#"+id, metaSK) }
-func joinCodeKey(code string) map[string]types.AttributeValue { return key("ECODE#"+code, "ECODE") }
+func eventKey(id string) map[string]types.AttributeValue      { return ddb.Key("EVENT#"+id, metaSK) }
+func joinCodeKey(code string) map[string]types.AttributeValue { return ddb.Key("ECODE#"+code, "ECODE") }
 func partKey(eid, mid string) map[string]types.AttributeValue {
-	return key("EVP#"+eid, mid)
+	return ddb.Key("EVP#"+eid, mid)
 }
-func goneKey(eid, mid string) map[string]types.AttributeValue { return key("EVGONE#"+eid, mid) }
+func goneKey(eid, mid string) map[string]types.AttributeValue { return ddb.Key("EVGONE#"+eid, mid) }
 
 // markSK is the sort key of a mark, among the days.
 func markSK(hide, eid string) string { return dayPrefix + hide + markInfix + eid }
@@ -147,7 +148,7 @@ func indexSK(start, eid string) string {
 }
 
 func indexKey(mid, start, eid string) map[string]types.AttributeValue {
-	return key("MEMBER#"+mid, indexSK(start, eid))
+	return ddb.Key("MEMBER#"+mid, indexSK(start, eid))
 }
 
 func eventItem(e Event) (map[string]types.AttributeValue, error) {
@@ -156,28 +157,28 @@ func eventItem(e Event) (map[string]types.AttributeValue, error) {
 		return nil, err
 	}
 	item := eventKey(e.ID)
-	item["name"] = s(e.Name)
-	item["start"], item["end"] = s(e.Start), s(e.End)
-	item["goal"], item["cap"], item["goalDays"] = n(e.DailyGoal), n(e.DailyCap), n(int64(e.GoalDays))
-	item["teams"] = s(string(teams))
-	item["org"], item["code"] = s(e.Organizer), s(e.JoinCode)
-	item["pc"] = n(int64(e.Participants))
-	item["expiresAt"] = n(e.ExpiresAt.Unix())
+	item["name"] = ddb.S(e.Name)
+	item["start"], item["end"] = ddb.S(e.Start), ddb.S(e.End)
+	item["goal"], item["cap"], item["goalDays"] = ddb.N(e.DailyGoal), ddb.N(e.DailyCap), ddb.N(int64(e.GoalDays))
+	item["teams"] = ddb.S(string(teams))
+	item["org"], item["code"] = ddb.S(e.Organizer), ddb.S(e.JoinCode)
+	item["pc"] = ddb.N(int64(e.Participants))
+	item["expiresAt"] = ddb.N(e.ExpiresAt.Unix())
 	return item, nil
 }
 
 func eventOf(item map[string]types.AttributeValue) (Event, bool) {
-	if item == nil || num(item["cancelled"]) == 1 {
+	if item == nil || ddb.Num(item["cancelled"]) == 1 {
 		return Event{}, false
 	}
 	e := Event{
-		ID: strings.TrimPrefix(str(item["PK"]), "EVENT#"), Name: str(item["name"]),
-		Start: str(item["start"]), End: str(item["end"]),
-		DailyGoal: num(item["goal"]), DailyCap: num(item["cap"]), GoalDays: int(num(item["goalDays"])),
-		Organizer: str(item["org"]), JoinCode: str(item["code"]), Participants: int(num(item["pc"])),
-		ExpiresAt: time.Unix(num(item["expiresAt"]), 0),
+		ID: strings.TrimPrefix(ddb.Str(item["PK"]), "EVENT#"), Name: ddb.Str(item["name"]),
+		Start: ddb.Str(item["start"]), End: ddb.Str(item["end"]),
+		DailyGoal: ddb.Num(item["goal"]), DailyCap: ddb.Num(item["cap"]), GoalDays: int(ddb.Num(item["goalDays"])),
+		Organizer: ddb.Str(item["org"]), JoinCode: ddb.Str(item["code"]), Participants: int(ddb.Num(item["pc"])),
+		ExpiresAt: time.Unix(ddb.Num(item["expiresAt"]), 0),
 	}
-	if json.Unmarshal([]byte(str(item["teams"])), &e.Teams) != nil {
+	if json.Unmarshal([]byte(ddb.Str(item["teams"])), &e.Teams) != nil {
 		return Event{}, false
 	}
 	return e, true
@@ -193,27 +194,27 @@ func (d *DynamoStore) PutEvent(ctx context.Context, e Event) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("store: PutEvent: %w", err)
 	}
-	ok, err := d.putNew(ctx, "PutEvent", item)
+	ok, err := d.t.PutNew(ctx, "PutEvent", item)
 	if !ok || err != nil {
 		return ok, err
 	}
 	code := joinCodeKey(e.JoinCode)
-	code["eventId"], code["expiresAt"] = s(e.ID), n(e.ExpiresAt.Unix())
+	code["eventId"], code["expiresAt"] = ddb.S(e.ID), ddb.N(e.ExpiresAt.Unix())
 	idx := indexKey(e.Organizer, e.Start, e.ID)
-	idx["org"], idx["expiresAt"] = n(1), n(e.ExpiresAt.Unix())
-	return true, d.parallel(ctx, "PutEvent", d.putter(code), d.putter(idx))
+	idx["org"], idx["expiresAt"] = ddb.N(1), ddb.N(e.ExpiresAt.Unix())
+	return true, ddb.Parallel(ctx, "PutEvent", d.putter(code), d.putter(idx))
 }
 
 func (d *DynamoStore) putter(item map[string]types.AttributeValue) func(context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+		_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
 		return err
 	}
 }
 
 func (d *DynamoStore) deleter(k map[string]types.AttributeValue) func(context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: k})
+		_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: k})
 		return err
 	}
 }
@@ -221,7 +222,7 @@ func (d *DynamoStore) deleter(k map[string]types.AttributeValue) func(context.Co
 // Event reads an event with a strongly consistent GetItem; a cancelled
 // event is not found.
 func (d *DynamoStore) Event(ctx context.Context, eventID string) (Event, bool, error) {
-	item, err := d.get(ctx, "Event", eventKey(eventID), true)
+	item, err := d.t.Get(ctx, "Event", eventKey(eventID), true)
 	if err != nil {
 		return Event{}, false, err
 	}
@@ -232,11 +233,11 @@ func (d *DynamoStore) Event(ctx context.Context, eventID string) (Event, bool, e
 // EventByCode reads the event a join code names; a code the event no
 // longer holds is not found.
 func (d *DynamoStore) EventByCode(ctx context.Context, code string) (Event, bool, error) {
-	item, err := d.get(ctx, "EventByCode", joinCodeKey(code), true)
+	item, err := d.t.Get(ctx, "EventByCode", joinCodeKey(code), true)
 	if err != nil || item == nil {
 		return Event{}, false, err
 	}
-	e, ok, err := d.Event(ctx, str(item["eventId"]))
+	e, ok, err := d.Event(ctx, ddb.Str(item["eventId"]))
 	if err != nil || !ok || e.JoinCode != code {
 		return Event{}, false, err
 	}
@@ -250,7 +251,7 @@ func (d *DynamoStore) Events(ctx context.Context, ids []string) (map[string]Even
 	for i, id := range ids {
 		keys[i] = eventKey(id)
 	}
-	items, err := d.batchGetAll(ctx, "Events", keys, "")
+	items, err := d.t.BatchGet(ctx, "Events", keys, "")
 	if err != nil {
 		return nil, err
 	}
@@ -263,56 +264,35 @@ func (d *DynamoStore) Events(ctx context.Context, ids []string) (map[string]Even
 	return out, nil
 }
 
-// batchGetAll reads any number of keys with parallel BatchGetItems, with
-// the projection (or every attribute when "").
-func (d *DynamoStore) batchGetAll(ctx context.Context, op string, keys []map[string]types.AttributeValue, projection string) ([]map[string]types.AttributeValue, error) {
-	var (
-		mu    sync.Mutex
-		items []map[string]types.AttributeValue
-		calls []func(context.Context) error
-	)
-	for start := 0; start < len(keys); start += batchGetMax {
-		chunk := keys[start:min(start+batchGetMax, len(keys))]
-		calls = append(calls, func(ctx context.Context) error {
-			got, err := d.batchGetProjected(ctx, chunk, projection)
-			mu.Lock()
-			items = append(items, got...)
-			mu.Unlock()
-			return err
-		})
-	}
-	return items, d.parallel(ctx, op, calls...)
-}
-
 // SetJoinCode gives the event a new join code; the old one stops naming
 // it at once (EventByCode checks the event's code). False when the event
 // is gone or its code changed meanwhile.
 func (d *DynamoStore) SetJoinCode(ctx context.Context, e Event, code string) (bool, error) {
 	item := joinCodeKey(code)
-	item["eventId"], item["expiresAt"] = s(e.ID), n(e.ExpiresAt.Unix())
-	if err := d.parallel(ctx, "SetJoinCode", d.putter(item)); err != nil {
+	item["eventId"], item["expiresAt"] = ddb.S(e.ID), ddb.N(e.ExpiresAt.Unix())
+	if err := ddb.Parallel(ctx, "SetJoinCode", d.putter(item)); err != nil {
 		return false, err
 	}
-	ok, err := d.conditionalUpdate(ctx, "SetJoinCode", &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: eventKey(e.ID),
+	ok, err := d.t.ConditionalUpdate(ctx, "SetJoinCode", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: eventKey(e.ID),
 		UpdateExpression:          aws.String("SET code = :new"),
 		ConditionExpression:       aws.String("code = :old AND attribute_not_exists(cancelled)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":new": s(code), ":old": s(e.JoinCode)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":new": ddb.S(code), ":old": ddb.S(e.JoinCode)},
 	})
 	if err != nil || !ok {
 		return ok, err
 	}
-	return true, d.parallel(ctx, "SetJoinCode", d.deleter(joinCodeKey(e.JoinCode)))
+	return true, ddb.Parallel(ctx, "SetJoinCode", d.deleter(joinCodeKey(e.JoinCode)))
 }
 
 // CancelEvent marks the event cancelled, so every read finds nothing from
 // now on; false when it was not there.
 func (d *DynamoStore) CancelEvent(ctx context.Context, eventID string) (bool, error) {
-	return d.conditionalUpdate(ctx, "CancelEvent", &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: eventKey(eventID),
+	return d.t.ConditionalUpdate(ctx, "CancelEvent", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: eventKey(eventID),
 		UpdateExpression:          aws.String("SET cancelled = :one"),
 		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(cancelled)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": ddb.N(1)},
 	})
 }
 
@@ -322,17 +302,17 @@ func (d *DynamoStore) CancelEvent(ctx context.Context, eventID string) (bool, er
 // as they were written. Slots are left to the member's next join, which
 // drops events that are gone.
 func (d *DynamoStore) PurgeEvent(ctx context.Context, e Event, hide string) error {
-	parts, err := d.pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
-		TableName: &d.table, KeyConditionExpression: aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("EVP#" + e.ID)},
+	parts, err := d.t.Pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
+		TableName: &d.t.Name, KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S("EVP#" + e.ID)},
 		ProjectionExpression:      aws.String("PK, SK, o"),
 	})
 	if err != nil {
 		return err
 	}
-	gone, err := d.pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
-		TableName: &d.table, KeyConditionExpression: aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("EVGONE#" + e.ID)},
+	gone, err := d.t.Pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
+		TableName: &d.t.Name, KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S("EVGONE#" + e.ID)},
 		ProjectionExpression:      aws.String("PK, SK"),
 	})
 	if err != nil {
@@ -340,20 +320,20 @@ func (d *DynamoStore) PurgeEvent(ctx context.Context, e Event, hide string) erro
 	}
 	var h Holdings
 	for _, it := range parts {
-		mid := str(it["SK"])
+		mid := ddb.Str(it["SK"])
 		h.keys = append(h.keys, partKey(e.ID, mid), indexKey(mid, e.Start, e.ID))
-		if o := str(it["o"]); o != "" {
+		if o := ddb.Str(it["o"]); o != "" {
 			h.keys = append(h.keys, userPKKey(o, markSK(hide, e.ID)))
 		}
 	}
 	for _, it := range gone {
-		h.keys = append(h.keys, goneKey(e.ID, str(it["SK"])))
+		h.keys = append(h.keys, goneKey(e.ID, ddb.Str(it["SK"])))
 	}
 	h.keys = append(h.keys, joinCodeKey(e.JoinCode), indexKey(e.Organizer, e.Start, e.ID))
 	if err := d.Erase(ctx, h); err != nil {
-		return wrap("PurgeEvent", err)
+		return ddb.Wrap("PurgeEvent", err)
 	}
-	return d.parallel(ctx, "PurgeEvent", d.deleter(eventKey(e.ID)))
+	return ddb.Parallel(ctx, "PurgeEvent", d.deleter(eventKey(e.ID)))
 }
 
 // CountParticipants adds delta to the event's participant count; with
@@ -361,29 +341,29 @@ func (d *DynamoStore) PurgeEvent(ctx context.Context, e Event, hide string) erro
 // cancelled (false otherwise).
 func (d *DynamoStore) CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error) {
 	in := &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: eventKey(eventID),
+		TableName: &d.t.Name, Key: eventKey(eventID),
 		UpdateExpression:          aws.String("ADD pc :d"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":d": n(int64(delta))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": ddb.N(int64(delta))},
 	}
 	if delta > 0 {
 		in.ConditionExpression = aws.String("attribute_exists(PK) AND attribute_not_exists(cancelled) AND pc <= :max")
-		in.ExpressionAttributeValues[":max"] = n(int64(max - delta))
+		in.ExpressionAttributeValues[":max"] = ddb.N(int64(max - delta))
 	}
-	return d.conditionalUpdate(ctx, "CountParticipants", in)
+	return d.t.ConditionalUpdate(ctx, "CountParticipants", in)
 }
 
 func participantOf(eid string, item map[string]types.AttributeValue) Participant {
 	return Participant{
-		EventID: eid, MemberID: str(item["SK"]), OpenID: str(item["o"]), TeamID: str(item["t"]),
-		Total: num(item["s"]), GoalDays: int(num(item["g"])), Version: num(item["v"]), Credits: num(item["x"]),
-		ExpiresAt: unixOrZero(item["expiresAt"]),
+		EventID: eid, MemberID: ddb.Str(item["SK"]), OpenID: ddb.Str(item["o"]), TeamID: ddb.Str(item["t"]),
+		Total: ddb.Num(item["s"]), GoalDays: int(ddb.Num(item["g"])), Version: ddb.Num(item["v"]), Credits: ddb.Num(item["x"]),
+		ExpiresAt: ddb.UnixOrZero(item["expiresAt"]),
 	}
 }
 
 // Participant reads one participant, strongly consistent.
 func (d *DynamoStore) Participant(ctx context.Context, eventID, memberID string) (Participant, bool, error) {
-	item, err := d.get(ctx, "Participant", partKey(eventID, memberID), true)
+	item, err := d.t.Get(ctx, "Participant", partKey(eventID, memberID), true)
 	if err != nil || item == nil {
 		return Participant{}, false, err
 	}
@@ -396,12 +376,12 @@ func (d *DynamoStore) Participant(ctx context.Context, eventID, memberID string)
 // about 110 bytes are one page, some 135 read units).
 func (d *DynamoStore) Participants(ctx context.Context, eventID, after string, limit int) ([]Participant, string, error) {
 	in := &dynamodb.QueryInput{
-		TableName: &d.table, KeyConditionExpression: aws.String("PK = :pk AND SK > :after"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("EVP#" + eventID), ":after": s(after)},
+		TableName: &d.t.Name, KeyConditionExpression: aws.String("PK = :pk AND SK > :after"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S("EVP#" + eventID), ":after": ddb.S(after)},
 	}
 	in.ConsistentRead = aws.Bool(true)
 	if limit <= 0 {
-		items, err := d.pages(ctx, "Participants", in)
+		items, err := d.t.Pages(ctx, "Participants", in)
 		if err != nil {
 			return nil, "", err
 		}
@@ -412,9 +392,9 @@ func (d *DynamoStore) Participants(ctx context.Context, eventID, after string, l
 		return out, "", nil
 	}
 	in.Limit = aws.Int32(int32(limit + 1))
-	out, err := d.db.Query(ctx, in)
+	out, err := d.t.DB.Query(ctx, in)
 	if err != nil {
-		return nil, "", wrap("Participants", err)
+		return nil, "", ddb.Wrap("Participants", err)
 	}
 	ps := make([]Participant, 0, len(out.Items))
 	for _, it := range out.Items {
@@ -430,24 +410,24 @@ func (d *DynamoStore) Participants(ctx context.Context, eventID, after string, l
 
 func markItem(openid string, m EventMark) map[string]types.AttributeValue {
 	item := userPKKey(openid, markSK(m.Hide, m.EventID))
-	item["mid"], item["start"], item["end"] = s(m.MemberID), s(m.Start), s(m.End)
-	item["goal"], item["cap"], item["v"] = n(m.DailyGoal), n(m.DailyCap), n(m.Version)
-	item["joinedAt"] = n(m.JoinedAt.UnixMilli())
+	item["mid"], item["start"], item["end"] = ddb.S(m.MemberID), ddb.S(m.Start), ddb.S(m.End)
+	item["goal"], item["cap"], item["v"] = ddb.N(m.DailyGoal), ddb.N(m.DailyCap), ddb.N(m.Version)
+	item["joinedAt"] = ddb.N(m.JoinedAt.UnixMilli())
 	if m.Recount {
-		item["recount"] = n(1)
+		item["recount"] = ddb.N(1)
 	}
-	item["expiresAt"] = n(m.ExpiresAt.Unix())
+	item["expiresAt"] = ddb.N(m.ExpiresAt.Unix())
 	return item
 }
 
 func markOf(item map[string]types.AttributeValue) EventMark {
-	sk := strings.TrimPrefix(str(item["SK"]), dayPrefix)
+	sk := strings.TrimPrefix(ddb.Str(item["SK"]), dayPrefix)
 	hide, eid, _ := strings.Cut(sk, markInfix)
 	return EventMark{
-		EventID: eid, MemberID: str(item["mid"]), Start: str(item["start"]), End: str(item["end"]),
-		DailyGoal: num(item["goal"]), DailyCap: num(item["cap"]), Hide: hide, Version: num(item["v"]),
-		JoinedAt: millis(item["joinedAt"]), Recount: num(item["recount"]) == 1,
-		ExpiresAt: unixOrZero(item["expiresAt"]),
+		EventID: eid, MemberID: ddb.Str(item["mid"]), Start: ddb.Str(item["start"]), End: ddb.Str(item["end"]),
+		DailyGoal: ddb.Num(item["goal"]), DailyCap: ddb.Num(item["cap"]), Hide: hide, Version: ddb.Num(item["v"]),
+		JoinedAt: ddb.Millis(item["joinedAt"]), Recount: ddb.Num(item["recount"]) == 1,
+		ExpiresAt: ddb.UnixOrZero(item["expiresAt"]),
 	}
 }
 
@@ -458,16 +438,16 @@ func (d *DynamoStore) AddParticipant(ctx context.Context, e Event, p Participant
 		return false, fmt.Errorf("store: AddParticipant: empty id: %w", ErrInvalidArgument)
 	}
 	item := partKey(e.ID, p.MemberID)
-	item["o"], item["s"], item["g"], item["v"], item["x"] = s(p.OpenID), n(p.Total), n(int64(p.GoalDays)), n(p.Version), n(p.Credits)
+	item["o"], item["s"], item["g"], item["v"], item["x"] = ddb.S(p.OpenID), ddb.N(p.Total), ddb.N(int64(p.GoalDays)), ddb.N(p.Version), ddb.N(p.Credits)
 	if p.TeamID != "" {
-		item["t"] = s(p.TeamID)
+		item["t"] = ddb.S(p.TeamID)
 	}
-	item["expiresAt"] = n(e.ExpiresAt.Unix())
-	ok, err := d.putNew(ctx, "AddParticipant", item)
+	item["expiresAt"] = ddb.N(e.ExpiresAt.Unix())
+	ok, err := d.t.PutNew(ctx, "AddParticipant", item)
 	if !ok || err != nil {
 		return ok, err
 	}
-	return true, d.parallel(ctx, "AddParticipant", d.putter(markItem(p.OpenID, m)), func(ctx context.Context) error {
+	return true, ddb.Parallel(ctx, "AddParticipant", d.putter(markItem(p.OpenID, m)), func(ctx context.Context) error {
 		return d.indexParticipant(ctx, e, p.MemberID, p.TeamID)
 	})
 }
@@ -476,13 +456,13 @@ func (d *DynamoStore) AddParticipant(ctx context.Context, e Event, p Participant
 // index item, beside an organizer's flag.
 func (d *DynamoStore) indexParticipant(ctx context.Context, e Event, mid, team string) error {
 	update, values := "SET part = :one, expiresAt = :exp REMOVE t", map[string]types.AttributeValue{
-		":one": n(1), ":exp": n(e.ExpiresAt.Unix())}
+		":one": ddb.N(1), ":exp": ddb.N(e.ExpiresAt.Unix())}
 	if team != "" {
 		update = "SET part = :one, expiresAt = :exp, t = :t"
-		values[":t"] = s(team)
+		values[":t"] = ddb.S(team)
 	}
-	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: indexKey(mid, e.Start, e.ID),
+	_, err := d.t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: indexKey(mid, e.Start, e.ID),
 		UpdateExpression: aws.String(update), ExpressionAttributeValues: values,
 	})
 	return err
@@ -490,16 +470,16 @@ func (d *DynamoStore) indexParticipant(ctx context.Context, e Event, mid, team s
 
 // MoveTeam changes a participant's team; false when they are not one.
 func (d *DynamoStore) MoveTeam(ctx context.Context, e Event, memberID, teamID string) (bool, error) {
-	ok, err := d.conditionalUpdate(ctx, "MoveTeam", &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: partKey(e.ID, memberID),
+	ok, err := d.t.ConditionalUpdate(ctx, "MoveTeam", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: partKey(e.ID, memberID),
 		UpdateExpression:          aws.String("SET t = :t"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": s(teamID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": ddb.S(teamID)},
 	})
 	if err != nil || !ok {
 		return ok, err
 	}
-	return true, d.parallel(ctx, "MoveTeam", func(ctx context.Context) error {
+	return true, ddb.Parallel(ctx, "MoveTeam", func(ctx context.Context) error {
 		return d.indexParticipant(ctx, e, memberID, teamID)
 	})
 }
@@ -512,22 +492,22 @@ func (d *DynamoStore) MoveTeam(ctx context.Context, e Event, memberID, teamID st
 func (d *DynamoStore) RemoveParticipant(ctx context.Context, e Event, memberID, hide string, dep *Departure) (Participant, bool, error) {
 	if dep != nil {
 		item := goneKey(e.ID, memberID)
-		item["expiresAt"] = n(e.ExpiresAt.Unix())
+		item["expiresAt"] = ddb.N(e.ExpiresAt.Unix())
 		if dep.Removed {
-			item["removed"] = n(1)
+			item["removed"] = ddb.N(1)
 		}
 		if dep.TeamID != "" {
-			item["t"] = s(dep.TeamID)
+			item["t"] = ddb.S(dep.TeamID)
 		}
-		if err := d.parallel(ctx, "RemoveParticipant", d.putter(item)); err != nil {
+		if err := ddb.Parallel(ctx, "RemoveParticipant", d.putter(item)); err != nil {
 			return Participant{}, false, err
 		}
 	}
-	out, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &d.table, Key: partKey(e.ID, memberID), ReturnValues: types.ReturnValueAllOld,
+	out, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &d.t.Name, Key: partKey(e.ID, memberID), ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
-		return Participant{}, false, wrap("RemoveParticipant", err)
+		return Participant{}, false, ddb.Wrap("RemoveParticipant", err)
 	}
 	if len(out.Attributes) == 0 {
 		return Participant{}, false, nil
@@ -536,14 +516,14 @@ func (d *DynamoStore) RemoveParticipant(ctx context.Context, e Event, memberID, 
 	unindex := d.deleter(indexKey(memberID, e.Start, e.ID))
 	if memberID == e.Organizer {
 		unindex = func(ctx context.Context) error {
-			_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: &d.table, Key: indexKey(memberID, e.Start, e.ID),
+			_, err := d.t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: &d.t.Name, Key: indexKey(memberID, e.Start, e.ID),
 				UpdateExpression: aws.String("REMOVE part, t"),
 			})
 			return err
 		}
 	}
-	err = d.parallel(ctx, "RemoveParticipant",
+	err = ddb.Parallel(ctx, "RemoveParticipant",
 		d.deleter(userPKKey(p.OpenID, markSK(hide, e.ID))), unindex,
 		func(ctx context.Context) error {
 			_, err := d.CountParticipants(ctx, e.ID, -1, 0)
@@ -554,27 +534,27 @@ func (d *DynamoStore) RemoveParticipant(ctx context.Context, e Event, memberID, 
 
 // Departure reads a member's departure from an event, strongly consistent.
 func (d *DynamoStore) Departure(ctx context.Context, eventID, memberID string) (Departure, bool, error) {
-	item, err := d.get(ctx, "Departure", goneKey(eventID, memberID), true)
+	item, err := d.t.Get(ctx, "Departure", goneKey(eventID, memberID), true)
 	if err != nil || item == nil {
 		return Departure{}, false, err
 	}
-	return Departure{Removed: num(item["removed"]) == 1, TeamID: str(item["t"])}, true, nil
+	return Departure{Removed: ddb.Num(item["removed"]) == 1, TeamID: ddb.Str(item["t"])}, true, nil
 }
 
 // Slots reads the events a member takes part in (eventId -> endDate) and
 // the version SetSlots needs.
 func (d *DynamoStore) Slots(ctx context.Context, memberID string) (map[string]string, int64, error) {
-	item, err := d.get(ctx, "Slots", key("MEMBER#"+memberID, slotsSK), true)
+	item, err := d.t.Get(ctx, "Slots", ddb.Key("MEMBER#"+memberID, slotsSK), true)
 	if err != nil {
 		return nil, 0, err
 	}
 	out := map[string]string{}
 	if m, ok := item["ev"].(*types.AttributeValueMemberM); ok {
 		for id, end := range m.Value {
-			out[id] = str(end)
+			out[id] = ddb.Str(end)
 		}
 	}
-	return out, num(item["v"]), nil
+	return out, ddb.Num(item["v"]), nil
 }
 
 // SetSlots replaces the member's slots if they are still at version;
@@ -582,17 +562,17 @@ func (d *DynamoStore) Slots(ctx context.Context, memberID string) (map[string]st
 func (d *DynamoStore) SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error) {
 	m := make(map[string]types.AttributeValue, len(slots))
 	for id, end := range slots {
-		m[id] = s(end)
+		m[id] = ddb.S(end)
 	}
 	cond := "v = :v"
 	if version == 0 {
 		cond = "attribute_not_exists(v) OR v = :v"
 	}
-	return d.conditionalUpdate(ctx, "SetSlots", &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: key("MEMBER#"+memberID, slotsSK),
+	return d.t.ConditionalUpdate(ctx, "SetSlots", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: ddb.Key("MEMBER#"+memberID, slotsSK),
 		UpdateExpression:          aws.String("SET ev = :ev, v = :next"),
 		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":ev": &types.AttributeValueMemberM{Value: m}, ":v": n(version), ":next": n(version + 1)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ev": &types.AttributeValueMemberM{Value: m}, ":v": ddb.N(version), ":next": ddb.N(version + 1)},
 	})
 }
 
@@ -600,12 +580,12 @@ func (d *DynamoStore) SetSlots(ctx context.Context, memberID string, slots map[s
 // a participant at the given recount version (false otherwise): one
 // UpdateItem of a small item, one write unit.
 func (d *DynamoStore) Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error) {
-	return d.conditionalUpdate(ctx, "Credit", &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: partKey(eventID, memberID),
+	return d.t.ConditionalUpdate(ctx, "Credit", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: partKey(eventID, memberID),
 		UpdateExpression:    aws.String("ADD s :s, g :g, x :one"),
 		ConditionExpression: aws.String("attribute_exists(PK) AND v = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":s": n(total), ":g": n(int64(goalDays)), ":one": n(1), ":v": n(version)},
+			":s": ddb.N(total), ":g": ddb.N(int64(goalDays)), ":one": ddb.N(1), ":v": ddb.N(version)},
 	})
 }
 
@@ -613,12 +593,12 @@ func (d *DynamoStore) Credit(ctx context.Context, eventID, memberID string, vers
 // neither a credit nor another recount changed the participant since p was
 // read (false otherwise).
 func (d *DynamoStore) SetTotals(ctx context.Context, p Participant, total int64, goalDays int) (bool, error) {
-	return d.conditionalUpdate(ctx, "SetTotals", &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: partKey(p.EventID, p.MemberID),
+	return d.t.ConditionalUpdate(ctx, "SetTotals", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: partKey(p.EventID, p.MemberID),
 		UpdateExpression:    aws.String("SET s = :s, g = :g, v = :next"),
 		ConditionExpression: aws.String("attribute_exists(PK) AND v = :v AND x = :x"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":s": n(total), ":g": n(int64(goalDays)), ":v": n(p.Version), ":x": n(p.Credits), ":next": n(p.Version + 1)},
+			":s": ddb.N(total), ":g": ddb.N(int64(goalDays)), ":v": ddb.N(p.Version), ":x": ddb.N(p.Credits), ":next": ddb.N(p.Version + 1)},
 	})
 }
 
@@ -629,12 +609,12 @@ func (d *DynamoStore) UpdateMark(ctx context.Context, openid string, m EventMark
 	if m.Recount {
 		update = "SET v = :v, recount = :one"
 	}
-	values := map[string]types.AttributeValue{":v": n(m.Version)}
+	values := map[string]types.AttributeValue{":v": ddb.N(m.Version)}
 	if m.Recount {
-		values[":one"] = n(1)
+		values[":one"] = ddb.N(1)
 	}
-	_, err := d.conditionalUpdate(ctx, "UpdateMark", &dynamodb.UpdateItemInput{
-		TableName: &d.table, Key: userPKKey(openid, markSK(m.Hide, m.EventID)),
+	_, err := d.t.ConditionalUpdate(ctx, "UpdateMark", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: userPKKey(openid, markSK(m.Hide, m.EventID)),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: values,
@@ -646,10 +626,10 @@ func (d *DynamoStore) UpdateMark(ctx context.Context, openid string, m EventMark
 // cursor is the last item's sort key.
 func (d *DynamoStore) MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]EventRef, string, error) {
 	in := &dynamodb.QueryInput{
-		TableName:              &d.table,
+		TableName:              &d.t.Name,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s("MEMBER#" + memberID), ":p": s(evIndexPfx)},
+			":pk": ddb.S("MEMBER#" + memberID), ":p": ddb.S(evIndexPfx)},
 		ConsistentRead: aws.Bool(true),
 		Limit:          aws.Int32(int32(limit + 1)),
 	}
@@ -657,20 +637,20 @@ func (d *DynamoStore) MemberEvents(ctx context.Context, memberID, cursor string,
 		if !strings.HasPrefix(cursor, evIndexPfx) {
 			return nil, "", fmt.Errorf("store: MemberEvents: bad cursor: %w", ErrInvalidArgument)
 		}
-		in.ExclusiveStartKey = key("MEMBER#"+memberID, cursor)
+		in.ExclusiveStartKey = ddb.Key("MEMBER#"+memberID, cursor)
 	}
-	out, err := d.db.Query(ctx, in)
+	out, err := d.t.DB.Query(ctx, in)
 	if err != nil {
-		return nil, "", wrap("MemberEvents", err)
+		return nil, "", ddb.Wrap("MemberEvents", err)
 	}
 	refs := make([]EventRef, 0, len(out.Items))
 	var sks []string
 	for _, it := range out.Items {
-		sk := str(it["SK"])
+		sk := ddb.Str(it["SK"])
 		rest := strings.TrimPrefix(sk, evIndexPfx)
 		_, eid, _ := strings.Cut(rest, "#")
-		refs = append(refs, EventRef{EventID: eid, TeamID: str(it["t"]),
-			Organizer: num(it["org"]) == 1, Participant: num(it["part"]) == 1})
+		refs = append(refs, EventRef{EventID: eid, TeamID: ddb.Str(it["t"]),
+			Organizer: ddb.Num(it["org"]) == 1, Participant: ddb.Num(it["part"]) == 1})
 		sks = append(sks, sk)
 	}
 	next := ""

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // RedeemedCode is what a login code gave when it was redeemed, kept for the
@@ -30,14 +32,14 @@ func (d *DynamoStore) PutRedeemedCode(ctx context.Context, hash string, r Redeem
 		return fmt.Errorf("store: PutRedeemedCode: empty hash or openid: %w", ErrInvalidArgument)
 	}
 	item := codeKey(hash)
-	item["openid"] = s(r.OpenID)
-	item["sessionKey"] = s(r.SessionKey)
+	item["openid"] = ddb.S(r.OpenID)
+	item["sessionKey"] = ddb.S(r.SessionKey)
 	if r.Account != "" {
-		item["account"] = s(r.Account)
+		item["account"] = ddb.S(r.Account)
 	}
-	item["expiresAt"] = n(r.ExpiresAt.Unix())
-	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
-	return wrap("PutRedeemedCode", err)
+	item["expiresAt"] = ddb.N(r.ExpiresAt.Unix())
+	_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
+	return ddb.Wrap("PutRedeemedCode", err)
 }
 
 // GetRedeemedCode reads the record under hash with a strongly consistent
@@ -47,17 +49,17 @@ func (d *DynamoStore) GetRedeemedCode(ctx context.Context, hash string, now time
 	if hash == "" {
 		return RedeemedCode{}, false, fmt.Errorf("store: GetRedeemedCode: empty hash: %w", ErrInvalidArgument)
 	}
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &d.table, Key: codeKey(hash), ConsistentRead: aws.Bool(true),
+	out, err := d.t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.t.Name, Key: codeKey(hash), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return RedeemedCode{}, false, wrap("GetRedeemedCode", err)
+		return RedeemedCode{}, false, ddb.Wrap("GetRedeemedCode", err)
 	}
 	r := RedeemedCode{
-		OpenID:     str(out.Item["openid"]),
-		SessionKey: str(out.Item["sessionKey"]),
-		Account:    str(out.Item["account"]),
-		ExpiresAt:  time.Unix(num(out.Item["expiresAt"]), 0),
+		OpenID:     ddb.Str(out.Item["openid"]),
+		SessionKey: ddb.Str(out.Item["sessionKey"]),
+		Account:    ddb.Str(out.Item["account"]),
+		ExpiresAt:  time.Unix(ddb.Num(out.Item["expiresAt"]), 0),
 	}
 	if r.OpenID == "" || !now.Before(r.ExpiresAt) {
 		return RedeemedCode{}, false, nil

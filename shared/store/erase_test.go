@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/werun-sam/werun-sam/shared/config"
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // finderBatchesOnly lets through only the BatchWriteItems that delete the
@@ -64,14 +65,14 @@ func TestAnEraseCutShortLeavesWhatFindsTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h.Groups) != groups || len(h.keys) <= 2*batchWriteMax {
+	if len(h.Groups) != groups || len(h.keys) <= 2*ddb.BatchWriteMax {
 		t.Fatalf("before: %d groups, %d keys", len(h.Groups), len(h.keys))
 	}
 	cfg, err := config.AWS(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cut := New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: finderBatchesOnly{}} }), st.table)
+	cut := New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: finderBatchesOnly{}} }), st.t.Name)
 	if err := cut.Erase(ctx, h); err == nil {
 		t.Fatal("the Erase whose batches were refused succeeded")
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // layoutRow is one row of docs/DESIGN.md's data-model table.
@@ -69,6 +71,9 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 		func() error { _, err := st.Account(ctx, openid, "acct-"+mark); return err },
 		func() error { return st.Revoke(ctx, "acct-"+mark, later, false) },
 		func() error {
+			return st.PutDeletion(ctx, Deletion{Account: "acct-" + mark, OpenID: openid, Due: now, Until: later})
+		},
+		func() error {
 			return st.PutRedeemedCode(ctx, "hash-"+mark, RedeemedCode{OpenID: openid, SessionKey: "k", ExpiresAt: later})
 		},
 		func() error {
@@ -94,6 +99,14 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 		func() error {
 			return st.PutInvite(ctx, Invite{Code: "inv-" + mark, MemberID: "mid-" + mark, OpenID: openid, ExpiresAt: later})
 		},
+		func() error {
+			for _, set := range []Limited{MembersOf("gid-" + mark), GroupsOf("mid-" + mark), FriendsOf("mid-" + mark)} {
+				if _, err := st.ResetTally(ctx, set, Tally{}, 1, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {
@@ -103,14 +116,14 @@ func TestTheDataModelTableNamesEveryItemTheStoreWrites(t *testing.T) {
 
 	matched := make([]bool, len(rows))
 	found := 0
-	p := dynamodb.NewScanPaginator(st.db, &dynamodb.ScanInput{TableName: &st.table, ConsistentRead: &[]bool{true}[0]})
+	p := dynamodb.NewScanPaginator(st.t.DB, &dynamodb.ScanInput{TableName: &st.t.Name, ConsistentRead: &[]bool{true}[0]})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, item := range page.Items {
-			pk, sk := str(item["PK"]), str(item["SK"])
+			pk, sk := ddb.Str(item["PK"]), ddb.Str(item["SK"])
 			if !strings.Contains(pk+sk, mark) {
 				continue
 			}

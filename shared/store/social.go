@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // Profile is what a member shows others. OpenID is never shown.
@@ -62,31 +65,31 @@ func (d *DynamoStore) MemberID(ctx context.Context, openid, newID string) (strin
 		return "", fmt.Errorf("store: MemberID: empty openid or id: %w", ErrInvalidArgument)
 	}
 	k := memberIDKey(openid)
-	item, err := d.get(ctx, "MemberID", k, false)
+	item, err := d.t.Get(ctx, "MemberID", k, false)
 	if err != nil || item != nil {
-		return str(item["memberId"]), err
+		return ddb.Str(item["memberId"]), err
 	}
 	profile := profileKey(newID)
-	profile["openid"] = s(openid)
-	if _, err := d.putNew(ctx, "MemberID", profile); err != nil {
+	profile["openid"] = ddb.S(openid)
+	if _, err := d.t.PutNew(ctx, "MemberID", profile); err != nil {
 		return "", err
 	}
-	k["memberId"] = s(newID)
-	won, err := d.putNew(ctx, "MemberID", k)
+	k["memberId"] = ddb.S(newID)
+	won, err := d.t.PutNew(ctx, "MemberID", k)
 	if err != nil || won {
 		return newID, err
 	}
-	if _, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: profileKey(newID)}); err != nil {
-		return "", wrap("MemberID", err)
+	if _, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: profileKey(newID)}); err != nil {
+		return "", ddb.Wrap("MemberID", err)
 	}
-	item, err = d.get(ctx, "MemberID", memberIDKey(openid), true)
-	return str(item["memberId"]), err
+	item, err = d.t.Get(ctx, "MemberID", memberIDKey(openid), true)
+	return ddb.Str(item["memberId"]), err
 }
 
 // Profile reads a member's profile; found is false for an unknown id. It is
 // one GetItem.
 func (d *DynamoStore) Profile(ctx context.Context, memberID string) (Profile, bool, error) {
-	item, err := d.get(ctx, "Profile", profileKey(memberID), false)
+	item, err := d.t.Get(ctx, "Profile", profileKey(memberID), false)
 	if err != nil || item == nil {
 		return Profile{}, false, err
 	}
@@ -99,15 +102,15 @@ func (d *DynamoStore) PutProfile(ctx context.Context, p Profile) error {
 	if p.MemberID == "" || p.OpenID == "" {
 		return fmt.Errorf("store: PutProfile: empty id: %w", ErrInvalidArgument)
 	}
-	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        &d.table,
+	_, err := d.t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        &d.t.Name,
 		Key:              profileKey(p.MemberID),
 		UpdateExpression: aws.String("SET openid = :o, nickname = :n, avatarUrl = :a"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":o": s(p.OpenID), ":n": s(p.Nickname), ":a": s(p.AvatarURL),
+			":o": ddb.S(p.OpenID), ":n": ddb.S(p.Nickname), ":a": ddb.S(p.AvatarURL),
 		},
 	})
-	return wrap("PutProfile", err)
+	return ddb.Wrap("PutProfile", err)
 }
 
 // GroupID returns the group of an openGId, creating it as newID if it has
@@ -118,36 +121,36 @@ func (d *DynamoStore) GroupID(ctx context.Context, openGID, newID string) (strin
 		return "", fmt.Errorf("store: GroupID: empty openGId or id: %w", ErrInvalidArgument)
 	}
 	k := groupIDKey(openGID)
-	item, err := d.get(ctx, "GroupID", k, false)
+	item, err := d.t.Get(ctx, "GroupID", k, false)
 	if err != nil || item != nil {
-		return str(item["groupId"]), err
+		return ddb.Str(item["groupId"]), err
 	}
-	k["groupId"] = s(newID)
-	won, err := d.putNew(ctx, "GroupID", k)
+	k["groupId"] = ddb.S(newID)
+	won, err := d.t.PutNew(ctx, "GroupID", k)
 	if err != nil || won {
 		return newID, err
 	}
-	item, err = d.get(ctx, "GroupID", groupIDKey(openGID), true)
-	return str(item["groupId"]), err
+	item, err = d.t.Get(ctx, "GroupID", groupIDKey(openGID), true)
+	return ddb.Str(item["groupId"]), err
 }
 
 // memberships reads the current memberships of one side: a group's
 // members (pk GROUP#, items MEMBER#) or a member's groups (pk MEMBER#,
 // items GROUP#); set fills in the ids the key holds.
 func (d *DynamoStore) memberships(ctx context.Context, op, pk, prefix string, now time.Time, set func(m *Membership, sk string)) ([]Membership, error) {
-	items, err := d.query(ctx, op, pk, prefix, true)
+	items, err := d.t.Query(ctx, op, pk, prefix, true)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Membership, 0, len(items))
 	for _, item := range items {
 		m := Membership{
-			OpenID:    str(item["openid"]),
-			JoinedAt:  millis(item["joinedAt"]),
-			ExpiresAt: time.Unix(num(item["expiresAt"]), 0),
+			OpenID:    ddb.Str(item["openid"]),
+			JoinedAt:  ddb.Millis(item["joinedAt"]),
+			ExpiresAt: time.Unix(ddb.Num(item["expiresAt"]), 0),
 		}
 		if m.ExpiresAt.After(now) {
-			set(&m, strings.TrimPrefix(str(item["SK"]), prefix))
+			set(&m, strings.TrimPrefix(ddb.Str(item["SK"]), prefix))
 			out = append(out, m)
 		}
 	}
@@ -178,19 +181,52 @@ func (d *DynamoStore) Join(ctx context.Context, m Membership) error {
 		return fmt.Errorf("store: Join: empty id: %w", ErrInvalidArgument)
 	}
 	group := groupMemberKey(m.GroupID, m.MemberID)
-	group["openid"] = s(m.OpenID)
+	group["openid"] = ddb.S(m.OpenID)
 	member := memberGroupKey(m.MemberID, m.GroupID)
 	for _, item := range []map[string]types.AttributeValue{group, member} {
-		item["joinedAt"] = n(m.JoinedAt.UnixMilli())
-		item["expiresAt"] = n(m.ExpiresAt.Unix())
+		item["joinedAt"] = ddb.N(m.JoinedAt.UnixMilli())
+		item["expiresAt"] = ddb.N(m.ExpiresAt.Unix())
 	}
-	return d.parallel(ctx, "Join", func(ctx context.Context) error {
-		_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: group})
+	return ddb.Parallel(ctx, "Join", func(ctx context.Context) error {
+		_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: group})
 		return err
 	}, func(ctx context.Context) error {
-		_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: member})
+		_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: member})
 		return err
 	})
+}
+
+// Renew renews a membership on both sides, each only over a membership
+// still current at now; ok is false when a side was not (the other may
+// have been renewed). It is two conditional UpdateItems, run at once. A
+// renewal is not admitted against the limits, so it must never
+// re-create a membership that lapsed or was left meanwhile.
+func (d *DynamoStore) Renew(ctx context.Context, m Membership, now time.Time) (bool, error) {
+	if m.GroupID == "" || m.MemberID == "" || m.OpenID == "" {
+		return false, fmt.Errorf("store: Renew: empty id: %w", ErrInvalidArgument)
+	}
+	var lost atomic.Bool
+	renew := func(k map[string]types.AttributeValue) func(context.Context) error {
+		in := &dynamodb.UpdateItemInput{
+			TableName:           &d.t.Name,
+			Key:                 k,
+			UpdateExpression:    aws.String("SET joinedAt = :j, expiresAt = :e"),
+			ConditionExpression: aws.String("expiresAt > :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":j": ddb.N(m.JoinedAt.UnixMilli()), ":e": ddb.N(m.ExpiresAt.Unix()), ":now": ddb.N(now.Unix()),
+			},
+		}
+		return func(ctx context.Context) error {
+			_, err := d.t.DB.UpdateItem(ctx, in)
+			if ddb.IsConditionFailed(err) {
+				lost.Store(true)
+				return nil
+			}
+			return err
+		}
+	}
+	err := ddb.Parallel(ctx, "Renew", renew(groupMemberKey(m.GroupID, m.MemberID)), renew(memberGroupKey(m.MemberID, m.GroupID)))
+	return err == nil && !lost.Load(), err
 }
 
 // Leave deletes a membership on both sides. It is two DeleteItems, run
@@ -201,13 +237,13 @@ func (d *DynamoStore) Leave(ctx context.Context, groupID, memberID string) error
 
 // Friends reads a member's friends. It is one Query.
 func (d *DynamoStore) Friends(ctx context.Context, memberID string) ([]Friend, error) {
-	items, err := d.query(ctx, "Friends", "MEMBER#"+memberID, "FRIEND#", true)
+	items, err := d.t.Query(ctx, "Friends", "MEMBER#"+memberID, "FRIEND#", true)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Friend, len(items))
 	for i, item := range items {
-		out[i] = Friend{MemberID: strings.TrimPrefix(str(item["SK"]), "FRIEND#"), OpenID: str(item["openid"])}
+		out[i] = Friend{MemberID: strings.TrimPrefix(ddb.Str(item["SK"]), "FRIEND#"), OpenID: ddb.Str(item["openid"])}
 	}
 	return out, nil
 }
@@ -220,70 +256,70 @@ func (d *DynamoStore) Befriend(ctx context.Context, a, b Friend, since time.Time
 	}
 	put := func(of, friend Friend) func(context.Context) error {
 		item := friendKey(of.MemberID, friend.MemberID)
-		item["openid"] = s(friend.OpenID)
-		item["since"] = n(since.UnixMilli())
+		item["openid"] = ddb.S(friend.OpenID)
+		item["since"] = ddb.N(since.UnixMilli())
 		return func(ctx context.Context) error {
-			_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+			_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
 			return err
 		}
 	}
-	return d.parallel(ctx, "Befriend", put(a, b), put(b, a))
+	return ddb.Parallel(ctx, "Befriend", put(a, b), put(b, a))
 }
 
 // Unfriend deletes the friendship both ways; found is false when friendID
 // was not memberID's friend. It is a DeleteItem that returns the old item,
 // then the other side's DeleteItem.
 func (d *DynamoStore) Unfriend(ctx context.Context, memberID, friendID string) (bool, error) {
-	out, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &d.table, Key: friendKey(memberID, friendID), ReturnValues: types.ReturnValueAllOld,
+	out, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &d.t.Name, Key: friendKey(memberID, friendID), ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
-		return false, wrap("Unfriend", err)
+		return false, ddb.Wrap("Unfriend", err)
 	}
 	if out.Attributes == nil {
 		return false, nil
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: friendKey(friendID, memberID)})
-	return true, wrap("Unfriend", err)
+	_, err = d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: friendKey(friendID, memberID)})
+	return true, ddb.Wrap("Unfriend", err)
 }
 
 // PutInvite stores an invite. It is two PutItems, run at once: the invite, and its copy in the
 // member's partition that an export or a deletion finds it by.
 func (d *DynamoStore) PutInvite(ctx context.Context, inv Invite) error {
 	item := inviteKey(inv.Code)
-	item["memberId"] = s(inv.MemberID)
-	item["openid"] = s(inv.OpenID)
+	item["memberId"] = ddb.S(inv.MemberID)
+	item["openid"] = ddb.S(inv.OpenID)
 	mine := memberInviteKey(inv.MemberID, inv.Code)
 	put := func(item map[string]types.AttributeValue) func(context.Context) error {
-		item["expiresAt"] = n(inv.ExpiresAt.Unix())
+		item["expiresAt"] = ddb.N(inv.ExpiresAt.Unix())
 		return func(ctx context.Context) error {
-			_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item})
+			_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
 			return err
 		}
 	}
-	return d.parallel(ctx, "PutInvite", put(item), put(mine))
+	return ddb.Parallel(ctx, "PutInvite", put(item), put(mine))
 }
 
 // Invite reads an invite (found is false when unknown), with one GetItem.
 func (d *DynamoStore) Invite(ctx context.Context, code string) (Invite, bool, error) {
-	item, err := d.get(ctx, "Invite", inviteKey(code), false)
+	item, err := d.t.Get(ctx, "Invite", inviteKey(code), false)
 	if err != nil || item == nil {
 		return Invite{}, false, err
 	}
-	return Invite{Code: code, MemberID: str(item["memberId"]), OpenID: str(item["openid"]),
-		ExpiresAt: time.Unix(num(item["expiresAt"]), 0)}, true, nil
+	return Invite{Code: code, MemberID: ddb.Str(item["memberId"]), OpenID: ddb.Str(item["openid"]),
+		ExpiresAt: time.Unix(ddb.Num(item["expiresAt"]), 0)}, true, nil
 }
 
 // Excluded lists the memberIds an operator keeps off the boards. It is
 // one Query of the EXCLUDED partition.
 func (d *DynamoStore) Excluded(ctx context.Context) (map[string]bool, error) {
-	items, err := d.query(ctx, "Excluded", "EXCLUDED", "MEMBER#", false)
+	items, err := d.t.Query(ctx, "Excluded", "EXCLUDED", "MEMBER#", false)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]bool, len(items))
 	for _, item := range items {
-		out[strings.TrimPrefix(str(item["SK"]), "MEMBER#")] = true
+		out[strings.TrimPrefix(ddb.Str(item["SK"]), "MEMBER#")] = true
 	}
 	return out, nil
 }
@@ -309,8 +345,8 @@ func (d *DynamoStore) BoardItems(ctx context.Context, date string, members []Fri
 	out := make(map[string]BoardItem, len(members))
 	var mu sync.Mutex
 	var calls []func(context.Context) error
-	for start := 0; start < len(keys); start += batchGetMax {
-		chunk := keys[start:min(start+batchGetMax, len(keys))]
+	for start := 0; start < len(keys); start += ddb.BatchGetMax {
+		chunk := keys[start:min(start+ddb.BatchGetMax, len(keys))]
 		calls = append(calls, func(ctx context.Context) error {
 			items, err := d.batchGet(ctx, chunk)
 			if err != nil {
@@ -319,12 +355,12 @@ func (d *DynamoStore) BoardItems(ctx context.Context, date string, members []Fri
 			mu.Lock()
 			defer mu.Unlock()
 			for _, item := range items {
-				pk := str(item["PK"])
+				pk := ddb.Str(item["PK"])
 				switch {
 				case strings.HasPrefix(pk, "USER#"):
 					mid := byOpenID[strings.TrimPrefix(pk, "USER#")]
 					b := out[mid]
-					b.Steps, b.SourceTS, b.HasDay = num(item["steps"]), num(item["sourceTs"]), true
+					b.Steps, b.SourceTS, b.HasDay = ddb.Num(item["steps"]), ddb.Num(item["sourceTs"]), true
 					out[mid] = b
 				case strings.HasPrefix(pk, "MEMBER#"):
 					mid := strings.TrimPrefix(pk, "MEMBER#")
@@ -336,7 +372,7 @@ func (d *DynamoStore) BoardItems(ctx context.Context, date string, members []Fri
 			return nil
 		})
 	}
-	if err := d.parallel(ctx, "BoardItems", calls...); err != nil {
+	if err := ddb.Parallel(ctx, "BoardItems", calls...); err != nil {
 		return nil, err
 	}
 	return out, nil

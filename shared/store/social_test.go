@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // Racing creators of one id all get the one that won, whose profile names
@@ -31,8 +33,8 @@ func TestRacingCreatorsGetOneMemberIDAndOneGroupID(t *testing.T) {
 			t.Fatalf("racers got members %v, groups %v: want one of each", members, groups)
 		}
 	}
-	profiles, err := st.query(ctx, "test", "MEMBER#"+members[0], "PROFILE", true)
-	if err != nil || len(profiles) != 1 || str(profiles[0]["openid"]) != openid {
+	profiles, err := st.t.Query(ctx, "test", "MEMBER#"+members[0], "PROFILE", true)
+	if err != nil || len(profiles) != 1 || ddb.Str(profiles[0]["openid"]) != openid {
 		t.Errorf("the winner's profile: %v %v", profiles, err)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 const (
@@ -81,23 +83,17 @@ type AccessToken struct {
 }
 
 var (
-	// ErrUnavailable: DynamoDB throttled, failed or timed out beyond the
-	// retries; the request may be retried later (HTTP 503).
-	ErrUnavailable = errors.New("store: unavailable, retry later")
 	// ErrLeaseLost: PutAccessToken by someone no longer holding the lease.
 	ErrLeaseLost = errors.New("store: access-token lease not held")
-	// ErrInvalidArgument: an empty openid, appid or holder.
-	ErrInvalidArgument = errors.New("store: invalid argument")
 )
 
 // DynamoStore is the Store over one DynamoDB table.
 type DynamoStore struct {
-	db    *dynamodb.Client
-	table string
+	t ddb.Table
 }
 
 // New returns a DynamoStore on table. Build client from config.AWS so the
 // bounded retryer applies to throttling.
 func New(client *dynamodb.Client, table string) *DynamoStore {
-	return &DynamoStore{db: client, table: table}
+	return &DynamoStore{t: ddb.Table{DB: client, Name: table}}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // GetAccessToken reads the access-token record (found is false when there
@@ -17,23 +19,23 @@ func (d *DynamoStore) GetAccessToken(ctx context.Context, appid string) (AccessT
 	if appid == "" {
 		return AccessToken{}, false, fmt.Errorf("store: GetAccessToken: empty appid: %w", ErrInvalidArgument)
 	}
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &d.table,
+	out, err := d.t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &d.t.Name,
 		Key:            tokenKey(appid),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return AccessToken{}, false, wrap("GetAccessToken", err)
+		return AccessToken{}, false, ddb.Wrap("GetAccessToken", err)
 	}
 	if len(out.Item) == 0 {
 		return AccessToken{}, false, nil
 	}
 	return AccessToken{
-		Token:       str(out.Item["accessToken"]),
-		ExpiresAt:   millis(out.Item["tokenExpiresAt"]),
-		LeaseHolder: str(out.Item["leaseHolder"]),
-		LeaseUntil:  millis(out.Item["leaseUntil"]),
-		ForcedAt:    millis(out.Item["forcedAt"]),
+		Token:       ddb.Str(out.Item["accessToken"]),
+		ExpiresAt:   ddb.Millis(out.Item["tokenExpiresAt"]),
+		LeaseHolder: ddb.Str(out.Item["leaseHolder"]),
+		LeaseUntil:  ddb.Millis(out.Item["leaseUntil"]),
+		ForcedAt:    ddb.Millis(out.Item["forcedAt"]),
 	}, true, nil
 }
 
@@ -46,15 +48,15 @@ func (d *DynamoStore) AcquireTokenLease(ctx context.Context, appid, holder strin
 	if appid == "" || holder == "" {
 		return false, fmt.Errorf("store: AcquireTokenLease: empty appid or holder: %w", ErrInvalidArgument)
 	}
-	return d.conditionalUpdate(ctx, "AcquireTokenLease", &dynamodb.UpdateItemInput{
-		TableName:           &d.table,
+	return d.t.ConditionalUpdate(ctx, "AcquireTokenLease", &dynamodb.UpdateItemInput{
+		TableName:           &d.t.Name,
 		Key:                 tokenKey(appid),
 		UpdateExpression:    aws.String("SET leaseHolder = :h, leaseUntil = :until"),
 		ConditionExpression: aws.String("attribute_not_exists(leaseUntil) OR leaseUntil <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":h":     s(holder),
-			":until": n(until.UnixMilli()),
-			":now":   n(now.UnixMilli()),
+			":h":     ddb.S(holder),
+			":until": ddb.N(until.UnixMilli()),
+			":now":   ddb.N(now.UnixMilli()),
 		},
 	})
 }
@@ -69,16 +71,16 @@ func (d *DynamoStore) PutAccessToken(ctx context.Context, appid, holder, token s
 	}
 	update := "SET accessToken = :t, tokenExpiresAt = :exp"
 	values := map[string]types.AttributeValue{
-		":t":   s(token),
-		":exp": n(expiresAt.UnixMilli()),
-		":h":   s(holder),
+		":t":   ddb.S(token),
+		":exp": ddb.N(expiresAt.UnixMilli()),
+		":h":   ddb.S(holder),
 	}
 	if !forcedAt.IsZero() {
 		update += ", forcedAt = :f"
-		values[":f"] = n(forcedAt.UnixMilli())
+		values[":f"] = ddb.N(forcedAt.UnixMilli())
 	}
-	ok, err := d.conditionalUpdate(ctx, "PutAccessToken", &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
+	ok, err := d.t.ConditionalUpdate(ctx, "PutAccessToken", &dynamodb.UpdateItemInput{
+		TableName:                 &d.t.Name,
 		Key:                       tokenKey(appid),
 		UpdateExpression:          aws.String(update + " REMOVE leaseHolder, leaseUntil"),
 		ConditionExpression:       aws.String("leaseHolder = :h"),
@@ -96,12 +98,12 @@ func (d *DynamoStore) ReleaseTokenLease(ctx context.Context, appid, holder strin
 	if appid == "" || holder == "" {
 		return fmt.Errorf("store: ReleaseTokenLease: empty appid or holder: %w", ErrInvalidArgument)
 	}
-	_, err := d.conditionalUpdate(ctx, "ReleaseTokenLease", &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
+	_, err := d.t.ConditionalUpdate(ctx, "ReleaseTokenLease", &dynamodb.UpdateItemInput{
+		TableName:                 &d.t.Name,
 		Key:                       tokenKey(appid),
 		UpdateExpression:          aws.String("REMOVE leaseHolder, leaseUntil"),
 		ConditionExpression:       aws.String("leaseHolder = :h"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(holder)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": ddb.S(holder)},
 	})
 	return err
 }

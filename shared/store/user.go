@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
 
 // LoadUser reads days >= fromDate and the session keys (unexpired, newest
@@ -25,23 +27,23 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 		return User{}, fmt.Errorf("store: LoadUser: empty openid: %w", ErrInvalidArgument)
 	}
 	in := &dynamodb.QueryInput{
-		TableName:              &d.table,
+		TableName:              &d.t.Name,
 		KeyConditionExpression: aws.String("PK = :pk AND SK >= :from"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":   userPK(openid),
-			":from": s(dayPrefix + fromDate),
+			":from": ddb.S(dayPrefix + fromDate),
 		},
 		ConsistentRead: aws.Bool(true),
 	}
 	var u User
 	now := time.Now()
 	for {
-		out, err := d.db.Query(ctx, in)
+		out, err := d.t.DB.Query(ctx, in)
 		if err != nil {
-			return User{}, wrap("LoadUser", err)
+			return User{}, ddb.Wrap("LoadUser", err)
 		}
 		for _, item := range out.Items {
-			sk := str(item["SK"])
+			sk := ddb.Str(item["SK"])
 			switch {
 			case isMark(sk):
 				if m := markOf(item); m.ExpiresAt.IsZero() || now.Before(m.ExpiresAt) {
@@ -53,14 +55,14 @@ func (d *DynamoStore) LoadUser(ctx context.Context, openid, fromDate string) (Us
 				}
 			case strings.HasPrefix(sk, skeyPrefix):
 				// TTL deletion is lazy (up to days late): skip expired keys.
-				if exp := num(item["expiresAt"]); exp != 0 && time.Unix(exp, 0).Before(now) {
+				if exp := ddb.Num(item["expiresAt"]); exp != 0 && time.Unix(exp, 0).Before(now) {
 					continue
 				}
 				nanos, err := strconv.ParseInt(strings.TrimPrefix(sk, skeyPrefix), 10, 64)
 				if err != nil {
 					continue
 				}
-				u.SessionKeys = append(u.SessionKeys, SessionKey{Key: str(item["sessionKey"]), IssuedAt: time.Unix(0, nanos)})
+				u.SessionKeys = append(u.SessionKeys, SessionKey{Key: ddb.Str(item["sessionKey"]), IssuedAt: time.Unix(0, nanos)})
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
@@ -97,17 +99,17 @@ func (d *DynamoStore) AddSessionKey(ctx context.Context, openid string, k Sessio
 		return nil
 	}
 	newSK := skeySK(k.IssuedAt)
-	_, err = d.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &d.table,
+	_, err = d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &d.t.Name,
 		Item: map[string]types.AttributeValue{
 			"PK":         userPK(openid),
-			"SK":         s(newSK),
-			"sessionKey": s(k.Key),
-			"expiresAt":  n(k.IssuedAt.Add(SessionKeyTTL).Unix()),
+			"SK":         ddb.S(newSK),
+			"sessionKey": ddb.S(k.Key),
+			"expiresAt":  ddb.N(k.IssuedAt.Add(SessionKeyTTL).Unix()),
 		},
 	})
 	if err != nil {
-		return wrap("AddSessionKey", err)
+		return ddb.Wrap("AddSessionKey", err)
 	}
 	sks := append(existing.sks, newSK)
 	if len(sks) <= MaxSessionKeys {
@@ -115,12 +117,12 @@ func (d *DynamoStore) AddSessionKey(ctx context.Context, openid string, k Sessio
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(sks)))
 	for _, sk := range sks[MaxSessionKeys:] {
-		_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName: &d.table,
-			Key:       map[string]types.AttributeValue{"PK": userPK(openid), "SK": s(sk)},
+		_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: &d.t.Name,
+			Key:       map[string]types.AttributeValue{"PK": userPK(openid), "SK": ddb.S(sk)},
 		})
 		if err != nil {
-			return wrap("AddSessionKey", err)
+			return ddb.Wrap("AddSessionKey", err)
 		}
 	}
 	return nil
@@ -133,21 +135,21 @@ type storedKeys struct {
 
 func (d *DynamoStore) sessionKeySKs(ctx context.Context, openid, key string) (storedKeys, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
+		TableName:                 &d.t.Name,
 		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :p)"),
 		ProjectionExpression:      aws.String("SK, sessionKey"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": userPK(openid), ":p": s(skeyPrefix)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": userPK(openid), ":p": ddb.S(skeyPrefix)},
 		ConsistentRead:            aws.Bool(true),
 	}
 	var r storedKeys
 	for {
-		out, err := d.db.Query(ctx, in)
+		out, err := d.t.DB.Query(ctx, in)
 		if err != nil {
-			return storedKeys{}, wrap("AddSessionKey", err)
+			return storedKeys{}, ddb.Wrap("AddSessionKey", err)
 		}
 		for _, item := range out.Items {
-			r.sks = append(r.sks, str(item["SK"]))
-			if str(item["sessionKey"]) == key {
+			r.sks = append(r.sks, ddb.Str(item["SK"]))
+			if ddb.Str(item["sessionKey"]) == key {
 				r.dup = true
 			}
 		}
@@ -204,32 +206,32 @@ func (d *DynamoStore) WriteDays(ctx context.Context, openid string, days []Day) 
 
 func (d *DynamoStore) writeDay(ctx context.Context, openid string, day *Day) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, wrap("WriteDays", err)
+		return false, ddb.Wrap("WriteDays", err)
 	}
 	update := "SET steps = :new, sourceTs = :ts, updatedAt = :at"
 	values := map[string]types.AttributeValue{
-		":new": n(day.Steps),
-		":ts":  n(day.SourceTS),
-		":at":  n(day.UpdatedAt.UnixMilli()),
+		":new": ddb.N(day.Steps),
+		":ts":  ddb.N(day.SourceTS),
+		":at":  ddb.N(day.UpdatedAt.UnixMilli()),
 	}
 	if day.Source != "" {
 		update += ", #source = :src"
-		values[":src"] = s(day.Source)
+		values[":src"] = ddb.S(day.Source)
 	}
 	if !day.ExpiresAt.IsZero() {
 		update += ", expiresAt = :exp"
-		values[":exp"] = n(day.ExpiresAt.Unix())
+		values[":exp"] = ddb.N(day.ExpiresAt.Unix())
 	}
 	switch {
 	case day.Board != "":
 		update += ", boardShard = :board"
-		values[":board"] = s(day.Board)
+		values[":board"] = ddb.S(day.Board)
 	case day.OffBoard:
 		update += " REMOVE boardShard"
 	}
 	in := &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
-		Key:                       map[string]types.AttributeValue{"PK": userPK(openid), "SK": s(dayPrefix + day.Date)},
+		TableName:                 &d.t.Name,
+		Key:                       map[string]types.AttributeValue{"PK": userPK(openid), "SK": ddb.S(dayPrefix + day.Date)},
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_not_exists(steps) OR steps < :new"),
 		ExpressionAttributeValues: values,
@@ -241,14 +243,14 @@ func (d *DynamoStore) writeDay(ctx context.Context, openid string, day *Day) (bo
 		// "source" is a DynamoDB reserved word.
 		in.ExpressionAttributeNames = map[string]string{"#source": "source"}
 	}
-	out, err := d.db.UpdateItem(ctx, in)
-	if isConditionFailed(err) {
+	out, err := d.t.DB.UpdateItem(ctx, in)
+	if ddb.IsConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
-		return false, wrap("WriteDays", err)
+		return false, ddb.Wrap("WriteDays", err)
 	}
-	day.PrevSteps, day.PrevSourceTS = num(out.Attributes["steps"]), num(out.Attributes["sourceTs"])
+	day.PrevSteps, day.PrevSourceTS = ddb.Num(out.Attributes["steps"]), ddb.Num(out.Attributes["sourceTs"])
 	return true, nil
 }
 
@@ -269,12 +271,12 @@ func (d *DynamoStore) days(ctx context.Context, openid, from, to string, consist
 		return nil, fmt.Errorf("store: Days: empty openid: %w", ErrInvalidArgument)
 	}
 	in := &dynamodb.QueryInput{
-		TableName:              &d.table,
+		TableName:              &d.t.Name,
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":   userPK(openid),
-			":from": s(dayPrefix + from),
-			":to":   s(dayPrefix + to),
+			":from": ddb.S(dayPrefix + from),
+			":to":   ddb.S(dayPrefix + to),
 		},
 		ProjectionExpression:     aws.String(dayProjection),
 		ExpressionAttributeNames: map[string]string{"#source": "source"},
@@ -283,12 +285,12 @@ func (d *DynamoStore) days(ctx context.Context, openid, from, to string, consist
 	days := []Day{}
 	now := time.Now()
 	for {
-		out, err := d.db.Query(ctx, in)
+		out, err := d.t.DB.Query(ctx, in)
 		if err != nil {
-			return nil, wrap("Days", err)
+			return nil, ddb.Wrap("Days", err)
 		}
 		for _, item := range out.Items {
-			if day := dayOf(item); !isMark(str(item["SK"])) && !expired(day, now) {
+			if day := dayOf(item); !isMark(ddb.Str(item["SK"])) && !expired(day, now) {
 				days = append(days, day)
 			}
 		}

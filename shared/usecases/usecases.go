@@ -62,8 +62,8 @@ type Config struct {
 	// AvatarHosts limits avatar links to the operator's storage; zero
 	// allows any public host name.
 	AvatarHosts display.Hosts
-	// DeletionDelay is how long after a deletion its second pass is due;
-	// 0 means account.DeletionDelay.
+	// DeletionDelay is how long after a deletion its second pass is due
+	// (account.Config.Delay).
 	DeletionDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -105,6 +105,6 @@ func New(cfg Config) *Set {
 		Steps: usersteps.New(usersteps.Config{AppID: cfg.AppID, Store: cfg.Store, Sessions: sessions, Opener: opener, Boards: bs,
 			Days: cfg.Days, MaxAge: cfg.MaxAge, Goal: cfg.Goal, Events: ch, Now: cfg.Now}),
 		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Days: cfg.Days,
-			DeletionDelay: cfg.DeletionDelay, Now: cfg.Now}),
+			Delay: cfg.DeletionDelay, Now: cfg.Now}),
 	}
 }

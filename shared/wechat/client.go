@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/metrics"
@@ -33,10 +34,14 @@ const maxBody = 1 << 20
 // Client calls the WeChat server API for one mini program. It is safe for
 // concurrent use.
 type Client struct {
-	base   string
-	appID  string
+	base  string
+	appID string
+	hc    *http.Client
+
+	mu     sync.Mutex
 	secret string
-	hc     *http.Client
+	// reload gives the AppSecret again after WeChat refused it (nil: never).
+	reload func(context.Context) (string, error)
 
 	attempts int           // tries per call, the first included
 	backoff  time.Duration // wait before the second try; doubled after each
@@ -88,6 +93,48 @@ func defaultHTTPClient() *http.Client {
 	}
 }
 
+// ReloadSecretWith makes the client ask reload for the AppSecret when WeChat
+// refuses the credential (40001, 40125) in jscode2session or stable_token,
+// so that a container outlives a reset AppSecret: stable_token is then
+// tried again with a changed secret; a login code is not (WeChat may have
+// spent it), and the call's error is ErrInvalidCode, asking for a new one.
+// reload decides how often it really reads (config.Reread rate-limits).
+func (c *Client) ReloadSecretWith(reload func(context.Context) (string, error)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reload = reload
+}
+
+func (c *Client) currentSecret() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.secret
+}
+
+// renewSecret reloads the AppSecret after err, which the call made with
+// used refused. It reports whether the secret changed. A failed reload
+// keeps the secret; the refusal stands.
+func (c *Client) renewSecret(ctx context.Context, err error, used string) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != 40001 && e.Code != 40125 {
+		return false
+	}
+	c.mu.Lock()
+	reload := c.reload
+	c.mu.Unlock()
+	if reload == nil {
+		return false
+	}
+	s, rerr := reload(ctx)
+	if rerr != nil || s == "" || s == used {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.secret = s
+	return true
+}
+
 // Session is what jscode2session answers for a login code.
 type Session struct {
 	OpenID     string
@@ -104,9 +151,10 @@ func (c *Client) Code2Session(ctx context.Context, code string) (Session, error)
 	if code == "" {
 		return Session{}, &Error{Op: op, Code: 40029, Msg: "empty code"}
 	}
+	secret := c.currentSecret()
 	q := url.Values{
 		"appid":      {c.appID},
-		"secret":     {c.secret},
+		"secret":     {secret},
 		"js_code":    {code},
 		"grant_type": {"authorization_code"},
 	}
@@ -115,7 +163,10 @@ func (c *Client) Code2Session(ctx context.Context, code string) (Session, error)
 		SessionKey string `json:"session_key"`
 		UnionID    string `json:"unionid"`
 	}
-	if err := c.call(ctx, op, http.MethodGet, "/sns/jscode2session", q, nil, &out, ""); err != nil {
+	if err := c.call(ctx, op, http.MethodGet, "/sns/jscode2session", q, nil, &out, secret, ""); err != nil {
+		if c.renewSecret(ctx, err, secret) {
+			err.(*Error).renewCode = true
+		}
 		return Session{}, err
 	}
 	if out.OpenID == "" || out.SessionKey == "" {
@@ -136,19 +187,28 @@ type AccessToken struct {
 // allows it only 20 times a day: use it only after a token was rejected.
 // Each call is one token refresh, ok or failed, in the TokenRefreshes metric.
 func (c *Client) StableToken(ctx context.Context, forceRefresh bool) (_ AccessToken, err error) {
-	const op = "stable_token"
 	defer func() { metrics.TokenRefreshes.Add(ctx, 1, metrics.ErrOutcome(err)) }()
+	secret := c.currentSecret()
+	tok, err := c.stableToken(ctx, forceRefresh, secret)
+	if err != nil && c.renewSecret(ctx, err, secret) {
+		return c.stableToken(ctx, forceRefresh, c.currentSecret())
+	}
+	return tok, err
+}
+
+func (c *Client) stableToken(ctx context.Context, forceRefresh bool, secret string) (AccessToken, error) {
+	const op = "stable_token"
 	body := struct {
 		GrantType    string `json:"grant_type"`
 		AppID        string `json:"appid"`
 		Secret       string `json:"secret"`
 		ForceRefresh bool   `json:"force_refresh"`
-	}{"client_credential", c.appID, c.secret, forceRefresh}
+	}{"client_credential", c.appID, secret, forceRefresh}
 	var out struct {
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int64  `json:"expires_in"`
 	}
-	if err := c.call(ctx, op, http.MethodPost, "/cgi-bin/stable_token", nil, body, &out, ""); err != nil {
+	if err := c.call(ctx, op, http.MethodPost, "/cgi-bin/stable_token", nil, body, &out, secret, ""); err != nil {
 		return AccessToken{}, err
 	}
 	if out.AccessToken == "" || out.ExpiresIn <= 0 {
@@ -187,13 +247,14 @@ func (c *Client) GetOpenData(ctx context.Context, accessToken, openid string, cl
 			ErrMsg  string          `json:"errmsg"`
 		} `json:"data_list"`
 	}
-	if err := c.call(ctx, op, http.MethodPost, "/wxa/getopendata", q, body, &out, accessToken); err != nil {
+	secret := c.currentSecret()
+	if err := c.call(ctx, op, http.MethodPost, "/wxa/getopendata", q, body, &out, secret, accessToken); err != nil {
 		return nil, err
 	}
 	byID := make(map[string]OpenData, len(out.DataList))
 	for _, d := range out.DataList {
 		if d.ErrCode != 0 {
-			return nil, refusal(ctx, op, d.ErrCode, redact(d.ErrMsg, c.secret, accessToken))
+			return nil, refusal(ctx, op, d.ErrCode, redact(d.ErrMsg, secret, accessToken))
 		}
 		inner, err := decodeEntry(d.JSON)
 		if err != nil {
@@ -201,7 +262,7 @@ func (c *Client) GetOpenData(ctx context.Context, accessToken, openid string, cl
 		}
 		// WeChat's cloud functions report a failed entry inside it (errCode).
 		if inner.ErrCode != 0 {
-			return nil, refusal(ctx, op, inner.ErrCode, redact(inner.ErrMsg, c.secret, accessToken))
+			return nil, refusal(ctx, op, inner.ErrCode, redact(inner.ErrMsg, secret, accessToken))
 		}
 		id := d.CloudID
 		if id == "" {
@@ -250,9 +311,10 @@ func decodeEntry(raw json.RawMessage) (openDataEntry, error) {
 }
 
 // call sends one request, retrying transient failures, and decodes a
-// successful answer into out. token is the access token in the query, if
-// any, so that it can be kept out of error messages.
-func (c *Client) call(ctx context.Context, op, method, path string, q url.Values, body, out any, token string) error {
+// successful answer into out. secret and token are the AppSecret and the
+// access token it carries, if any, so that they can be kept out of error
+// messages.
+func (c *Client) call(ctx context.Context, op, method, path string, q url.Values, body, out any, secret, token string) error {
 	var payload []byte
 	if body != nil {
 		var err error
@@ -268,7 +330,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, q url.Values
 	var err error
 	for attempt := 1; ; attempt++ {
 		var retry bool
-		raw, retry, err = c.once(ctx, op, method, u, payload, token)
+		raw, retry, err = c.once(ctx, op, method, u, payload, secret, token)
 		if err == nil || !retry || attempt >= c.attempts || ctx.Err() != nil {
 			break
 		}
@@ -308,7 +370,7 @@ func (c *Client) wait(attempt int) time.Duration {
 // is worth another try: busy (-1), and every failure to get an answer
 // (transport, timeout, 5xx, undecodable body), but never a definite answer
 // such as a rejected token or a rate limit.
-func (c *Client) once(ctx context.Context, op, method, u string, payload []byte, token string) (body []byte, retry bool, err error) {
+func (c *Client) once(ctx context.Context, op, method, u string, payload []byte, secret, token string) (body []byte, retry bool, err error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -325,12 +387,12 @@ func (c *Client) once(ctx context.Context, op, method, u string, payload []byte,
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, true, c.transportError(op, err, token)
+		return nil, true, transportError(op, err, secret, token)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, true, c.transportError(op, err, token)
+		return nil, true, transportError(op, err, secret, token)
 	}
 	if resp.StatusCode != http.StatusOK {
 		// WeChat answers errors with 200 and an errcode; another status
@@ -346,7 +408,7 @@ func (c *Client) once(ctx context.Context, op, method, u string, payload []byte,
 		return nil, true, &Error{Op: op, kind: unavailable, Msg: "undecodable answer"}
 	}
 	if st.ErrCode != 0 {
-		e := refusal(ctx, op, st.ErrCode, redact(st.ErrMsg, c.secret, token))
+		e := refusal(ctx, op, st.ErrCode, redact(st.ErrMsg, secret, token))
 		return nil, st.ErrCode == -1, e
 	}
 	return raw, false, nil
@@ -354,13 +416,13 @@ func (c *Client) once(ctx context.Context, op, method, u string, payload []byte,
 
 // transportError turns a net/http failure into an Error without the URL:
 // *url.Error's message is `Get "https://…?secret=…": …`.
-func (c *Client) transportError(op string, err error, token string) *Error {
+func transportError(op string, err error, secret, token string) *Error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	msg := err.Error()
-	safe := redact(msg, c.secret, token)
+	safe := redact(msg, secret, token)
 	e := &Error{Op: op, kind: unavailable, Msg: safe}
 	if safe == msg {
 		e.cause = err // keep the chain (context.DeadlineExceeded, net.Error) only if it is clean

@@ -457,3 +457,55 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// After the AppSecret is reset, a client that can reload it recovers:
+// stable_token at once, a login with the next code (the refused one may
+// be spent).
+func TestAClientReloadsARefusedSecret(t *testing.T) {
+	const newSecret = "s3cret-new-0123456789abcdef01234567"
+	tests := []struct {
+		name string
+		// reloaded is what the reload gives ("" : the client has none).
+		reloaded   string
+		wantToken  error // of stable_token after the reset
+		wantLogin  error // of the first login after the reset
+		wantSecond error // of a login with a new code after that
+	}{
+		{"reload gives the new secret", newSecret, nil, ErrInvalidCode, nil},
+		{"reload still gives the old one (SSM not updated yet)", testSecret, ErrBadCredential, ErrBadCredential, ErrBadCredential},
+		{"no reload", "", ErrBadCredential, ErrBadCredential, ErrBadCredential},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := wechattest.NewServer(testAppID, testSecret)
+			defer sim.Close()
+			c := newTestClient(t, sim.URL, testSecret)
+			if tt.reloaded != "" {
+				c.ReloadSecretWith(func(context.Context) (string, error) { return tt.reloaded, nil })
+			}
+			ctx := context.Background()
+			sim.ResetSecret(newSecret)
+			if _, err := c.StableToken(ctx, false); !errors.Is(err, tt.wantToken) || (tt.wantToken == nil) != (err == nil) {
+				t.Errorf("stable_token: %v, want %v", err, tt.wantToken)
+			}
+			c2 := newTestClient(t, sim.URL, testSecret)
+			if tt.reloaded != "" {
+				c2.ReloadSecretWith(func(context.Context) (string, error) { return tt.reloaded, nil })
+			}
+			_, err := c2.Code2Session(ctx, sim.Login("o-rotated"))
+			if !errors.Is(err, tt.wantLogin) {
+				t.Errorf("first login: %v, want %v", err, tt.wantLogin)
+			}
+			if tt.wantLogin == ErrBadCredential && errors.Is(err, ErrInvalidCode) {
+				t.Errorf("first login: %v is ErrInvalidCode though the secret did not change", err)
+			}
+			_, err = c2.Code2Session(ctx, sim.Login("o-rotated"))
+			if !errors.Is(err, tt.wantSecond) || (tt.wantSecond == nil) != (err == nil) {
+				t.Errorf("login with a new code: %v, want %v", err, tt.wantSecond)
+			}
+			if err != nil && (strings.Contains(err.Error(), newSecret) || strings.Contains(err.Error(), testSecret)) {
+				t.Errorf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}

@@ -22,6 +22,9 @@ type Error struct {
 
 	kind  *sentinel // for Code 0: ErrUnavailable or ErrBadAnswer
 	cause error     // a sanitized cause (e.g. context.DeadlineExceeded), for errors.Is
+	// renewCode: jscode2session was refused with an AppSecret since
+	// replaced; the login code may be spent, so it is ErrInvalidCode too.
+	renewCode bool
 }
 
 func (e *Error) Error() string {
@@ -51,6 +54,9 @@ func (e *Error) Is(target error) bool {
 	}
 	if s == refused {
 		return e.Code != 0
+	}
+	if e.renewCode && target == ErrInvalidCode {
+		return true
 	}
 	if e.Code == 0 {
 		return e.kind == s
@@ -91,7 +97,9 @@ func (s *sentinel) Error() string { return "wechat: " + s.name }
 
 // Sentinels for errors.Is. One class may cover several errcodes.
 var (
-	// ErrInvalidCode: the login code is unknown, malformed or expired (40029).
+	// ErrInvalidCode: the login code is unknown, malformed or expired
+	// (40029), or was refused with an AppSecret that has since been
+	// reloaded (ReloadSecretWith): a new wx.login code logs in.
 	ErrInvalidCode error = &sentinel{name: "invalid code", codes: []int{40029}}
 	// ErrCodeUsed: the login code was already exchanged (40163).
 	ErrCodeUsed error = &sentinel{name: "code already used", codes: []int{40163}}

@@ -35,7 +35,7 @@ func (c *Client) MsgSecCheck(ctx context.Context, accessToken, openid string, sc
 			Suggest string `json:"suggest"`
 		} `json:"result"`
 	}
-	if err := c.call(ctx, op, http.MethodPost, "/wxa/msg_sec_check", q, body, &out, accessToken); err != nil {
+	if err := c.call(ctx, op, http.MethodPost, "/wxa/msg_sec_check", q, body, &out, c.currentSecret(), accessToken); err != nil {
 		return "", err
 	}
 	switch out.Result.Suggest {

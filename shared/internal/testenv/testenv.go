@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/shared/account"
 	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/session"
@@ -98,6 +99,7 @@ func (e *Env) Config(t testing.TB) usecases.Config {
 	return usecases.Config{
 		AppID: e.AppID, Store: e.Store, WeChat: wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil),
 		Signer: signer, Now: e.Clock.Now, TokenPoll: 10 * time.Millisecond,
+		DeletionDelay: account.DefaultDeletionDelay,
 	}
 }
 

@@ -44,6 +44,8 @@ func (s *Sim) code2Session(w http.ResponseWriter, r *http.Request) {
 
 // checkApp answers 40013 for a wrong appid and 40125 for a wrong secret.
 func (s *Sim) checkApp(appid, secret string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
 	case appid != s.appID:
 		return 40013

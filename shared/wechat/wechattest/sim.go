@@ -47,9 +47,10 @@ const (
 // listener (the local stack mounts it on its own port). NewServer wraps it
 // in an httptest server. All methods are safe for concurrent use.
 type Sim struct {
-	appID, secret string
+	appID string
 
 	mu           sync.Mutex
+	secret       string
 	now          func() time.Time
 	users        map[string]*user    // by openid
 	codes        map[string]*code    // by code
@@ -179,6 +180,14 @@ func (s *Sim) Delay(path string, d time.Duration) {
 		return
 	}
 	s.delays[path] = d
+}
+
+// ResetSecret is the admin console's AppSecret reset: from now on only
+// secret is accepted.
+func (s *Sim) ResetSecret(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secret = secret
 }
 
 // RevokeTokens makes every access token issued so far invalid (40001), as

@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -57,9 +59,10 @@ var ErrTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOA
 
 // Decode reads a JSON body (base64 when isBase64, as API Gateway flags
 // binary bodies) into v: ErrTooLarge past MaxBody, a 400 for anything that
-// is not a JSON object of the right field types. Unknown fields are allowed,
-// because mini programs often forward getWeRunData's whole result (errMsg
-// and all).
+// is not a JSON object of the right field types or that has a field v does
+// not declare (names match exactly: encoding/json alone would take
+// avatarURL for avatarUrl). A forwarded getWeRunData result (errMsg and
+// all) is refused, as docs/openapi.yaml's closed request bodies say.
 func Decode(body string, isBase64 bool, v any) error {
 	if len(body) > MaxBody*4/3+4 {
 		return ErrTooLarge
@@ -88,7 +91,42 @@ func Decode(body string, isBase64 bool, v any) error {
 	if dec.More() {
 		return BadRequest(CodeInvalidJSON, "The body must be a single JSON object.")
 	}
+	return onlyDeclared(body, v)
+}
+
+// onlyDeclared answers 400 INVALID_FIELD when the object has a key that is
+// not exactly one of v's JSON field names. The message lists the names the
+// route takes rather than echoing the client's key.
+func onlyDeclared(body string, v any) error {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal([]byte(body), &keys) != nil {
+		return nil // not an object (null): the required fields' check answers
+	}
+	names := fieldNames(reflect.TypeOf(v))
+	for k := range keys {
+		if !slices.Contains(names, k) {
+			return BadRequest(CodeInvalidField, "The body has a field this route does not take (names are case-sensitive): send only "+strings.Join(names, ", ")+".")
+		}
+	}
 	return nil
+}
+
+// fieldNames lists the JSON names of the struct t points to.
+func fieldNames(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	for _, f := range reflect.VisibleFields(t) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.IsExported() && !f.Anonymous && name != "-" {
+			if name == "" {
+				name = f.Name
+			}
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // Required answers 400 naming the first empty field of (name, value) pairs.

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { client, rejectsWith } from "./helpers.mjs";
-import { apiFail, groupName, post, sim, stand_in } from "./wx.mjs";
+import { client, rejectsWith } from "../helpers.mjs";
+import { apiFail, groupName, post, sim, stand_in } from "../wx.mjs";
 
 /**
  * A user who synced a week of steps and set a nickname. Boards are read

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { WeRunClient } from "../dist/esm/index.js";
-import { client, rejectsWith } from "./helpers.mjs";
-import { api, apiFail, groupName, post, sim, simFail, stand_in } from "./wx.mjs";
+import { client, rejectsWith } from "../helpers.mjs";
+import { api, apiFail, groupName, post, sim, simFail, stand_in } from "../wx.mjs";
 
 describe("sync", () => {
   test("a first sync logs in before fetching WeRun data and stores the days", async () => {
@@ -85,9 +84,7 @@ describe("sync", () => {
   test("a WeChat too slow to answer is WECHAT_UNAVAILABLE: waited out once, and the same code resent", async () => {
     const p = stand_in();
     const sleeps = [];
-    const c = new WeRunClient({
-      baseURL: api,
-      platform: p.wx,
+    const { c } = client(p, {
       // WeChat recovers while the client waits.
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -291,9 +288,7 @@ describe("the user's data", () => {
     const p = stand_in();
     const sleeps = [];
     let refused;
-    const c = new WeRunClient({
-      baseURL: api,
-      platform: p.wx,
+    const { c } = client(p, {
       // While the client waits, the first attempt's deletion completes (as
       // when its answer is lost), and a read with the now revoked token runs.
       sleep: async (ms) => {
