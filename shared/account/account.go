@@ -35,11 +35,20 @@ type Store interface {
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 }
 
+// Events takes a member out of every step challenge; *challenge.Service
+// satisfies it.
+type Events interface {
+	ForgetUser(ctx context.Context, memberID string) error
+}
+
 // Config is what a Service is built from.
 type Config struct {
 	Store  Store
 	Signer *crypto.Signer
 	Boards *boards.Service
+	// Events, when set, is told of every deletion first: the user leaves
+	// their events and the ones they organize are cancelled.
+	Events Events
 	Days   day.Rules
 	// Delay is how long after a deletion its second pass is due: in a
 	// deployment DELETION_DELAY, DefaultDeletionDelay unless the operator
@@ -55,6 +64,7 @@ type Service struct {
 	store  Store
 	signer *crypto.Signer
 	boards *boards.Service
+	events Events
 	days   day.Rules
 	delay  time.Duration
 	now    func() time.Time
@@ -62,7 +72,7 @@ type Service struct {
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, days: cfg.Days.WithDefaults(), delay: cfg.Delay, now: cfg.Now}
+	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, events: cfg.Events, days: cfg.Days.WithDefaults(), delay: cfg.Delay, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -233,8 +243,9 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	return s.erase(ctx, c.OpenID, true)
 }
 
-// erase takes the user off the stored boards and deletes every item that
-// names them, but for the account item when keepAccount.
+// erase takes the user out of their step challenges and off the stored
+// boards, and deletes every item that names them, but for the account item
+// when keepAccount.
 func (s *Service) erase(ctx context.Context, openid string, keepAccount bool) error {
 	h, err := s.store.Holdings(ctx, openid)
 	if err != nil {
@@ -242,6 +253,11 @@ func (s *Service) erase(ctx context.Context, openid string, keepAccount bool) er
 	}
 	if keepAccount {
 		h = h.KeepingAccount()
+	}
+	if s.events != nil && h.MemberID != "" {
+		if err := s.events.ForgetUser(ctx, h.MemberID); err != nil {
+			return err
+		}
 	}
 	if err := s.boards.Unboard(ctx, openid, h.Days); err != nil {
 		return err
