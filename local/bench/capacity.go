@@ -20,6 +20,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -101,7 +102,7 @@ func newBenchWorld(endpoint, table string) (*benchWorld, error) {
 	}
 	sim := wechattest.NewServer(appID, secret)
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
-	svc := usecases.New(usecases.Config{AppID: appID, Store: st, WeChat: wc, Signer: signer})
+	svc := usecases.New(usecases.Config{AppID: appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: signer})
 	return &benchWorld{rec: rec, plain: services.Client(endpoint), st: st, sim: sim, svc: svc, table: table}, nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/metrics"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
@@ -150,7 +151,7 @@ func useCases(ctx context.Context, needs Needs) (*usecases.Set, *signingKeys, er
 		})
 	}
 	return usecases.New(usecases.Config{
-		AppID: appID, Store: st, WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
+		AppID: appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
 		AvatarHosts: avatarHosts, DeletionDelay: deletionDelay,
 	}), keys, nil
 }

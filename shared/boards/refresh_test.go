@@ -14,6 +14,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
@@ -315,7 +316,7 @@ func BenchmarkRefreshBoard(b *testing.B) {
 	st := testenv.Store(b)
 	now := time.Date(2031, 7, 1, 12, 0, 0, 0, steps.CST)
 	populate(b, st, "bench", steps.DateOf(now), users, scaleCount)
-	svc := usecases.New(usecases.Config{AppID: testenv.UniqueID("wxbench"), Store: st, Now: func() time.Time { return now }})
+	svc := usecases.New(usecases.Config{AppID: testenv.UniqueID("wxbench"), Store: st, Events: eventstore.New(st.Table()), Now: func() time.Time { return now }})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := svc.Boards.BuildBoards(context.Background()); err != nil {

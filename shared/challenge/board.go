@@ -6,7 +6,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
-	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 )
 
 // Entry is one row of an event's board.
@@ -61,7 +61,7 @@ type Teams struct {
 // participants' Query also says whether the caller is one.
 type standings struct {
 	access
-	all      []store.Participant
+	all      []eventstore.Participant
 	excluded map[string]bool
 }
 
@@ -103,7 +103,7 @@ func (s *Service) standings(ctx context.Context, openid, eventID string) (standi
 	return st, nil
 }
 
-func (s *Service) asOf(e store.Event) *string {
+func (s *Service) asOf(e eventstore.Event) *string {
 	if last, ok := spanOf(e).counted(s.today()); ok {
 		d := last.String()
 		return &d
@@ -112,7 +112,7 @@ func (s *Service) asOf(e store.Event) *string {
 }
 
 // ranked orders participants by total descending, then memberId.
-func ranked(ps []store.Participant) {
+func ranked(ps []eventstore.Participant) {
 	sort.Slice(ps, func(i, j int) bool {
 		if ps[i].Total != ps[j].Total {
 			return ps[i].Total > ps[j].Total
@@ -134,7 +134,7 @@ func (s *Service) Board(ctx context.Context, openid, eventID, teamID string) (_ 
 		return Board{}, fault.InvalidTeam
 	}
 	out := Board{EventID: e.ID, AsOf: s.asOf(e), Entries: []Entry{}}
-	var shown []store.Participant
+	var shown []eventstore.Participant
 	for _, p := range st.all {
 		if teamID != "" && p.TeamID != teamID {
 			continue
@@ -146,10 +146,10 @@ func (s *Service) Board(ctx context.Context, openid, eventID, teamID string) (_ 
 	}
 	ranked(shown)
 	top := shown[:min(len(shown), BoardEntries)]
-	rows := append([]store.Participant(nil), top...)
+	rows := append([]eventstore.Participant(nil), top...)
 	var (
 		myRank int
-		mine   *store.Participant
+		mine   *eventstore.Participant
 	)
 	rank := 0
 	for i, p := range shown {

@@ -17,21 +17,41 @@ import (
 	"time"
 
 	dayrules "github.com/werun-sam/werun-sam/shared/day"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 
 	"github.com/werun-sam/werun-sam/shared/store"
 )
 
-// Store is the storage the challenges need; *store.DynamoStore satisfies it.
+// Store is the storage the challenges need: their own items
+// (*eventstore.Store) and what they read of users (*store.DynamoStore).
 type Store interface {
 	MemberID(ctx context.Context, openid, newID string) (string, error)
 	Profile(ctx context.Context, memberID string) (store.Profile, bool, error)
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 	Excluded(ctx context.Context) (map[string]bool, error)
 	ConsistentDays(ctx context.Context, openid, from, to string) ([]store.Day, error)
-	store.Challenges
-}
 
-var _ Store = (*store.DynamoStore)(nil)
+	PutEvent(ctx context.Context, e eventstore.Event) (bool, error)
+	Event(ctx context.Context, eventID string) (eventstore.Event, bool, error)
+	EventByCode(ctx context.Context, code string) (eventstore.Event, bool, error)
+	Events(ctx context.Context, ids []string) (map[string]eventstore.Event, error)
+	SetJoinCode(ctx context.Context, e eventstore.Event, code string) (bool, error)
+	CancelEvent(ctx context.Context, eventID string) (bool, error)
+	PurgeEvent(ctx context.Context, e eventstore.Event, hide string) error
+	CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error)
+	Participant(ctx context.Context, eventID, memberID string) (eventstore.Participant, bool, error)
+	Participants(ctx context.Context, eventID, after string, limit int) ([]eventstore.Participant, string, error)
+	AddParticipant(ctx context.Context, e eventstore.Event, p eventstore.Participant, m store.EventMark) (bool, error)
+	MoveTeam(ctx context.Context, e eventstore.Event, memberID, teamID string) (bool, error)
+	RemoveParticipant(ctx context.Context, e eventstore.Event, memberID, hide string, dep *eventstore.Departure) (eventstore.Participant, bool, error)
+	Departure(ctx context.Context, eventID, memberID string) (eventstore.Departure, bool, error)
+	Slots(ctx context.Context, memberID string) (map[string]string, int64, error)
+	SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error)
+	Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error)
+	SetTotals(ctx context.Context, p eventstore.Participant, total int64, goalDays int) (bool, error)
+	UpdateMark(ctx context.Context, openid string, m store.EventMark) error
+	MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]eventstore.EventRef, string, error)
+}
 
 // TextChecker runs WeChat's content check on displayed text;
 // *social.Service satisfies it.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/crypto"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 
 	dayrules "github.com/werun-sam/werun-sam/shared/day"
 
@@ -34,9 +35,18 @@ type world struct {
 	t     *testing.T
 	ctx   context.Context
 	st    *store.DynamoStore
+	ev    *eventstore.Store
 	svc   *challenge.Service
 	clock *testenv.Clock
 }
+
+// both is the challenges' storage as usecases pairs it.
+type both struct {
+	*store.DynamoStore
+	ev
+}
+
+type ev = *eventstore.Store
 
 // now is 2026-03-10 12:00 CST.
 var now = time.Date(2026, 3, 10, 12, 0, 0, 0, steps.CST)
@@ -52,8 +62,8 @@ func newWorldSettling(t *testing.T, settle time.Duration) *world {
 	clock.Set(now)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	w := &world{t: t, ctx: ctx, st: st, clock: clock}
-	w.svc = challenge.New(challenge.Config{Store: st, Text: checker{}, DailyGoal: 10000, Days: testDays,
+	w := &world{t: t, ctx: ctx, st: st, ev: eventstore.New(st.Table()), clock: clock}
+	w.svc = challenge.New(challenge.Config{Store: both{st, w.ev}, Text: checker{}, DailyGoal: 10000, Days: testDays,
 		Settle: settle, Now: clock.Now})
 	return w
 }
@@ -322,7 +332,7 @@ func TestTotalsCreditLateJoinersCapGoalDaysAndKeptOffDays(t *testing.T) {
 // recomputeAll checks every participant's total against their stored days.
 func (w *world) recomputeAll(e challenge.Event) {
 	w.t.Helper()
-	ps, _, err := w.st.Participants(w.ctx, e.EventID, "", 0)
+	ps, _, err := w.ev.Participants(w.ctx, e.EventID, "", 0)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -447,7 +457,7 @@ func TestSyncsRacingJoinsLeavesAndRemovalsKeepTotalsExact(t *testing.T) {
 	for _, id := range ids {
 		w.sync(id, stepsOn("2026-03-10", 9000))
 	}
-	ps, _, err := w.st.Participants(w.ctx, e.EventID, "", 0)
+	ps, _, err := w.ev.Participants(w.ctx, e.EventID, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 )
 
 // NewEvent is the body of a create. Nil numbers take their defaults.
@@ -26,19 +27,19 @@ type NewEvent struct {
 
 // Event is "the event" of every answer.
 type Event struct {
-	EventID      string       `json:"eventId"`
-	Name         string       `json:"name"`
-	StartDate    string       `json:"startDate"`
-	EndDate      string       `json:"endDate"`
-	DailyGoal    int64        `json:"dailyGoal"`
-	DailyCap     int64        `json:"dailyCap"`
-	GoalDays     int          `json:"goalDays"`
-	Teams        []store.Team `json:"teams"`
-	Participants int          `json:"participants"`
-	Status       string       `json:"status"`
-	Final        bool         `json:"final"`
-	JoinCode     string       `json:"joinCode"`
-	Me           Me           `json:"me"`
+	EventID      string            `json:"eventId"`
+	Name         string            `json:"name"`
+	StartDate    string            `json:"startDate"`
+	EndDate      string            `json:"endDate"`
+	DailyGoal    int64             `json:"dailyGoal"`
+	DailyCap     int64             `json:"dailyCap"`
+	GoalDays     int               `json:"goalDays"`
+	Teams        []eventstore.Team `json:"teams"`
+	Participants int               `json:"participants"`
+	Status       string            `json:"status"`
+	Final        bool              `json:"final"`
+	JoinCode     string            `json:"joinCode"`
+	Me           Me                `json:"me"`
 }
 
 // Me is the caller's place in an event.
@@ -49,11 +50,11 @@ type Me struct {
 	TeamID      *string `json:"teamId"`
 }
 
-func (s *Service) view(e store.Event, me Me) Event {
+func (s *Service) view(e eventstore.Event, me Me) Event {
 	p, today := spanOf(e), s.today()
 	teams := e.Teams
 	if teams == nil {
-		teams = []store.Team{}
+		teams = []eventstore.Team{}
 	}
 	return Event{
 		EventID: e.ID, Name: e.Name, StartDate: e.Start, EndDate: e.End, DailyGoal: e.DailyGoal, DailyCap: e.DailyCap,
@@ -103,7 +104,7 @@ func (s *Service) Create(ctx context.Context, openid string, in NewEvent) (_ Eve
 
 func (s *Service) retention() int { return s.cfg.Days.RetentionDays }
 
-func teamNames(ts []store.Team) []string {
+func teamNames(ts []eventstore.Team) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
 		out[i] = t.Name
@@ -112,66 +113,66 @@ func teamNames(ts []store.Team) []string {
 }
 
 // validEvent checks a create's fields in the contract's order.
-func (s *Service) validEvent(in NewEvent) (store.Event, error) {
+func (s *Service) validEvent(in NewEvent) (eventstore.Event, error) {
 	if in.Name == "" {
-		return store.Event{}, fault.MissingEventName
+		return eventstore.Event{}, fault.MissingEventName
 	}
 	name, ok := validName(in.Name, MaxName)
 	if !ok {
-		return store.Event{}, fault.InvalidEventName
+		return eventstore.Event{}, fault.InvalidEventName
 	}
 	if in.StartDate == "" || in.EndDate == "" {
-		return store.Event{}, fault.MissingEventDates
+		return eventstore.Event{}, fault.MissingEventDates
 	}
 	start, ok1 := parseDay(in.StartDate)
 	end, ok2 := parseDay(in.EndDate)
 	today := s.today()
 	if !ok1 || !ok2 || start < today-earliestStartDays || start > today+latestStartDays || end < start || int(end-start)+1 > MaxDays {
-		return store.Event{}, fault.InvalidEventDates
+		return eventstore.Event{}, fault.InvalidEventDates
 	}
 	length := int64(end-start) + 1
-	e := store.Event{Name: name, Start: in.StartDate, End: in.EndDate, DailyGoal: s.cfg.DailyGoal, GoalDays: int(length)}
+	e := eventstore.Event{Name: name, Start: in.StartDate, End: in.EndDate, DailyGoal: s.cfg.DailyGoal, GoalDays: int(length)}
 	if e.DailyGoal <= 0 || e.DailyGoal > MaxGoal {
 		e.DailyGoal = 10000
 	}
 	if in.DailyGoal != nil {
 		if *in.DailyGoal < 1 || *in.DailyGoal > MaxGoal {
-			return store.Event{}, fault.InvalidDailyGoal
+			return eventstore.Event{}, fault.InvalidDailyGoal
 		}
 		e.DailyGoal = *in.DailyGoal
 	}
 	if in.DailyCap != nil {
 		if c := *in.DailyCap; c != 0 && (c < e.DailyGoal || c > MaxGoal) {
-			return store.Event{}, fault.InvalidDailyCap
+			return eventstore.Event{}, fault.InvalidDailyCap
 		}
 		e.DailyCap = *in.DailyCap
 	}
 	if in.GoalDays != nil {
 		if *in.GoalDays < 1 || *in.GoalDays > length {
-			return store.Event{}, fault.InvalidGoalDays
+			return eventstore.Event{}, fault.InvalidGoalDays
 		}
 		e.GoalDays = int(*in.GoalDays)
 	}
 	if len(in.Teams) > MaxTeams {
-		return store.Event{}, fault.InvalidTeams
+		return eventstore.Event{}, fault.InvalidTeams
 	}
 	seen := map[string]bool{}
 	for i, t := range in.Teams {
 		tn, ok := validName(t, MaxTeamName)
 		if !ok || seen[tn] {
-			return store.Event{}, fault.InvalidTeams
+			return eventstore.Event{}, fault.InvalidTeams
 		}
 		seen[tn] = true
-		e.Teams = append(e.Teams, store.Team{ID: fmt.Sprintf("t%03d", i+1), Name: tn})
+		e.Teams = append(e.Teams, eventstore.Team{ID: fmt.Sprintf("t%03d", i+1), Name: tn})
 	}
 	return e, nil
 }
 
 // access is what the caller is to an event.
 type access struct {
-	event       store.Event
+	event       eventstore.Event
 	memberID    string
-	participant store.Participant
+	participant eventstore.Participant
 	isPart      bool
 }
 
@@ -268,10 +269,10 @@ func (s *Service) Join(ctx context.Context, openid string, in JoinRequest) (_ Ev
 		return Event{}, err
 	}
 	var (
-		dep    store.Departure
+		dep    eventstore.Departure
 		left   bool
 		prof   store.Profile
-		cur    store.Participant
+		cur    eventstore.Participant
 		isPart bool
 	)
 	err = parallel(ctx, func(ctx context.Context) (err error) {
@@ -329,7 +330,7 @@ func (s *Service) Join(ctx context.Context, openid string, in JoinRequest) (_ Ev
 		return Event{}, err
 	}
 	now := s.now()
-	part := store.Participant{EventID: e.ID, MemberID: mid, OpenID: openid, TeamID: in.TeamID}
+	part := eventstore.Participant{EventID: e.ID, MemberID: mid, OpenID: openid, TeamID: in.TeamID}
 	mark := s.markOf(e, mid, 0, now)
 	added, err := s.store.AddParticipant(ctx, e, part, mark)
 	if err != nil {
@@ -357,14 +358,14 @@ func (s *Service) Join(ctx context.Context, openid string, in JoinRequest) (_ Ev
 	return s.view(e, Me{Organizer: e.Organizer == mid, Participant: true, MemberID: mid, TeamID: teamPtr(in.TeamID)}), nil
 }
 
-func (s *Service) markOf(e store.Event, mid string, version int64, now time.Time) store.EventMark {
+func (s *Service) markOf(e eventstore.Event, mid string, version int64, now time.Time) store.EventMark {
 	return store.EventMark{
 		EventID: e.ID, MemberID: mid, Start: e.Start, End: e.End, DailyGoal: e.DailyGoal, DailyCap: e.DailyCap,
 		Hide: s.hide(e.End), Version: version, JoinedAt: now, Recount: true, ExpiresAt: e.ExpiresAt,
 	}
 }
 
-func checkTeam(e store.Event, teamID string) error {
+func checkTeam(e eventstore.Event, teamID string) error {
 	if len(e.Teams) == 0 {
 		if teamID != "" {
 			return fault.InvalidTeam
@@ -385,7 +386,7 @@ func checkTeam(e store.Event, teamID string) error {
 // takeSlot adds the event to the member's slots, unless they already take
 // part in MaxOpenEvents events that have not ended; events since cancelled
 // are dropped when the slots look full. Racing joins retry on the version.
-func (s *Service) takeSlot(ctx context.Context, mid string, e store.Event) error {
+func (s *Service) takeSlot(ctx context.Context, mid string, e eventstore.Event) error {
 	today := s.today().String()
 	for range 5 {
 		slots, version, err := s.store.Slots(ctx, mid)
@@ -556,7 +557,7 @@ func (s *Service) Participants(ctx context.Context, openid, eventID, cursor stri
 }
 
 // profiles reads the profiles of participants, in one round trip.
-func (s *Service) profiles(ctx context.Context, ps []store.Participant) (map[string]store.Profile, error) {
+func (s *Service) profiles(ctx context.Context, ps []eventstore.Participant) (map[string]store.Profile, error) {
 	members := make([]store.Friend, len(ps))
 	for i, p := range ps {
 		members[i] = store.Friend{MemberID: p.MemberID}
@@ -612,9 +613,9 @@ func (s *Service) Remove(ctx context.Context, openid, eventID, memberID string) 
 	}
 	hide := s.hide(a.event.End)
 	if memberID == a.memberID && a.isPart {
-		var dep *store.Departure
+		var dep *eventstore.Departure
 		if today >= p.start { // the team stays locked for a rejoin
-			dep = &store.Departure{TeamID: a.participant.TeamID}
+			dep = &eventstore.Departure{TeamID: a.participant.TeamID, OpenID: a.participant.OpenID}
 		}
 		if _, _, err := s.store.RemoveParticipant(ctx, a.event, memberID, hide, dep); err != nil {
 			return err
@@ -634,7 +635,7 @@ func (s *Service) Remove(ctx context.Context, openid, eventID, memberID string) 
 	if !ok {
 		return fault.ParticipantNotFound
 	}
-	if _, _, err := s.store.RemoveParticipant(ctx, a.event, memberID, hide, &store.Departure{Removed: true, TeamID: target.TeamID}); err != nil {
+	if _, _, err := s.store.RemoveParticipant(ctx, a.event, memberID, hide, &eventstore.Departure{Removed: true, TeamID: target.TeamID, OpenID: target.OpenID}); err != nil {
 		return err
 	}
 	return s.dropSlot(ctx, memberID, eventID)
@@ -654,7 +655,7 @@ func (s *Service) Cancel(ctx context.Context, openid, eventID string) (err error
 	return s.cancel(ctx, a.event)
 }
 
-func (s *Service) cancel(ctx context.Context, e store.Event) error {
+func (s *Service) cancel(ctx context.Context, e eventstore.Event) error {
 	if _, err := s.store.CancelEvent(ctx, e.ID); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	dayrules "github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/display"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -32,7 +33,7 @@ func (s *Service) today() day {
 // span is an event's days.
 type span struct{ start, end day }
 
-func spanOf(e store.Event) span {
+func spanOf(e eventstore.Event) span {
 	a, _ := parseDay(e.Start)
 	b, _ := parseDay(e.End)
 	return span{a, b}

@@ -92,6 +92,10 @@ type DynamoStore struct {
 	t ddb.Table
 }
 
+// Table is the table this store is on, for the other store packages
+// (eventstore) to share.
+func (d *DynamoStore) Table() ddb.Table { return d.t }
+
 // New returns a DynamoStore on table. Build client from config.AWS so the
 // bounded retryer applies to throttling.
 func New(client *dynamodb.Client, table string) *DynamoStore {

@@ -4,6 +4,7 @@
 package usecases
 
 import (
+	"context"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/account"
@@ -16,6 +17,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/usersteps"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 )
@@ -39,15 +41,17 @@ type Store interface {
 	boards.Store
 	social.Store
 	account.Store
-	challenge.Store
+	ConsistentDays(ctx context.Context, openid, from, to string) ([]store.Day, error)
 }
 
 var _ Store = (*store.DynamoStore)(nil)
 
 // Config is what every use case of a container is built from.
 type Config struct {
-	AppID  string
-	Store  Store
+	AppID string
+	Store Store
+	// Events is the step challenges' storage on the same table.
+	Events *eventstore.Store
 	WeChat WeChat
 	// Signer signs and verifies session tokens; nil in a function that
 	// serves no HTTP route.
@@ -95,7 +99,7 @@ func New(cfg Config) *Set {
 	bs := boards.New(boards.Config{AppID: cfg.AppID, Store: cfg.Store, Tokens: opener, Now: cfg.Now})
 	sc := social.New(social.Config{AppID: cfg.AppID, Store: cfg.Store, WeChat: cfg.WeChat, Opener: opener, Boards: bs,
 		Days: cfg.Days, Limits: cfg.Limits, AvatarHosts: cfg.AvatarHosts, MaxAge: cfg.MaxAge, Now: cfg.Now})
-	ch := challenge.New(challenge.Config{Store: cfg.Store, Text: sc, DailyGoal: cfg.Goal, Days: cfg.Days, Now: cfg.Now})
+	ch := challenge.New(challenge.Config{Store: challengeStore{cfg.Store, cfg.Events}, Text: sc, DailyGoal: cfg.Goal, Days: cfg.Days, Now: cfg.Now})
 	return &Set{
 		Opener:    opener,
 		Sessions:  sessions,
@@ -104,7 +108,17 @@ func New(cfg Config) *Set {
 		Challenge: ch,
 		Steps: usersteps.New(usersteps.Config{AppID: cfg.AppID, Store: cfg.Store, Sessions: sessions, Opener: opener, Boards: bs,
 			Days: cfg.Days, MaxAge: cfg.MaxAge, Goal: cfg.Goal, Events: ch, Now: cfg.Now}),
-		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Days: cfg.Days,
+		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Events: ch, Days: cfg.Days,
 			Delay: cfg.DeletionDelay, Now: cfg.Now}),
 	}
 }
+
+// challengeStore is the challenges' storage: their own items, and what they
+// read of users.
+type challengeStore struct {
+	users
+	*eventstore.Store
+}
+
+// users names the embedded Store apart from eventstore's.
+type users = Store

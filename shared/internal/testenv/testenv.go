@@ -25,6 +25,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -97,7 +98,7 @@ func (e *Env) Config(t testing.TB) usecases.Config {
 		t.Fatal(err)
 	}
 	return usecases.Config{
-		AppID: e.AppID, Store: e.Store, WeChat: wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil),
+		AppID: e.AppID, Store: e.Store, Events: eventstore.New(e.Store.Table()), WeChat: wechat.NewClient(e.Sim.URL, e.AppID, e.Secret, nil),
 		Signer: signer, Now: e.Clock.Now, TokenPoll: 10 * time.Millisecond,
 		DeletionDelay: account.DefaultDeletionDelay,
 	}

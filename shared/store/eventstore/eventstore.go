@@ -1,27 +1,13 @@
-package store
-
-// The step-challenge items: an event, its join code, its participants with
-// their running totals, who left or was removed, each member's events, and
-// the marks in a user's own partition that tell the sync which events to
-// credit.
-//
-//	EVENT#<eid>    / META          the settings (name, dates, goal, cap, goalDays, teams JSON),
-//	                               org S (organizer memberId), code S, pc N (participants),
-//	                               cancelled N (1: every read answers not found), expiresAt N
-//	ECODE#<code>   / ECODE         eventId S, expiresAt N: the current join code
-//	EVP#<eid>      / <mid>         o S (openid), t S (teamId), s N (total), g N (goal days),
-//	                               v N (recount version), x N (credits applied), expiresAt N
-//	EVGONE#<eid>   / <mid>         removed N (1: by the organizer), t S (the team, locked), expiresAt N
-//	MEMBER#<mid>   / EVENT#<rev start>#<eid>   org N, part N, t S, expiresAt N: the member's events,
-//	                               latest start first (rev start is 99999999 - YYYYMMDD)
-//	MEMBER#<mid>   / EVSLOTS       ev M (eventId -> endDate), v N: the events the member takes part in
-//	USER#<openid>  / DAY#<hide>#EVT#<eid>   the mark: mid, start, end, cap, goal, v, joinedAt, recount
+// Package eventstore owns the step challenges' items in the table: an
+// event, its join code, its participants with their running totals, who
+// left or was removed, each member's events and the slots that bound them.
+// The marks in a user's own partition, which tell the sync which events to
+// credit, are package store's (the user's partition is its). The layout is
+// docs/DESIGN.md's data-model table.
 //
 // Participant items hold no names (profiles are read for the shown rows
 // only), so a 5,000-participant event is one Query page of about 0.6 MB.
-// A mark's sort key sorts among the days: the sync's one Query (SK >=
-// DAY#<window start>) reads it until the window starts after <hide>, which
-// the caller sets so that the mark leaves the read once the event ends.
+package eventstore
 
 import (
 	"context"
@@ -35,8 +21,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/ddb"
 )
+
+// Store is the step challenges' storage on one table; the challenge use
+// case pairs it with a *store.DynamoStore for what it reads of users.
+type Store struct {
+	t ddb.Table
+}
+
+// New returns a Store on the table t (store.DynamoStore's Table).
+func New(t ddb.Table) *Store { return &Store{t: t} }
 
 // Team is one team of an event.
 type Team struct {
@@ -67,26 +63,13 @@ type Participant struct {
 	ExpiresAt        time.Time
 }
 
-// EventMark is what the sync needs to credit one event: it lives in the
-// participant's own partition.
-type EventMark struct {
-	EventID, MemberID, Start, End string
-	DailyGoal, DailyCap           int64
-	// Hide is the window start after which the sync no longer reads the mark.
-	Hide string
-	// Version is the participant's recount version the mark was written
-	// with; a credit applies only while the participant's is the same.
-	Version  int64
-	JoinedAt time.Time
-	// Recount asks the first sync after a settling time to recount.
-	Recount   bool
-	ExpiresAt time.Time
-}
-
 // Departure records that a member left an event that ran, or was removed.
 type Departure struct {
 	Removed bool
 	TeamID  string
+	// OpenID is the participant's: OpenIDIndex lists the record, so that
+	// the participant's account deletion finds it.
+	OpenID string
 }
 
 // EventRef is one event of a member's list.
@@ -95,35 +78,8 @@ type EventRef struct {
 	Organizer, Participant bool
 }
 
-// Challenges is the storage of step challenges.
-type Challenges interface {
-	PutEvent(ctx context.Context, e Event) (bool, error)
-	Event(ctx context.Context, eventID string) (Event, bool, error)
-	EventByCode(ctx context.Context, code string) (Event, bool, error)
-	Events(ctx context.Context, ids []string) (map[string]Event, error)
-	SetJoinCode(ctx context.Context, e Event, code string) (bool, error)
-	CancelEvent(ctx context.Context, eventID string) (bool, error)
-	PurgeEvent(ctx context.Context, e Event, hide string) error
-	CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error)
-	Participant(ctx context.Context, eventID, memberID string) (Participant, bool, error)
-	Participants(ctx context.Context, eventID, after string, limit int) ([]Participant, string, error)
-	AddParticipant(ctx context.Context, e Event, p Participant, m EventMark) (bool, error)
-	MoveTeam(ctx context.Context, e Event, memberID, teamID string) (bool, error)
-	RemoveParticipant(ctx context.Context, e Event, memberID, hide string, dep *Departure) (Participant, bool, error)
-	Departure(ctx context.Context, eventID, memberID string) (Departure, bool, error)
-	Slots(ctx context.Context, memberID string) (map[string]string, int64, error)
-	SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error)
-	Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error)
-	SetTotals(ctx context.Context, p Participant, total int64, goalDays int) (bool, error)
-	UpdateMark(ctx context.Context, openid string, m EventMark) error
-	MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]EventRef, string, error)
-}
-
-var _ Challenges = (*DynamoStore)(nil)
-
 const (
 	metaSK     = "META"
-	markInfix  = "#EVT#"
 	slotsSK    = "EVSLOTS"
 	evIndexPfx = "EVENT#"
 )
@@ -134,12 +90,6 @@ func partKey(eid, mid string) map[string]types.AttributeValue {
 	return ddb.Key("EVP#"+eid, mid)
 }
 func goneKey(eid, mid string) map[string]types.AttributeValue { return ddb.Key("EVGONE#"+eid, mid) }
-
-// markSK is the sort key of a mark, among the days.
-func markSK(hide, eid string) string { return dayPrefix + hide + markInfix + eid }
-
-// isMark tells a mark from a day: both begin with DAY#.
-func isMark(sk string) bool { return strings.Contains(sk, markInfix) }
 
 // indexSK orders a member's events by start date, latest first, then id.
 func indexSK(start, eid string) string {
@@ -186,9 +136,9 @@ func eventOf(item map[string]types.AttributeValue) (Event, bool) {
 
 // PutEvent writes a new event, its join code and the organizer's index
 // item; false when the id is taken.
-func (d *DynamoStore) PutEvent(ctx context.Context, e Event) (bool, error) {
+func (d *Store) PutEvent(ctx context.Context, e Event) (bool, error) {
 	if e.ID == "" || e.Organizer == "" || e.JoinCode == "" {
-		return false, fmt.Errorf("store: PutEvent: empty id: %w", ErrInvalidArgument)
+		return false, fmt.Errorf("store: PutEvent: empty id: %w", ddb.ErrInvalidArgument)
 	}
 	item, err := eventItem(e)
 	if err != nil {
@@ -205,14 +155,14 @@ func (d *DynamoStore) PutEvent(ctx context.Context, e Event) (bool, error) {
 	return true, ddb.Parallel(ctx, "PutEvent", d.putter(code), d.putter(idx))
 }
 
-func (d *DynamoStore) putter(item map[string]types.AttributeValue) func(context.Context) error {
+func (d *Store) putter(item map[string]types.AttributeValue) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := d.t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.t.Name, Item: item})
 		return err
 	}
 }
 
-func (d *DynamoStore) deleter(k map[string]types.AttributeValue) func(context.Context) error {
+func (d *Store) deleter(k map[string]types.AttributeValue) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: k})
 		return err
@@ -221,18 +171,23 @@ func (d *DynamoStore) deleter(k map[string]types.AttributeValue) func(context.Co
 
 // Event reads an event with a strongly consistent GetItem; a cancelled
 // event is not found.
-func (d *DynamoStore) Event(ctx context.Context, eventID string) (Event, bool, error) {
-	item, err := d.t.Get(ctx, "Event", eventKey(eventID), true)
+func (d *Store) Event(ctx context.Context, eventID string) (Event, bool, error) {
+	// Projected, as every read of a function that may not read secrets is.
+	out, err := d.t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.t.Name, Key: eventKey(eventID), ConsistentRead: aws.Bool(true),
+		ProjectionExpression:     aws.String("PK, #n, #s, #e, goal, cap, goalDays, org, code, pc, expiresAt, teams, cancelled"),
+		ExpressionAttributeNames: map[string]string{"#n": "name", "#s": "start", "#e": "end"},
+	})
 	if err != nil {
-		return Event{}, false, err
+		return Event{}, false, ddb.Wrap("Event", err)
 	}
-	e, ok := eventOf(item)
+	e, ok := eventOf(out.Item)
 	return e, ok, nil
 }
 
 // EventByCode reads the event a join code names; a code the event no
 // longer holds is not found.
-func (d *DynamoStore) EventByCode(ctx context.Context, code string) (Event, bool, error) {
+func (d *Store) EventByCode(ctx context.Context, code string) (Event, bool, error) {
 	item, err := d.t.Get(ctx, "EventByCode", joinCodeKey(code), true)
 	if err != nil || item == nil {
 		return Event{}, false, err
@@ -246,7 +201,7 @@ func (d *DynamoStore) EventByCode(ctx context.Context, code string) (Event, bool
 
 // Events reads many events with parallel BatchGetItems; cancelled ones
 // are left out.
-func (d *DynamoStore) Events(ctx context.Context, ids []string) (map[string]Event, error) {
+func (d *Store) Events(ctx context.Context, ids []string) (map[string]Event, error) {
 	keys := make([]map[string]types.AttributeValue, len(ids))
 	for i, id := range ids {
 		keys[i] = eventKey(id)
@@ -267,7 +222,7 @@ func (d *DynamoStore) Events(ctx context.Context, ids []string) (map[string]Even
 // SetJoinCode gives the event a new join code; the old one stops naming
 // it at once (EventByCode checks the event's code). False when the event
 // is gone or its code changed meanwhile.
-func (d *DynamoStore) SetJoinCode(ctx context.Context, e Event, code string) (bool, error) {
+func (d *Store) SetJoinCode(ctx context.Context, e Event, code string) (bool, error) {
 	item := joinCodeKey(code)
 	item["eventId"], item["expiresAt"] = ddb.S(e.ID), ddb.N(e.ExpiresAt.Unix())
 	if err := ddb.Parallel(ctx, "SetJoinCode", d.putter(item)); err != nil {
@@ -287,7 +242,7 @@ func (d *DynamoStore) SetJoinCode(ctx context.Context, e Event, code string) (bo
 
 // CancelEvent marks the event cancelled, so every read finds nothing from
 // now on; false when it was not there.
-func (d *DynamoStore) CancelEvent(ctx context.Context, eventID string) (bool, error) {
+func (d *Store) CancelEvent(ctx context.Context, eventID string) (bool, error) {
 	return d.t.ConditionalUpdate(ctx, "CancelEvent", &dynamodb.UpdateItemInput{
 		TableName: &d.t.Name, Key: eventKey(eventID),
 		UpdateExpression:          aws.String("SET cancelled = :one"),
@@ -301,7 +256,7 @@ func (d *DynamoStore) CancelEvent(ctx context.Context, eventID string) (bool, er
 // so a purge cut short can be run again from the event); hide is the marks'
 // as they were written. Slots are left to the member's next join, which
 // drops events that are gone.
-func (d *DynamoStore) PurgeEvent(ctx context.Context, e Event, hide string) error {
+func (d *Store) PurgeEvent(ctx context.Context, e Event, hide string) error {
 	parts, err := d.t.Pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
 		TableName: &d.t.Name, KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S("EVP#" + e.ID)},
@@ -318,20 +273,20 @@ func (d *DynamoStore) PurgeEvent(ctx context.Context, e Event, hide string) erro
 	if err != nil {
 		return err
 	}
-	var h Holdings
+	var keys []ddb.Item
 	for _, it := range parts {
 		mid := ddb.Str(it["SK"])
-		h.keys = append(h.keys, partKey(e.ID, mid), indexKey(mid, e.Start, e.ID))
-		if o := ddb.Str(it["o"]); o != "" {
-			h.keys = append(h.keys, userPKKey(o, markSK(hide, e.ID)))
+		keys = append(keys, partKey(e.ID, mid), indexKey(mid, e.Start, e.ID))
+		if o := ddb.Str(it["openid"]); o != "" {
+			keys = append(keys, store.MarkKey(o, hide, e.ID))
 		}
 	}
 	for _, it := range gone {
-		h.keys = append(h.keys, goneKey(e.ID, ddb.Str(it["SK"])))
+		keys = append(keys, goneKey(e.ID, ddb.Str(it["SK"])))
 	}
-	h.keys = append(h.keys, joinCodeKey(e.JoinCode), indexKey(e.Organizer, e.Start, e.ID))
-	if err := d.Erase(ctx, h); err != nil {
-		return ddb.Wrap("PurgeEvent", err)
+	keys = append(keys, joinCodeKey(e.JoinCode), indexKey(e.Organizer, e.Start, e.ID))
+	if err := d.t.DeleteAll(ctx, "PurgeEvent", keys); err != nil {
+		return err
 	}
 	return ddb.Parallel(ctx, "PurgeEvent", d.deleter(eventKey(e.ID)))
 }
@@ -339,7 +294,7 @@ func (d *DynamoStore) PurgeEvent(ctx context.Context, e Event, hide string) erro
 // CountParticipants adds delta to the event's participant count; with
 // delta > 0 only while the count stays at most max and the event is not
 // cancelled (false otherwise).
-func (d *DynamoStore) CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error) {
+func (d *Store) CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error) {
 	in := &dynamodb.UpdateItemInput{
 		TableName: &d.t.Name, Key: eventKey(eventID),
 		UpdateExpression:          aws.String("ADD pc :d"),
@@ -355,14 +310,14 @@ func (d *DynamoStore) CountParticipants(ctx context.Context, eventID string, del
 
 func participantOf(eid string, item map[string]types.AttributeValue) Participant {
 	return Participant{
-		EventID: eid, MemberID: ddb.Str(item["SK"]), OpenID: ddb.Str(item["o"]), TeamID: ddb.Str(item["t"]),
+		EventID: eid, MemberID: ddb.Str(item["SK"]), OpenID: ddb.Str(item["openid"]), TeamID: ddb.Str(item["t"]),
 		Total: ddb.Num(item["s"]), GoalDays: int(ddb.Num(item["g"])), Version: ddb.Num(item["v"]), Credits: ddb.Num(item["x"]),
 		ExpiresAt: ddb.UnixOrZero(item["expiresAt"]),
 	}
 }
 
 // Participant reads one participant, strongly consistent.
-func (d *DynamoStore) Participant(ctx context.Context, eventID, memberID string) (Participant, bool, error) {
+func (d *Store) Participant(ctx context.Context, eventID, memberID string) (Participant, bool, error) {
 	item, err := d.t.Get(ctx, "Participant", partKey(eventID, memberID), true)
 	if err != nil || item == nil {
 		return Participant{}, false, err
@@ -374,7 +329,7 @@ func (d *DynamoStore) Participant(ctx context.Context, eventID, memberID string)
 // order: limit of them with the next cursor, or all (limit 0); strongly
 // consistent, so a join is on its own board at once (5,000 participants of
 // about 110 bytes are one page, some 135 read units).
-func (d *DynamoStore) Participants(ctx context.Context, eventID, after string, limit int) ([]Participant, string, error) {
+func (d *Store) Participants(ctx context.Context, eventID, after string, limit int) ([]Participant, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName: &d.t.Name, KeyConditionExpression: aws.String("PK = :pk AND SK > :after"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S("EVP#" + eventID), ":after": ddb.S(after)},
@@ -408,37 +363,14 @@ func (d *DynamoStore) Participants(ctx context.Context, eventID, after string, l
 	return ps, next, nil
 }
 
-func markItem(openid string, m EventMark) map[string]types.AttributeValue {
-	item := userPKKey(openid, markSK(m.Hide, m.EventID))
-	item["mid"], item["start"], item["end"] = ddb.S(m.MemberID), ddb.S(m.Start), ddb.S(m.End)
-	item["goal"], item["cap"], item["v"] = ddb.N(m.DailyGoal), ddb.N(m.DailyCap), ddb.N(m.Version)
-	item["joinedAt"] = ddb.N(m.JoinedAt.UnixMilli())
-	if m.Recount {
-		item["recount"] = ddb.N(1)
-	}
-	item["expiresAt"] = ddb.N(m.ExpiresAt.Unix())
-	return item
-}
-
-func markOf(item map[string]types.AttributeValue) EventMark {
-	sk := strings.TrimPrefix(ddb.Str(item["SK"]), dayPrefix)
-	hide, eid, _ := strings.Cut(sk, markInfix)
-	return EventMark{
-		EventID: eid, MemberID: ddb.Str(item["mid"]), Start: ddb.Str(item["start"]), End: ddb.Str(item["end"]),
-		DailyGoal: ddb.Num(item["goal"]), DailyCap: ddb.Num(item["cap"]), Hide: hide, Version: ddb.Num(item["v"]),
-		JoinedAt: ddb.Millis(item["joinedAt"]), Recount: ddb.Num(item["recount"]) == 1,
-		ExpiresAt: ddb.UnixOrZero(item["expiresAt"]),
-	}
-}
-
 // AddParticipant writes a new participant (false when there is one), then
 // the mark in the participant's partition and the member's index item.
-func (d *DynamoStore) AddParticipant(ctx context.Context, e Event, p Participant, m EventMark) (bool, error) {
+func (d *Store) AddParticipant(ctx context.Context, e Event, p Participant, m store.EventMark) (bool, error) {
 	if p.OpenID == "" || p.MemberID == "" || e.ID == "" {
-		return false, fmt.Errorf("store: AddParticipant: empty id: %w", ErrInvalidArgument)
+		return false, fmt.Errorf("store: AddParticipant: empty id: %w", ddb.ErrInvalidArgument)
 	}
 	item := partKey(e.ID, p.MemberID)
-	item["o"], item["s"], item["g"], item["v"], item["x"] = ddb.S(p.OpenID), ddb.N(p.Total), ddb.N(int64(p.GoalDays)), ddb.N(p.Version), ddb.N(p.Credits)
+	item["openid"], item["s"], item["g"], item["v"], item["x"] = ddb.S(p.OpenID), ddb.N(p.Total), ddb.N(int64(p.GoalDays)), ddb.N(p.Version), ddb.N(p.Credits)
 	if p.TeamID != "" {
 		item["t"] = ddb.S(p.TeamID)
 	}
@@ -447,14 +379,14 @@ func (d *DynamoStore) AddParticipant(ctx context.Context, e Event, p Participant
 	if !ok || err != nil {
 		return ok, err
 	}
-	return true, ddb.Parallel(ctx, "AddParticipant", d.putter(markItem(p.OpenID, m)), func(ctx context.Context) error {
+	return true, ddb.Parallel(ctx, "AddParticipant", d.putter(store.MarkItem(p.OpenID, m)), func(ctx context.Context) error {
 		return d.indexParticipant(ctx, e, p.MemberID, p.TeamID)
 	})
 }
 
 // indexParticipant records the member's participation (and team) on their
 // index item, beside an organizer's flag.
-func (d *DynamoStore) indexParticipant(ctx context.Context, e Event, mid, team string) error {
+func (d *Store) indexParticipant(ctx context.Context, e Event, mid, team string) error {
 	update, values := "SET part = :one, expiresAt = :exp REMOVE t", map[string]types.AttributeValue{
 		":one": ddb.N(1), ":exp": ddb.N(e.ExpiresAt.Unix())}
 	if team != "" {
@@ -469,7 +401,7 @@ func (d *DynamoStore) indexParticipant(ctx context.Context, e Event, mid, team s
 }
 
 // MoveTeam changes a participant's team; false when they are not one.
-func (d *DynamoStore) MoveTeam(ctx context.Context, e Event, memberID, teamID string) (bool, error) {
+func (d *Store) MoveTeam(ctx context.Context, e Event, memberID, teamID string) (bool, error) {
 	ok, err := d.t.ConditionalUpdate(ctx, "MoveTeam", &dynamodb.UpdateItemInput{
 		TableName: &d.t.Name, Key: partKey(e.ID, memberID),
 		UpdateExpression:          aws.String("SET t = :t"),
@@ -489,10 +421,10 @@ func (d *DynamoStore) MoveTeam(ctx context.Context, e Event, memberID, teamID st
 // also deletes their mark (hide as it was written) and their index item
 // (or its participation, for an organizer) and counts them out. It returns
 // the participant deleted, found false when there was none.
-func (d *DynamoStore) RemoveParticipant(ctx context.Context, e Event, memberID, hide string, dep *Departure) (Participant, bool, error) {
+func (d *Store) RemoveParticipant(ctx context.Context, e Event, memberID, hide string, dep *Departure) (Participant, bool, error) {
 	if dep != nil {
 		item := goneKey(e.ID, memberID)
-		item["expiresAt"] = ddb.N(e.ExpiresAt.Unix())
+		item["openid"], item["expiresAt"] = ddb.S(dep.OpenID), ddb.N(e.ExpiresAt.Unix())
 		if dep.Removed {
 			item["removed"] = ddb.N(1)
 		}
@@ -524,7 +456,7 @@ func (d *DynamoStore) RemoveParticipant(ctx context.Context, e Event, memberID, 
 		}
 	}
 	err = ddb.Parallel(ctx, "RemoveParticipant",
-		d.deleter(userPKKey(p.OpenID, markSK(hide, e.ID))), unindex,
+		d.deleter(store.MarkKey(p.OpenID, hide, e.ID)), unindex,
 		func(ctx context.Context) error {
 			_, err := d.CountParticipants(ctx, e.ID, -1, 0)
 			return err
@@ -533,7 +465,7 @@ func (d *DynamoStore) RemoveParticipant(ctx context.Context, e Event, memberID, 
 }
 
 // Departure reads a member's departure from an event, strongly consistent.
-func (d *DynamoStore) Departure(ctx context.Context, eventID, memberID string) (Departure, bool, error) {
+func (d *Store) Departure(ctx context.Context, eventID, memberID string) (Departure, bool, error) {
 	item, err := d.t.Get(ctx, "Departure", goneKey(eventID, memberID), true)
 	if err != nil || item == nil {
 		return Departure{}, false, err
@@ -543,7 +475,7 @@ func (d *DynamoStore) Departure(ctx context.Context, eventID, memberID string) (
 
 // Slots reads the events a member takes part in (eventId -> endDate) and
 // the version SetSlots needs.
-func (d *DynamoStore) Slots(ctx context.Context, memberID string) (map[string]string, int64, error) {
+func (d *Store) Slots(ctx context.Context, memberID string) (map[string]string, int64, error) {
 	item, err := d.t.Get(ctx, "Slots", ddb.Key("MEMBER#"+memberID, slotsSK), true)
 	if err != nil {
 		return nil, 0, err
@@ -559,7 +491,7 @@ func (d *DynamoStore) Slots(ctx context.Context, memberID string) (map[string]st
 
 // SetSlots replaces the member's slots if they are still at version;
 // false when another writer moved them first.
-func (d *DynamoStore) SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error) {
+func (d *Store) SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error) {
 	m := make(map[string]types.AttributeValue, len(slots))
 	for id, end := range slots {
 		m[id] = ddb.S(end)
@@ -579,7 +511,7 @@ func (d *DynamoStore) SetSlots(ctx context.Context, memberID string, slots map[s
 // Credit adds to a participant's total and goal days, only while they are
 // a participant at the given recount version (false otherwise): one
 // UpdateItem of a small item, one write unit.
-func (d *DynamoStore) Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error) {
+func (d *Store) Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error) {
 	return d.t.ConditionalUpdate(ctx, "Credit", &dynamodb.UpdateItemInput{
 		TableName: &d.t.Name, Key: partKey(eventID, memberID),
 		UpdateExpression:    aws.String("ADD s :s, g :g, x :one"),
@@ -592,7 +524,7 @@ func (d *DynamoStore) Credit(ctx context.Context, eventID, memberID string, vers
 // SetTotals writes a recount: the totals, and the next version, only if
 // neither a credit nor another recount changed the participant since p was
 // read (false otherwise).
-func (d *DynamoStore) SetTotals(ctx context.Context, p Participant, total int64, goalDays int) (bool, error) {
+func (d *Store) SetTotals(ctx context.Context, p Participant, total int64, goalDays int) (bool, error) {
 	return d.t.ConditionalUpdate(ctx, "SetTotals", &dynamodb.UpdateItemInput{
 		TableName: &d.t.Name, Key: partKey(p.EventID, p.MemberID),
 		UpdateExpression:    aws.String("SET s = :s, g = :g, v = :next"),
@@ -604,7 +536,7 @@ func (d *DynamoStore) SetTotals(ctx context.Context, p Participant, total int64,
 
 // UpdateMark rewrites a mark's version and recount flag, only if the mark
 // is still there (a leave deletes it).
-func (d *DynamoStore) UpdateMark(ctx context.Context, openid string, m EventMark) error {
+func (d *Store) UpdateMark(ctx context.Context, openid string, m store.EventMark) error {
 	update := "SET v = :v REMOVE recount"
 	if m.Recount {
 		update = "SET v = :v, recount = :one"
@@ -614,7 +546,7 @@ func (d *DynamoStore) UpdateMark(ctx context.Context, openid string, m EventMark
 		values[":one"] = ddb.N(1)
 	}
 	_, err := d.t.ConditionalUpdate(ctx, "UpdateMark", &dynamodb.UpdateItemInput{
-		TableName: &d.t.Name, Key: userPKKey(openid, markSK(m.Hide, m.EventID)),
+		TableName: &d.t.Name, Key: store.MarkKey(openid, m.Hide, m.EventID),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: values,
@@ -624,18 +556,19 @@ func (d *DynamoStore) UpdateMark(ctx context.Context, openid string, m EventMark
 
 // MemberEvents reads a page of a member's events, latest start first; the
 // cursor is the last item's sort key.
-func (d *DynamoStore) MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]EventRef, string, error) {
+func (d *Store) MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]EventRef, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              &d.t.Name,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": ddb.S("MEMBER#" + memberID), ":p": ddb.S(evIndexPfx)},
-		ConsistentRead: aws.Bool(true),
-		Limit:          aws.Int32(int32(limit + 1)),
+		ProjectionExpression: aws.String("SK, org, part, t"),
+		ConsistentRead:       aws.Bool(true),
+		Limit:                aws.Int32(int32(limit + 1)),
 	}
 	if cursor != "" {
 		if !strings.HasPrefix(cursor, evIndexPfx) {
-			return nil, "", fmt.Errorf("store: MemberEvents: bad cursor: %w", ErrInvalidArgument)
+			return nil, "", fmt.Errorf("store: MemberEvents: bad cursor: %w", ddb.ErrInvalidArgument)
 		}
 		in.ExclusiveStartKey = ddb.Key("MEMBER#"+memberID, cursor)
 	}
