@@ -316,35 +316,9 @@ func (h Holdings) KeepingAccount() Holdings {
 // function may batch-write, so none can forge one). Deleting an item
 // already gone is not an error, so an Erase may be repeated.
 func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
-	var calls []func(context.Context) error
+	calls := []func(context.Context) error{func(ctx context.Context) error { return d.t.DeleteAll(ctx, "Erase", h.keys) }}
 	for _, k := range h.codes {
-		calls = append(calls, func(ctx context.Context) error {
-			_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: k})
-			return err
-		})
-	}
-	for start := 0; start < len(h.keys); start += ddb.BatchWriteMax {
-		chunk := h.keys[start:min(start+ddb.BatchWriteMax, len(h.keys))]
-		calls = append(calls, func(ctx context.Context) error {
-			reqs := make([]types.WriteRequest, len(chunk))
-			for i, k := range chunk {
-				reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
-			}
-			pending := map[string][]types.WriteRequest{d.t.Name: reqs}
-			for len(pending) > 0 {
-				out, err := d.t.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-				if err != nil {
-					return err
-				}
-				if pending = out.UnprocessedItems; len(pending) > 0 {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-			return nil
-		})
+		calls = append(calls, func(ctx context.Context) error { return d.t.Delete(ctx, "Erase", k) })
 	}
 	return ddb.Parallel(ctx, "Erase", calls...)
 }
