@@ -306,7 +306,7 @@ func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid strin
 // items hold no openid to find them by).
 func (h Holdings) FirstPass() Holdings {
 	pk := "USER#" + h.OpenID
-	h.keys = slices.DeleteFunc(slices.Clone(h.keys), func(k map[string]types.AttributeValue) bool {
+	h.keys = slices.DeleteFunc(slices.Clone(h.keys), func(k ddb.Item) bool {
 		return ddb.Str(k["PK"]) == pk && (ddb.Str(k["SK"]) == accountSK || ddb.Str(k["SK"]) == memberSK)
 	})
 	return h
@@ -315,7 +315,7 @@ func (h Holdings) FirstPass() Holdings {
 // leadsToOthers says whether a read of Holdings finds other items through
 // this one: the account item (while it is marked, no login starts a new
 // account), the memberId pointer and a profile (the member partition).
-func leadsToOthers(k map[string]types.AttributeValue) bool {
+func leadsToOthers(k ddb.Item) bool {
 	pk, sk := ddb.Str(k["PK"]), ddb.Str(k["SK"])
 	return strings.HasPrefix(pk, "USER#") && (sk == accountSK || sk == memberSK) ||
 		strings.HasPrefix(pk, "MEMBER#") && sk == profileSK
@@ -329,53 +329,22 @@ func leadsToOthers(k map[string]types.AttributeValue) bool {
 // short leaves what finds the rest. Deleting an item already gone is not
 // an error, so an Erase may be repeated.
 func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
-	var last []map[string]types.AttributeValue
-	rest := slices.DeleteFunc(slices.Clone(h.keys), func(k map[string]types.AttributeValue) bool {
+	var last []ddb.Item
+	rest := slices.DeleteFunc(slices.Clone(h.keys), func(k ddb.Item) bool {
 		if leadsToOthers(k) {
 			last = append(last, k)
 			return true
 		}
 		return false
 	})
-	if err := d.erase(ctx, h.codes, rest); err != nil || len(last) == 0 {
+	calls := []func(context.Context) error{func(ctx context.Context) error { return d.t.DeleteAll(ctx, "Erase", rest) }}
+	for _, k := range h.codes {
+		calls = append(calls, func(ctx context.Context) error { return d.t.Delete(ctx, "Erase", k) })
+	}
+	if err := ddb.Parallel(ctx, "Erase", calls...); err != nil || len(last) == 0 {
 		return err
 	}
-	return d.erase(ctx, nil, last)
-}
-
-// erase deletes the login-code records codes and the items keys, at once.
-func (d *DynamoStore) erase(ctx context.Context, codes, keys []map[string]types.AttributeValue) error {
-	var calls []func(context.Context) error
-	for _, k := range codes {
-		calls = append(calls, func(ctx context.Context) error {
-			_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: k})
-			return err
-		})
-	}
-	for start := 0; start < len(keys); start += ddb.BatchWriteMax {
-		chunk := keys[start:min(start+ddb.BatchWriteMax, len(keys))]
-		calls = append(calls, func(ctx context.Context) error {
-			reqs := make([]types.WriteRequest, len(chunk))
-			for i, k := range chunk {
-				reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
-			}
-			pending := map[string][]types.WriteRequest{d.t.Name: reqs}
-			for len(pending) > 0 {
-				out, err := d.t.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-				if err != nil {
-					return err
-				}
-				if pending = out.UnprocessedItems; len(pending) > 0 {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-			return nil
-		})
-	}
-	return ddb.Parallel(ctx, "Erase", calls...)
+	return d.t.DeleteAll(ctx, "Erase", last)
 }
 
 // ForgetDays deletes the given days of a user, with the BatchWriteItems of
