@@ -278,14 +278,15 @@ func runPeerBench(ctx context.Context, dir string) (peerResult, error) {
 
 // coldEvents is the events/ file each function is invoked with.
 var coldEvents = map[string]string{
-	"SessionFunction":  "events/session.json",
-	"DecryptFunction":  "events/decrypt.json",
-	"OpenDataFunction": "events/cloudid.json",
-	"StepsFunction":    "events/steps.json",
-	"SocialFunction":   "events/group-board.json",
-	"AccountFunction":  "events/export.json",
-	"RefreshFunction":  "events/scheduled.json",
-	stack.NoopID:       "events/steps.json",
+	"SessionFunction":   "events/session.json",
+	"DecryptFunction":   "events/decrypt.json",
+	"OpenDataFunction":  "events/cloudid.json",
+	"StepsFunction":     "events/steps.json",
+	"SocialFunction":    "events/group-board.json",
+	"AccountFunction":   "events/export.json",
+	"ChallengeFunction": "events/challenge.json",
+	"RefreshFunction":   "events/scheduled.json",
+	stack.NoopID:        "events/steps.json",
 }
 
 type coldResult struct {
