@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"os"
@@ -72,6 +73,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer logf.Close()
 	logw := &services.LockedWriter{W: logf}
+	// The handlers section 4 runs in this process log as a function does:
+	// into the stack's log, not the terminal.
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(logw, nil)))
 	steps := []string{
 		"building the arm64 bootstraps (sizes) and the native ones (stack)",
 		"decrypt-and-parse against github.com/silenceper/wechat/v2, interleaved",

@@ -221,7 +221,7 @@ var roundTripTargets = []struct {
 // beforeDate is when beforeWaves were counted: the round trips through the
 // API before the revocation read ran beside the first read, the sync's
 // re-read of it went and tokens carried the memberId (authentication
-// 1, then the use case's; a first sync's 31 writes in waves of 8).
+// 1, then the use case's).
 const beforeDate = "2026-12-07"
 
 var beforeWaves = map[string]int{

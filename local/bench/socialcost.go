@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -36,7 +37,7 @@ type socialBench struct {
 // member makes a user with a memberId, a profile and steps on date.
 func (b *socialBench) member(prefix string, i int) (store.Friend, error) {
 	openid := fmt.Sprintf("%s-%d", prefix, i)
-	mid, err := b.setup.MemberID(b.ctx, openid, stack.RandomKey()[:22])
+	mid, err := b.setup.MemberID(b.ctx, openid, crypto.NewID())
 	if err != nil {
 		return store.Friend{}, err
 	}
@@ -50,7 +51,7 @@ func (b *socialBench) member(prefix string, i int) (store.Friend, error) {
 
 // group makes n members in a group of its own, 16 at a time.
 func (b *socialBench) group(n int) (string, []store.Friend, error) {
-	gid, prefix := stack.RandomKey()[:22], "bench-g-"+stack.RandomKey()[:8]
+	gid, prefix := crypto.NewID(), "bench-g-"+stack.RandomKey()[:8]
 	members := make([]store.Friend, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 16)
@@ -121,12 +122,12 @@ func (b *socialBench) seed() (seeded, error) {
 	}
 	// The syncer's sync writes no group item.
 	s.syncer = "bench-s-" + stack.RandomKey()[:12]
-	sm, err := b.setup.MemberID(b.ctx, s.syncer, stack.RandomKey()[:22])
+	sm, err := b.setup.MemberID(b.ctx, s.syncer, crypto.NewID())
 	if err != nil {
 		return s, err
 	}
 	for range benchUserGroups {
-		if err := b.join(stack.RandomKey()[:22], store.Friend{MemberID: sm, OpenID: s.syncer}); err != nil {
+		if err := b.join(crypto.NewID(), store.Friend{MemberID: sm, OpenID: s.syncer}); err != nil {
 			return s, err
 		}
 	}
@@ -190,7 +191,7 @@ func (r *report) writeSocial(p func(string, ...any)) {
 	p("changes, exclusions, lapsed memberships and the plausibility rules also apply at once, with nothing")
 	p("to rewrite. What read time costs is the large group: a %d-member board is %g RCU a view.", benchGroupMembers, big.ReportedRCU)
 	p("")
-	r.writeLargeBoard(p, big)
+	r.writeLargeBoard(p, big, small)
 }
 
 // The large group's model: views of one benchGroupMembers board a day,
@@ -207,7 +208,7 @@ const (
 
 // writeLargeBoard compares a per-container cache of a large board with a
 // board snapshot in the table read beside the caller's own row.
-func (r *report) writeLargeBoard(p func(string, ...any), big Cost) {
+func (r *report) writeLargeBoard(p func(string, ...any), big, small Cost) {
 	views := float64(modelLargeViews)
 	span := float64(modelWakingHours) * 3600
 	// A cached copy serves a view when another view of the group reached
@@ -227,17 +228,24 @@ func (r *report) writeLargeBoard(p func(string, ...any), big Cost) {
 	dollars := func(rru, wru float64) float64 { return (rru*rruPrice + wru*wruPrice) / 1e6 }
 	p("**Boards at any group size: a per-container cache or a board snapshot.** Assume a %d-member", benchGroupMembers)
 	p("group's board is viewed %d times a day over %d waking hours, and the social function has %d warm", modelLargeViews, modelWakingHours, modelContainers)
-	p("containers a view may land on. A per-container cache of the board for %s serves a view only when", modelCacheTTL)
+	p("containers a view may land on. A per-container cache of the board for %s serves a view only when", minutes(modelCacheTTL))
 	p("another view of that group reached the same container within the minute: a hit rate of")
 	p("1 − e^(−%d × %gs / %gs / %d) ≈ **%.0f%%**, so the board still costs %.0f k RRU a day ($%.3f), nearly", modelLargeViews, modelCacheTTL.Seconds(), span, modelContainers, 100*hit, cacheRRU/1000, dollars(cacheRRU, 0))
 	p("all of the uncached %.0f k. A snapshot of the ranked board in the table (one item, ~%.0f KB at", views*big.ReportedRCU/1000, snapKB)
-	p("%d bytes an entry), rebuilt by the view that finds it older than %s, is read beside the", modelSnapshotItem, modelSnapshotAge)
+	p("%d bytes an entry), rebuilt by the view that finds it older than %s, is read beside the", modelSnapshotItem, minutes(modelSnapshotAge))
 	p("members' Query that checks the caller's membership and drops whoever left, was excluded or was")
 	p("deleted (their memberships go in the deletion's first pass), with the caller's own day and profile")
 	p("read live: %.1f RCU a view and at most %.0f rebuilds a day (%g RCU and %.0f WCU each), %.0f k RRU", perView, rebuilds, big.ReportedRCU, snapKB, snapRRU/1000)
 	p("and %.1f k WRU a day ($%.3f), about %.0f× less, in the same 2 round trips; others' counts are then up", snapWRU/1000, dollars(snapRRU, snapWRU), dollars(cacheRRU, 0)/dollars(snapRRU, snapWRU))
-	p("to %s old, as on the app-wide board. The snapshot is the better design for large groups; it", modelSnapshotAge)
+	p("to %s old, as on the app-wide board. The snapshot is the better design for large groups; it", minutes(modelSnapshotAge))
 	p("is not built yet (docs/DESIGN.md, Capacity model), as a group of %d app users is rare while", benchGroupMembers)
-	p("groups of %d are the model's: for those a board is %g RCU a view and neither remedy pays.", modelGroupSize, big.ReportedRCU*float64(modelGroupSize)/benchGroupMembers)
+	p("groups of %d are the model's: for those a board is %g RCU a view and neither remedy pays.", benchSmallGroup, small.ReportedRCU)
 	p("")
+}
+
+func minutes(d time.Duration) string {
+	if d == time.Minute {
+		return "a minute"
+	}
+	return fmt.Sprintf("%.0f minutes", d.Minutes())
 }
