@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/internal/template"
@@ -123,53 +122,6 @@ func iamCall(t *testing.T, h lambda.Handler, req events.APIGatewayV2HTTPRequest)
 	var out map[string]any
 	_ = json.Unmarshal([]byte(resp.Body), &out)
 	return out
-}
-
-func invokeStatus(t *testing.T, h lambda.Handler, req events.APIGatewayV2HTTPRequest) int {
-	t.Helper()
-	var resp events.APIGatewayV2HTTPResponse
-	invokeJSON(t, h, req, &resp)
-	return resp.StatusCode
-}
-
-// revokeOnWrite revokes an account as the first day write goes out: a
-// deletion that lands while a sync writes.
-type revokeOnWrite struct {
-	next   http.RoundTripper
-	revoke func()
-	once   sync.Once
-}
-
-func (r *revokeOnWrite) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("X-Amz-Target") == "DynamoDB_20120810.UpdateItem" {
-		r.once.Do(r.revoke)
-	}
-	return r.next.RoundTrip(req)
-}
-
-// revoke writes the revocation a deletion writes first, unrecorded.
-func revoke(t *testing.T, account string, now time.Time) {
-	env := services.ForTests(t, services.Need{DynamoDB: true})
-	st := store.New(services.Client(env.DynamoDB), env.Table)
-	if err := st.Revoke(context.Background(), account, now.Add(time.Hour), false); err != nil {
-		t.Error(err)
-	}
-}
-
-// deleteAccountItem removes a user's account item, unrecorded, so the
-// next login makes a new account.
-func deleteAccountItem(t *testing.T, openid string) {
-	env := services.ForTests(t, services.Need{DynamoDB: true})
-	_, err := services.Client(env.DynamoDB).DeleteItem(context.Background(), &dynamodb.DeleteItemInput{
-		TableName: aws.String(env.Table),
-		Key: map[string]ddbtypes.AttributeValue{
-			"PK": &ddbtypes.AttributeValueMemberS{Value: "USER#" + openid},
-			"SK": &ddbtypes.AttributeValueMemberS{Value: "ACCOUNT"},
-		},
-	})
-	if err != nil {
-		t.Error(err)
-	}
 }
 
 func iamReq(route, body, token string) events.APIGatewayV2HTTPRequest {
@@ -337,33 +289,6 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	iamCall(t, social, iamReq("POST /v1/friends", `{"inviteCode":"`+invite+`"}`, token))
 	iamCall(t, account, iamReq("GET /v1/me/export", "", friendToken))
 	iamCall(t, account, iamReq("DELETE /v1/me", "", friendToken))
-	// A deletion racing a sync: the account is revoked while the sync
-	// writes, so the sync deletes what it wrote.
-	racer := openid + "-racer"
-	for _, id := range []string{"DecryptFunction", "OpenDataFunction"} {
-		fn, _ := app.Lookup(id)
-		racerToken := iamCall(t, handlers["SessionFunction"], iamReq("POST /v1/session", `{"code":"`+w.sim.Login(racer)+`"}`, ""))["token"].(string)
-		claims, err := w.signer.Verify(racerToken, w.clock())
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := fn.Handler(w.service(&revokeOnWrite{next: recs[id], revoke: func() { revoke(t, claims.Account, w.clock()) }}))
-		body := ""
-		if id == "DecryptFunction" {
-			ed, iv := w.sim.WeRunData(racer, wechattest.Days(3, w.clock()), w.clock())
-			body = fmt.Sprintf(`{"encryptedData":%q,"iv":%q}`, ed, iv)
-			if resp := invokeStatus(t, h, iamReq("POST /v1/werun/decrypt", body, racerToken)); resp != http.StatusUnauthorized {
-				t.Fatalf("%s: a sync racing a deletion answered %d, want 401", id, resp)
-			}
-		} else {
-			body = `{"cloudID":"` + w.sim.CloudID(racer, wechattest.Days(3, w.clock()), w.clock()) + `"}`
-			if resp := invokeStatus(t, h, iamReq("POST /v1/werun/cloudid", body, racerToken)); resp != http.StatusUnauthorized {
-				t.Fatalf("%s: a sync racing a deletion answered %d, want 401", id, resp)
-			}
-		}
-		// A new login makes a new account for the next round.
-		deleteAccountItem(t, racer)
-	}
 	// The refresher's second pass of the friend's deletion, once due.
 	w.mu.Lock()
 	w.now = w.now.Add(2 * time.Minute)

@@ -3,8 +3,11 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/werun-sam/werun-sam/shared/fault"
 )
 
 // A read that has no side effects need not wait for the revocation read
@@ -24,7 +27,7 @@ type started struct {
 }
 
 // Start verifies token (no read) and starts the revocation read of its
-// account; the returned context carries both to the use case (CallerIn,
+// account; the returned context carries both to the use case (MemberIDIn,
 // Authorized). The caller must not be answered, nor anything written for
 // them, before Authorized(ctx) returns nil.
 func (s *Service) Start(ctx context.Context, token string) (context.Context, Caller, error) {
@@ -53,7 +56,7 @@ func Authorized(ctx context.Context) error {
 	case <-st.done:
 		return st.err
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return fmt.Errorf("%w: the revocation read: %w", fault.Unavailable, context.Cause(ctx))
 	}
 }
 

@@ -2,7 +2,9 @@
 // back into its caller. A login redeems the code with WeChat once, keeps
 // the session key the data will be decrypted with, and remembers what the
 // code gave for the code's life, so a resent request gets the same user.
-// Authentication refuses every token of an account that was deleted.
+// Authentication refuses every token of an account that was deleted; its
+// revocation read may run beside the use case's own first read (Start,
+// Alongside), the answer waiting for it.
 package session
 
 import (
