@@ -312,7 +312,7 @@ func benchCmd(ctx context.Context, args []string) error {
 	var o bench.Options
 	fs.StringVar(&o.Out, "out", "docs/PERFORMANCE.md", "report to write")
 	fs.IntVar(&o.Runs, "runs", 10, "cold starts per function (each paired with one of hello-world)")
-	fs.IntVar(&o.Flows, "flows", 150, "user flows (3 API requests each) per load target")
+	fs.IntVar(&o.Flows, "flows", 150, "user flows (7 API requests each) per load target")
 	fs.IntVar(&o.Concurrency, "concurrency", 8, "flows in flight during the load runs")
 	fs.DurationVar(&o.LoadTime, "load-time", 90*time.Second, "stop starting flows after this long, per load target")
 	fs.IntVar(&o.Pool, "pool", 4, "emulators per function at most")
