@@ -632,7 +632,10 @@ func (r *report) write(w io.Writer) {
 	}
 	p("")
 	p("Per route, p50 / p99: the functions at loopback speed and at the injected latency, the no-op, and the")
-	p("functions' figures of %s (loopback, before this change; no social route was measured then):", beforeLoadDate)
+	p("functions' figures of %s (loopback, before this change). Those came from flows of the first three", beforeLoadDate)
+	p("requests only, on a quieter machine, with no social route measured: they are kept for the record,")
+	p("not as a measure of this change, which shows in the round trips (section 4) and in what the")
+	p("injected latency adds to each route here.")
 	p("")
 	p("| route | loopback | DynamoDB %s | no-op | before, loopback (%s) |", latencyLabel(injected), beforeLoadDate)
 	p("|---|---:|---:|---:|---:|")

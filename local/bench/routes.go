@@ -225,7 +225,6 @@ var roundTripTargets = []struct {
 const beforeDate = "2026-12-07"
 
 var beforeWaves = map[string]int{
-	"sync (encryptedData), first, 31 days":                                            7,
 	"sync (encryptedData), only today changed":                                        4,
 	"sync (encryptedData), resend of unchanged data":                                  3,
 	"sync (cloudID), only today changed":                                              4,
