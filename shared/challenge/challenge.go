@@ -30,6 +30,8 @@ type Store interface {
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 	Excluded(ctx context.Context) (map[string]bool, error)
 	ConsistentDays(ctx context.Context, openid, from, to string) ([]store.Day, error)
+	// Days is an eventually consistent read, for the export.
+	Days(ctx context.Context, openid, from, to string) ([]store.Day, error)
 
 	PutEvent(ctx context.Context, e eventstore.Event) (bool, error)
 	Event(ctx context.Context, eventID string) (eventstore.Event, bool, error)
