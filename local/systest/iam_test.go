@@ -314,6 +314,10 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/participants", token, nil))
 	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/board", friendToken, nil))
 	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/teams", friendToken, nil))
+	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/export", token, nil))
+	xlsx := onEvent("GET /v1/events/{eventId}/export", token, nil)
+	xlsx.QueryStringParameters = map[string]string{"format": "xlsx"}
+	iamCall(t, challenge, xlsx)
 	iamCall(t, challenge, onEvent("POST /v1/events/{eventId}/joinCode", token, nil))
 	iamCall(t, challenge, onEvent("DELETE /v1/events/{eventId}/participants/{memberId}", token, map[string]string{"memberId": friendMember}))
 	iamCall(t, challenge, onEvent("DELETE /v1/events/{eventId}", token, nil))

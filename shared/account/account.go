@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/werun-sam/werun-sam/shared/boards"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/fault"
@@ -47,6 +48,15 @@ type Config struct {
 	Delay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// EventExport adds the user's step challenges to an export; nil
+	// leaves them out.
+	EventExport EventExporter
+}
+
+// EventExporter reads what the user's export holds of step challenges;
+// *challenge.Service satisfies it.
+type EventExporter interface {
+	ExportMine(ctx context.Context, openid, memberID string) (challenge.Mine, error)
 }
 
 // Service exports and deletes accounts. Build it once per container with
@@ -58,6 +68,7 @@ type Service struct {
 	days   day.Rules
 	delay  time.Duration
 	now    func() time.Time
+	events EventExporter
 }
 
 // New builds a Service from cfg.
@@ -66,6 +77,7 @@ func New(cfg Config) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.events = cfg.EventExport
 	return s
 }
 
@@ -84,6 +96,9 @@ type Export struct {
 	Friends     []social.FriendView `json:"friends"`
 	Invites     []ExportInvite      `json:"invites"`
 	SessionKeys ExportSessionKeys   `json:"sessionKeys"`
+	// Events are the step challenges the user takes part in (with their
+	// own credited days) and organizes (settings only).
+	Events challenge.Mine `json:"events"`
 }
 
 // ExportProfile is the caller's profile and the memberId others see.
@@ -129,8 +144,9 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// Export reads everything stored about the caller: two Queries, and one
-// round of BatchGetItems for the friends' nicknames.
+// Export reads everything stored about the caller: two Queries, one
+// round of BatchGetItems for the friends' nicknames, and the user's step
+// challenges.
 func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err error) {
 	defer fault.Classify(&err)
 	h, err := s.store.Holdings(ctx, c.OpenID)
@@ -141,6 +157,12 @@ func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err e
 		ExportedAt: rfc3339(s.now()), OpenID: c.OpenID, RetentionDays: s.days.RetentionDays,
 		Days: []ExportDay{}, Groups: []ExportGroup{}, Friends: []social.FriendView{}, Invites: []ExportInvite{},
 		SessionKeys: ExportSessionKeys{Count: len(h.SessionKeysIssued), IssuedAt: []string{}},
+		Events:      challenge.Mine{Participating: []challenge.Participation{}, Organizing: []challenge.Event{}},
+	}
+	if s.events != nil {
+		if out.Events, err = s.events.ExportMine(ctx, c.OpenID, h.MemberID); err != nil {
+			return Export{}, err
+		}
 	}
 	for _, d := range s.days.Retained(h.Days, s.now()) {
 		expires := d.ExpiresAt

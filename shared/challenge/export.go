@@ -128,23 +128,8 @@ func (s *Service) exportRows(ctx context.Context, e eventstore.Event) ([]string,
 			for i, p := range ps {
 				g.Go(func() error {
 					days, err := s.store.Days(ctx, p.OpenID, dates[0], dates[len(dates)-1])
-					if err != nil {
-						return err
-					}
-					rows[i].days = make([]int64, len(dates))
-					for _, d := range days {
-						at, ok := parseDay(d.Date)
-						if !ok || at < span.start || at > last {
-							continue
-						}
-						c, met := r.credit(d.Steps, d.SourceTS, d.Date)
-						rows[i].days[at-span.start] = c
-						rows[i].total += c
-						if met {
-							rows[i].goalDays++
-						}
-					}
-					return nil
+					rows[i].days, rows[i].total, rows[i].goalDays = r.creditedDays(days, span.start, last)
+					return err
 				})
 			}
 			return g.Wait()
@@ -253,4 +238,105 @@ func xlsxOf(dates []string, rows []exportRow) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// Mine is what the user's own export (GET /v1/me/export) holds of step
+// challenges: the events they take part in, with their own credited days,
+// and the events they organize, with the settings only, never others' rows.
+type Mine struct {
+	Participating []Participation `json:"participating"`
+	Organizing    []Event         `json:"organizing"`
+}
+
+// Participation is one event the user takes part in: their own credited
+// steps on each counted day, and their standing.
+type Participation struct {
+	Event     Event         `json:"event"`
+	Days      []CreditedDay `json:"days"`
+	Total     int64         `json:"total"`
+	GoalDays  int           `json:"goalDays"`
+	Completed bool          `json:"completed"`
+}
+
+// CreditedDay is one counted day's credited steps.
+type CreditedDay struct {
+	Date  string `json:"date"`
+	Steps int64  `json:"steps"`
+}
+
+// ExportMine reads the user's events from their index (every page), the
+// events themselves, and the user's days of each event they take part in,
+// ExportReaders at a time. A user without a memberId has no events.
+func (s *Service) ExportMine(ctx context.Context, openid, memberID string) (_ Mine, err error) {
+	defer fault.Classify(&err)
+	out := Mine{Participating: []Participation{}, Organizing: []Event{}}
+	if memberID == "" {
+		return out, nil
+	}
+	var refs []eventstore.EventRef
+	for cursor := ""; ; {
+		page, next, err := s.store.MemberEvents(ctx, memberID, cursor, ListPage)
+		if err != nil {
+			return Mine{}, err
+		}
+		refs = append(refs, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.EventID
+	}
+	evs, err := s.store.Events(ctx, ids)
+	if err != nil {
+		return Mine{}, err
+	}
+	today := s.today()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ExportReaders)
+	var parts []*Participation
+	for _, r := range refs {
+		e, ok := evs[r.EventID]
+		if !ok {
+			continue // cancelled
+		}
+		me := Me{Organizer: e.Organizer == memberID, Participant: r.Participant, MemberID: memberID}
+		if r.Participant {
+			me.TeamID = teamPtr(r.TeamID)
+		}
+		if me.Organizer {
+			out.Organizing = append(out.Organizing, s.view(e, me))
+		}
+		if !r.Participant {
+			continue
+		}
+		p := &Participation{Event: s.view(e, me), Days: []CreditedDay{}}
+		parts = append(parts, p)
+		span := spanOf(e)
+		last, counted := span.counted(today)
+		if !counted {
+			continue
+		}
+		g.Go(func() error {
+			days, err := s.store.Days(gctx, openid, span.start.String(), last.String())
+			if err != nil {
+				return err
+			}
+			credits, total, goalDays := s.rulesOf(e.DailyGoal, e.DailyCap).creditedDays(days, span.start, last)
+			for i, c := range credits {
+				p.Days = append(p.Days, CreditedDay{Date: (span.start + day(i)).String(), Steps: c})
+			}
+			p.Total, p.GoalDays, p.Completed = total, goalDays, goalDays >= e.GoalDays
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Mine{}, err
+	}
+	for _, p := range parts {
+		out.Participating = append(out.Participating, *p)
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package challenge_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,4 +168,50 @@ func joinLines(recs [][]string) string {
 		out[i] = strings.Join(r, ",")
 	}
 	return strings.Join(out, "|")
+}
+
+// A user's own export holds the events they take part in with their own
+// credited days, and the events they organize with the settings only; a
+// cancelled event is gone.
+func TestExportMineHoldsOwnDaysAndOrganizedSettingsOnly(t *testing.T) {
+	w := newWorld(t)
+	org, a, b := w.user("org"), w.user("a"), w.user("b")
+	e := w.create(org, challenge.NewEvent{Name: "Mine", StartDate: "2026-03-08", EndDate: "2026-03-20", DailyCap: i64(12000), Teams: []string{"A"}})
+	gone := w.create(org, challenge.NewEvent{Name: "Gone", StartDate: "2026-03-08", EndDate: "2026-03-20"})
+	w.join(a, e, "t001")
+	w.join(b, e, "t001")
+	w.join(org, gone, "")
+	w.sync(a, stepsOn("2026-03-07", 5000), stepsOn("2026-03-09", 15000))
+	w.sync(b, stepsOn("2026-03-09", 7000))
+	if err := w.svc.Cancel(w.ctx, org, gone.EventID); err != nil {
+		t.Fatal(err)
+	}
+
+	mine, err := w.svc.ExportMine(w.ctx, a, w.mid(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mine.Organizing) != 0 || len(mine.Participating) != 1 {
+		t.Fatalf("a's events: %+v", mine)
+	}
+	p := mine.Participating[0]
+	wantDays := []challenge.CreditedDay{{Date: "2026-03-08", Steps: 0}, {Date: "2026-03-09", Steps: 12000}, {Date: "2026-03-10", Steps: 0}}
+	if p.Event.EventID != e.EventID || *p.Event.Me.TeamID != "t001" || fmt.Sprint(p.Days) != fmt.Sprint(wantDays) ||
+		p.Total != 12000 || p.GoalDays != 1 || p.Completed {
+		t.Errorf("a's participation: %+v", p)
+	}
+
+	mine, err = w.svc.ExportMine(w.ctx, org, w.mid(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mine.Participating) != 0 || len(mine.Organizing) != 1 {
+		t.Fatalf("org's events: %+v", mine)
+	}
+	if o := mine.Organizing[0]; o.EventID != e.EventID || o.DailyCap != 12000 || o.Participants != 2 || !o.Me.Organizer {
+		t.Errorf("org's event: %+v", o)
+	}
+	if mine, err := w.svc.ExportMine(w.ctx, "nobody", ""); err != nil || mine.Participating == nil || mine.Organizing == nil {
+		t.Errorf("no memberId: %+v %v", mine, err)
+	}
 }
