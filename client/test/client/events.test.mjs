@@ -19,17 +19,10 @@ const weRun = (counts) => (openid) => ({
 /** An organizer and a running event with two teams: 3 days counted so far, goal 10000, cap 20000, 2 goal days to complete. */
 async function challenge() {
   const organizer = await member("organizer");
-  const event = await organizer.c.createEvent({
-    name: "春季健步走",
-    startDate: day(-3),
-    endDate: day(2),
-    dailyGoal: 10000,
-    dailyCap: 20000,
-    goalDays: 2,
-    teams: ["研发", "市场"],
-  });
+  const request = { name: "春季健步走", startDate: day(-3), endDate: day(2), dailyGoal: 10000, dailyCap: 20000, goalDays: 2, teams: ["研发", "市场"] };
+  const event = await organizer.c.createEvent(request);
   const [rd, market] = event.teams;
-  return { organizer, event, rd, market };
+  return { organizer, request, event, rd, market };
 }
 
 /** A user with a nickname and the given counts who joined the event in team. */
@@ -41,19 +34,13 @@ async function participant(nickname, counts, event, team) {
 
 describe("step challenges", () => {
   test("the organizer creates an event; participants join with consent; the boards credit capped steps and goal days", async () => {
-    const { organizer, event, rd, market } = await challenge();
+    const { organizer, request, event, rd, market } = await challenge();
     assert.equal(organizer.p.answers.at(-1), "201");
     assert.deepEqual(
       { ...event, eventId: undefined, joinCode: undefined, teams: event.teams.map((t) => t.name) },
       {
+        ...request,
         eventId: undefined,
-        name: "春季健步走",
-        startDate: day(-3),
-        endDate: day(2),
-        dailyGoal: 10000,
-        dailyCap: 20000,
-        goalDays: 2,
-        teams: ["研发", "市场"],
         participants: 0,
         status: "running",
         final: false,
