@@ -733,8 +733,8 @@ export interface components {
         EventRequest: {
             /** @description 1 to 32 characters after trimming. */
             name: string;
-            startDate: string;
-            endDate: string;
+            startDate: `${number}-${number}-${number}`;
+            endDate: `${number}-${number}-${number}`;
             /** @description 1 to 100000; DAILY_GOAL when absent. */
             dailyGoal?: number | null;
             /** @description 0 (no cap, the default) or dailyGoal to 100000. */
@@ -757,8 +757,8 @@ export interface components {
         Event: {
             eventId: string;
             name: string;
-            startDate: string;
-            endDate: string;
+            startDate: `${number}-${number}-${number}`;
+            endDate: `${number}-${number}-${number}`;
             dailyGoal: number;
             dailyCap: number;
             goalDays: number;

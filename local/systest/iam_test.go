@@ -544,6 +544,16 @@ func leadingKeysDeny(sm map[string]any) (deny, error) {
 		}
 		return out
 	}
+	// Both a leading key and ReturnValues: IAM denies only when both hold
+	// (a write answering with an item, in the partitions named).
+	if lk, rv := cond["ForAnyValue:StringLike"], cond["StringEquals"]; len(cond) == 2 && lk != nil && rv != nil {
+		lkm, _ := lk.(map[string]any)
+		rvm, _ := rv.(map[string]any)
+		if len(lkm) == 1 && len(rvm) == 1 && lkm["dynamodb:LeadingKeys"] != nil && rvm["dynamodb:ReturnValues"] != nil {
+			d.leadingKeys, d.returnValues = strs(lkm["dynamodb:LeadingKeys"]), strs(rvm["dynamodb:ReturnValues"])
+			return d, nil
+		}
+	}
 	for op, keys := range cond {
 		km, _ := keys.(map[string]any)
 		if len(cond) != 1 || len(km) != 1 {
@@ -586,7 +596,7 @@ func canDo(dynamo []string, denies []deny, pk string, actions []string) bool {
 		}
 		denied := false
 		for _, d := range denies {
-			if slices.Contains(d.actions, action) && d.matchesKey(pk) {
+			if slices.Contains(d.actions, action) && !d.both() && d.matchesKey(pk) {
 				denied = true
 			}
 		}
@@ -596,6 +606,10 @@ func canDo(dynamo []string, denies []deny, pk string, actions []string) bool {
 	}
 	return false
 }
+
+// both says the Deny holds only when its leading keys and its
+// ReturnValues both match.
+func (d deny) both() bool { return len(d.leadingKeys) > 0 && len(d.returnValues) > 0 }
 
 func (d deny) matchesKey(pk string) bool {
 	return slices.ContainsFunc(d.leadingKeys, func(p string) bool { return stringLike(p, pk) })
@@ -607,7 +621,13 @@ func (d deny) matchesKey(pk string) bool {
 func canReadAttribute(dynamo []string, denies []deny, pk, attr string) bool {
 	deniedBy := func(action string, applies func(deny) bool) bool {
 		return slices.ContainsFunc(denies, func(d deny) bool {
-			return slices.Contains(d.actions, action) && (d.matchesKey(pk) || applies(d))
+			if !slices.Contains(d.actions, action) {
+				return false
+			}
+			if d.both() {
+				return d.matchesKey(pk) && applies(d)
+			}
+			return d.matchesKey(pk) || applies(d)
 		})
 	}
 	for _, action := range []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"} {

@@ -124,28 +124,49 @@ func (c *client) simulate(path string, body map[string]any) map[string]string {
 // the raw answer, decoding it into v when v is not nil.
 func (c *client) call(method, path string, body any, v any) (int, string) {
 	c.t.Helper()
-	var rd *strings.Reader
+	a := send(c.api, method, path, c.token, body)
+	if a.err != nil {
+		c.t.Fatal(a.err)
+	}
+	if v != nil && a.status/100 == 2 {
+		if err := json.Unmarshal([]byte(a.body), v); err != nil {
+			c.t.Fatalf("%s %s: %s: %v", method, path, a.body, err)
+		}
+	}
+	return a.status, a.body
+}
+
+// answer is one answer of the API.
+type answer struct {
+	status int
+	body   string
+	header http.Header
+	err    error // the request's own failure (no answer)
+}
+
+// send sends a JSON request (no body when body is nil) with token, if
+// any, as its bearer; it is safe from any goroutine.
+func send(api, method, path, token string, body any) answer {
+	var rd io.Reader = strings.NewReader("")
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = strings.NewReader(string(b))
-	} else {
-		rd = strings.NewReader("")
 	}
-	req, _ := http.NewRequest(method, c.api+path, rd)
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req, err := http.NewRequest(method, api+path, rd)
+	if err != nil {
+		return answer{err: err}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		return answer{err: err}
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if v != nil && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(raw, v); err != nil {
-			c.t.Fatalf("%s %s: %s: %v", method, path, raw, err)
-		}
-	}
-	return resp.StatusCode, string(raw)
+	raw, err := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: string(raw), header: resp.Header, err: err}
 }
 
 // must is call that fails the test unless the answer is want.

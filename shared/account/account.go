@@ -36,11 +36,23 @@ type Store interface {
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 }
 
+// Events is what the account needs of the step challenges: a deletion
+// takes the member out of every one, an export lists them;
+// *challenge.Service satisfies it.
+type Events interface {
+	ForgetUser(ctx context.Context, memberID string) error
+	ExportMine(ctx context.Context, openid, memberID string) (challenge.Mine, error)
+}
+
 // Config is what a Service is built from.
 type Config struct {
 	Store  Store
 	Signer *crypto.Signer
 	Boards *boards.Service
+	// Events, when set, is told of every deletion first: the user leaves
+	// their events and the ones they organize are cancelled. An export
+	// lists them.
+	Events Events
 	Days   day.Rules
 	// Delay is how long after a deletion its second pass is due: in a
 	// deployment DELETION_DELAY, DefaultDeletionDelay unless the operator
@@ -48,15 +60,6 @@ type Config struct {
 	Delay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// EventExport adds the user's step challenges to an export; nil
-	// leaves them out.
-	EventExport EventExporter
-}
-
-// EventExporter reads what the user's export holds of step challenges;
-// *challenge.Service satisfies it.
-type EventExporter interface {
-	ExportMine(ctx context.Context, openid, memberID string) (challenge.Mine, error)
 }
 
 // Service exports and deletes accounts. Build it once per container with
@@ -65,19 +68,18 @@ type Service struct {
 	store  Store
 	signer *crypto.Signer
 	boards *boards.Service
+	events Events
 	days   day.Rules
 	delay  time.Duration
 	now    func() time.Time
-	events EventExporter
 }
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, days: cfg.Days.WithDefaults(), delay: cfg.Delay, now: cfg.Now}
+	s := &Service{store: cfg.Store, signer: cfg.Signer, boards: cfg.Boards, events: cfg.Events, days: cfg.Days.WithDefaults(), delay: cfg.Delay, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.events = cfg.EventExport
 	return s
 }
 
@@ -213,13 +215,15 @@ const DefaultDeletionDelay = 75 * time.Second
 // two passes. This first one marks the account as being deleted (so no
 // login starts a new account before the deletion is complete), revokes it
 // for as long as a token issued before now could live (so every such token
-// is refused from the answer on), records the second pass due after
-// the deletion delay, then takes the user off the stored boards and erases what
-// names them, the marked account item aside. A deletion that failed part
-// way (503) is recorded, so the second pass finishes it even if it is never
-// resent; a resend with the same token runs this pass again. Once the second
-// pass has run, the token gets fault.TokenInvalid like any other, and a
-// token of an account since replaced never touches the newer one.
+// is refused from the answer on), records the second pass due after the
+// deletion delay, then takes the user off the stored boards and erases what
+// names them, but for the marked account item and the memberId pointer the
+// second pass starts from (store.Holdings.FirstPass). A deletion that
+// failed part way (503) is recorded, so the second pass finishes it even if
+// it is never resent; a resend with the same token runs this pass again.
+// Once the second pass has run, the token gets fault.TokenInvalid like any
+// other, and a token of an account since replaced never touches the newer
+// one.
 func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	defer fault.Classify(&err)
 	now := s.now()
@@ -255,15 +259,21 @@ func (s *Service) DeleteAccount(ctx context.Context, token string) (err error) {
 	return s.erase(ctx, c.OpenID, true)
 }
 
-// erase takes the user off the stored boards and deletes every item that
-// names them, but for the account item when keepAccount.
-func (s *Service) erase(ctx context.Context, openid string, keepAccount bool) error {
+// erase takes the user out of their step challenges and off the stored
+// boards, and deletes every item that names them, but for those the second
+// pass starts from when firstPass.
+func (s *Service) erase(ctx context.Context, openid string, firstPass bool) error {
 	h, err := s.store.Holdings(ctx, openid)
 	if err != nil {
 		return err
 	}
-	if keepAccount {
-		h = h.KeepingAccount()
+	if firstPass {
+		h = h.FirstPass()
+	}
+	if s.events != nil && h.MemberID != "" {
+		if err := s.events.ForgetUser(ctx, h.MemberID); err != nil {
+			return err
+		}
 	}
 	if err := s.boards.Unboard(ctx, openid, h.Days); err != nil {
 		return err

@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/account"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	shards "github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/fault"
 	"github.com/werun-sam/werun-sam/shared/internal/testenv"
 	"github.com/werun-sam/werun-sam/shared/session"
+	"github.com/werun-sam/werun-sam/shared/social"
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/usecases"
@@ -248,5 +250,49 @@ func TestTheRefresherEmptiesPastBoardsFromTheIndex(t *testing.T) {
 	}
 	if rep, _ = svc.Boards.Refresh(testenv.Timeout(t, 20*time.Second)); rep.Unboarded != 0 {
 		t.Errorf("a second run unboarded %d, want 0", rep.Unboarded)
+	}
+}
+
+// A deletion takes the user out of their step challenges: a participant's
+// deletion counts them out of the event, an organizer's cancels the events
+// they organize, and both passes leave no event item naming them.
+func TestADeletionLeavesEventsAndCancelsTheOnesOrganized(t *testing.T) {
+	now := time.Now()
+	e := testenv.New(t, appID, secret, now)
+	svc := e.Service(t)
+	ctx := testenv.Timeout(t, 20*time.Second)
+	users := map[string]string{}
+	for _, name := range []string{"org", "part", "stay"} {
+		openid := testenv.UniqueID(name)
+		_, token := loginCaller(t, e, svc, openid)
+		if _, err := svc.Social.SetProfile(ctx, openid, social.Profile{Nickname: name}); err != nil {
+			t.Fatal(err)
+		}
+		users[name], users[name+"-token"] = openid, token
+	}
+	today := steps.DateOf(now)
+	ev, err := svc.Challenge.Create(ctx, users["org"], challenge.NewEvent{Name: "walk", StartDate: today, EndDate: today})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"part", "stay"} {
+		if _, err := svc.Challenge.Join(ctx, users[who], challenge.JoinRequest{JoinCode: ev.JoinCode, Consent: true}); err != nil {
+			t.Fatalf("%s joins: %v", who, err)
+		}
+	}
+	if err := svc.Account.DeleteAccount(ctx, users["part-token"]); err != nil {
+		t.Fatal(err)
+	}
+	secondPass(t, e, svc)
+	got, err := svc.Challenge.Get(ctx, users["stay"], ev.EventID)
+	if err != nil || got.Participants != 1 {
+		t.Fatalf("the event after a participant's deletion: %+v %v, want 1 participant", got, err)
+	}
+	if err := svc.Account.DeleteAccount(ctx, users["org-token"]); err != nil {
+		t.Fatal(err)
+	}
+	secondPass(t, e, svc)
+	if _, err := svc.Challenge.Get(ctx, users["stay"], ev.EventID); !errors.Is(err, fault.EventNotFound) {
+		t.Fatalf("the event after its organizer's deletion: %v, want EventNotFound", err)
 	}
 }

@@ -4,16 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/werun-sam/werun-sam/shared/config"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/display"
 	"github.com/werun-sam/werun-sam/shared/fault"
@@ -465,7 +459,7 @@ func TestAnExcludedMemberIsKeptOffEveryBoard(t *testing.T) {
 		t.Fatal(err)
 	}
 	bobID := w.name(bob, "Bob")
-	exclude(t, bobID)
+	testenv.Exclude(t, bobID)
 	svc := w.e.Service(t) // a container that has not cached the exclusions
 	for name, read := range map[string]func(string) (social.MemberBoard, error){
 		"group":   func(u string) (social.MemberBoard, error) { return svc.Social.GroupBoard(w.ctx, u, gid, "") },
@@ -520,25 +514,6 @@ func TestLimitsRefuseTheSideThatWouldExceedThem(t *testing.T) {
 	inv, _ = w.svc.Social.Invite(w.ctx, carol)
 	if _, err := w.svc.Social.AcceptInvite(w.ctx, bob, inv.InviteCode); !errors.Is(err, fault.LimitReached) {
 		t.Errorf("bob's second friend: %v", err)
-	}
-}
-
-// exclude is the README's operator command, through the SDK.
-func exclude(t *testing.T, memberID string) {
-	t.Helper()
-	cfg, err := config.AWS(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = dynamodb.NewFromConfig(cfg).PutItem(context.Background(), &dynamodb.PutItemInput{
-		TableName: aws.String(os.Getenv("TABLE_NAME")),
-		Item: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "EXCLUDED"},
-			"SK": &types.AttributeValueMemberS{Value: "MEMBER#" + memberID},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

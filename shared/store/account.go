@@ -219,7 +219,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 			if nanos, err := strconv.ParseInt(strings.TrimPrefix(sk, skeyPrefix), 10, 64); err == nil {
 				h.SessionKeysIssued = append(h.SessionKeysIssued, time.Unix(0, nanos))
 			}
-		case sk == "MEMBER":
+		case sk == memberSK:
 			h.MemberID = ddb.Str(item["memberId"])
 		case sk == accountSK:
 			h.Account = ddb.Str(item["account"])
@@ -235,7 +235,7 @@ func (d *DynamoStore) Holdings(ctx context.Context, openid string) (Holdings, er
 		switch {
 		case strings.HasPrefix(pk, CodePrefix):
 			h.codes = append(h.codes, ddb.Key(pk, sk))
-		case strings.HasPrefix(pk, "MEMBER#") && sk == "PROFILE":
+		case strings.HasPrefix(pk, "MEMBER#") && sk == profileSK:
 			if mid := strings.TrimPrefix(pk, "MEMBER#"); !slices.Contains(members, mid) {
 				members = append(members, mid)
 			}
@@ -273,7 +273,7 @@ func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid strin
 		sk := ddb.Str(item["SK"])
 		h.keys = append(h.keys, ddb.Key("MEMBER#"+mid, sk))
 		switch {
-		case sk == "PROFILE" && mine:
+		case sk == profileSK && mine:
 			h.Profile = profileOf(mid, item)
 		case strings.HasPrefix(sk, "GROUP#"):
 			gid := strings.TrimPrefix(sk, "GROUP#")
@@ -299,54 +299,52 @@ func (d *DynamoStore) memberHoldings(ctx context.Context, h *Holdings, mid strin
 	return nil
 }
 
-// KeepingAccount is h without the account item, which a deletion keeps
-// (marked) until its second pass, so that no login starts a new account
-// before the deletion is complete.
-func (h Holdings) KeepingAccount() Holdings {
-	pk, sk := "USER#"+h.OpenID, accountSK
-	h.keys = slices.DeleteFunc(slices.Clone(h.keys), func(k map[string]types.AttributeValue) bool {
-		return ddb.Str(k["PK"]) == pk && ddb.Str(k["SK"]) == sk
+// FirstPass is h without the items a deletion's second pass starts from:
+// the account item, whose mark keeps logins out until the deletion is
+// complete, and the memberId pointer, through which the second pass finds
+// the member partition a racing join, befriend or invite wrote to (those
+// items hold no openid to find them by).
+func (h Holdings) FirstPass() Holdings {
+	pk := "USER#" + h.OpenID
+	h.keys = slices.DeleteFunc(slices.Clone(h.keys), func(k ddb.Item) bool {
+		return ddb.Str(k["PK"]) == pk && (ddb.Str(k["SK"]) == accountSK || ddb.Str(k["SK"]) == memberSK)
 	})
 	return h
+}
+
+// leadsToOthers says whether a read of Holdings finds other items through
+// this one: the account item (while it is marked, no login starts a new
+// account), the memberId pointer and a profile (the member partition).
+func leadsToOthers(k ddb.Item) bool {
+	pk, sk := ddb.Str(k["PK"]), ddb.Str(k["SK"])
+	return strings.HasPrefix(pk, "USER#") && (sk == accountSK || sk == memberSK) ||
+		strings.HasPrefix(pk, "MEMBER#") && sk == profileSK
 }
 
 // Erase deletes every item of h, on both sides of its memberships and
 // friendships: BatchWriteItems of 25 deletes, run at once, asking again for
 // unprocessed ones, and a DeleteItem per login-code record (which no
-// function may batch-write, so none can forge one). Deleting an item
-// already gone is not an error, so an Erase may be repeated.
+// function may batch-write, so none can forge one). The items that lead to
+// others go in a second round, once every other is gone, so an Erase cut
+// short leaves what finds the rest. Deleting an item already gone is not
+// an error, so an Erase may be repeated.
 func (d *DynamoStore) Erase(ctx context.Context, h Holdings) error {
-	var calls []func(context.Context) error
+	var last []ddb.Item
+	rest := slices.DeleteFunc(slices.Clone(h.keys), func(k ddb.Item) bool {
+		if leadsToOthers(k) {
+			last = append(last, k)
+			return true
+		}
+		return false
+	})
+	calls := []func(context.Context) error{func(ctx context.Context) error { return d.t.DeleteAll(ctx, "Erase", rest) }}
 	for _, k := range h.codes {
-		calls = append(calls, func(ctx context.Context) error {
-			_, err := d.t.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.t.Name, Key: k})
-			return err
-		})
+		calls = append(calls, func(ctx context.Context) error { return d.t.Delete(ctx, "Erase", k) })
 	}
-	for start := 0; start < len(h.keys); start += ddb.BatchWriteMax {
-		chunk := h.keys[start:min(start+ddb.BatchWriteMax, len(h.keys))]
-		calls = append(calls, func(ctx context.Context) error {
-			reqs := make([]types.WriteRequest, len(chunk))
-			for i, k := range chunk {
-				reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
-			}
-			pending := map[string][]types.WriteRequest{d.t.Name: reqs}
-			for len(pending) > 0 {
-				out, err := d.t.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-				if err != nil {
-					return err
-				}
-				if pending = out.UnprocessedItems; len(pending) > 0 {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-			return nil
-		})
+	if err := ddb.Parallel(ctx, "Erase", calls...); err != nil || len(last) == 0 {
+		return err
 	}
-	return ddb.Parallel(ctx, "Erase", calls...)
+	return d.t.DeleteAll(ctx, "Erase", last)
 }
 
 // ForgetDays deletes the given days of a user, with the BatchWriteItems of

@@ -19,6 +19,8 @@ const (
 	dayPrefix     = "DAY#"
 	skeyPrefix    = "SKEY#"
 	accountSK     = "ACCOUNT"
+	memberSK      = "MEMBER"
+	profileSK     = "PROFILE"
 	accessTokenSK = "ACCESS_TOKEN"
 )
 
@@ -41,7 +43,7 @@ func skeySK(issuedAt time.Time) string {
 }
 
 func accountKey(openid string) map[string]types.AttributeValue  { return userPKKey(openid, accountSK) }
-func memberIDKey(openid string) map[string]types.AttributeValue { return userPKKey(openid, "MEMBER") }
+func memberIDKey(openid string) map[string]types.AttributeValue { return userPKKey(openid, memberSK) }
 
 func tokenKey(appid string) map[string]types.AttributeValue {
 	return ddb.Key("APP#"+appid, accessTokenSK)
@@ -57,7 +59,7 @@ func revokedKey(account string) map[string]types.AttributeValue {
 	return ddb.Key("REVOKED#"+account, "REVOKED")
 }
 
-func profileKey(mid string) map[string]types.AttributeValue { return ddb.Key("MEMBER#"+mid, "PROFILE") }
+func profileKey(mid string) map[string]types.AttributeValue { return ddb.Key("MEMBER#"+mid, profileSK) }
 
 func groupIDKey(openGID string) map[string]types.AttributeValue {
 	return ddb.Key("OGID#"+openGID, "GROUP")

@@ -108,8 +108,8 @@ func New(cfg Config) *Set {
 		Challenge: ch,
 		Steps: usersteps.New(usersteps.Config{AppID: cfg.AppID, Store: cfg.Store, Sessions: sessions, Opener: opener, Boards: bs,
 			Days: cfg.Days, MaxAge: cfg.MaxAge, Goal: cfg.Goal, Events: ch, Now: cfg.Now}),
-		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Days: cfg.Days,
-			Delay: cfg.DeletionDelay, Now: cfg.Now, EventExport: ch}),
+		Account: account.New(account.Config{Store: cfg.Store, Signer: cfg.Signer, Boards: bs, Events: ch, Days: cfg.Days,
+			Delay: cfg.DeletionDelay, Now: cfg.Now}),
 	}
 }
 

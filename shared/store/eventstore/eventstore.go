@@ -172,11 +172,16 @@ func (d *Store) deleter(k map[string]types.AttributeValue) func(context.Context)
 // Event reads an event with a strongly consistent GetItem; a cancelled
 // event is not found.
 func (d *Store) Event(ctx context.Context, eventID string) (Event, bool, error) {
-	item, err := d.t.Get(ctx, "Event", eventKey(eventID), true)
+	// Projected, as every read of a function that may not read secrets is.
+	out, err := d.t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &d.t.Name, Key: eventKey(eventID), ConsistentRead: aws.Bool(true),
+		ProjectionExpression:     aws.String("PK, #n, #s, #e, goal, cap, goalDays, org, code, pc, expiresAt, teams, cancelled"),
+		ExpressionAttributeNames: map[string]string{"#n": "name", "#s": "start", "#e": "end"},
+	})
 	if err != nil {
-		return Event{}, false, err
+		return Event{}, false, ddb.Wrap("Event", err)
 	}
-	e, ok := eventOf(item)
+	e, ok := eventOf(out.Item)
 	return e, ok, nil
 }
 
@@ -557,8 +562,9 @@ func (d *Store) MemberEvents(ctx context.Context, memberID, cursor string, limit
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": ddb.S("MEMBER#" + memberID), ":p": ddb.S(evIndexPfx)},
-		ConsistentRead: aws.Bool(true),
-		Limit:          aws.Int32(int32(limit + 1)),
+		ProjectionExpression: aws.String("SK, org, part, t"),
+		ConsistentRead:       aws.Bool(true),
+		Limit:                aws.Int32(int32(limit + 1)),
 	}
 	if cursor != "" {
 		if !strings.HasPrefix(cursor, evIndexPfx) {
