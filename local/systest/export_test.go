@@ -201,6 +201,32 @@ func TestExportThroughTheFunctions(t *testing.T) {
 	}
 	sameTable(t, sheetRows(t, org.fetchExport(ev.EventID, "xlsx", xlsxType)), got)
 
+	// The users' own data: a participant's export holds their credited days
+	// of the event, the organizer's the settings and nobody's rows.
+	var mine struct {
+		Events struct {
+			Participating []struct {
+				Event struct{ EventID string }
+				Days  []struct {
+					Date  string
+					Steps int64
+				}
+				Total int64
+			}
+			Organizing []struct{ EventID, Name string }
+		}
+	}
+	b.must(http.StatusOK, "GET", "/v1/me/export", nil, &mine)
+	if p := mine.Events.Participating; len(p) != 1 || p[0].Event.EventID != ev.EventID || p[0].Total != 20000 ||
+		fmt.Sprint(p[0].Days) != fmt.Sprintf("[{%s 0} {%s 20000} {%s 0}]", cstDate(-2), cstDate(-1), cstDate(0)) {
+		t.Errorf("b's events: %+v", mine.Events)
+	}
+	raw := org.must(http.StatusOK, "GET", "/v1/me/export", nil, &mine)
+	if o := mine.Events.Organizing; len(o) != 1 || o[0].EventID != ev.EventID || o[0].Name != "导出" || len(mine.Events.Participating) != 0 ||
+		strings.Contains(raw, aMe.MemberID) || strings.Contains(raw, bMe.MemberID) {
+		t.Errorf("the organizer's events: %s", raw)
+	}
+
 	// A nickname stored before today's rules, with line breaks and a tab,
 	// is quoted and guarded like any other.
 	env := services.ForTests(t, services.Need{DynamoDB: true})
