@@ -31,6 +31,7 @@ import (
 	"github.com/werun-sam/werun-sam/local/recorder"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/boards"
+	"github.com/werun-sam/werun-sam/shared/challenge/sheet"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
@@ -92,7 +93,7 @@ func (w *iamWorld) service(rec http.RoundTripper) *usecases.Set {
 	})
 	st := store.New(db, table)
 	wc := wechat.NewClient(w.sim.URL, w.appID, "iam-secret", nil)
-	return usecases.New(usecases.Config{AppID: w.appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
+	return usecases.New(usecases.Config{AppID: w.appID, Store: st, Events: eventstore.New(st.Table()), Sheet: sheet.Write, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
 }
 
 // invokeJSON runs a registry handler as Lambda would: JSON in, JSON out.

@@ -92,6 +92,9 @@ type Config struct {
 	Days dayrules.Rules
 	// Window is how many days a sync reads (steps.WindowDays).
 	Window int
+	// Sheet writes the export's XLSX (sheet.Write); nil in a function that
+	// does not answer the export, which then fails to.
+	Sheet func(rows [][]any) ([]byte, error)
 	// Settle is DefaultSettle when 0.
 	Settle time.Duration
 	// Now is the clock; nil means time.Now.

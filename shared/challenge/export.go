@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/werun-sam/werun-sam/shared/fault"
@@ -78,7 +78,7 @@ func (s *Service) Export(ctx context.Context, openid, eventID, format string) (_
 	}
 	name := "event-" + a.event.ID + "." + format
 	if format == XLSX {
-		body, err := xlsxOf(dates, rows)
+		body, err := s.xlsxOf(dates, rows)
 		return File{Name: name, ContentType: XLSXType, Body: body}, err
 	}
 	return File{Name: name, ContentType: CSVType, Body: csvOf(dates, rows), Text: true}, nil
@@ -196,48 +196,29 @@ func csvOf(dates []string, rows []exportRow) []byte {
 	return b.Bytes()
 }
 
-// xlsxOf is the same table as one sheet: the same text cells (the guard
-// too, so the sheet saved again as CSV stays safe), numbers as numeric
-// cells and completed as a boolean cell. It streams the rows, so 500,000
-// cells take no cell objects in memory.
-func xlsxOf(dates []string, rows []exportRow) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, err
+// xlsxOf is the same table as one sheet, written by the function's sheet
+// writer: the same text cells (the guard too, so the sheet saved again as
+// CSV stays safe), numbers as numeric cells and completed as a boolean.
+func (s *Service) xlsxOf(dates []string, rows []exportRow) ([]byte, error) {
+	if s.cfg.Sheet == nil {
+		return nil, errors.New("challenge: no sheet writer in this function")
 	}
 	h := header(dates)
-	cells := make([]any, len(h))
+	table := make([][]any, 0, len(rows)+1)
+	head := make([]any, len(h))
 	for i, v := range h {
-		cells[i] = v
+		head[i] = v
 	}
-	if err := sw.SetRow("A1", cells); err != nil {
-		return nil, err
-	}
-	for i, r := range rows {
-		cells = append(cells[:0], r.memberID, guard(r.nickname), guard(r.team))
+	table = append(table, head)
+	for _, r := range rows {
+		cells := make([]any, 0, len(h))
+		cells = append(cells, r.memberID, guard(r.nickname), guard(r.team))
 		for _, n := range r.days {
 			cells = append(cells, n)
 		}
-		cells = append(cells, r.total, r.goalDays, r.completed)
-		cell, err := excelize.CoordinatesToCellName(1, i+2)
-		if err != nil {
-			return nil, err
-		}
-		if err := sw.SetRow(cell, cells); err != nil {
-			return nil, err
-		}
+		table = append(table, append(cells, r.total, r.goalDays, r.completed))
 	}
-	if err := sw.Flush(); err != nil {
-		return nil, err
-	}
-	b, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return s.cfg.Sheet(table)
 }
 
 // Mine is what the user's own export (GET /v1/me/export) holds of step
