@@ -394,6 +394,7 @@ export class MockServer {
       friends: this.friendsOf(openid).map((f) => this.friendView(f)),
       invites: [...this.invites].filter(([, o]) => o === openid).map(([inviteCode]) => ({ inviteCode, expiresAt: at })),
       sessionKeys: { count: user.keys.length, issuedAt: [] },
+      events: { participating: [], organizing: [] },
     };
   }
 
