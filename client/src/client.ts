@@ -1,6 +1,6 @@
 import type { components, paths } from "./schema.js";
 import { isBranded, WeRunError, type ErrorCode } from "./errors.js";
-import type { GroupData, OpenData, Platform, RequestResult, RequestTask } from "./platform.js";
+import type { DownloadTask, GroupData, OpenData, Platform, RequestResult, RequestTask } from "./platform.js";
 
 type Schemas = components["schemas"];
 export type Day = Schemas["Day"];
@@ -21,6 +21,33 @@ export type Invite = Schemas["Invite"];
 export type FriendAdded = Schemas["FriendAdded"];
 export type Friend = Schemas["FriendView"];
 export type Export = Schemas["Export"];
+export type EventRequest = Schemas["EventRequest"];
+/** What joinEvent sends: consent must be true (the organizer sees the caller's daily steps for the event's days). */
+export type JoinEventRequest = Omit<Schemas["JoinEventRequest"], "consent"> & { consent: true };
+export type Event = Schemas["Event"];
+export type EventTeam = Schemas["Team"];
+export type EventMe = Schemas["EventMe"];
+export type EventList = Schemas["EventList"];
+export type ParticipantList = Schemas["ParticipantList"];
+export type Participant = Schemas["ParticipantRow"];
+export type JoinCode = Schemas["JoinCode"];
+/** An event's board; asOf is the last counted date, null before startDate. */
+export type EventBoard = Omit<Schemas["EventBoard"], "asOf"> & { asOf: DateString | null };
+export type EventEntry = Schemas["EventEntry"];
+export type EventStanding = Schemas["EventStanding"];
+/** An event's team board; asOf as on the event's board. */
+export type EventTeams = Omit<Schemas["EventTeams"], "asOf"> & { asOf: DateString | null };
+export type TeamRow = Schemas["TeamRow"];
+/** The organizer's export: CSV (shared to a chat) or XLSX (opened). */
+export type ExportFormat = "csv" | "xlsx";
+/** What exportEvent downloaded: a temporary file of the mini program. */
+export interface EventExport {
+  format: ExportFormat;
+  /** The downloaded file (wx.downloadFile's tempFilePath). */
+  filePath: string;
+  /** event-<eventId>.csv or .xlsx, as the API names it. */
+  fileName: string;
+}
 
 export interface ClientOptions {
   /** The API's base URL: the stack's ApiUrl output, e.g. https://abc.execute-api.ap-east-1.amazonaws.com */
@@ -115,8 +142,11 @@ const KEY_CODES = new Set<ErrorCode>(["DECRYPT_FAILED", "NO_SESSION_KEY"]);
 // The codes fresh open data (WeRun or group) cures (once), without logging
 // in again: the key was proven, the data itself was old, expired or damaged.
 const REFETCH_CODES = new Set<ErrorCode>(["CLOUDID_EXPIRED", "STALE_DATA", "INVALID_STEP_DATA"]);
-// The codes worth one wait of Retry-After (when it is short).
-const WAIT_CODES = new Set<ErrorCode>(["UNAVAILABLE", "WECHAT_UNAVAILABLE", "RATE_LIMITED"]);
+// The codes worth one wait of Retry-After (when it is short). A login
+// refused with DELETION_IN_PROGRESS (409: the user's deletion has not
+// finished, for up to 20 minutes; the API says 60 s) is surfaced unless its
+// Retry-After is that short, and never retried in a loop.
+const WAIT_CODES = new Set<ErrorCode>(["UNAVAILABLE", "WECHAT_UNAVAILABLE", "RATE_LIMITED", "DELETION_IN_PROGRESS"]);
 
 // A token is renewed this long before its expiry rather than sent to die.
 const EXPIRY_MARGIN_MS = 60_000;
@@ -304,6 +334,116 @@ export class WeRunClient {
     return this.authed("removeFriend", options, (token, signal) => this.call("delete", "/v1/friends/{friendId}", { token, signal, params: { friendId } }));
   }
 
+  // --- step challenges ---------------------------------------------------------
+
+  /**
+   * Creates a step challenge; the caller organizes it (and takes part only
+   * after joining it too). CONTENT_REJECTED: WeChat's content check judged
+   * the name or a team name risky. INVALID_RANGE: the dates.
+   */
+  createEvent(event: EventRequest, options?: CallOptions): Promise<Event> {
+    return this.authed("createEvent", options, (token, signal) => this.call("post", "/v1/events", { token, signal, body: event }));
+  }
+
+  /** The events the caller organizes or takes part in, latest start first, 50 a page; pass the page's cursor for the next. */
+  events(cursor?: string, options?: CallOptions): Promise<EventList> {
+    return this.authed("events", options, (token, signal) => this.call("get", "/v1/events", { token, signal, query: { cursor } }));
+  }
+
+  /** An event, to its organizer and participants; EVENT_NOT_FOUND to anyone else, as for an unknown or cancelled one. */
+  event(eventId: string, options?: CallOptions): Promise<Event> {
+    return this.authed("event", options, (token, signal) => this.call("get", "/v1/events/{eventId}", { token, signal, params: { eventId } }));
+  }
+
+  /**
+   * Joins the event of a join code (from a share card's path), in teamId
+   * when it has teams; joining again before the start moves team. consent
+   * is true only after the page showed what the organizer will see (the
+   * README's consent text). PROFILE_REQUIRED: set a nickname first.
+   */
+  joinEvent(join: JoinEventRequest, options?: CallOptions): Promise<Event> {
+    return this.authed("joinEvent", options, (token, signal) => this.call("post", "/v1/events/join", { token, signal, body: join }));
+  }
+
+  /** The participants in memberId order, 100 a page (organizer only: NOT_ORGANIZER). */
+  participants(eventId: string, cursor?: string, options?: CallOptions): Promise<ParticipantList> {
+    return this.authed("participants", options, (token, signal) =>
+      this.call("get", "/v1/events/{eventId}/participants", { token, signal, params: { eventId }, query: { cursor } }),
+    );
+  }
+
+  /** A new join code (organizer only); the old one stops working. */
+  rotateJoinCode(eventId: string, options?: CallOptions): Promise<JoinCode> {
+    return this.authed("rotateJoinCode", options, (token, signal) =>
+      this.call("post", "/v1/events/{eventId}/joinCode", { token, signal, params: { eventId } }),
+    );
+  }
+
+  /**
+   * Leaves the event (memberId: the caller's own, event.me.memberId) or,
+   * for the organizer, removes a participant, who cannot join again.
+   * EVENT_ENDED after endDate: the results are a record.
+   */
+  removeParticipant(eventId: string, memberId: string, options?: CallOptions): Promise<void> {
+    return this.authed("removeParticipant", options, (token, signal) =>
+      this.call("delete", "/v1/events/{eventId}/participants/{memberId}", { token, signal, params: { eventId, memberId } }),
+    );
+  }
+
+  /** Cancels the event (organizer only); every later call on it is EVENT_NOT_FOUND. */
+  cancelEvent(eventId: string, options?: CallOptions): Promise<void> {
+    return this.authed("cancelEvent", options, (token, signal) => this.call("delete", "/v1/events/{eventId}", { token, signal, params: { eventId } }));
+  }
+
+  /** The participants ranked by credited total (the first 100), or one team's with teamId; me is the caller's standing. */
+  eventBoard(eventId: string, teamId?: string, options?: CallOptions & { cache?: false }): Promise<EventBoard>;
+  eventBoard(eventId: string, teamId: string | undefined, options: CacheOptions): Promise<Cached<EventBoard>>;
+  eventBoard(eventId: string, teamId?: string, options?: CallOptions & { cache?: boolean }): Promise<EventBoard | Cached<EventBoard>> {
+    return this.read("eventBoard", `event:${eventId}:${teamId ?? ""}`, options, (token, signal) =>
+      this.call("get", "/v1/events/{eventId}/board", { token, signal, params: { eventId }, query: { teamId } }) as Promise<EventBoard>,
+    );
+  }
+
+  /** The teams ranked by average credited total ([] for an event without teams). */
+  eventTeams(eventId: string, options?: CallOptions & { cache?: false }): Promise<EventTeams>;
+  eventTeams(eventId: string, options: CacheOptions): Promise<Cached<EventTeams>>;
+  eventTeams(eventId: string, options?: CallOptions & { cache?: boolean }): Promise<EventTeams | Cached<EventTeams>> {
+    return this.read("eventTeams", `teams:${eventId}`, options, (token, signal) =>
+      this.call("get", "/v1/events/{eventId}/teams", { token, signal, params: { eventId } }) as Promise<EventTeams>,
+    );
+  }
+
+  /**
+   * The organizer's export (GET /v1/events/{eventId}/export?format=), with
+   * wx.downloadFile, the token in the Authorization header (never in the
+   * URL): the API's domain must be on the mini program's downloadFile list.
+   * Then XLSX is opened with wx.openDocument (whose menu saves or forwards
+   * it) and CSV shared to a chat with wx.shareFileMessage (openDocument does
+   * not open CSV); { open: false } only downloads. Call it from a tap:
+   * shareFileMessage may only follow one. NOT_ORGANIZER for a participant.
+   */
+  exportEvent(eventId: string, format: ExportFormat = "csv", options?: CallOptions & { open?: boolean }): Promise<EventExport> {
+    return this.run("exportEvent", options, async (signal) => {
+      const path = `/v1/events/${encodeURIComponent(eventId)}/export`;
+      const filePath = await this.retrying(signal, (token) => this.download(path + queryString({ format }), token, signal));
+      const file: EventExport = { format, filePath, fileName: `event-${eventId}.${format}` };
+      if (options?.open === false) return file;
+      const { openDocument, shareFileMessage } = this.o.platform;
+      if (format === "xlsx") {
+        if (!openDocument) throw new WeRunError("WX_FAILED", "The platform has no openDocument: pass { open: false } and open the file yourself.");
+        await this.fromPlatform("wx.openDocument", signal, false, () =>
+          new Promise((success, fail) => openDocument.call(this.o.platform, { filePath, fileType: "xlsx", showMenu: true, success, fail })),
+        );
+      } else {
+        if (!shareFileMessage) throw new WeRunError("WX_FAILED", "The platform has no shareFileMessage: pass { open: false } and share the file yourself.");
+        await this.fromPlatform("wx.shareFileMessage", signal, false, () =>
+          new Promise((success, fail) => shareFileMessage.call(this.o.platform, { filePath, fileName: file.fileName, success, fail })),
+        );
+      }
+      return file;
+    });
+  }
+
   // --- the user's data --------------------------------------------------------
 
   /** Everything stored about the user: profile, retained days, groups, friends, invites, session key dates. */
@@ -313,8 +453,10 @@ export class WeRunClient {
 
   /**
    * Deletes everything stored about the user, then signs out and clears
-   * the cache: no call logs in again until login(), which starts a new,
-   * empty account. It never logs in again after a 401: the API refuses
+   * the cache: no call logs in again until login(), which fails with
+   * DELETION_IN_PROGRESS (e.retryAfter) until the deletion is complete (at
+   * most 20 minutes), then starts a new, empty account. It never logs in
+   * again after a 401: the API refuses
    * every earlier token once the deletion is done, so a 401 means done (a
    * resend, or an earlier attempt whose answer was lost). A 503 with a
    * short Retry-After is resent once with the same token, which finishes a
@@ -368,26 +510,29 @@ export class WeRunClient {
 
   /** A method over one authenticated request: renewed once on 401, one short wait on 429/502/503. */
   private authed<T>(method: MethodName, options: CallOptions | undefined, attempt: (token: string, signal?: AbortSignalLike) => Promise<T>): Promise<T> {
-    return this.run(method, options, async (signal) => {
-      const tried = new Set<string>();
-      for (;;) {
-        const token = await abortable(signal, this.session());
-        try {
-          return await attempt(token, signal);
-        } catch (e) {
-          const err = asWeRunError(e);
-          if (SESSION_CODES.has(err.code) && once(tried, "session")) {
-            this.dropSession();
-            continue;
-          }
-          if (this.waitable(err) && once(tried, "wait")) {
-            await this.wait(err, signal);
-            continue;
-          }
-          throw err;
+    return this.run(method, options, (signal) => this.retrying(signal, (token) => attempt(token, signal)));
+  }
+
+  /** attempt with the session's token: renewed once on 401, one short wait on 429/502/503. */
+  private async retrying<T>(signal: AbortSignalLike | undefined, attempt: (token: string) => Promise<T>): Promise<T> {
+    const tried = new Set<string>();
+    for (;;) {
+      const token = await abortable(signal, this.session());
+      try {
+        return await attempt(token);
+      } catch (e) {
+        const err = asWeRunError(e);
+        if (SESSION_CODES.has(err.code) && once(tried, "session")) {
+          this.dropSession();
+          continue;
         }
+        if (this.waitable(err) && once(tried, "wait")) {
+          await this.wait(err, signal);
+          continue;
+        }
+        throw err;
       }
-    });
+    }
   }
 
   /** An authed read that, with { cache: true }, answers from the cache when offline. */
@@ -633,17 +778,14 @@ export class WeRunClient {
 
   /** One request of a route in docs/openapi.yaml: its 2xx answer, or a WeRunError. */
   private call<P extends keyof paths, M extends Method>(method: M, path: P, c: Call<P, M>): Promise<Answer<P, M>> {
-    const header: Record<string, string> = { Accept: "application/json" };
-    if (c.token !== undefined) header.Authorization = `Bearer ${c.token}`;
+    const header = requestHeader(c.token);
     if (c.body !== undefined) header["Content-Type"] = "application/json";
     const params = c.params as Record<string, string> | undefined;
     // An id is one path segment, whatever it holds.
     const target = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params?.[name] ?? ""));
     const what = `${method.toUpperCase()} ${path}`;
-    throwIfAborted(c.signal);
-    let task: unknown;
-    const sent = new Promise<Answer<P, M>>((resolve, reject) => {
-      task = this.o.platform.request({
+    return this.task<Answer<P, M>>(what, c.signal, (resolve, reject) =>
+      this.o.platform.request({
         url: this.o.baseURL + target + queryString(c.query as Record<string, string | undefined> | undefined),
         method: method.toUpperCase() as "GET" | "POST" | "PUT" | "DELETE",
         // A JSON string, never form encoding: base64's "+" must arrive as "+".
@@ -659,13 +801,76 @@ export class WeRunClient {
             reject(e);
           }
         },
-        fail: (err) => {
-          if (c.signal?.aborted) reject(aborted());
-          else this.platformError(what, false, err).then((e) => reject(e.code === "WX_FAILED" ? new WeRunError("NETWORK", e.message) : e));
+        fail: reject,
+      }),
+    );
+  }
+
+  /**
+   * Downloads target (a path and query) with wx.downloadFile: the
+   * temporary file of a 2xx answer, or the WeRunError of an error answer,
+   * whose envelope is read back from the downloaded file.
+   */
+  private download(target: string, token: string, signal: AbortSignalLike | undefined): Promise<string> {
+    const { downloadFile } = this.o.platform;
+    if (!downloadFile) {
+      return Promise.reject(new WeRunError("WX_FAILED", "The platform has no downloadFile."));
+    }
+    const what = `GET ${target.replace(/\?.*/, "")}`;
+    let header: Record<string, string | undefined> | undefined;
+    return this.task<string>(what, signal, (resolve, reject) => {
+      const task = downloadFile.call(this.o.platform, {
+        url: this.o.baseURL + target,
+        header: requestHeader(token),
+        timeout: this.o.timeout,
+        success: (res) => {
+          if (res.statusCode >= 200 && res.statusCode < 300) return resolve(res.tempFilePath);
+          this.readText(res.tempFilePath).then((data) => {
+            try {
+              answer({ statusCode: res.statusCode, data, header });
+              reject(new WeRunError("BAD_RESPONSE", `A ${res.statusCode} download.`, res.statusCode));
+            } catch (e) {
+              reject(e);
+            }
+          });
         },
+        fail: reject,
+      });
+      // Retry-After, which the success callback does not carry.
+      (task as Partial<DownloadTask> | undefined)?.onHeadersReceived?.((r) => (header = r.header));
+      return task;
+    });
+  }
+
+  /** The text of a downloaded file ("" when it cannot be read). */
+  private readText(filePath: string): Promise<string> {
+    const fs = this.o.platform.getFileSystemManager?.();
+    if (!fs) return Promise.resolve("");
+    return new Promise((resolve) =>
+      fs.readFile({ filePath, encoding: "utf8", success: (r) => resolve(typeof r.data === "string" ? r.data : ""), fail: () => resolve("") }),
+    );
+  }
+
+  /**
+   * A platform task (request, downloadFile) as a promise: start gets
+   * resolve, and reject, which also takes the platform's { errMsg } (as
+   * NETWORK or WX_FAILED); an abort aborts the task.
+   */
+  private task<T>(
+    what: string,
+    signal: AbortSignalLike | undefined,
+    start: (resolve: (v: T) => void, reject: (e: unknown) => void) => unknown,
+  ): Promise<T> {
+    throwIfAborted(signal);
+    let task: unknown;
+    const sent = new Promise<T>((resolve, reject) => {
+      task = start(resolve, (e) => {
+        if (isBranded(e)) reject(e);
+        else if (signal?.aborted) reject(aborted());
+        else this.platformError(what, false, e).then((err) => reject(err.code === "WX_FAILED" ? new WeRunError("NETWORK", err.message) : err));
       });
     });
-    return abortable(c.signal, sent, () => {
+    return abortable(signal, sent, () => {
       const abort = (task as Partial<RequestTask> | undefined)?.abort;
       if (typeof abort === "function") abort.call(task);
     });
@@ -688,6 +893,16 @@ type RouteErrors<P extends keyof paths, M extends Method> = {
 type LoginErrors = RouteErrors<"/v1/session", "post"> | "NETWORK" | "ABORTED" | "WX_FAILED" | "BAD_RESPONSE" | "UNAVAILABLE" | "RATE_LIMITED";
 type Authed<P extends keyof paths, M extends Method> = LoginErrors | "SIGNED_OUT" | RouteErrors<P, M>;
 type Cacheable = "NETWORK";
+// The organizer's export, typed from its contract: GET
+// /v1/events/{eventId}/export is not in docs/openapi.yaml yet. WX_FAILED
+// also covers openDocument and shareFileMessage.
+type ExportErrors =
+  | LoginErrors
+  | "SIGNED_OUT"
+  | RouteErrors<"/v1/events/{eventId}", "get">
+  | "NOT_ORGANIZER"
+  | "INVALID_FIELD"
+  | "INTERNAL";
 
 /**
  * Each method's possible error codes, for isWeRunError(e, method). A new
@@ -715,6 +930,17 @@ export interface MethodErrors {
   friends: Authed<"/v1/friends", "get">;
   friendsBoard: Authed<"/v1/friends/board", "get"> | Cacheable;
   removeFriend: Authed<"/v1/friends/{friendId}", "delete">;
+  createEvent: Authed<"/v1/events", "post">;
+  events: Authed<"/v1/events", "get">;
+  event: Authed<"/v1/events/{eventId}", "get">;
+  joinEvent: Authed<"/v1/events/join", "post">;
+  participants: Authed<"/v1/events/{eventId}/participants", "get">;
+  rotateJoinCode: Authed<"/v1/events/{eventId}/joinCode", "post">;
+  removeParticipant: Authed<"/v1/events/{eventId}/participants/{memberId}", "delete">;
+  cancelEvent: Authed<"/v1/events/{eventId}", "delete">;
+  eventBoard: Authed<"/v1/events/{eventId}/board", "get"> | Cacheable;
+  eventTeams: Authed<"/v1/events/{eventId}/teams", "get"> | Cacheable;
+  exportEvent: ExportErrors;
   exportData: Authed<"/v1/me/export", "get">;
   deleteAccount: Authed<"/v1/me", "delete">;
 }
@@ -858,6 +1084,12 @@ function parseRetryAfter(v: string | undefined): number | undefined {
   if (/^\d+$/.test(v.trim())) return Number(v.trim());
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+function requestHeader(token: string | undefined): Record<string, string> {
+  const header: Record<string, string> = { Accept: "application/json" };
+  if (token !== undefined) header.Authorization = `Bearer ${token}`;
+  return header;
 }
 
 function queryString(q: Record<string, string | undefined> | undefined): string {

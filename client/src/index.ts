@@ -10,6 +10,22 @@ export {
   type CallOptions,
   type ClientOptions,
   type DateString,
+  type Event,
+  type EventBoard,
+  type EventEntry,
+  type EventExport,
+  type EventList,
+  type EventMe,
+  type EventRequest,
+  type EventStanding,
+  type EventTeam,
+  type EventTeams,
+  type ExportFormat,
+  type JoinCode,
+  type JoinEventRequest,
+  type Participant,
+  type ParticipantList,
+  type TeamRow,
   type Day,
   type Export,
   type Friend,
@@ -27,5 +43,5 @@ export {
   type Sync,
 } from "./client.js";
 export { WeRunError, type ApiErrorCode, type ClientErrorCode, type ErrorCode } from "./errors.js";
-export type { GroupData, OpenData, Platform, PlatformFail, RequestOptions, RequestResult, RequestTask, WeRunData } from "./platform.js";
+export type { DownloadOptions, DownloadTask, GroupData, OpenData, Platform, PlatformFail, RequestOptions, RequestResult, RequestTask, WeRunData } from "./platform.js";
 export type { components, paths } from "./schema.js";

@@ -50,6 +50,19 @@ export interface RequestTask {
   abort(): void;
 }
 
+/** What downloadFile returns: abort(), and the headers (Retry-After) before the success callback. */
+export interface DownloadTask extends RequestTask {
+  onHeadersReceived?(listener: (res: { header: Record<string, string | undefined> }) => void): void;
+}
+
+export interface DownloadOptions {
+  url: string;
+  header: Record<string, string>;
+  timeout: number;
+  success(res: { statusCode: number; tempFilePath: string }): void;
+  fail(err: PlatformFail): void;
+}
+
 export interface Platform {
   login(options: { success(res: { code: string }): void; fail(err: PlatformFail): void }): unknown;
   getWeRunData(options: { success(res: WeRunData): void; fail(err: PlatformFail): void }): unknown;
@@ -62,6 +75,17 @@ export interface Platform {
   getSetting?(options: { success(res: { authSetting: { "scope.werun"?: boolean } }): void; fail(err: PlatformFail): void }): unknown;
   authorize?(options: { scope: string; success(res: unknown): void; fail(err: PlatformFail): void }): unknown;
   getNetworkType?(options: { success(res: { networkType: string }): void; fail(err: PlatformFail): void }): unknown;
+  /**
+   * Optional, for exportEvent only: the download (with the Authorization
+   * header), reading an error answer back from the file, opening XLSX and
+   * sharing CSV. wx and Taro have them all.
+   */
+  downloadFile?(options: DownloadOptions): unknown;
+  getFileSystemManager?(): {
+    readFile(options: { filePath: string; encoding: "utf8"; success(res: { data: string | ArrayBuffer }): void; fail(err: PlatformFail): void }): void;
+  };
+  openDocument?(options: { filePath: string; fileType: "xlsx"; showMenu: boolean; success(res: unknown): void; fail(err: PlatformFail): void }): unknown;
+  shareFileMessage?(options: { filePath: string; fileName: string; success(res: unknown): void; fail(err: PlatformFail): void }): unknown;
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, value: unknown): unknown;
   removeStorageSync(key: string): unknown;

@@ -484,6 +484,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/{eventId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organizer's results as a file, CSV (the default) or XLSX.
+         * @description One row per participant, in board order with excluded participants
+         *     last: `memberId,nickname,team,<each counted date>,total,goalDays,completed`.
+         *     Day cells hold credited steps (capped, 0 for a day with no data or
+         *     kept off the boards); `team` is the team's name, empty without teams.
+         *     A nickname or team cell beginning with `=`, `+`, `-`, `@`, a tab or
+         *     a carriage return gets a leading `'`. The answer carries
+         *     `Content-Disposition: attachment; filename="event-<eventId>.csv"` (or `.xlsx`).
+         *     Download it with `wx.downloadFile`, passing the Authorization
+         *     header; `wx.openDocument` opens XLSX, not CSV.
+         */
+        get: operations["exportEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events/{eventId}/teams": {
         parameters: {
             query?: never;
@@ -639,6 +667,27 @@ export interface components {
                 count: number;
                 issuedAt: string[];
             };
+            /** @description The step challenges the user takes part in, with their own credited steps on each counted day, and those they organize, with the settings only (never other participants' rows). Cancelled events are gone. */
+            events: {
+                participating: {
+                    event: components["schemas"]["Event"];
+                    /** @description Each counted day, startDate through the earlier of today and endDate. */
+                    days: {
+                        /** Format: date */
+                        date: `${number}-${number}-${number}`;
+                        /**
+                         * Format: int64
+                         * @description Credited steps - capped, 0 for a day with no data or kept off the boards.
+                         */
+                        steps: number;
+                    }[];
+                    /** Format: int64 */
+                    total: number;
+                    goalDays: number;
+                    completed: boolean;
+                }[];
+                organizing: components["schemas"]["Event"][];
+            };
         };
         FriendView: {
             friendId: string;
@@ -733,8 +782,8 @@ export interface components {
         EventRequest: {
             /** @description 1 to 32 characters after trimming. */
             name: string;
-            startDate: string;
-            endDate: string;
+            startDate: `${number}-${number}-${number}`;
+            endDate: `${number}-${number}-${number}`;
             /** @description 1 to 100000; DAILY_GOAL when absent. */
             dailyGoal?: number | null;
             /** @description 0 (no cap, the default) or dailyGoal to 100000. */
@@ -757,8 +806,8 @@ export interface components {
         Event: {
             eventId: string;
             name: string;
-            startDate: string;
-            endDate: string;
+            startDate: `${number}-${number}-${number}`;
+            endDate: `${number}-${number}-${number}`;
             dailyGoal: number;
             dailyCap: number;
             goalDays: number;
@@ -837,7 +886,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_JSON" | "INVALID_FIELD" | "MISSING_FIELD" | "INVALID_BASE64" | "INVALID_IV" | "INVALID_ENCRYPTED_DATA" | "INVALID_CODE" | "DELETION_IN_PROGRESS" | "INVALID_RANGE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "PAYLOAD_TOO_LARGE" | "NO_SESSION_KEY" | "DECRYPT_FAILED" | "WRONG_APPID" | "STALE_DATA" | "NO_STEP_DATA" | "INVALID_STEP_DATA" | "USER_BLOCKED" | "CLOUDID_EXPIRED" | "NICKNAME_REJECTED" | "NO_GROUP_DATA" | "GROUP_NOT_FOUND" | "FRIEND_NOT_FOUND" | "INVALID_INVITE" | "LIMIT_REACHED" | "RATE_LIMITED" | "WECHAT_QUOTA_EXHAUSTED" | "WECHAT_CONFIG" | "WECHAT_UNAVAILABLE" | "UNAVAILABLE" | "INTERNAL" | "EVENT_NOT_FOUND" | "EVENT_ENDED" | "JOIN_REFUSED" | "CONSENT_REQUIRED" | "PROFILE_REQUIRED" | "TEAM_LOCKED" | "NOT_ORGANIZER" | "PARTICIPANT_NOT_FOUND" | "CONTENT_REJECTED";
+                code: "INVALID_JSON" | "INVALID_FIELD" | "MISSING_FIELD" | "INVALID_BASE64" | "INVALID_IV" | "INVALID_ENCRYPTED_DATA" | "INVALID_CODE" | "DELETION_IN_PROGRESS" | "INVALID_RANGE" | "MISSING_TOKEN" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "PAYLOAD_TOO_LARGE" | "NO_SESSION_KEY" | "DECRYPT_FAILED" | "WRONG_APPID" | "STALE_DATA" | "NO_STEP_DATA" | "INVALID_STEP_DATA" | "USER_BLOCKED" | "CLOUDID_EXPIRED" | "NICKNAME_REJECTED" | "NO_GROUP_DATA" | "GROUP_NOT_FOUND" | "FRIEND_NOT_FOUND" | "INVALID_INVITE" | "LIMIT_REACHED" | "RATE_LIMITED" | "WECHAT_QUOTA_EXHAUSTED" | "WECHAT_CONFIG" | "WECHAT_UNAVAILABLE" | "UNAVAILABLE" | "INTERNAL" | "EVENT_NOT_FOUND" | "EVENT_ENDED" | "JOIN_REFUSED" | "CONSENT_REQUIRED" | "PROFILE_REQUIRED" | "TEAM_LOCKED" | "NOT_ORGANIZER" | "PARTICIPANT_NOT_FOUND" | "CONTENT_REJECTED" | "EXPORT_TOO_LARGE";
                 /** @description What to do next, for the mini program developer. */
                 message: string;
             };
@@ -2191,6 +2240,92 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportEvent: {
+        parameters: {
+            query?: {
+                format?: "csv" | "xlsx";
+            };
+            header?: never;
+            path: {
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. CSV is `text/csv; charset=utf-8`, RFC 4180 with CRLF line endings, after a UTF-8 byte-order mark. XLSX holds the same table in one sheet, numbers as numeric cells and completed as a boolean cell. */
+            200: {
+                headers: {
+                    /** @description attachment; filename="event-<eventId>.csv" or .xlsx */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description A format other than csv or xlsx. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_FIELD";
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is a participant, not the organizer. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "NOT_ORGANIZER";
+                        };
+                    };
+                };
+            };
+            /** @description No such event for the caller (unknown, cancelled, or the caller is neither organizer nor participant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EVENT_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description The file would be larger than one function answer (6 MB); the largest event the limits allow fits, so this is only met with raised step limits. Ask for XLSX, which is compressed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "EXPORT_TOO_LARGE";
                         };
                     };
                 };

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 
 import * as untranspiled from "../dist/esm/index.js";
 import { loadWeChatBuild } from "./wechat.mjs";
-import { api } from "./wx.mjs";
+import { api, stand_in } from "./wx.mjs";
 
 export const build = process.env.WERUN_CLIENT_BUILD || "untranspiled";
 if (!["untranspiled", "es6", "enhance"].includes(build)) throw new Error(`WERUN_CLIENT_BUILD=${build}: want untranspiled, es6 or enhance`);
@@ -61,4 +61,18 @@ export async function rejectsWith(promise, code) {
   assert.ok(loaded.some((m) => err instanceof m.WeRunError), `${err} is not an instance of WeRunError`);
   assert.equal(err.code, code, err.message);
   return err;
+}
+
+/**
+ * A user who synced (a week of steps, unless platform.weRun says
+ * otherwise) and set a nickname. Boards are read for yesterday: today's
+ * count may not yet pass the plausibility rule.
+ */
+export async function member(nickname, { platform, options } = {}) {
+  const p = stand_in(platform);
+  const { c } = client(p, options);
+  const synced = await c.sync();
+  await c.setProfile({ nickname });
+  const { memberId } = await c.profile();
+  return { p, c, memberId, synced, yesterday: synced.days.at(-2) };
 }

@@ -45,14 +45,18 @@ export const groupName = () => `g_${randomUUID()}`;
  * What the user decided is `authSetting` (authorize sets scope.werun true
  * unless `refuse` holds its { errMsg, errno }); `network` is what
  * getNetworkType answers, and with "none" login and request fail as
- * offline ones do.
+ * offline ones do. openid makes another device of that user.
+ * downloadFile keeps what it fetched in `files` (readable through
+ * getFileSystemManager); openDocument and shareFileMessage are recorded in
+ * `opened`.
  */
-export function stand_in({ weRun, group } = {}) {
-  const openid = `o_${randomUUID()}`;
+export function stand_in({ weRun, group, openid = `o_${randomUUID()}` } = {}) {
   const storage = new Map();
   const calls = [];
   const answers = [];
   const asked = [];
+  const files = new Map();
+  const opened = [];
   const self = { authSetting: {}, refuse: undefined, network: "wifi" };
   const offline = (call, o) => self.network === "none" && (o.fail({ errMsg: `${call}:fail` }), true);
   // Callbacks when given, else a promise: wx's promise form of an async API.
@@ -94,6 +98,33 @@ export function stand_in({ weRun, group } = {}) {
       callback(answer, o);
       return { abort: () => (calls.push(`abort ${path}`), aborter.abort()) };
     },
+    downloadFile(o) {
+      const path = new URL(o.url).pathname;
+      calls.push(`download ${path}`);
+      if (offline("downloadFile", o)) return;
+      const aborter = new AbortController();
+      let onHeaders = () => {};
+      fetch(o.url, { headers: o.header, signal: AbortSignal.any([AbortSignal.timeout(o.timeout), aborter.signal]) })
+        .then(async (res) => {
+          onHeaders({ header: Object.fromEntries(res.headers) });
+          const body = Buffer.from(await res.arrayBuffer());
+          answers.push(res.ok ? `${res.status}` : `${res.status} ${errorCode(body.toString("utf8"))}`);
+          const tempFilePath = `wxfile://tmp_${files.size}`;
+          files.set(tempFilePath, body);
+          o.success({ statusCode: res.status, tempFilePath, errMsg: "downloadFile:ok" });
+        })
+        .catch((e) => o.fail({ errMsg: `downloadFile:fail ${e.message}` }));
+      return { abort: () => (calls.push(`abort ${path}`), aborter.abort()), onHeadersReceived: (f) => (onHeaders = f) };
+    },
+    getFileSystemManager: () => ({
+      readFile(o) {
+        const body = files.get(o.filePath);
+        if (!body) return o.fail({ errMsg: `readFile:fail no such file ${o.filePath}` });
+        o.success({ data: o.encoding === "utf8" ? body.toString("utf8") : body });
+      },
+    }),
+    openDocument: (o) => (opened.push({ openDocument: o.filePath, fileType: o.fileType }), o.success({ errMsg: "openDocument:ok" })),
+    shareFileMessage: (o) => (opened.push({ shareFileMessage: o.filePath, fileName: o.fileName }), o.success({ errMsg: "shareFileMessage:ok" })),
     getSetting(o) {
       asked.push("getSetting");
       o.success({ authSetting: { ...self.authSetting }, errMsg: "getSetting:ok" });
@@ -111,5 +142,5 @@ export function stand_in({ weRun, group } = {}) {
     setStorageSync: (k, v) => void storage.set(k, structuredClone(v)),
     removeStorageSync: (k) => void storage.delete(k),
   };
-  return Object.assign(self, { wx, openid, storage, calls, answers, asked, count: (name) => calls.filter((c) => c === name).length });
+  return Object.assign(self, { wx, openid, storage, calls, answers, asked, files, opened, count: (name) => calls.filter((c) => c === name).length });
 }

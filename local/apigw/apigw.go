@@ -26,7 +26,8 @@ import (
 const MaxBody = 10 << 20
 
 // MaxInvokePayload is Lambda's limit on a synchronous invocation's request
-// payload: an event over it never reaches the function.
+// payload and on its response: an event over it never reaches the
+// function, and an answer over it never reaches the caller.
 const MaxInvokePayload = 6 << 20
 
 // Invoker runs one event through a function and returns its payload.
@@ -81,14 +82,25 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := a.Invoker[route.Function].Invoke(r.Context(), payload)
 	if err != nil {
 		a.logf("%s %s -> %s: %v", r.Method, r.URL.Path, route.Function, err)
-		// What API Gateway answers when the integration fails.
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, `{"message":"Internal Server Error"}`)
+		integrationFailed(w)
+		return
+	}
+	if len(out) > MaxInvokePayload {
+		// Lambda refuses a response past its limit.
+		a.logf("%s %s -> %s: a %d-byte response is over Lambda's limit", r.Method, r.URL.Path, route.Function, len(out))
+		integrationFailed(w)
 		return
 	}
 	status := writeResponse(w, out)
 	a.logf("%s %s -> %s %d (%s)", r.Method, r.URL.RequestURI(), route.Function, status, time.Since(start).Round(time.Millisecond))
+}
+
+// integrationFailed is what API Gateway answers when the function failed
+// or its answer could not be delivered.
+func integrationFailed(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = io.WriteString(w, `{"message":"Internal Server Error"}`)
 }
 
 func (a *API) logf(format string, args ...any) {

@@ -124,6 +124,9 @@ func TestAPIWritesFunctionAnswersAsAPIGatewayDoes(t *testing.T) {
 		{name: "wrong method", method: "GET", path: "/v1/session", wantStatus: 404},
 		{name: "over API Gateway's limit", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxBody+1), wantStatus: 413, wantEnvelope: "PAYLOAD_TOO_LARGE"},
 		{name: "over Lambda's invoke limit", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxInvokePayload), wantStatus: 413, wantEnvelope: "PAYLOAD_TOO_LARGE"},
+		{name: "answer over Lambda's response limit", method: "POST", path: "/v1/session",
+			answer:     `{"statusCode":200,"body":"` + strings.Repeat("x", MaxInvokePayload) + `"}`,
+			wantStatus: 500, wantBody: `{"message":"Internal Server Error"}`},
 		{name: "just under Lambda's invoke limit", method: "POST", path: "/v1/session", body: strings.Repeat("x", MaxInvokePayload-4096), answer: `{"a":1}`, wantStatus: 200},
 	}
 	for _, c := range cases {

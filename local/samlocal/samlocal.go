@@ -272,7 +272,8 @@ var invokeWant = map[string]func(out []byte) error{
 	"export.json":    wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 	"delete-me.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 	// ChallengeFunction's routes.
-	"challenge.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"challenge.json":    wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
+	"event-export.json": wantError(http.StatusUnauthorized, "INVALID_TOKEN"),
 }
 
 func wantError(status int, code string) func([]byte) error {

@@ -56,8 +56,9 @@ func builtFunction(t *testing.T, id string) (template.Function, string, *templat
 	if err != nil {
 		t.Fatal(err)
 	}
-	// t.TempDir is removed with t; keep the binary for the binary's life.
-	keep := filepath.Join(os.TempDir(), "werun-faults-"+stack.RandomKey()[:8]+"-"+id)
+	// t.TempDir is removed with t; keep the binary for the test binary's
+	// life, in the ignored build folder, where the next run replaces it.
+	keep := filepath.Join(emulator.BuildDir, "faults-"+id)
 	if err := os.Rename(p, keep); err != nil {
 		t.Fatal(err)
 	}

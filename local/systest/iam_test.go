@@ -30,6 +30,7 @@ import (
 	"github.com/werun-sam/werun-sam/local/recorder"
 	"github.com/werun-sam/werun-sam/shared/app"
 	"github.com/werun-sam/werun-sam/shared/boards"
+	"github.com/werun-sam/werun-sam/shared/challenge/sheet"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
@@ -91,7 +92,7 @@ func (w *iamWorld) service(rec http.RoundTripper) *usecases.Set {
 	})
 	st := store.New(db, table)
 	wc := wechat.NewClient(w.sim.URL, w.appID, "iam-secret", nil)
-	return usecases.New(usecases.Config{AppID: w.appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
+	return usecases.New(usecases.Config{AppID: w.appID, Store: st, Events: eventstore.New(st.Table()), Sheet: sheet.Write, WeChat: wc, Signer: w.signer, Now: w.clock, TokenPoll: 10 * time.Millisecond})
 }
 
 // invokeJSON runs a registry handler as Lambda would: JSON in, JSON out.
@@ -266,6 +267,10 @@ func recordFlows(t *testing.T) (map[string][]string, map[string][]string) {
 	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/participants", token, nil))
 	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/board", friendToken, nil))
 	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/teams", friendToken, nil))
+	iamCall(t, challenge, onEvent("GET /v1/events/{eventId}/export", token, nil))
+	xlsx := onEvent("GET /v1/events/{eventId}/export", token, nil)
+	xlsx.QueryStringParameters = map[string]string{"format": "xlsx"}
+	iamCall(t, challenge, xlsx)
 	iamCall(t, challenge, onEvent("POST /v1/events/{eventId}/joinCode", token, nil))
 	iamCall(t, challenge, onEvent("DELETE /v1/events/{eventId}/participants/{memberId}", token, map[string]string{"memberId": friendMember}))
 	iamCall(t, challenge, onEvent("DELETE /v1/events/{eventId}", token, nil))

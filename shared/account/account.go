@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/werun-sam/werun-sam/shared/boards"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/day"
 	"github.com/werun-sam/werun-sam/shared/fault"
@@ -35,10 +36,12 @@ type Store interface {
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 }
 
-// Events takes a member out of every step challenge; *challenge.Service
-// satisfies it.
+// Events is what the account needs of the step challenges: a deletion
+// takes the member out of every one, an export lists them;
+// *challenge.Service satisfies it.
 type Events interface {
 	ForgetUser(ctx context.Context, memberID string) error
+	ExportMine(ctx context.Context, openid, memberID string) (challenge.Mine, error)
 }
 
 // Config is what a Service is built from.
@@ -47,7 +50,8 @@ type Config struct {
 	Signer *crypto.Signer
 	Boards *boards.Service
 	// Events, when set, is told of every deletion first: the user leaves
-	// their events and the ones they organize are cancelled.
+	// their events and the ones they organize are cancelled. An export
+	// lists them.
 	Events Events
 	Days   day.Rules
 	// Delay is how long after a deletion its second pass is due: in a
@@ -94,6 +98,9 @@ type Export struct {
 	Friends     []social.FriendView `json:"friends"`
 	Invites     []ExportInvite      `json:"invites"`
 	SessionKeys ExportSessionKeys   `json:"sessionKeys"`
+	// Events are the step challenges the user takes part in (with their
+	// own credited days) and organizes (settings only).
+	Events challenge.Mine `json:"events"`
 }
 
 // ExportProfile is the caller's profile and the memberId others see.
@@ -139,8 +146,9 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// Export reads everything stored about the caller: two Queries, and one
-// round of BatchGetItems for the friends' nicknames.
+// Export reads everything stored about the caller: two Queries, one
+// round of BatchGetItems for the friends' nicknames, and the user's step
+// challenges.
 func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err error) {
 	defer fault.Classify(&err)
 	h, err := s.store.Holdings(ctx, c.OpenID)
@@ -151,6 +159,12 @@ func (s *Service) Export(ctx context.Context, c session.Caller) (_ Export, err e
 		ExportedAt: rfc3339(s.now()), OpenID: c.OpenID, RetentionDays: s.days.RetentionDays,
 		Days: []ExportDay{}, Groups: []ExportGroup{}, Friends: []social.FriendView{}, Invites: []ExportInvite{},
 		SessionKeys: ExportSessionKeys{Count: len(h.SessionKeysIssued), IssuedAt: []string{}},
+		Events:      challenge.Mine{Participating: []challenge.Participation{}, Organizing: []challenge.Event{}},
+	}
+	if s.events != nil {
+		if out.Events, err = s.events.ExportMine(ctx, c.OpenID, h.MemberID); err != nil {
+			return Export{}, err
+		}
 	}
 	for _, d := range s.days.Retained(h.Days, s.now()) {
 		expires := d.ExpiresAt

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,17 +83,20 @@ func route(name string, fn func(context.Context, events.APIGatewayV2HTTPRequest)
 				out.err = fmt.Errorf("%w: %s ran out of its time budget: %w", fault.Unavailable, name, budget.Err())
 			}
 		}
-		if out.err != nil {
-			e := classify(out.err)
-			code = e.Code
-			if e.Status >= 500 {
-				slog.ErrorContext(ctx, "failed", "route", name, "code", e.Code, "err", out.err.Error())
-			} else {
-				slog.InfoContext(ctx, "refused", "route", name, "code", e.Code, "err", out.err.Error())
+		if out.err == nil {
+			resp, out.err = answer(out.status, out.body)
+			if out.err == nil {
+				return resp, nil
 			}
-			return errorResponse(e), nil
 		}
-		return jsonResponse(out.status, out.body), nil
+		e := classify(out.err)
+		code = e.Code
+		if e.Status >= 500 {
+			slog.ErrorContext(ctx, "failed", "route", name, "code", e.Code, "err", out.err.Error())
+		} else {
+			slog.InfoContext(ctx, "refused", "route", name, "code", e.Code, "err", out.err.Error())
+		}
+		return errorResponse(e), nil
 	}
 }
 
@@ -107,6 +111,61 @@ func withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
 	}
 	return context.WithDeadline(ctx, dl.Add(-Reserve))
 }
+
+// MaxResponse is Lambda's limit on a synchronous invocation's response
+// payload: past it the caller would get API Gateway's bare 500.
+const MaxResponse = 6 << 20
+
+// download is an answer that is a file rather than JSON.
+type download struct {
+	name, contentType string
+	body              []byte
+	text              bool
+}
+
+// answer is the response for a use case's result: JSON, or a download.
+func answer(status int, body any) (events.APIGatewayV2HTTPResponse, error) {
+	if f, ok := body.(download); ok {
+		return f.response()
+	}
+	return jsonResponse(status, body), nil
+}
+
+// response sends text as is and anything else base64-encoded (payload
+// format 2.0's isBase64Encoded, which API Gateway decodes). It refuses with
+// fault.ExportTooLarge an answer whose payload, encoded as the runtime
+// encodes it, would pass MaxResponse.
+func (f download) response() (events.APIGatewayV2HTTPResponse, error) {
+	resp := events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusOK,
+		Headers: map[string]string{"Content-Type": f.contentType, "Cache-Control": "no-store",
+			"Content-Disposition": `attachment; filename="` + f.name + `"`},
+	}
+	if f.text {
+		resp.Body = string(f.body)
+	} else {
+		resp.Body, resp.IsBase64Encoded = base64.StdEncoding.EncodeToString(f.body), true
+	}
+	if n := payloadSize(resp); n > MaxResponse {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("%w: a %d-byte answer", fault.ExportTooLarge, n)
+	}
+	return resp, nil
+}
+
+// payloadSize is the size of the JSON the Lambda runtime sends for resp
+// (aws-lambda-go encodes without HTML escaping).
+func payloadSize(resp events.APIGatewayV2HTTPResponse) int {
+	var n counter
+	enc := json.NewEncoder(&n)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(resp) // a counter never fails
+	return int(n)
+}
+
+// counter is a writer that only counts.
+type counter int
+
+func (c *counter) Write(p []byte) (int, error) { *c += counter(len(p)); return len(p), nil }
 
 func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {
 	if status == http.StatusNoContent {

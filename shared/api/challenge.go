@@ -75,6 +75,9 @@ func Challenge(u *usecases.Set) Handler {
 		case "GET /v1/events/{eventId}/board":
 			out, err := ev.Board(ctx, openid, p["eventId"], q["teamId"])
 			return http.StatusOK, out, err
+		case "GET /v1/events/{eventId}/export":
+			f, err := ev.Export(ctx, openid, p["eventId"], q["format"])
+			return http.StatusOK, download{name: f.Name, contentType: f.ContentType, body: f.Body, text: f.Text}, err
 		case "GET /v1/events/{eventId}/teams":
 			out, err := ev.Teams(ctx, openid, p["eventId"])
 			return http.StatusOK, out, err

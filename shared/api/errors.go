@@ -94,6 +94,7 @@ var answers = map[*fault.Class]Error{
 	fault.InvalidTeam:         {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "teamId must be one of the event's teams, and absent for an event without teams."},
 	fault.MissingJoinCode:     {Status: http.StatusBadRequest, Code: "MISSING_FIELD", Message: "joinCode is required."},
 	fault.InvalidExportFormat: {Status: http.StatusBadRequest, Code: "INVALID_FIELD", Message: "format must be csv or xlsx."},
+	fault.ExportTooLarge:      {Status: http.StatusUnprocessableEntity, Code: "EXPORT_TOO_LARGE", Message: "The export is larger than one answer may be (6 MB): ask for format=xlsx, which is compressed."},
 }
 
 // classify turns any error into its answer; an unknown one is a 500 whose

@@ -66,7 +66,12 @@ var openAPITypes = []struct {
 	{"DELETE /v1/events/{eventId}/participants/{memberId}", nil, nil},
 	{"GET /v1/events/{eventId}/board", nil, challenge.Board{}},
 	{"GET /v1/events/{eventId}/teams", nil, challenge.Teams{}},
+	{"GET /v1/events/{eventId}/export", nil, files{challenge.CSVType, challenge.XLSXType}},
 }
+
+// files is the answer of a route that sends a file: the Content-Types it
+// may carry, each of which the spec's 200 must list as a string.
+type files []string
 
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	spec := loadOpenAPI(t, mustRead(t, openAPIPath))
@@ -130,6 +135,14 @@ func TestOpenAPICheckersCatchDrift(t *testing.T) {
 			},
 			check: typesCheck,
 			want:  `"rank"`,
+		},
+		{
+			name: "file media type dropped",
+			mutate: func(s map[string]any) {
+				delete(get(s, "paths", "/v1/events/{eventId}/export", "get", "responses", "200", "content").(map[string]any), "text/csv")
+			},
+			check: typesCheck,
+			want:  "no text/csv string",
 		},
 		{
 			name: "field type changed",
@@ -314,6 +327,16 @@ func checkRouteTypes(spec map[string]any, route string, request, answer any) []s
 		// A route that answers 204 No Content.
 		if get(op, "responses", "204") == nil {
 			out = append(out, route+": the handler answers 204 but the spec lists no 204")
+		}
+		return out
+	}
+	if types, isFile := answer.(files); isFile {
+		for _, ct := range types {
+			media, _, _ := strings.Cut(ct, ";")
+			schema := get(resolve(spec, get(op, "responses", "200")), "content", media, "schema")
+			if get(schema, "type") != "string" {
+				out = append(out, fmt.Sprintf("%s: the handler answers %s but the spec's 200 has no %s string", route, ct, media))
+			}
 		}
 		return out
 	}

@@ -71,7 +71,7 @@ func UseCases(ctx context.Context, needs Needs) (*usecases.Set, error) {
 
 // useCases is UseCases, with the signing keys the handler keeps fresh (nil
 // for a function without session tokens).
-func useCases(ctx context.Context, needs Needs) (*usecases.Set, *signingKeys, error) {
+func useCases(ctx context.Context, needs Needs, with ...func(*usecases.Config)) (*usecases.Set, *signingKeys, error) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	metrics.SetNamespace(config.Env("METRICS_NAMESPACE", metrics.DefaultNamespace))
 	appID, err := config.Required("WECHAT_APPID")
@@ -150,10 +150,14 @@ func useCases(ctx context.Context, needs Needs) (*usecases.Set, *signingKeys, er
 			return s, err
 		})
 	}
-	return usecases.New(usecases.Config{
+	uc := usecases.Config{
 		AppID: appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: signer, MaxAge: maxAge, Goal: int64(goal), Days: days, Limits: limits,
 		AvatarHosts: avatarHosts, DeletionDelay: deletionDelay,
-	}), keys, nil
+	}
+	for _, w := range with {
+		w(&uc)
+	}
+	return usecases.New(uc), keys, nil
 }
 
 // Fatal logs why a container cannot start and exits; Lambda reports the

@@ -66,12 +66,15 @@ func Lookup(logicalID string) (Function, error) {
 
 // Handler reads the configuration of the function with the given logical id
 // and returns its handler, built once for the container.
-func Handler(ctx context.Context, logicalID string) (lambda.Handler, error) {
+//
+// with adds what only that function's main links (the challenge function's
+// sheet writer), so the others do not carry it.
+func Handler(ctx context.Context, logicalID string, with ...func(*usecases.Config)) (lambda.Handler, error) {
 	f, err := Lookup(logicalID)
 	if err != nil {
 		return nil, err
 	}
-	svc, keys, err := useCases(ctx, f.Needs)
+	svc, keys, err := useCases(ctx, f.Needs, with...)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,8 @@ type Store interface {
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 	Excluded(ctx context.Context) (map[string]bool, error)
 	ConsistentDays(ctx context.Context, openid, from, to string) ([]store.Day, error)
+	// Days is an eventually consistent read, for the export.
+	Days(ctx context.Context, openid, from, to string) ([]store.Day, error)
 
 	PutEvent(ctx context.Context, e eventstore.Event) (bool, error)
 	Event(ctx context.Context, eventID string) (eventstore.Event, bool, error)
@@ -90,6 +92,9 @@ type Config struct {
 	Days dayrules.Rules
 	// Window is how many days a sync reads (steps.WindowDays).
 	Window int
+	// Sheet writes the export's XLSX (sheet.Write); nil in a function that
+	// does not answer the export, which then fails to.
+	Sheet func(rows [][]any) ([]byte, error)
 	// Settle is DefaultSettle when 0.
 	Settle time.Duration
 	// Now is the clock; nil means time.Now.

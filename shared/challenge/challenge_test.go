@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/challenge"
+	"github.com/werun-sam/werun-sam/shared/challenge/sheet"
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 
@@ -63,7 +64,7 @@ func newWorldSettling(t *testing.T, settle time.Duration) *world {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	w := &world{t: t, ctx: ctx, st: st, ev: eventstore.New(st.Table()), clock: clock}
-	w.svc = challenge.New(challenge.Config{Store: both{st, w.ev}, Text: checker{}, DailyGoal: 10000, Days: testDays,
+	w.svc = challenge.New(challenge.Config{Store: both{st, w.ev}, Text: checker{}, DailyGoal: 10000, Days: testDays, Sheet: sheet.Write,
 		Settle: settle, Now: clock.Now})
 	return w
 }

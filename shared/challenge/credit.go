@@ -86,7 +86,7 @@ func (s *Service) recount(ctx context.Context, openid string, m store.EventMark,
 			if err != nil {
 				return err
 			}
-			total, goals = r.totals(days)
+			_, total, goals = r.creditedDays(days, first, to)
 		}
 		ok, err = s.store.SetTotals(ctx, p, total, goals)
 		if err != nil {

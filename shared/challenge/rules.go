@@ -96,16 +96,25 @@ func (r rules) credit(n, stampedAt int64, date string) (int64, bool) {
 	return n, n >= r.goal
 }
 
-// totals sums the credited days of an event from stored days.
-func (r rules) totals(days []store.Day) (total int64, goalDays int) {
-	for _, d := range days {
+// creditedDays is the credited steps of each day first..last, from the
+// stored days, with their total and goal days. A participant's kept total
+// is always what this gives (a recount sets it so, each credit moves it by
+// a day's change of credit), and the exports show it day by day.
+func (r rules) creditedDays(stored []store.Day, first, last day) (credits []int64, total int64, goalDays int) {
+	credits = make([]int64, max(0, int(last-first)+1))
+	for _, d := range stored {
+		at, ok := parseDay(d.Date)
+		if !ok || at < first || at > last {
+			continue
+		}
 		c, met := r.credit(d.Steps, d.SourceTS, d.Date)
+		credits[at-first] = c
 		total += c
 		if met {
 			goalDays++
 		}
 	}
-	return total, goalDays
+	return credits, total, goalDays
 }
 
 // validName is a displayed name by display's rules (NFC, trimmed, no

@@ -146,4 +146,6 @@ var (
 	MissingJoinCode = class("missing joinCode")
 	// InvalidExportFormat: an export format other than csv or xlsx.
 	InvalidExportFormat = class("invalid export format")
+	// ExportTooLarge: the export would not fit in one function answer.
+	ExportTooLarge = class("export too large")
 )

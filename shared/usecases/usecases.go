@@ -69,6 +69,9 @@ type Config struct {
 	// DeletionDelay is how long after a deletion its second pass is due
 	// (account.Config.Delay).
 	DeletionDelay time.Duration
+	// Sheet writes a step challenge's XLSX export (sheet.Write); only the
+	// challenge function links it.
+	Sheet func(rows [][]any) ([]byte, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// TokenPoll is the wait between reads of the shared access token while
@@ -99,7 +102,7 @@ func New(cfg Config) *Set {
 	bs := boards.New(boards.Config{AppID: cfg.AppID, Store: cfg.Store, Tokens: opener, Now: cfg.Now})
 	sc := social.New(social.Config{AppID: cfg.AppID, Store: cfg.Store, WeChat: cfg.WeChat, Opener: opener, Boards: bs,
 		Days: cfg.Days, Limits: cfg.Limits, AvatarHosts: cfg.AvatarHosts, MaxAge: cfg.MaxAge, Now: cfg.Now})
-	ch := challenge.New(challenge.Config{Store: challengeStore{cfg.Store, cfg.Events}, Text: sc, DailyGoal: cfg.Goal, Days: cfg.Days, Now: cfg.Now})
+	ch := challenge.New(challenge.Config{Store: challengeStore{cfg.Store, cfg.Events}, Text: sc, Sheet: cfg.Sheet, DailyGoal: cfg.Goal, Days: cfg.Days, Now: cfg.Now})
 	return &Set{
 		Opener:    opener,
 		Sessions:  sessions,

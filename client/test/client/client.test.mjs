@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { client, rejectsWith } from "../helpers.mjs";
+import { client, pkg, rejectsWith } from "../helpers.mjs";
 import { api, apiFail, groupName, post, sim, simFail, stand_in } from "../wx.mjs";
 
 describe("sync", () => {
@@ -251,24 +251,53 @@ describe("the user's data", () => {
     );
   });
 
-  test("after deleteAccount no call logs in until login(), which starts an empty account", async () => {
+  test("after deleteAccount no call logs in until login(), which is DELETION_IN_PROGRESS until the deletion completes", async () => {
     const p = stand_in();
-    const { c } = client(p);
+    const { c, sleeps } = client(p);
     await c.sync();
-    const token = storedToken(p);
     await c.deleteAccount();
     assert.equal(p.answers.at(-1), "204");
     assert.equal(c.signedOut, true);
-    assert.equal((await deleteWith(token)).status, 401, "the deleted account's token is refused");
     const before = p.calls.length;
     await rejectsWith(c.steps(), "SIGNED_OUT");
     await rejectsWith(c.sync(), "SIGNED_OUT");
     await rejectsWith(client(p).c.exportData(), "SIGNED_OUT"); // the state is in storage
     await c.deleteAccount(); // done already: no throw, no login
     assert.equal(p.calls.length, before, "no wx call, no request");
+    // The API's Retry-After (60 s) is longer than maxRetryAfter: surfaced, not waited out.
+    const err = await rejectsWith(c.login(), "DELETION_IN_PROGRESS");
+    assert.equal(err.status, 409);
+    assert.ok(err.retryAfter > 5, `Retry-After ${err.retryAfter}`);
+    assert.ok(pkg(p).isWeRunError(err, "login"));
+    assert.deepEqual(sleeps, []);
+    assert.deepEqual(p.calls.slice(before), ["login", "POST /v1/session"]);
+    assert.equal(c.signedOut, true, "still signed out: nothing logs in by itself");
+  });
+
+  test("another device of a deleted user: its call logs in once and fails DELETION_IN_PROGRESS", async () => {
+    const phone = stand_in();
+    await client(phone).c.sync();
+    const tablet = stand_in({ openid: phone.openid });
+    const { c } = client(tablet);
     await c.login();
-    assert.deepEqual(await c.steps(), []);
-    assert.deepEqual((await c.exportData()).days, []);
+    await client(phone).c.deleteAccount();
+    await rejectsWith(c.summary(), "DELETION_IN_PROGRESS");
+    assert.deepEqual(tablet.answers.slice(1), ["401 INVALID_TOKEN", "409 DELETION_IN_PROGRESS"]);
+    assert.equal(tablet.count("login"), 2, "one new login, no loop");
+  });
+
+  test("a DELETION_IN_PROGRESS with a short Retry-After is waited out once, then surfaced", async () => {
+    const p = stand_in();
+    const { c, sleeps } = client(p);
+    await apiFail({ times: 1, status: 409, code: "DELETION_IN_PROGRESS", retryAfter: 2, path: "/v1/session" });
+    await c.login();
+    assert.deepEqual(sleeps, [2000]);
+    assert.deepEqual(p.answers, ["409 DELETION_IN_PROGRESS", "200"]);
+    c.logout();
+    await apiFail({ times: 2, status: 409, code: "DELETION_IN_PROGRESS", retryAfter: 2, path: "/v1/session" });
+    await rejectsWith(c.login(), "DELETION_IN_PROGRESS");
+    assert.deepEqual(sleeps, [2000, 2000]);
+    assert.equal(p.count("POST /v1/session"), 4);
   });
 
   test("a deletion whose first answer is a 503 is resent once with the same token", async () => {
@@ -280,21 +309,22 @@ describe("the user's data", () => {
     assert.deepEqual(sleeps, [1000]);
     assert.deepEqual(p.answers.slice(-2), ["503 UNAVAILABLE", "204"]);
     assert.equal(p.count("login"), 1, "one session, so one token");
-    await c.login();
-    assert.deepEqual(await c.steps(), []);
+    assert.equal(c.signedOut, true);
   });
 
-  test("a 401 after a deletion is done: the resend resolves, and a call refused meanwhile does not log in", async () => {
+  test("a call refused while the deletion runs does not log in, and a 401 for the resend (the deletion done) resolves", async () => {
     const p = stand_in();
     const sleeps = [];
     let refused;
     const { c } = client(p, {
-      // While the client waits, the first attempt's deletion completes (as
-      // when its answer is lost), and a read with the now revoked token runs.
+      // While the client waits, the first attempt's deletion runs (as when
+      // its answer is lost), a read with the now revoked token is refused,
+      // and the deletion completes: the resend's token is refused too.
       sleep: async (ms) => {
         sleeps.push(ms);
         assert.equal((await deleteWith(storedToken(p))).status, 204);
         refused = await rejectsWith(c.steps(), "SIGNED_OUT");
+        await apiFail({ times: 1, status: 401, code: "INVALID_TOKEN", path: "/v1/me" });
       },
     });
     await c.sync();

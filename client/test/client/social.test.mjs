@@ -2,21 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { client, rejectsWith } from "../helpers.mjs";
+import { client, member, rejectsWith } from "../helpers.mjs";
 import { apiFail, groupName, post, sim, stand_in } from "../wx.mjs";
-
-/**
- * A user who synced a week of steps and set a nickname. Boards are read
- * for yesterday: today's count may not yet pass the plausibility rule.
- */
-async function member(nickname, { platform, options } = {}) {
-  const p = stand_in(platform);
-  const { c } = client(p, options);
-  const synced = await c.sync();
-  await c.setProfile({ nickname });
-  const { memberId } = await c.profile();
-  return { p, c, memberId, yesterday: synced.days.at(-2) };
-}
 
 /** joinGroup with what wx.getShareInfo gives in the group chat named group. */
 const joinByShare = (m, group) => m.c.joinGroup(() => m.p.wx.getShareInfo({ shareTicket: group }));

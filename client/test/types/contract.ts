@@ -46,3 +46,31 @@ if (isWeRunError(e, "groupBoard")) {
   const denied: boolean = e.code === "WERUN_DENIED";
   void denied;
 }
+
+// Step challenges: consent is true or nothing, dates typed, codes per method.
+// @ts-expect-error consent must be true
+export const noConsent = client.joinEvent({ joinCode: "c", consent: false });
+export const joined = client.joinEvent({ joinCode: "c", teamId: "t", consent: true });
+// @ts-expect-error not a date
+export const badStart = client.createEvent({ name: "walk", startDate: "today", endDate: "2026-01-31" });
+export const asOf = client.eventBoard("e").then((b): `${number}-${number}-${number}` | null => b.asOf);
+// @ts-expect-error null when the caller is not a participant of the board
+export const standing = client.eventBoard("e").then((b): number => b.me.total);
+// @ts-expect-error xlsx or csv
+export const pdf = client.exportEvent("e", "pdf");
+if (isWeRunError(e, "login")) {
+  const deleting: boolean = e.code === "DELETION_IN_PROGRESS";
+  void deleting;
+}
+if (isWeRunError(e, "exportEvent")) {
+  const organizerOnly: boolean = e.code === "NOT_ORGANIZER";
+  // @ts-expect-error an export never refuses WeRun
+  const denied: boolean = e.code === "WERUN_DENIED";
+  void [organizerOnly, denied];
+}
+if (isWeRunError(e, "joinEvent")) {
+  const consent: boolean = e.code === "CONSENT_REQUIRED";
+  // @ts-expect-error a join never answers NOT_ORGANIZER
+  const organizer: boolean = e.code === "NOT_ORGANIZER";
+  void [consent, organizer];
+}
