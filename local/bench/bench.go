@@ -507,6 +507,7 @@ func (r *report) write(w io.Writer) {
 	p("| load: no 5xx, at loopback speed and at DynamoDB latency %s | %d 5xx or unanswered | %s |", latencyLabel(injected),
 		r.Load.ServerErrors()+r.Slow.ServerErrors(), holds(r.Load.ServerErrors()+r.Slow.ServerErrors() == 0))
 	r.socialTargets(p)
+	r.challengeTargets(p)
 	p("")
 	p("A round trip is a DynamoDB request the answer waits for, counted as in section 4. WeChat's")
 	p("`msgSecCheck` (on `PUT /v1/me/profile`, which has no round-trip target) is an HTTPS call to")

@@ -162,11 +162,15 @@ func measureRoutes(ctx context.Context, proxy *ddbproxy.Proxy, dynamo, table str
 	read := func(route string) func() (int, error) {
 		return func() (int, error) { return 0, h.do(ctx, h.st, route, freshToken, nil, nil, nil, nil) }
 	}
+	events, err := challengeScenarios(ctx, h, b.setup)
+	if err != nil {
+		return nil, err
+	}
 	if err := proxy.SetLatency(ddbproxy.Latency{Mean: countLatency}); err != nil {
 		return nil, err
 	}
 	defer func() { _ = proxy.SetLatency(ddbproxy.Latency{}) }()
-	return w.measure(ctx, []scenario{
+	return w.measure(ctx, append([]scenario{
 		{"login", "POST /v1/session", func() (int, error) {
 			freshToken, err = h.login(ctx, fresh)
 			return 0, err
@@ -200,7 +204,7 @@ func measureRoutes(ctx context.Context, proxy *ddbproxy.Proxy, dynamo, table str
 		}},
 		{fmt.Sprintf("sync of a member of %d groups, only today changed", benchUserGroups), "POST /v1/werun/decrypt",
 			func() (int, error) { return h.sync(ctx, syncer, tokens[syncer], syncerList) }},
-	})
+	}, events...))
 }
 
 // roundTripTargets are the routes' round-trip targets: the scenario of

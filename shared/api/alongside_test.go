@@ -25,6 +25,7 @@ func TestARevokedTokenGetsNothingFromTheReadsRunBesideItsRevocationRead(t *testi
 		t.Fatalf("the deletion: %d %s", resp.StatusCode, resp.Body)
 	}
 	group := map[string]string{"groupId": crypto.NewID()}
+	event := map[string]string{"eventId": crypto.NewID()}
 	tests := []struct {
 		name  string
 		h     Handler
@@ -38,6 +39,12 @@ func TestARevokedTokenGetsNothingFromTheReadsRunBesideItsRevocationRead(t *testi
 		{"a group board", Social(e.svc), "GET /v1/groups/{groupId}/board", group},
 		{"the friends", Social(e.svc), "GET /v1/friends", nil},
 		{"the friends board", Social(e.svc), "GET /v1/friends/board", nil},
+		{"the events", Challenge(e.svc), "GET /v1/events", nil},
+		{"an event", Challenge(e.svc), "GET /v1/events/{eventId}", event},
+		{"an event's board", Challenge(e.svc), "GET /v1/events/{eventId}/board", event},
+		{"an event's teams", Challenge(e.svc), "GET /v1/events/{eventId}/teams", event},
+		{"an event's participants", Challenge(e.svc), "GET /v1/events/{eventId}/participants", event},
+		{"an event's export", Challenge(e.svc), "GET /v1/events/{eventId}/export", event},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"sort"
 
-	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 )
 
@@ -74,7 +74,7 @@ func (s *Service) standings(ctx context.Context, openid, eventID string) (standi
 		found bool
 	)
 	err := parallel(ctx, func(ctx context.Context) (err error) {
-		st.memberID, err = s.store.MemberID(ctx, openid, crypto.NewID())
+		st.memberID, err = session.MemberOf(ctx, s.store, openid)
 		return err
 	}, func(ctx context.Context) (err error) {
 		st.event, found, err = s.store.Event(ctx, eventID)

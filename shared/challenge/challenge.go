@@ -26,6 +26,7 @@ import (
 // (*eventstore.Store) and what they read of users (*store.DynamoStore).
 type Store interface {
 	MemberID(ctx context.Context, openid, newID string) (string, error)
+	LookupMemberID(ctx context.Context, openid string) (string, bool, error)
 	Profile(ctx context.Context, memberID string) (store.Profile, bool, error)
 	BoardItems(ctx context.Context, date string, members []store.Friend, profiles bool) (map[string]store.BoardItem, error)
 	Excluded(ctx context.Context) (map[string]bool, error)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
+	"github.com/werun-sam/werun-sam/shared/session"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 )
@@ -85,7 +86,7 @@ func (s *Service) Create(ctx context.Context, openid string, in NewEvent) (_ Eve
 	if risky {
 		return Event{}, fault.ContentRejected
 	}
-	mid, err := s.store.MemberID(ctx, openid, crypto.NewID())
+	mid, err := session.MemberOf(ctx, s.store, openid)
 	if err != nil {
 		return Event{}, err
 	}
@@ -194,7 +195,7 @@ func (s *Service) open(ctx context.Context, openid, eventID string) (access, err
 	}
 	var a access
 	err := parallel(ctx, func(ctx context.Context) (err error) {
-		a.memberID, err = s.store.MemberID(ctx, openid, crypto.NewID())
+		a.memberID, err = session.MemberOf(ctx, s.store, openid)
 		if err != nil {
 			return err
 		}
@@ -264,7 +265,7 @@ func (s *Service) Join(ctx context.Context, openid string, in JoinRequest) (_ Ev
 	if today > p.end {
 		return Event{}, fault.EventEnded
 	}
-	mid, err := s.store.MemberID(ctx, openid, crypto.NewID())
+	mid, err := session.MemberOf(ctx, s.store, openid)
 	if err != nil {
 		return Event{}, err
 	}
@@ -459,7 +460,7 @@ func (s *Service) List(ctx context.Context, openid, cursor string) (_ List, err 
 	if err != nil {
 		return List{}, err
 	}
-	mid, err := s.store.MemberID(ctx, openid, crypto.NewID())
+	mid, err := session.MemberOf(ctx, s.store, openid)
 	if err != nil {
 		return List{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/werun-sam/werun-sam/shared/crypto"
 	"github.com/werun-sam/werun-sam/shared/fault"
 )
 
@@ -99,4 +100,27 @@ func (s *Service) checkInBackground(ctx context.Context, account string) (err er
 		}
 	}()
 	return s.CheckAccount(ctx, account)
+}
+
+// MemberStore finds and makes memberIds; *store.DynamoStore satisfies it.
+type MemberStore interface {
+	LookupMemberID(ctx context.Context, openid string) (string, bool, error)
+	MemberID(ctx context.Context, openid, newID string) (string, error)
+}
+
+// MemberOf is openid's memberId: the one their token carries, else read,
+// else made on first use. Only the making writes, so it waits for the
+// revocation read a read route runs beside its use case.
+func MemberOf(ctx context.Context, st MemberStore, openid string) (string, error) {
+	if mid := MemberIDIn(ctx, openid); mid != "" {
+		return mid, nil
+	}
+	mid, found, err := st.LookupMemberID(ctx, openid)
+	if err != nil || found {
+		return mid, err
+	}
+	if err := Authorized(ctx); err != nil {
+		return "", err
+	}
+	return st.MemberID(ctx, openid, crypto.NewID())
 }

@@ -140,21 +140,9 @@ func (s *Service) membership() time.Duration {
 	return time.Duration(s.limits.MembershipDays) * 24 * time.Hour
 }
 
-// memberID is the caller's memberId: the one their token carries, else
-// read, else made on first use. Only the making writes, so it waits for
-// the revocation read a read route runs beside the use case.
+// memberID is the caller's memberId (session.MemberOf).
 func (s *Service) memberID(ctx context.Context, openid string) (string, error) {
-	if mid := session.MemberIDIn(ctx, openid); mid != "" {
-		return mid, nil
-	}
-	mid, found, err := s.store.LookupMemberID(ctx, openid)
-	if err != nil || found {
-		return mid, err
-	}
-	if err := session.Authorized(ctx); err != nil {
-		return "", err
-	}
-	return s.store.MemberID(ctx, openid, crypto.NewID())
+	return session.MemberOf(ctx, s.store, openid)
 }
 
 // boardDate checks a board's date: today when empty, else a day of the
