@@ -138,6 +138,7 @@ func TestEventsCheckFailsOnBrokenEvents(t *testing.T) {
 		{"a field of the wrong type", "summary.json", `"timeEpoch": 1772353800000`, `"timeEpoch": "soon"`, "timeEpoch"},
 		{"a scheduled event without time", "scheduled.json", `"time": "2026-03-01T16:15:00Z"`, `"time": "0001-01-01T00:00:00Z"`, "time"},
 		{"an override SAM would ignore", "env.json", `"TABLE_NAME"`, `"UNDECLARED_VAR": "x", "TABLE_NAME"`, "UNDECLARED_VAR is not declared"},
+		{"a function without an entry in env.json", "env.json", `"ChallengeFunction"`, `"ChallengeFunctionX"`, "ChallengeFunction has no entry"},
 		{"a function without an event", "cloudid.json", `"routeKey": "POST /v1/werun/cloudid"`, `"detail-type": "x", "routeKey2": "POST /v1/werun/cloudid"`, "OpenDataFunction has no sample event"},
 	}
 	for _, c := range cases {

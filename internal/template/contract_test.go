@@ -273,6 +273,13 @@ func checkEnvFile(fns map[string]Function, b []byte) error {
 		return fmt.Errorf("env.json: want {\"<LogicalId>\": {\"VAR\": \"value\"}}: %w", err)
 	}
 	var errs []error
+	// sam local runs a function with no entry against real AWS (its
+	// secrets from SSM), so every function needs one.
+	for id := range fns {
+		if _, ok := env[id]; !ok {
+			errs = append(errs, fmt.Errorf("env.json: %s has no entry, so sam local would read its secrets from AWS", id))
+		}
+	}
 	for id, vars := range env {
 		f, ok := fns[id]
 		if !ok {
