@@ -17,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,8 +30,9 @@ import (
 
 	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/internal/template"
+	"github.com/werun-sam/werun-sam/local/bench/coldstart"
+	"github.com/werun-sam/werun-sam/local/bench/stats"
 	"github.com/werun-sam/werun-sam/local/ddbproxy"
-	"github.com/werun-sam/werun-sam/local/emulator"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -121,7 +121,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	step()
-	if r.Cold, err = measureColdStarts(ctx, st, o.Runs, logw); err != nil {
+	if r.Cold, err = coldstart.Measure(ctx, st, o.Runs, logw); err != nil {
 		return err
 	}
 	step()
@@ -279,134 +279,6 @@ func runPeerBench(ctx context.Context, dir string) (peerResult, error) {
 	return res, nil
 }
 
-// --- 2. cold starts ------------------------------------------------------------
-
-// coldEvents is the events/ file each function is invoked with.
-var coldEvents = map[string]string{
-	"SessionFunction":   "events/session.json",
-	"DecryptFunction":   "events/decrypt.json",
-	"OpenDataFunction":  "events/cloudid.json",
-	"StepsFunction":     "events/steps.json",
-	"SocialFunction":    "events/group-board.json",
-	"AccountFunction":   "events/export.json",
-	"ChallengeFunction": "events/challenge.json",
-	"RefreshFunction":   "events/scheduled.json",
-	stack.NoopID:        "events/steps.json",
-}
-
-type coldResult struct {
-	ID     string
-	Inits  []float64 // ms, sorted
-	Hellos []float64 // ms, sorted: the hello-world starts paired with these
-}
-
-func (c coldResult) median() float64 { return percentile(c.Inits, 50) }
-func (c coldResult) p90() float64    { return percentile(c.Inits, 90) }
-
-// ratio is the median init over the median of its paired hello-world's.
-func (c coldResult) ratio() float64 { return c.median() / percentile(c.Hellos, 50) }
-
-// initReport is the emulator's own line for the init phase: from starting
-// the bootstrap to its first call for the next invocation.
-var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([\d.]+)\)`)
-
-// measureColdStarts starts each bootstrap runs times (after one unmeasured
-// run of each, to bring the binaries into the page cache), each start of a
-// function right after one of the hello-world, so each function is compared
-// with starts measured beside its own; the last result is the hello-world's
-// over all its starts.
-func measureColdStarts(ctx context.Context, st *stack.Stack, runs int, log io.Writer) ([]coldResult, error) {
-	type target struct {
-		fn    template.Function
-		vars  map[string]string
-		event []byte
-	}
-	var targets []target
-	for _, f := range append(slices.Clone(st.Functions), stack.NoopFunction(st.Functions)) {
-		file, ok := coldEvents[f.LogicalID]
-		if !ok {
-			return nil, fmt.Errorf("cold start of %s: no events/ file for it in coldEvents (local/bench/bench.go)", f.LogicalID)
-		}
-		ev, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("cold start of %s: %w", f.LogicalID, err)
-		}
-		vars := stack.FunctionVars(st.Template, f, st.Over)
-		// The emulator's INIT REPORT is an info line; the stack runs it at warn.
-		vars["LOG_LEVEL"] = "info"
-		targets = append(targets, target{f, vars, ev})
-	}
-	fns, hello := targets[:len(targets)-1], targets[len(targets)-1]
-	start := func(t target) (float64, error) {
-		return coldStart(ctx, t.fn, st.Paths[t.fn.LogicalID], t.vars, t.event, log)
-	}
-	results := make([]coldResult, len(fns))
-	all := coldResult{ID: stack.NoopID}
-	for run := -1; run < runs; run++ {
-		for i, f := range fns {
-			h, err := start(hello)
-			if err != nil {
-				return nil, err
-			}
-			ms, err := start(f)
-			if err != nil {
-				return nil, err
-			}
-			results[i].ID = f.fn.LogicalID
-			if run >= 0 {
-				results[i].Inits = append(results[i].Inits, ms)
-				results[i].Hellos = append(results[i].Hellos, h)
-				all.Inits = append(all.Inits, h)
-			}
-		}
-	}
-	results = append(results, all)
-	for i := range results {
-		sort.Float64s(results[i].Inits)
-		sort.Float64s(results[i].Hellos)
-	}
-	return results, nil
-}
-
-// coldStart starts one emulator with the bootstrap, invokes it once and
-// returns the init duration the emulator reported, in ms.
-func coldStart(ctx context.Context, fn template.Function, bootstrap string, vars map[string]string, event []byte, log io.Writer) (float64, error) {
-	var buf bytes.Buffer
-	out := &services.LockedWriter{W: io.MultiWriter(&buf, log)}
-	p, err := emulator.NewPool(fn, bootstrap, vars, 1, &services.Procs{}, out)
-	if err != nil {
-		return 0, err
-	}
-	e, err := p.Start(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer e.Stop()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(event))
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("cold start of %s: %w", fn.LogicalID, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	// The emulator writes the report line before the answer; give its
-	// output pipe a moment.
-	for range 50 {
-		var m [][]byte
-		out.Locked(func() { m = initReport.FindSubmatch(buf.Bytes()) })
-		if m != nil {
-			return strconv.ParseFloat(string(m[1]), 64)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return 0, fmt.Errorf("cold start of %s: no INIT REPORT in the emulator's output", fn.LogicalID)
-}
-
-// --- 3. sizes --------------------------------------------------------------------
-
 type sizeResult struct {
 	ID    string
 	Bytes int64
@@ -450,7 +322,7 @@ type report struct {
 	Wall    time.Duration
 	Machine machineInfo
 	Peer    peerResult
-	Cold    []coldResult
+	Cold    []coldstart.Result
 	Sizes   []sizeResult
 	Costs   []Cost
 	// Load and Noop are at loopback speed, Slow with injected latency on
@@ -487,7 +359,7 @@ func (r *report) write(w io.Writer) {
 	worstCold := 0.0
 	for _, c := range r.Cold {
 		if c.ID != stack.NoopID {
-			worstCold = max(worstCold, c.ratio())
+			worstCold = max(worstCold, c.Ratio())
 		}
 	}
 	repeat, resend := r.cost("sync (encryptedData), only today changed"), r.cost("sync (encryptedData), resend")
@@ -547,10 +419,10 @@ func (r *report) write(w io.Writer) {
 	p("|---|---:|---:|---:|---:|---|")
 	for _, c := range r.Cold {
 		if c.ID == stack.NoopID {
-			p("| %s | %.2f ms | %.2f ms | | | reference, all %d starts |", label(c.ID), c.median(), c.p90(), len(c.Inits))
+			p("| %s | %.2f ms | %.2f ms | | | reference, all %d starts |", label(c.ID), c.Median(), c.P90(), len(c.Inits))
 			continue
 		}
-		p("| %s | %.2f ms | %.2f ms | %.2f ms | %.2f× | %s |", label(c.ID), c.median(), c.p90(), percentile(c.Hellos, 50), c.ratio(), holds(c.ratio() <= coldTarget))
+		p("| %s | %.2f ms | %.2f ms | %.2f ms | %.2f× | %s |", label(c.ID), c.Median(), c.P90(), stats.Percentile(c.Hellos, 50), c.Ratio(), holds(c.Ratio() <= coldTarget))
 	}
 	p("")
 	p("What a function adds to hello-world is mostly package initialisation (`GODEBUG=inittrace=1`")
@@ -586,7 +458,7 @@ func (r *report) write(w io.Writer) {
 	p("with the WeChat simulator in-process (`local/bench/routes.go`). Every DynamoDB request carries")
 	p("`ReturnConsumedCapacity=INDEXES` (a smithy middleware) and an HTTP transport records each request's")
 	p("operation (`X-Amz-Target`), start and end; the recorded client goes through the stack's DynamoDB")
-	p("proxy, which delays every request %s, so requests that run beside each other overlap clearly", ms(countLatency))
+	p("proxy, which delays every request %s, so requests that run beside each other overlap clearly", stats.Ms(countLatency))
 	p("and requests that wait for another start after it has ended. Round trips are the longest chain of")
 	p("requests each of which started after the one before it had ended: a pool of 8 parallel writes")
 	p("that writes 31 days is 4 round trips, not one. Write units: dynalite's reported table units;")
@@ -629,7 +501,7 @@ func (r *report) write(w io.Writer) {
 		r    LoadResult
 	}{{"werun-sam functions, loopback", r.Load}, {"werun-sam functions, DynamoDB " + latencyLabel(injected), r.Slow}, {"no-op function (reference)", r.Noop}} {
 		all := row.r.All()
-		p("| %s | %d | %.1f | %s | %s | %s |", row.name, len(all), row.r.RPS(), ms(percentile(all, 50)), ms(percentile(all, 99)), countsString(row.r.Status, "%d×%d"))
+		p("| %s | %d | %.1f | %s | %s | %s |", row.name, len(all), row.r.RPS(), stats.Ms(stats.Percentile(all, 50)), stats.Ms(stats.Percentile(all, 99)), countsString(row.r.Status, "%d×%d"))
 	}
 	p("")
 	p("Per route, p50 / p99: the functions at loopback speed and at the injected latency, the no-op, and the")
@@ -646,8 +518,8 @@ func (r *report) write(w io.Writer) {
 		if b, ok := beforeLoad[route]; ok {
 			before = b
 		}
-		p("| `%s` | %s / %s | %s / %s | %s / %s | %s |", route, ms(percentile(l, 50)), ms(percentile(l, 99)),
-			ms(percentile(sl, 50)), ms(percentile(sl, 99)), ms(percentile(n, 50)), ms(percentile(n, 99)), before)
+		p("| `%s` | %s / %s | %s / %s | %s / %s | %s |", route, stats.Ms(stats.Percentile(l, 50)), stats.Ms(stats.Percentile(l, 99)),
+			stats.Ms(stats.Percentile(sl, 50)), stats.Ms(stats.Percentile(sl, 99)), stats.Ms(stats.Percentile(n, 50)), stats.Ms(stats.Percentile(n, 99)), before)
 	}
 	p("")
 	p("`make load` runs 200 users at once the same way (without the social routes) and fails on any 5xx.")

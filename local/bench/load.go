@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/werun-sam/werun-sam/local/bench/stats"
 	"github.com/werun-sam/werun-sam/local/emulator"
 	"github.com/werun-sam/werun-sam/local/stack"
 	"github.com/werun-sam/werun-sam/shared/crypto"
@@ -372,15 +373,12 @@ func printLoad(w io.Writer, r LoadResult) {
 		if len(l) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", route, len(l), ms(percentile(l, 50)), ms(percentile(l, 99)))
+		fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", route, len(l), stats.Ms(stats.Percentile(l, 50)), stats.Ms(stats.Percentile(l, 99)))
 	}
-	fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", "all", len(all), ms(percentile(all, 50)), ms(percentile(all, 99)))
+	fmt.Fprintf(w, "  %-24s %8d %8s %8s\n", "all", len(all), stats.Ms(stats.Percentile(all, 50)), stats.Ms(stats.Percentile(all, 99)))
 	fmt.Fprintf(w, "  status   %s (0: no answer)\n", countsString(r.Status, "%[2]d: %[1]d"))
 	fmt.Fprintf(w, "  errors without the envelope: %d\n", r.Bare)
 }
-
-// ms formats a duration in milliseconds with one decimal.
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
 
 // isEnvelope reports whether an error answer is the project's envelope,
 // {"error":{"code":"...","message":"..."}}.

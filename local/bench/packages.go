@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/werun-sam/werun-sam/local/bench/stats"
 )
 
 // --- 7. the packages' own benchmarks -------------------------------------------
@@ -72,7 +74,7 @@ func (r *report) writePackageBenchmarks(p func(string, ...any)) {
 	p("| benchmark | package | runs | per run | reported |")
 	p("|---|---|---:|---:|---|")
 	for _, b := range r.Packages {
-		p("| %s | `%s` | %d | %s | %s |", strings.ReplaceAll(b.Name, "_", " "), b.Pkg, b.N, ms(time.Duration(b.NsOp)), b.Extra)
+		p("| %s | `%s` | %d | %s | %s |", strings.ReplaceAll(b.Name, "_", " "), b.Pkg, b.N, stats.Ms(time.Duration(b.NsOp)), b.Extra)
 	}
 	p("")
 }
