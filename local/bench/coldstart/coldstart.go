@@ -45,6 +45,7 @@ type Result struct {
 	Hellos []float64 // ms, sorted: the hello-world starts paired with these
 }
 
+// Median and P90 are the init durations' percentiles, in ms.
 func (c Result) Median() float64 { return stats.Percentile(c.Inits, 50) }
 func (c Result) P90() float64    { return stats.Percentile(c.Inits, 90) }
 
