@@ -13,6 +13,7 @@ package challenge
 import (
 	"context"
 	"crypto/rand"
+	"iter"
 	"log/slog"
 	"time"
 
@@ -95,7 +96,7 @@ type Config struct {
 	Window int
 	// Sheet writes the export's XLSX (sheet.Write); nil in a function that
 	// does not answer the export, which then fails to.
-	Sheet func(rows [][]any) ([]byte, error)
+	Sheet func(rows iter.Seq[[]any]) ([]byte, error)
 	// Settle is DefaultSettle when 0.
 	Settle time.Duration
 	// Now is the clock; nil means time.Now.

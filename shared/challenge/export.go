@@ -203,22 +203,25 @@ func (s *Service) xlsxOf(dates []string, rows []exportRow) ([]byte, error) {
 	if s.cfg.Sheet == nil {
 		return nil, errors.New("challenge: no sheet writer in this function")
 	}
-	h := header(dates)
-	table := make([][]any, 0, len(rows)+1)
-	head := make([]any, len(h))
-	for i, v := range h {
-		head[i] = v
-	}
-	table = append(table, head)
-	for _, r := range rows {
-		cells := make([]any, 0, len(h))
-		cells = append(cells, r.memberID, guard(r.nickname), guard(r.team))
-		for _, n := range r.days {
-			cells = append(cells, n)
+	return s.cfg.Sheet(func(yield func([]any) bool) {
+		h := header(dates)
+		cells := make([]any, len(h))
+		for i, v := range h {
+			cells[i] = v
 		}
-		table = append(table, append(cells, r.total, r.goalDays, r.completed))
-	}
-	return s.cfg.Sheet(table)
+		if !yield(cells) {
+			return
+		}
+		for _, r := range rows {
+			cells = append(cells[:0], r.memberID, guard(r.nickname), guard(r.team))
+			for _, n := range r.days {
+				cells = append(cells, n)
+			}
+			if !yield(append(cells, r.total, r.goalDays, r.completed)) {
+				return
+			}
+		}
+	})
 }
 
 // Mine is what the user's own export (GET /v1/me/export) holds of step

@@ -5,6 +5,7 @@ package usecases
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"github.com/werun-sam/werun-sam/shared/account"
@@ -71,7 +72,7 @@ type Config struct {
 	DeletionDelay time.Duration
 	// Sheet writes a step challenge's XLSX export (sheet.Write); only the
 	// challenge function links it.
-	Sheet func(rows [][]any) ([]byte, error)
+	Sheet func(rows iter.Seq[[]any]) ([]byte, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// TokenPoll is the wait between reads of the shared access token while

@@ -4,20 +4,26 @@
 // 2 ms of start-up): functions/challenge hands Write to the challenges.
 package sheet
 
-import "github.com/xuri/excelize/v2"
+import (
+	"iter"
+
+	"github.com/xuri/excelize/v2"
+)
 
 // Write streams rows (the first is the header) into one sheet: strings as
-// text cells, numbers as numeric cells, booleans as boolean cells. It takes
-// no cell objects in memory, so 500,000 cells are cheap.
-func Write(rows [][]any) ([]byte, error) {
+// text cells, numbers as numeric cells, booleans as boolean cells. A row
+// is written as it is yielded, so 500,000 cells are never held at once.
+func Write(rows iter.Seq[[]any]) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
 	sw, err := f.NewStreamWriter(f.GetSheetName(0))
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range rows {
-		cell, err := excelize.CoordinatesToCellName(1, i+1)
+	i := 0
+	for r := range rows {
+		i++
+		cell, err := excelize.CoordinatesToCellName(1, i)
 		if err != nil {
 			return nil, err
 		}
