@@ -111,24 +111,32 @@ func (e *eraseFails) Erase(ctx context.Context, h store.Holdings) error {
 	return e.Store.Erase(ctx, h)
 }
 
+// cutShortDeletion logs a user in, syncs two days and deletes the account
+// through a store whose first erase fails: the deletion answers
+// ErrUnavailable after the revocation and the second pass's record.
+func cutShortDeletion(t *testing.T, prefix string) (*testenv.Env, *usecases.Set, string, session.Caller, string) {
+	t.Helper()
+	e := testenv.New(t, appID, secret, time.Now())
+	cfg := e.Config(t)
+	cfg.Store = &eraseFails{Store: e.Store}
+	svc := usecases.New(cfg)
+	openid := testenv.UniqueID(prefix)
+	caller, token := loginCaller(t, e, svc, openid)
+	e.SyncCounts(t, svc, openid, 100, 200)
+	if err := svc.Account.DeleteAccount(testenv.Timeout(t, 10*time.Second), token); !errors.Is(err, fault.Unavailable) {
+		t.Fatalf("the cut-short deletion: %v, want ErrUnavailable", err)
+	}
+	return e, svc, openid, caller, token
+}
+
 // A deletion that fails part way answers ErrUnavailable with the account
 // already revoked (its other routes refuse the token); the same call with
 // the same token runs its first pass again, and the second pass finishes
 // it; once it is complete that token gets ErrTokenInvalid, and a new login
 // is a new, empty account.
 func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
-	now := time.Now()
-	e := testenv.New(t, appID, secret, now)
-	cfg := e.Config(t)
-	cfg.Store = &eraseFails{Store: e.Store}
-	svc := usecases.New(cfg)
-	openid := testenv.UniqueID("retry")
-	caller, token := loginCaller(t, e, svc, openid)
-	e.SyncCounts(t, svc, openid, 100, 200)
+	e, svc, openid, caller, token := cutShortDeletion(t, "retry")
 	ctx := testenv.Timeout(t, 10*time.Second)
-	if err := svc.Account.DeleteAccount(ctx, token); !errors.Is(err, fault.Unavailable) {
-		t.Fatalf("the cut-short deletion: %v, want ErrUnavailable", err)
-	}
 	if _, err := svc.Sessions.Authenticate(ctx, token); !errors.Is(err, fault.TokenInvalid) {
 		t.Errorf("the token during the deletion: %v, want ErrTokenInvalid", err)
 	}
@@ -152,18 +160,8 @@ func TestADeletionCutShortIsFinishedByARetryWithTheSameToken(t *testing.T) {
 // A deletion cut short and never resent is finished by the second pass
 // alone: the work item outlives the request.
 func TestADeletionNeverResentIsFinishedByTheSecondPass(t *testing.T) {
-	now := time.Now()
-	e := testenv.New(t, appID, secret, now)
-	cfg := e.Config(t)
-	cfg.Store = &eraseFails{Store: e.Store}
-	svc := usecases.New(cfg)
-	openid := testenv.UniqueID("never")
-	_, token := loginCaller(t, e, svc, openid)
-	e.SyncCounts(t, svc, openid, 300, 400)
+	e, svc, openid, _, token := cutShortDeletion(t, "never")
 	ctx := testenv.Timeout(t, 10*time.Second)
-	if err := svc.Account.DeleteAccount(ctx, token); !errors.Is(err, fault.Unavailable) {
-		t.Fatalf("the cut-short deletion: %v, want ErrUnavailable", err)
-	}
 	if _, err := svc.Sessions.Login(ctx, e.Sim.Login(openid)); !errors.Is(err, fault.DeletionInProgress) {
 		t.Fatalf("a login while the deletion is pending: %v, want DeletionInProgress", err)
 	}
