@@ -82,6 +82,9 @@ func challengeScenarios(ctx context.Context, h handlers, setup *store.DynamoStor
 		if _, err := h.sync(ctx, u, t, lists[u]); err != nil {
 			return nil, err
 		}
+		if err := settleMarks(ctx, setup, u); err != nil {
+			return nil, err
+		}
 	}
 	ch := api.Challenge(svc)
 	syncToday := func(u string) func() (int, error) {
@@ -143,4 +146,22 @@ func (r *report) challengeTargets(p func(string, ...any)) {
 	p("| event board, %d participants: sequential DynamoDB round trips through the API, authentication included, ≤ 2 | %d | %s |",
 		benchEventSize, board.Waves, holds(board.Waves > 0 && board.Waves <= 2))
 	p("| event board, %d participants: ≤ 250 read units | %g RCU | %s |", benchEventSize, board.ReportedRCU, holds(board.ReportedRCU > 0 && board.ReportedRCU <= 250))
+}
+
+// settleMarks leaves u's marks as the first sync a settling time after the
+// joins does (the sync just made credited exactly): settled, so the
+// measured syncs credit beside their writes, as every sync but the first
+// after a join does.
+func settleMarks(ctx context.Context, setup *store.DynamoStore, u string) error {
+	user, err := setup.LoadUser(ctx, u, steps.FirstDate(time.Now()))
+	if err != nil {
+		return err
+	}
+	ev := eventstore.New(setup.Table())
+	for _, m := range user.Events {
+		if err := ev.SettleMark(ctx, u, m, m.Version); err != nil {
+			return err
+		}
+	}
+	return nil
 }

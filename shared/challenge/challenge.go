@@ -4,10 +4,11 @@
 // the HTTP adapter is in package api.
 //
 // Totals are kept per participant so a board is one Query: a sync credits
-// each change of a day exactly once (what the day's write replaced, as the
-// write found it) while the participant's recount version matches its mark;
-// a join, a failed credit and the first sync a settling time after a join
-// recount from the stored days instead.
+// each change of a day exactly once while the participant's recount
+// version matches its mark, beside its writes from what it read, and after
+// them for what another sync changed in between. A join, and a credit or a
+// write whose effect is not known, flag the mark; the first sync a
+// settling time later recounts from the stored days.
 package challenge
 
 import (
@@ -53,7 +54,8 @@ type Store interface {
 	SetSlots(ctx context.Context, memberID string, slots map[string]string, version int64) (bool, error)
 	Credit(ctx context.Context, eventID, memberID string, version, total int64, goalDays int) (bool, error)
 	SetTotals(ctx context.Context, p eventstore.Participant, total int64, goalDays int) (bool, error)
-	UpdateMark(ctx context.Context, openid string, m store.EventMark) error
+	FlagMark(ctx context.Context, openid string, m store.EventMark, version int64, since time.Time) error
+	SettleMark(ctx context.Context, openid string, m store.EventMark, version int64) error
 	MemberEvents(ctx context.Context, memberID, cursor string, limit int) ([]eventstore.EventRef, string, error)
 }
 
@@ -77,10 +79,11 @@ const (
 	BoardEntries      = 100
 	earliestStartDays = 30
 	latestStartDays   = 90
-	// DefaultSettle is how long after a join the first sync recounts, so a
-	// sync that raced the join (it read no mark, wrote after the join's
-	// count) is counted: longer than a sync can run.
-	DefaultSettle = time.Minute
+	// Settle is how long after a flag (a join, a credit gone wrong) the
+	// first sync recounts: longer than a sync can run, so every sync
+	// that raced the flag (read no mark, or credits beside its writes) has
+	// finished and its days are in the count.
+	Settle = time.Minute
 )
 
 // Config is what a Service is built from.
@@ -97,30 +100,24 @@ type Config struct {
 	// Sheet writes the export's XLSX (sheet.Write); nil in a function that
 	// does not answer the export, which then fails to.
 	Sheet func(rows iter.Seq[[]any]) ([]byte, error)
-	// Settle is DefaultSettle when 0.
-	Settle time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // Service runs the use cases; build it once per container.
 type Service struct {
-	store  Store
-	text   TextChecker
-	cfg    Config
-	clock  func() time.Time
-	settle time.Duration
+	store Store
+	text  TextChecker
+	cfg   Config
+	clock func() time.Time
 }
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
 	cfg.Days = cfg.Days.WithDefaults()
-	s := &Service{store: cfg.Store, text: cfg.Text, cfg: cfg, clock: cfg.Now, settle: cfg.Settle}
+	s := &Service{store: cfg.Store, text: cfg.Text, cfg: cfg, clock: cfg.Now}
 	if s.clock == nil {
 		s.clock = time.Now
-	}
-	if s.settle <= 0 {
-		s.settle = DefaultSettle
 	}
 	return s
 }

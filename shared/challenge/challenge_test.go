@@ -52,11 +52,11 @@ type ev = *eventstore.Store
 // now is 2026-03-10 12:00 CST.
 var now = time.Date(2026, 3, 10, 12, 0, 0, 0, steps.CST)
 
-func newWorld(t *testing.T) *world { t.Helper(); return newWorldSettling(t, 0) }
+func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, nil) }
 
-// newWorldSettling is newWorld whose events recount a sync that follows a
-// join by settle (0: the default).
-func newWorldSettling(t *testing.T, settle time.Duration) *world {
+// newWorldWith is newWorld whose service reaches its storage through wrap
+// (nil: directly), to inject faults.
+func newWorldWith(t *testing.T, wrap func(challenge.Store) challenge.Store) *world {
 	t.Helper()
 	st := testenv.Store(t)
 	clock := &testenv.Clock{}
@@ -64,8 +64,12 @@ func newWorldSettling(t *testing.T, settle time.Duration) *world {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	w := &world{t: t, ctx: ctx, st: st, ev: eventstore.New(st.Table()), clock: clock}
-	w.svc = challenge.New(challenge.Config{Store: both{st, w.ev}, Text: checker{}, DailyGoal: 10000, Days: testDays, Sheet: sheet.Write,
-		Settle: settle, Now: clock.Now})
+	var cs challenge.Store = both{st, w.ev}
+	if wrap != nil {
+		cs = wrap(cs)
+	}
+	w.svc = challenge.New(challenge.Config{Store: cs, Text: checker{}, DailyGoal: 10000, Days: testDays, Sheet: sheet.Write,
+		Now: clock.Now})
 	return w
 }
 
@@ -122,15 +126,50 @@ func (w *world) sync(openid string, days ...store.Day) {
 }
 
 func (w *world) syncErr(openid string, days ...store.Day) error {
+	p, err := w.read(openid, days...)
+	if err != nil {
+		return err
+	}
+	return w.commit(p)
+}
+
+// pending is a sync that has read the user and not written yet.
+type pending struct {
+	openid  string
+	marks   []store.EventMark
+	planned []store.Day
+}
+
+// read is a sync's read: the user's marks, and the days that grew, each
+// with what is stored of it as Prev.
+func (w *world) read(openid string, days ...store.Day) (pending, error) {
 	u, err := w.st.LoadUser(w.ctx, openid, steps.FirstDate(w.clock.Now()))
 	if err != nil {
-		return err
+		return pending{}, err
 	}
-	written, err := w.st.WriteDays(w.ctx, openid, days)
-	if err != nil {
-		return err
+	stored := make(map[string]store.Day, len(u.Days))
+	for _, d := range u.Days {
+		stored[d.Date] = d
 	}
-	return w.svc.Credit(w.ctx, openid, u.Events, written)
+	p := pending{openid: openid, marks: u.Events}
+	for _, d := range days {
+		if old, ok := stored[d.Date]; ok {
+			if old.Steps >= d.Steps {
+				continue
+			}
+			d.PrevSteps, d.PrevSourceTS = old.Steps, old.SourceTS
+		}
+		p.planned = append(p.planned, d)
+	}
+	return p, nil
+}
+
+// commit is the sync's writes with the credits beside them.
+func (w *world) commit(p pending) error {
+	_, err := w.svc.Credit(w.ctx, p.openid, p.marks, p.planned, func(ctx context.Context) ([]store.Day, error) {
+		return w.st.WriteDays(ctx, p.openid, p.planned)
+	})
+	return err
 }
 
 // stepsOn is a day stamped at its end, so the per-minute rule allows it.
@@ -414,7 +453,7 @@ func TestBoardTiesExclusionsTeamsAndMe(t *testing.T) {
 // days at once with joins, leaves and removals, then checks that nobody who
 // left is back and every total equals what the stored days give.
 func TestSyncsRacingJoinsLeavesAndRemovalsKeepTotalsExact(t *testing.T) {
-	w := newWorldSettling(t, time.Nanosecond) // every sync after a join recounts at once
+	w := newWorld(t)
 	org := w.user("org")
 	e := w.create(org, challenge.NewEvent{Name: "Race", StartDate: "2026-03-01", EndDate: "2026-03-31", DailyCap: i64(20000)})
 	var ids []string
@@ -454,7 +493,9 @@ func TestSyncsRacingJoinsLeavesAndRemovalsKeepTotalsExact(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// One more sync each settles what a sync racing a join missed.
+	// One more sync each, a settling time later, recounts what a sync
+	// racing a join missed.
+	w.clock.Set(w.clock.Now().Add(challenge.Settle))
 	for _, id := range ids {
 		w.sync(id, stepsOn("2026-03-10", 9000))
 	}

@@ -352,7 +352,7 @@ func (s *Service) Join(ctx context.Context, openid string, in JoinRequest) (_ Ev
 		logFailure(ctx, "undo a join that raced a removal", err)
 		return Event{}, fault.JoinRefused
 	}
-	if err := s.recount(ctx, openid, mark, true); err != nil {
+	if err := s.recount(ctx, openid, mark, false); err != nil {
 		return Event{}, err
 	}
 	e.Participants++
@@ -362,7 +362,7 @@ func (s *Service) Join(ctx context.Context, openid string, in JoinRequest) (_ Ev
 func (s *Service) markOf(e eventstore.Event, mid string, version int64, now time.Time) store.EventMark {
 	return store.EventMark{
 		EventID: e.ID, MemberID: mid, Start: e.Start, End: e.End, DailyGoal: e.DailyGoal, DailyCap: e.DailyCap,
-		Hide: s.hide(e.End), Version: version, JoinedAt: now, Recount: true, ExpiresAt: e.ExpiresAt,
+		Hide: s.hide(e.End), Version: version, Since: now, Recount: true, ExpiresAt: e.ExpiresAt,
 	}
 }
 

@@ -24,10 +24,12 @@ type EventMark struct {
 	Hide string
 	// Version is the participant's recount version the mark was written
 	// with; a credit applies only while the participant's is the same.
-	Version  int64
-	JoinedAt time.Time
-	// Recount asks the first sync after a settling time to recount.
+	Version int64
+	// Recount asks the first sync a settling time after Since to recount
+	// the participant from the stored days; until then syncs credit after
+	// their writes. A join sets it, and so does a credit that went wrong.
 	Recount   bool
+	Since     time.Time
 	ExpiresAt time.Time
 }
 
@@ -47,7 +49,7 @@ func MarkItem(openid string, m EventMark) map[string]types.AttributeValue {
 	item := userPKKey(openid, markSK(m.Hide, m.EventID))
 	item["mid"], item["start"], item["end"] = ddb.S(m.MemberID), ddb.S(m.Start), ddb.S(m.End)
 	item["goal"], item["cap"], item["v"] = ddb.N(m.DailyGoal), ddb.N(m.DailyCap), ddb.N(m.Version)
-	item["joinedAt"] = ddb.N(m.JoinedAt.UnixMilli())
+	item["since"] = ddb.N(m.Since.UnixMilli())
 	if m.Recount {
 		item["recount"] = ddb.N(1)
 	}
@@ -61,7 +63,7 @@ func markOf(item map[string]types.AttributeValue) EventMark {
 	return EventMark{
 		EventID: eid, MemberID: ddb.Str(item["mid"]), Start: ddb.Str(item["start"]), End: ddb.Str(item["end"]),
 		DailyGoal: ddb.Num(item["goal"]), DailyCap: ddb.Num(item["cap"]), Hide: hide, Version: ddb.Num(item["v"]),
-		JoinedAt: ddb.Millis(item["joinedAt"]), Recount: ddb.Num(item["recount"]) == 1,
+		Since: ddb.Millis(item["since"]), Recount: ddb.Num(item["recount"]) == 1,
 		ExpiresAt: ddb.UnixOrZero(item["expiresAt"]),
 	}
 }

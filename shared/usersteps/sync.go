@@ -110,16 +110,17 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 	if err != nil {
 		return SyncResult{}, err
 	}
-	stored := make(map[string]int64, len(user.Days))
+	stored := make(map[string]store.Day, len(user.Days))
+	counts := make(map[string]int64, len(user.Days))
 	for _, d := range s.days.Retained(user.Days, now) {
-		stored[d.Date] = d.Steps
+		stored[d.Date], counts[d.Date] = d, d.Steps
 	}
-	changed := steps.Diff(stored, days)
+	changed := steps.Diff(counts, days)
 	today := steps.DateOf(now)
 	writes := make([]store.Day, len(changed))
 	for i, d := range changed {
 		writes[i] = store.Day{Date: d.Date, Steps: d.Steps, SourceTS: p.Watermark.Timestamp, Source: source, UpdatedAt: now,
-			ExpiresAt: s.days.Expiry(d.Date)}
+			ExpiresAt: s.days.Expiry(d.Date), PrevSteps: stored[d.Date].Steps, PrevSourceTS: stored[d.Date].SourceTS}
 		switch {
 		case !s.days.Plausible(d.Steps, p.Watermark.Timestamp, d.Date):
 			// Stored for the user's history, kept off the boards.
@@ -129,21 +130,23 @@ func (s *Service) commit(ctx context.Context, openid string, user store.User, p 
 			writes[i].Board = day.BoardShard(openid, today)
 		}
 	}
-	written, err := s.store.WriteDays(ctx, openid, writes)
+	write := func(ctx context.Context) ([]store.Day, error) { return s.store.WriteDays(ctx, openid, writes) }
+	var written []store.Day
+	if s.events != nil && len(user.Events) > 0 {
+		// The credits go beside the writes: a sync in events takes no
+		// more round trips than one outside them. It runs with nothing to
+		// write too, as a mark may be due its recount.
+		written, err = s.events.Credit(ctx, openid, user.Events, writes, write)
+	} else {
+		written, err = write(ctx)
+	}
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("werun: store days: %w", err)
-	}
-	// The credits need what each write replaced: a sync in events takes
-	// one round trip more than one outside them.
-	if s.events != nil && len(user.Events) > 0 && len(written) > 0 {
-		if err := s.events.Credit(ctx, openid, user.Events, written); err != nil {
-			return SyncResult{}, err
-		}
 	}
 	// A day already stored at a higher count answers with that count, which
 	// is what a read of the day would show.
 	for i, d := range days {
-		if n, ok := stored[d.Date]; ok && n > d.Steps {
+		if n, ok := counts[d.Date]; ok && n > d.Steps {
 			days[i].Steps = n
 		}
 	}

@@ -46,10 +46,13 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Crediter brings a user's running events up to date with the days a sync
-// wrote; the marks are those the sync's read found.
+// Crediter runs a sync's day writes (write, which writes planned) and
+// brings the user's running events up to date with them; the marks are
+// those the sync's read found, and each planned day carries what the read
+// found of it as Prev. It returns what write returned.
 type Crediter interface {
-	Credit(ctx context.Context, openid string, marks []store.EventMark, written []store.Day) error
+	Credit(ctx context.Context, openid string, marks []store.EventMark, planned []store.Day,
+		write func(context.Context) ([]store.Day, error)) ([]store.Day, error)
 }
 
 // Service syncs and reads a user's steps. Build it once per container with

@@ -534,22 +534,29 @@ func (d *Store) SetTotals(ctx context.Context, p Participant, total int64, goalD
 	})
 }
 
-// UpdateMark rewrites a mark's version and recount flag, only if the mark
-// is still there (a leave deletes it).
-func (d *Store) UpdateMark(ctx context.Context, openid string, m store.EventMark) error {
-	update := "SET v = :v REMOVE recount"
-	if m.Recount {
-		update = "SET v = :v, recount = :one"
-	}
-	values := map[string]types.AttributeValue{":v": ddb.N(m.Version)}
-	if m.Recount {
-		values[":one"] = ddb.N(1)
-	}
-	_, err := d.t.ConditionalUpdate(ctx, "UpdateMark", &dynamodb.UpdateItemInput{
+// FlagMark asks the syncs of mark m to recount a settling time after
+// since, at version; nothing when the mark is gone (a leave deletes it).
+func (d *Store) FlagMark(ctx context.Context, openid string, m store.EventMark, version int64, since time.Time) error {
+	_, err := d.t.ConditionalUpdate(ctx, "FlagMark", &dynamodb.UpdateItemInput{
 		TableName: &d.t.Name, Key: store.MarkKey(openid, m.Hide, m.EventID),
-		UpdateExpression:          aws.String(update),
-		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: values,
+		UpdateExpression:    aws.String("SET v = :v, recount = :one, since = :since"),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":v": ddb.N(version), ":one": ddb.N(1), ":since": ddb.N(since.UnixMilli())},
+	})
+	return err
+}
+
+// SettleMark ends mark m's recount at version, so syncs credit beside
+// their writes again; not when the mark was flagged again after m was read
+// (its since moved) or is gone.
+func (d *Store) SettleMark(ctx context.Context, openid string, m store.EventMark, version int64) error {
+	_, err := d.t.ConditionalUpdate(ctx, "SettleMark", &dynamodb.UpdateItemInput{
+		TableName: &d.t.Name, Key: store.MarkKey(openid, m.Hide, m.EventID),
+		UpdateExpression:    aws.String("SET v = :v REMOVE recount"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND since = :since"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":v": ddb.N(version), ":since": ddb.N(m.Since.UnixMilli())},
 	})
 	return err
 }
