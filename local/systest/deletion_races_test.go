@@ -307,6 +307,30 @@ func TestDeletionRacesLeaveNothingAfterTheSecondPass(t *testing.T) {
 				}
 			}
 		}},
+		{"an event join racing the deletion", func(t *testing.T, v *victim) after {
+			org := newClient(t, r.API, r.Sim, "org")
+			today := steps.DateOf(time.Now())
+			var ev struct{ EventID, JoinCode string }
+			org.must(http.StatusCreated, "POST", "/v1/events", map[string]any{"name": "races", "startDate": today, "endDate": today}, &ev)
+			v.must(http.StatusOK, "PUT", "/v1/me/profile", map[string]string{"nickname": "racer"}, nil)
+			mid := v.memberID()
+			v.walk(9000)
+			h := r.hold(t, "PutItem", "EVP#"+ev.EventID)
+			join := v.async("POST", "/v1/events/join", map[string]any{"joinCode": ev.JoinCode, "consent": true})
+			held(t, join, h)
+			v.deletes()
+			landed(t, join, []*ddbproxy.Handle{h}, http.StatusOK, http.StatusServiceUnavailable)
+			r.outraced(t, v, "EVP#"+ev.EventID+" / "+mid)
+			return func(t *testing.T, rep boards.RefreshReport) {
+				var got struct{ Participants int }
+				org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID, nil, &got)
+				var b struct{ Entries []struct{ MemberID string } }
+				org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/board", nil, &b)
+				if got.Participants != 0 || len(b.Entries) != 0 {
+					t.Errorf("the event after the second pass: %d participants, board %+v; want nobody", got.Participants, b.Entries)
+				}
+			}
+		}},
 		{"an invite made during the deletion, accepted before the second pass", func(t *testing.T, v *victim) after {
 			bob := newClient(t, r.API, r.Sim, "bob")
 			bob.must(http.StatusOK, "GET", "/v1/me/profile", nil, nil)
