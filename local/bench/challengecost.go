@@ -47,12 +47,21 @@ func challengeScenarios(ctx context.Context, h handlers, setup *store.DynamoStor
 	now := time.Now()
 	var first eventstore.Event
 	for i := range benchEventsMany {
-		e, err := svc.Challenge.Create(ctx, org, challenge.NewEvent{Name: fmt.Sprintf("bench %d", i),
-			StartDate: steps.DateOf(now.AddDate(0, 0, -10)), EndDate: steps.DateOf(now.AddDate(0, 0, 30))})
+		in := challenge.NewEvent{Name: fmt.Sprintf("bench %d", i),
+			StartDate: steps.DateOf(now.AddDate(0, 0, -10)), EndDate: steps.DateOf(now.AddDate(0, 0, 30))}
+		if i == 0 { // the largest event has the most teams
+			for k := range challenge.MaxTeams {
+				in.Teams = append(in.Teams, fmt.Sprintf("team %d", k+1))
+			}
+		}
+		e, err := svc.Challenge.Create(ctx, org, in)
 		if err != nil {
 			return nil, err
 		}
 		join := challenge.JoinRequest{JoinCode: e.JoinCode, Consent: true}
+		if len(e.Teams) > 0 {
+			join.TeamID = e.Teams[0].ID
+		}
 		if i < benchEventsFew {
 			if _, err := svc.Challenge.Join(ctx, few, join); err != nil {
 				return nil, err
@@ -104,6 +113,14 @@ func challengeScenarios(ctx context.Context, h handlers, setup *store.DynamoStor
 			}
 			return 0, err
 		}},
+		{fmt.Sprintf("event team board, %d participants in %d teams", benchEventSize, challenge.MaxTeams), "GET /v1/events/{eventId}/teams", func() (int, error) {
+			var b challenge.Teams
+			err := h.do(ctx, ch, "GET /v1/events/{eventId}/teams", tokens[org], nil, nil, map[string]string{"eventId": first.ID}, &b)
+			if err == nil && len(b.Teams) != challenge.MaxTeams {
+				err = fmt.Errorf("%d teams, want %d", len(b.Teams), challenge.MaxTeams)
+			}
+			return 0, err
+		}},
 	}, nil
 }
 
@@ -116,6 +133,9 @@ func seedParticipants(ctx context.Context, ev *eventstore.Store, e eventstore.Ev
 		g.Go(func() error {
 			p := eventstore.Participant{EventID: e.ID, MemberID: crypto.NewID(), OpenID: fmt.Sprintf("bench-p-%s-%d", e.ID[:6], i),
 				Total: int64(i*7919) % 400000}
+			if len(e.Teams) > 0 {
+				p.TeamID = e.Teams[i%len(e.Teams)].ID
+			}
 			m := store.EventMark{EventID: e.ID, MemberID: p.MemberID, Start: e.Start, End: e.End, Hide: e.End, ExpiresAt: e.ExpiresAt}
 			_, err := ev.AddParticipant(ctx, e, p, m)
 			return err
@@ -130,13 +150,14 @@ func seedParticipants(ctx context.Context, ev *eventstore.Store, e eventstore.Ev
 
 // challengeTargets writes the step challenges' rows of the report's
 // targets: a participant's sync as cheap as any other but one write unit
-// per running event, and the largest event's board in 2 round trips and
-// 250 read units.
+// per running event, and the largest event's board and team board each in
+// 2 round trips and 250 read units.
 func (r *report) challengeTargets(p func(string, ...any)) {
 	outside := r.cost("sync (encryptedData), only today changed")
 	few := r.cost(fmt.Sprintf("sync of a participant of %d running", benchEventsFew))
 	many := r.cost(fmt.Sprintf("sync of a participant of %d running", benchEventsMany))
 	board := r.cost(fmt.Sprintf("event board, %d participants", benchEventSize))
+	teams := r.cost(fmt.Sprintf("event team board, %d participants", benchEventSize))
 	p("| sync of a participant of %d running events: no more sequential round trips than a sync outside events (%d) | %d | %s |",
 		benchEventsFew, outside.Waves, few.Waves, holds(few.Waves > 0 && few.Waves <= outside.Waves))
 	p("| sync of a participant of %d running events: at most 1 more write unit per running event (≤ %g) | %g WCU | %s |",
@@ -146,6 +167,10 @@ func (r *report) challengeTargets(p func(string, ...any)) {
 	p("| event board, %d participants: sequential DynamoDB round trips through the API, authentication included, ≤ 2 | %d | %s |",
 		benchEventSize, board.Waves, holds(board.Waves > 0 && board.Waves <= 2))
 	p("| event board, %d participants: ≤ 250 read units | %g RCU | %s |", benchEventSize, board.ReportedRCU, holds(board.ReportedRCU > 0 && board.ReportedRCU <= 250))
+	p("| event team board, %d participants in %d teams: sequential DynamoDB round trips, ≤ 2 | %d | %s |",
+		benchEventSize, challenge.MaxTeams, teams.Waves, holds(teams.Waves > 0 && teams.Waves <= 2))
+	p("| event team board, %d participants in %d teams: ≤ 250 read units | %g RCU | %s |",
+		benchEventSize, challenge.MaxTeams, teams.ReportedRCU, holds(teams.ReportedRCU > 0 && teams.ReportedRCU <= 250))
 }
 
 // settleMarks leaves u's marks as the first sync a settling time after the
