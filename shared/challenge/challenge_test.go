@@ -58,14 +58,21 @@ func newWorld(t *testing.T) *world { t.Helper(); return newWorldSettling(t, 0) }
 // join by settle (0: the default).
 func newWorldSettling(t *testing.T, settle time.Duration) *world {
 	t.Helper()
+	return newWorldWith(t, func(c *challenge.Config) { c.Settle = settle })
+}
+
+// newWorldWith is newWorld whose service's config edit changes.
+func newWorldWith(t *testing.T, edit func(*challenge.Config)) *world {
+	t.Helper()
 	st := testenv.Store(t)
 	clock := &testenv.Clock{}
 	clock.Set(now)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	w := &world{t: t, ctx: ctx, st: st, ev: eventstore.New(st.Table()), clock: clock}
-	w.svc = challenge.New(challenge.Config{Store: both{st, w.ev}, Text: checker{}, DailyGoal: 10000, Days: testDays, Sheet: sheet.Write,
-		Settle: settle, Now: clock.Now})
+	cfg := challenge.Config{Store: both{st, w.ev}, Text: checker{}, DailyGoal: 10000, Days: testDays, Sheet: sheet.Write, Now: clock.Now}
+	edit(&cfg)
+	w.svc = challenge.New(cfg)
 	return w
 }
 
