@@ -474,7 +474,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The participants ranked by total, or one team's with teamId. */
+        /**
+         * The participants ranked by total, or one team's with teamId.
+         * @description On an event of 1,000 participants or more, others' totals, joins and
+         *     leaves may show up to 5 s late; the event itself (a cancel) and the
+         *     caller's own standing are always current.
+         */
         get: operations["eventBoard"];
         put?: never;
         post?: never;
@@ -519,7 +524,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The teams ranked by average total. */
+        /**
+         * The teams ranked by average total.
+         * @description On an event of 1,000 participants or more, others' totals, joins and
+         *     leaves may show up to 5 s late; the event itself (a cancel) and the
+         *     caller's own standing are always current.
+         */
         get: operations["eventTeams"];
         put?: never;
         post?: never;

@@ -102,17 +102,22 @@ func challengeScenarios(ctx context.Context, h handlers, setup *store.DynamoStor
 			return h.sync(ctx, u, tokens[u], lists[u])
 		}
 	}
+	board := func() (int, error) {
+		var b challenge.Board
+		err := h.do(ctx, ch, "GET /v1/events/{eventId}/board", tokens[org], nil, nil, map[string]string{"eventId": first.ID}, &b)
+		if err == nil && b.Participants != benchEventSize {
+			err = fmt.Errorf("%d participants, want %d", b.Participants, benchEventSize)
+		}
+		return 0, err
+	}
 	return []scenario{
 		{fmt.Sprintf("sync of a participant of %d running events, only today changed", benchEventsFew), "POST /v1/werun/decrypt", syncToday(few)},
 		{fmt.Sprintf("sync of a participant of %d running events, only today changed", benchEventsMany), "POST /v1/werun/decrypt", syncToday(many)},
-		{fmt.Sprintf("event board, %d participants", benchEventSize), "GET /v1/events/{eventId}/board", func() (int, error) {
-			var b challenge.Board
-			err := h.do(ctx, ch, "GET /v1/events/{eventId}/board", tokens[org], nil, nil, map[string]string{"eventId": first.ID}, &b)
-			if err == nil && b.Participants != benchEventSize {
-				err = fmt.Errorf("%d participants, want %d", b.Participants, benchEventSize)
-			}
-			return 0, err
-		}},
+		// The container's first view of the event reads its participants
+		// strongly consistent; the next, well within the cache's TTL of
+		// the first, ranks the participants it kept.
+		{fmt.Sprintf("event board, %d participants", benchEventSize), "GET /v1/events/{eventId}/board", board},
+		{fmt.Sprintf("event board, %d participants, the container's next view", benchEventSize), "GET /v1/events/{eventId}/board", board},
 		{fmt.Sprintf("event team board, %d participants in %d teams", benchEventSize, challenge.MaxTeams), "GET /v1/events/{eventId}/teams", func() (int, error) {
 			var b challenge.Teams
 			err := h.do(ctx, ch, "GET /v1/events/{eventId}/teams", tokens[org], nil, nil, map[string]string{"eventId": first.ID}, &b)
@@ -150,14 +155,16 @@ func seedParticipants(ctx context.Context, ev *eventstore.Store, e eventstore.Ev
 
 // challengeTargets writes the step challenges' rows of the report's
 // targets: a participant's sync as cheap as any other but one write unit
-// per running event, and the largest event's board and team board each in
-// 2 round trips and 250 read units.
+// per running event, the largest event's board and team board each in 2
+// round trips and 250 read units, and what the board's next view costs
+// with the participants kept.
 func (r *report) challengeTargets(p func(string, ...any)) {
 	outside := r.cost("sync (encryptedData), only today changed")
 	few := r.cost(fmt.Sprintf("sync of a participant of %d running", benchEventsFew))
 	many := r.cost(fmt.Sprintf("sync of a participant of %d running", benchEventsMany))
 	board := r.cost(fmt.Sprintf("event board, %d participants", benchEventSize))
 	teams := r.cost(fmt.Sprintf("event team board, %d participants", benchEventSize))
+	next := r.cost(fmt.Sprintf("event board, %d participants, the container's next view", benchEventSize))
 	p("| sync of a participant of %d running events: no more sequential round trips than a sync outside events (%d) | %d | %s |",
 		benchEventsFew, outside.Waves, few.Waves, holds(few.Waves > 0 && few.Waves <= outside.Waves))
 	p("| sync of a participant of %d running events: at most 1 more write unit per running event (≤ %g) | %g WCU | %s |",
@@ -167,6 +174,8 @@ func (r *report) challengeTargets(p func(string, ...any)) {
 	p("| event board, %d participants: sequential DynamoDB round trips through the API, authentication included, ≤ 2 | %d | %s |",
 		benchEventSize, board.Waves, holds(board.Waves > 0 && board.Waves <= 2))
 	p("| event board, %d participants: ≤ 250 read units | %g RCU | %s |", benchEventSize, board.ReportedRCU, holds(board.ReportedRCU > 0 && board.ReportedRCU <= 250))
+	p("| event board, %d participants, the container's next view within %g s (the participants kept): ≤ 2 round trips, and the read units it saves | %d round trips, %g RCU | %s |",
+		benchEventSize, challenge.DefaultCacheTTL.Seconds(), next.Waves, next.ReportedRCU, holds(next.Waves > 0 && next.Waves <= 2))
 	p("| event team board, %d participants in %d teams: sequential DynamoDB round trips, ≤ 2 | %d | %s |",
 		benchEventSize, challenge.MaxTeams, teams.Waves, holds(teams.Waves > 0 && teams.Waves <= 2))
 	p("| event team board, %d participants in %d teams: ≤ 250 read units | %g RCU | %s |",

@@ -57,8 +57,12 @@ type Teams struct {
 }
 
 // standings is what every board reads: the caller's access, every
-// participant, and the operator's exclusions, in one round trip; the
-// participants' Query also says whether the caller is one.
+// participant, and the operator's exclusions, in one round trip. A small
+// event's participants' Query also says whether the caller is one; a big
+// one's participants may come from the container's cache (standingsCache),
+// with the caller's own item read beside the event's, so that the event
+// (a cancel) and the caller's own standing (a join, a sync, a leave) are
+// never older than the view.
 type standings struct {
 	access
 	all      []eventstore.Participant
@@ -69,28 +73,57 @@ func (s *Service) standings(ctx context.Context, openid, eventID string) (standi
 	if !validID(eventID) {
 		return standings{}, fault.EventNotFound
 	}
+	now := s.now()
+	cached, fresh, big := s.cache.lookup(eventID, now)
 	var (
-		st    standings
-		found bool
+		st       standings
+		found    bool
+		own      eventstore.Participant
+		ownFound bool
 	)
-	err := parallel(ctx, func(ctx context.Context) (err error) {
+	reads := []func(context.Context) error{func(ctx context.Context) (err error) {
 		st.memberID, err = session.MemberOf(ctx, s.store, openid)
+		if err != nil || !big {
+			return err
+		}
+		own, ownFound, err = s.store.Participant(ctx, eventID, st.memberID)
 		return err
 	}, func(ctx context.Context) (err error) {
 		st.event, found, err = s.store.Event(ctx, eventID)
 		return err
 	}, func(ctx context.Context) (err error) {
-		st.all, _, err = s.store.Participants(ctx, eventID, "", 0)
-		return err
-	}, func(ctx context.Context) (err error) {
 		st.excluded, err = s.store.Excluded(ctx)
 		return err
-	})
-	if err != nil {
+	}}
+	switch {
+	case fresh:
+		st.all = cached
+	case big:
+		reads = append(reads, func(ctx context.Context) (err error) {
+			st.all, err = s.cache.fill(ctx, eventID, s.now, s.store.EventualParticipants)
+			return err
+		})
+	default:
+		reads = append(reads, func(ctx context.Context) (err error) {
+			st.all, _, err = s.store.Participants(ctx, eventID, "", 0)
+			return err
+		})
+	}
+	if err := parallel(ctx, reads...); err != nil {
 		return standings{}, err
 	}
 	if !found {
+		s.cache.drop(eventID)
 		return standings{}, fault.EventNotFound
+	}
+	switch {
+	case big:
+		st.all = withOwn(st.all, st.memberID, own, ownFound)
+		if !s.cache.big(st.event.Participants) {
+			s.cache.drop(eventID) // small again: read fresh from the next view on
+		}
+	case s.cache.big(st.event.Participants):
+		s.cache.put(eventID, st.all, now)
 	}
 	for _, p := range st.all {
 		if p.MemberID == st.memberID {

@@ -46,6 +46,9 @@ type Store interface {
 	CountParticipants(ctx context.Context, eventID string, delta, max int) (bool, error)
 	Participant(ctx context.Context, eventID, memberID string) (eventstore.Participant, bool, error)
 	Participants(ctx context.Context, eventID, after string, limit int) ([]eventstore.Participant, string, error)
+	// EventualParticipants reads every participant eventually consistent,
+	// for a big event's cached standings.
+	EventualParticipants(ctx context.Context, eventID string) ([]eventstore.Participant, error)
 	AddParticipant(ctx context.Context, e eventstore.Event, p eventstore.Participant, m store.EventMark) (bool, error)
 	MoveTeam(ctx context.Context, e eventstore.Event, memberID, teamID string) (bool, error)
 	RemoveParticipant(ctx context.Context, e eventstore.Event, memberID, hide string, dep *eventstore.Departure) (eventstore.Participant, bool, error)
@@ -100,6 +103,14 @@ type Config struct {
 	// Sheet writes the export's XLSX (sheet.Write); nil in a function that
 	// does not answer the export, which then fails to.
 	Sheet func(rows iter.Seq[[]any]) ([]byte, error)
+	// A board or team board of an event with at least CacheFrom
+	// participants ranks the participants this container read at most
+	// CacheTTL ago, with the caller's own item read fresh; smaller events
+	// are read fresh. At most CacheEvents events are kept. Zero means
+	// DefaultCacheFrom, DefaultCacheTTL, DefaultCacheEvents.
+	CacheFrom   int
+	CacheTTL    time.Duration
+	CacheEvents int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -110,12 +121,13 @@ type Service struct {
 	text  TextChecker
 	cfg   Config
 	clock func() time.Time
+	cache *standingsCache
 }
 
 // New builds a Service from cfg.
 func New(cfg Config) *Service {
 	cfg.Days = cfg.Days.WithDefaults()
-	s := &Service{store: cfg.Store, text: cfg.Text, cfg: cfg, clock: cfg.Now}
+	s := &Service{store: cfg.Store, text: cfg.Text, cfg: cfg, clock: cfg.Now, cache: newStandingsCache(cfg)}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -54,9 +54,9 @@ var now = time.Date(2026, 3, 10, 12, 0, 0, 0, steps.CST)
 
 func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, nil) }
 
-// newWorldWith is newWorld whose service reaches its storage through wrap
-// (nil: directly), to inject faults.
-func newWorldWith(t *testing.T, wrap func(challenge.Store) challenge.Store) *world {
+// newWorldWith is newWorld whose service's config edit changes (nil:
+// none): a fault in its storage, the standings cache's settings.
+func newWorldWith(t *testing.T, edit func(*challenge.Config)) *world {
 	t.Helper()
 	st := testenv.Store(t)
 	clock := &testenv.Clock{}
@@ -64,12 +64,11 @@ func newWorldWith(t *testing.T, wrap func(challenge.Store) challenge.Store) *wor
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	w := &world{t: t, ctx: ctx, st: st, ev: eventstore.New(st.Table()), clock: clock}
-	var cs challenge.Store = both{st, w.ev}
-	if wrap != nil {
-		cs = wrap(cs)
+	cfg := challenge.Config{Store: both{st, w.ev}, Text: checker{}, DailyGoal: 10000, Days: testDays, Sheet: sheet.Write, Now: clock.Now}
+	if edit != nil {
+		edit(&cfg)
 	}
-	w.svc = challenge.New(challenge.Config{Store: cs, Text: checker{}, DailyGoal: 10000, Days: testDays, Sheet: sheet.Write,
-		Now: clock.Now})
+	w.svc = challenge.New(cfg)
 	return w
 }
 

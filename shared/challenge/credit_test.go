@@ -136,7 +136,7 @@ func TestACreditOrWriteGoneWrongIsRecountedAfterTheSettlingTime(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			lost := &failingCredits{applied: c.applied}
-			w := newWorldWith(t, func(s challenge.Store) challenge.Store { lost.Store = s; return lost })
+			w := newWorldWith(t, func(c *challenge.Config) { lost.Store, c.Store = c.Store, lost })
 			u := w.user("u")
 			e := w.settled(u, challenge.NewEvent{Name: "Faults", StartDate: "2026-03-01", EndDate: "2026-03-20"})
 			lost.fail.Store(c.credits)

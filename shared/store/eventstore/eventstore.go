@@ -336,15 +336,8 @@ func (d *Store) Participants(ctx context.Context, eventID, after string, limit i
 	}
 	in.ConsistentRead = aws.Bool(true)
 	if limit <= 0 {
-		items, err := d.t.Pages(ctx, "Participants", in)
-		if err != nil {
-			return nil, "", err
-		}
-		out := make([]Participant, len(items))
-		for i, it := range items {
-			out[i] = participantOf(eventID, it)
-		}
-		return out, "", nil
+		out, err := d.allParticipants(ctx, "Participants", eventID, in)
+		return out, "", err
 	}
 	in.Limit = aws.Int32(int32(limit + 1))
 	out, err := d.t.DB.Query(ctx, in)
@@ -361,6 +354,28 @@ func (d *Store) Participants(ctx context.Context, eventID, after string, limit i
 		next = ps[limit-1].MemberID
 	}
 	return ps, next, nil
+}
+
+// EventualParticipants reads every participant, eventually consistent:
+// half the read units of Participants, for standings that may be a few
+// seconds old (a big event's board, kept per container).
+func (d *Store) EventualParticipants(ctx context.Context, eventID string) ([]Participant, error) {
+	return d.allParticipants(ctx, "EventualParticipants", eventID, &dynamodb.QueryInput{
+		TableName: &d.t.Name, KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S("EVP#" + eventID)},
+	})
+}
+
+func (d *Store) allParticipants(ctx context.Context, op, eventID string, in *dynamodb.QueryInput) ([]Participant, error) {
+	items, err := d.t.Pages(ctx, op, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Participant, len(items))
+	for i, it := range items {
+		out[i] = participantOf(eventID, it)
+	}
+	return out, nil
 }
 
 // AddParticipant writes a new participant (false when there is one), then
