@@ -1,0 +1,390 @@
+package systest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/shared/steps"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
+	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
+)
+
+// eventView is "the event" of every challenge answer, as a client reads it.
+type eventView struct {
+	EventID, Name, StartDate, EndDate string
+	DailyGoal, DailyCap               int64
+	GoalDays                          int
+	Teams                             []struct{ TeamID, Name string }
+	Participants                      int
+	Status                            string
+	Final                             bool
+	JoinCode                          string
+	Me                                struct {
+		Organizer, Participant bool
+		MemberID               string
+		TeamID                 *string
+	}
+}
+
+// teamID is the id of the team named name, or "".
+func (e eventView) teamID(name string) string {
+	for _, t := range e.Teams {
+		if t.Name == name {
+			return t.TeamID
+		}
+	}
+	return ""
+}
+
+// eventBody is a create's body: a valid event from today+start through
+// today+end, with fields set (a nil value is JSON null) and dropped.
+func eventBody(start, end int, set map[string]any, drop ...string) map[string]any {
+	b := map[string]any{"name": "健步走", "startDate": cstDate(start), "endDate": cstDate(end)}
+	maps.Copy(b, set)
+	for _, k := range drop {
+		delete(b, k)
+	}
+	return b
+}
+
+// create is POST /v1/events, which must answer 201.
+func (c *client) create(body map[string]any) eventView {
+	c.t.Helper()
+	var ev eventView
+	c.must(http.StatusCreated, "POST", "/v1/events", body, &ev)
+	return ev
+}
+
+// join is POST /v1/events/join with consent (no teamId when teamID is
+// ""), which must answer 200.
+func (c *client) join(code, teamID string) eventView {
+	c.t.Helper()
+	var ev eventView
+	c.must(http.StatusOK, "POST", "/v1/events/join", joinBody(code, teamID), &ev)
+	return ev
+}
+
+func joinBody(code, teamID string) map[string]any {
+	b := map[string]any{"joinCode": code, "consent": true}
+	if teamID != "" {
+		b["teamId"] = teamID
+	}
+	return b
+}
+
+// named stores c's nickname and returns c's memberId.
+func (c *client) named(nickname string) string {
+	c.t.Helper()
+	c.must(http.StatusOK, "PUT", "/v1/me/profile", map[string]string{"nickname": nickname}, nil)
+	var me struct{ MemberID string }
+	c.must(http.StatusOK, "GET", "/v1/me/profile", nil, &me)
+	return me.MemberID
+}
+
+// refused checks that a call gets the error status and code.
+func (c *client) refused(status int, code, method, path string, body any) {
+	c.t.Helper()
+	wantError(c.t, method+" "+path, send(c.api, method, path, c.token, body), status, code, false)
+}
+
+// sync syncs the counts of days before today (-1 is yesterday), stamped
+// now, through the decrypt route: any count up to MAX_BOARD_STEPS is
+// plausible for a past day at any hour.
+func (c *client) sync(days map[int]int64) {
+	c.t.Helper()
+	now := time.Now().In(steps.CST)
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, steps.CST)
+	var list []map[string]int64
+	for _, offset := range slices.Sorted(maps.Keys(days)) {
+		list = append(list, map[string]int64{"timestamp": midnight.AddDate(0, 0, offset).Unix(), "step": days[offset]})
+	}
+	data := c.simulate("/_sim/werun", map[string]any{"stepInfoList": list})
+	c.must(http.StatusOK, "POST", "/v1/werun/decrypt", map[string]string{"encryptedData": data["encryptedData"], "iv": data["iv"]}, nil)
+}
+
+// challengeVar is a number of the challenge function's environment as
+// the stack gives it.
+func challengeVar(t *testing.T, st *stack.Stack, name string) int64 {
+	t.Helper()
+	fn, err := st.Template.Function("ChallengeFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.ParseInt(stack.FunctionVars(st.Template, fn, st.Over)[name], 10, 64)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return n
+}
+
+// answerLog keeps the body of every answer of the challenge routes while
+// a test runs: every helper sends through http.DefaultClient.
+type answerLog struct {
+	mu     sync.Mutex
+	next   http.RoundTripper
+	bodies []string
+}
+
+func recordAnswers(t *testing.T) *answerLog {
+	l := &answerLog{next: http.DefaultTransport}
+	prev := http.DefaultClient.Transport
+	http.DefaultClient.Transport = l
+	t.Cleanup(func() { http.DefaultClient.Transport = prev })
+	return l
+}
+
+func (l *answerLog) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(req)
+	if err != nil || !strings.HasPrefix(req.URL.Path, "/v1/events") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	l.mu.Lock()
+	l.bodies = append(l.bodies, req.Method+" "+req.URL.Path+": "+string(body))
+	l.mu.Unlock()
+	return resp, nil
+}
+
+// secrets are the clients' openids and the session keys stored for them.
+func secrets(t *testing.T, clients ...*client) []string {
+	t.Helper()
+	var out []string
+	items := tableItems(t)
+	for _, c := range clients {
+		out = append(out, c.openid)
+		for _, raw := range holding(items, "USER#"+c.openid) {
+			var it struct{ SessionKey string }
+			_ = json.Unmarshal([]byte(raw), &it)
+			if it.SessionKey != "" {
+				out = append(out, it.SessionKey)
+			}
+		}
+	}
+	return out
+}
+
+// holdNone checks no answer recorded so far holds any of the secrets.
+func (l *answerLog) holdNone(t *testing.T, secrets []string) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.bodies) == 0 {
+		t.Fatal("no answer of the challenge routes was recorded")
+	}
+	for _, b := range l.bodies {
+		for _, s := range secrets {
+			if strings.Contains(b, s) {
+				t.Errorf("an answer holds %q: %.300s", s, b)
+			}
+		}
+	}
+}
+
+// enrol makes c a participant of an event that has ended, which no join
+// allows any more, through the stores as a join writes it.
+func enrol(t *testing.T, eventID string, c *client, memberID string) {
+	t.Helper()
+	env := services.ForTests(t, services.Need{DynamoDB: true})
+	evs := eventstore.New(store.New(services.Client(env.DynamoDB), env.Table).Table())
+	ctx := context.Background()
+	e, ok, err := evs.Event(ctx, eventID)
+	if err != nil || !ok {
+		t.Fatalf("the event %s: %v %v", eventID, ok, err)
+	}
+	p := eventstore.Participant{EventID: e.ID, MemberID: memberID, OpenID: c.openid}
+	m := store.EventMark{EventID: e.ID, MemberID: memberID, Start: e.Start, End: e.End, DailyGoal: e.DailyGoal, Hide: e.End, ExpiresAt: e.ExpiresAt}
+	if ok, err := evs.CountParticipants(ctx, e.ID, 1, 1); err != nil || !ok {
+		t.Fatalf("CountParticipants: %v %v", ok, err)
+	}
+	if ok, err := evs.AddParticipant(ctx, e, p, m); err != nil || !ok {
+		t.Fatalf("AddParticipant: %v %v", ok, err)
+	}
+}
+
+// TestChallengeCreateAndReadThroughTheFunctions creates events through
+// the built function: defaults, nulls and limits are taken, every bad
+// field gets its code, a risky name or team name is refused; the event is
+// read by its organizer and participants only, and a bad id is a 404.
+func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
+	st := localStack(t, "challenge-create")
+	answers := recordAnswers(t)
+	org := newClient(t, st.API, st.Sim, "org")
+	orgID := org.named("组织者")
+	dailyGoal := challengeVar(t, st, "DAILY_GOAL")
+
+	hundredTeams := make([]string, 101)
+	for i := range hundredTeams {
+		hundredTeams[i] = "队" + strconv.Itoa(i)
+	}
+	type want struct {
+		name       string
+		start, end string
+		goal, cap  int64
+		goalDays   int
+		teams      []string
+		status     string
+		final      bool
+	}
+	for _, c := range []struct {
+		name string
+		body map[string]any
+		want want
+	}{
+		{"absent optional fields take their defaults", eventBody(0, 9, nil),
+			want{"健步走", cstDate(0), cstDate(9), dailyGoal, 0, 10, nil, "running", false}},
+		{"null optional fields take their defaults", eventBody(1, 10, map[string]any{"dailyGoal": nil, "dailyCap": nil, "goalDays": nil, "teams": nil}),
+			want{"健步走", cstDate(1), cstDate(10), dailyGoal, 0, 10, nil, "upcoming", false}},
+		{"every field given, the cap equal to the goal", eventBody(-3, -2, map[string]any{"name": " 秋季 ", "dailyGoal": 8000, "dailyCap": 8000, "goalDays": 1, "teams": []string{"研发", " 市场 "}}),
+			want{"秋季", cstDate(-3), cstDate(-2), 8000, 8000, 1, []string{"研发", "市场"}, "ended", true}},
+		{"the largest fields: 32 code points, 100 days from today-30, goal and cap 100000, 100 teams of 16",
+			eventBody(-30, 69, map[string]any{"name": strings.Repeat("😀", 32), "dailyGoal": 100000, "dailyCap": 100000, "goalDays": 100,
+				"teams": append(hundredTeams[:99:99], strings.Repeat("部", 16))}),
+			want{strings.Repeat("😀", 32), cstDate(-30), cstDate(69), 100000, 100000, 100, append(hundredTeams[:99:99], strings.Repeat("部", 16)), "running", false}},
+		{"the latest start, today+90", eventBody(90, 90, map[string]any{"dailyGoal": 1}),
+			want{"健步走", cstDate(90), cstDate(90), 1, 0, 1, nil, "upcoming", false}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ev := org.create(c.body)
+			w := c.want
+			var teams []string
+			for _, tm := range ev.Teams {
+				teams = append(teams, tm.Name)
+			}
+			if ev.EventID == "" || ev.JoinCode == "" || ev.Name != w.name || ev.StartDate != w.start || ev.EndDate != w.end ||
+				ev.DailyGoal != w.goal || ev.DailyCap != w.cap || ev.GoalDays != w.goalDays || !slices.Equal(teams, w.teams) ||
+				ev.Participants != 0 || ev.Status != w.status || ev.Final != w.final {
+				t.Errorf("created %+v, want %+v", ev, w)
+			}
+			if m := ev.Me; !m.Organizer || m.Participant || m.MemberID != orgID || m.TeamID != nil {
+				t.Errorf("me %+v, want the organizer (%s), not a participant", m, orgID)
+			}
+			ids := map[string]bool{}
+			for _, tm := range ev.Teams {
+				ids[tm.TeamID] = true
+			}
+			if len(ids) != len(ev.Teams) || ids[""] {
+				t.Errorf("team ids %+v, want distinct and present", ev.Teams)
+			}
+			var got eventView
+			org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID, nil, &got)
+			if a, b := mustJSON(t, got), mustJSON(t, ev); a != b {
+				t.Errorf("read back %s, created %s", a, b)
+			}
+		})
+	}
+
+	for _, c := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"no name", eventBody(0, 9, nil, "name"), http.StatusBadRequest, "MISSING_FIELD"},
+		{"no startDate", eventBody(0, 9, nil, "startDate"), http.StatusBadRequest, "MISSING_FIELD"},
+		{"no endDate", eventBody(0, 9, nil, "endDate"), http.StatusBadRequest, "MISSING_FIELD"},
+		{"a name of 33 code points", eventBody(0, 9, map[string]any{"name": strings.Repeat("走", 33)}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a name blank after trimming", eventBody(0, 9, map[string]any{"name": " \t "}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a name with an invisible character", eventBody(0, 9, map[string]any{"name": "健\u200b步"}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"dailyGoal 0", eventBody(0, 9, map[string]any{"dailyGoal": 0}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"dailyGoal 100001", eventBody(0, 9, map[string]any{"dailyGoal": 100001}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"dailyCap below the goal", eventBody(0, 9, map[string]any{"dailyGoal": 10000, "dailyCap": 9999}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"dailyCap below the default goal", eventBody(0, 9, map[string]any{"dailyCap": dailyGoal - 1}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"dailyCap 100001", eventBody(0, 9, map[string]any{"dailyCap": 100001}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"goalDays 0", eventBody(0, 9, map[string]any{"goalDays": 0}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"goalDays above the length", eventBody(0, 9, map[string]any{"goalDays": 11}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"101 teams", eventBody(0, 9, map[string]any{"teams": hundredTeams}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a duplicate team", eventBody(0, 9, map[string]any{"teams": []string{"研发", "市场", "研发"}}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a duplicate team after trimming", eventBody(0, 9, map[string]any{"teams": []string{"研发", " 研发"}}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a team of 17 code points", eventBody(0, 9, map[string]any{"teams": []string{strings.Repeat("部", 17)}}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a blank team", eventBody(0, 9, map[string]any{"teams": []string{"研发", " "}}), http.StatusBadRequest, "INVALID_FIELD"},
+		{"startDate today-31", eventBody(-31, 0, nil), http.StatusBadRequest, "INVALID_RANGE"},
+		{"startDate today+91", eventBody(91, 91, nil), http.StatusBadRequest, "INVALID_RANGE"},
+		{"endDate before startDate", eventBody(5, 4, nil), http.StatusBadRequest, "INVALID_RANGE"},
+		{"101 days", eventBody(0, 100, nil), http.StatusBadRequest, "INVALID_RANGE"},
+		{"a date that is no day", eventBody(0, 0, map[string]any{"endDate": "2026-02-30"}), http.StatusBadRequest, "INVALID_RANGE"},
+		{"a risky name", eventBody(0, 9, map[string]any{"name": "走 " + wechattest.RiskyWord}), http.StatusUnprocessableEntity, "CONTENT_REJECTED"},
+		{"a risky team name", eventBody(0, 9, map[string]any{"teams": []string{"研发", wechattest.RiskyWord}}), http.StatusUnprocessableEntity, "CONTENT_REJECTED"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			org.refused(c.status, c.code, "POST", "/v1/events", c.body)
+		})
+	}
+	var list struct{ Events []eventView }
+	org.must(http.StatusOK, "GET", "/v1/events", nil, &list)
+	if len(list.Events) != 5 {
+		t.Errorf("the organizer has %d events, want the 5 created", len(list.Events))
+	}
+
+	// Reading: the organizer and a participant; anyone else, an unknown
+	// and a malformed id get the same 404.
+	ev := org.create(eventBody(0, 9, map[string]any{"teams": []string{"研发"}}))
+	part, stranger := newClient(t, st.API, st.Sim, "part"), newClient(t, st.API, st.Sim, "stranger")
+	partID := part.named("参加者")
+	part.join(ev.JoinCode, ev.teamID("研发"))
+	for _, c := range []struct {
+		name         string
+		who          *client
+		id           string
+		organizer    bool
+		participant  bool
+		participants int
+	}{
+		{"the organizer", org, ev.EventID, true, false, 1},
+		{"a participant", part, ev.EventID, false, true, 1},
+	} {
+		t.Run("read by "+c.name, func(t *testing.T) {
+			var got eventView
+			c.who.must(http.StatusOK, "GET", "/v1/events/"+c.id, nil, &got)
+			if got.EventID != ev.EventID || got.JoinCode != ev.JoinCode || got.Participants != c.participants ||
+				got.Me.Organizer != c.organizer || got.Me.Participant != c.participant {
+				t.Errorf("%+v", got)
+			}
+			if c.participant && (got.Me.MemberID != partID || got.Me.TeamID == nil || *got.Me.TeamID != ev.teamID("研发")) {
+				t.Errorf("the participant's me %+v, want %s in 研发", got.Me, partID)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name string
+		who  *client
+		id   string
+	}{
+		{"anyone else", stranger, ev.EventID},
+		{"an unknown id", org, strings.Repeat("A", 22)},
+		{"a malformed id", org, "x"},
+		{"a long id", org, strings.Repeat("a", 300)},
+		{"an id of other characters", org, "%E8%B5%B0%20x%21"},
+	} {
+		t.Run("read by "+c.name, func(t *testing.T) {
+			c.who.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", "/v1/events/"+c.id, nil)
+		})
+	}
+	answers.holdNone(t, secrets(t, org, part, stranger))
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
