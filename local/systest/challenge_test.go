@@ -12,11 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/local/stack"
-	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -98,21 +96,6 @@ func (c *client) named(nickname string) string {
 func (c *client) refused(status int, code, method, path string, body any) {
 	c.t.Helper()
 	wantError(c.t, method+" "+path, send(c.api, method, path, c.token, body), status, code, false)
-}
-
-// sync syncs the counts of days before today (-1 is yesterday), stamped
-// now, through the decrypt route: any count up to MAX_BOARD_STEPS is
-// plausible for a past day at any hour.
-func (c *client) sync(days map[int]int64) {
-	c.t.Helper()
-	now := time.Now().In(steps.CST)
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, steps.CST)
-	var list []map[string]int64
-	for _, offset := range slices.Sorted(maps.Keys(days)) {
-		list = append(list, map[string]int64{"timestamp": midnight.AddDate(0, 0, offset).Unix(), "step": days[offset]})
-	}
-	data := c.simulate("/_sim/werun", map[string]any{"stepInfoList": list})
-	c.must(http.StatusOK, "POST", "/v1/werun/decrypt", map[string]string{"encryptedData": data["encryptedData"], "iv": data["iv"]}, nil)
 }
 
 // challengeVar is a number of the challenge function's environment as
@@ -387,4 +370,117 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// reversed is code backwards: a well-formed join code that names no event.
+func reversed(code string) string {
+	b := []byte(code)
+	slices.Reverse(b)
+	return string(b)
+}
+
+// TestChallengeJoinThroughTheFunctions joins events through the built
+// function: each refusal in the contract's order (every later check would
+// also refuse the body), a team move before the start, the team locked
+// from the start on even across a leave, and the limit of events not
+// ended.
+func TestChallengeJoinThroughTheFunctions(t *testing.T) {
+	st := localStack(t, "challenge-join")
+	answers := recordAnswers(t)
+	org := newClient(t, st.API, st.Sim, "org")
+	org.named("组织者")
+	teams := map[string]any{"teams": []string{"研发", "市场"}}
+	upcoming := org.create(eventBody(1, 10, teams))
+	running := org.create(eventBody(-3, 5, teams))
+	noTeams := org.create(eventBody(0, 3, nil))
+	ended := org.create(eventBody(-30, -1, teams))
+	removed, unnamed, a := newClient(t, st.API, st.Sim, "removed"), newClient(t, st.API, st.Sim, "unnamed"), newClient(t, st.API, st.Sim, "a")
+	removedID := removed.named("被移除")
+	removed.join(running.JoinCode, running.teamID("研发"))
+	org.must(http.StatusNoContent, "DELETE", "/v1/events/"+running.EventID+"/participants/"+removedID, nil, nil)
+	aID := a.named("甲")
+	rd, mk := running.teamID("研发"), running.teamID("市场")
+
+	for _, c := range []struct {
+		name   string
+		who    *client
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"no joinCode", a, map[string]any{"teamId": rd, "consent": true}, http.StatusBadRequest, "MISSING_FIELD"},
+		{"an unknown joinCode, before every other check", unnamed, map[string]any{"joinCode": reversed(running.JoinCode), "teamId": "t999"}, http.StatusNotFound, "EVENT_NOT_FOUND"},
+		{"a malformed joinCode", a, joinBody("../"+running.JoinCode, rd), http.StatusNotFound, "EVENT_NOT_FOUND"},
+		{"an ended event, before consent and team", unnamed, map[string]any{"joinCode": ended.JoinCode, "teamId": "t999"}, http.StatusUnprocessableEntity, "EVENT_ENDED"},
+		{"a removed participant, before consent and team", removed, map[string]any{"joinCode": running.JoinCode, "teamId": "t999"}, http.StatusUnprocessableEntity, "JOIN_REFUSED"},
+		{"a removed participant with a good body", removed, joinBody(running.JoinCode, rd), http.StatusUnprocessableEntity, "JOIN_REFUSED"},
+		{"no consent, before the team and the profile", unnamed, map[string]any{"joinCode": running.JoinCode, "teamId": "t999"}, http.StatusBadRequest, "CONSENT_REQUIRED"},
+		{"consent false", a, map[string]any{"joinCode": running.JoinCode, "teamId": rd, "consent": false}, http.StatusBadRequest, "CONSENT_REQUIRED"},
+		{"consent null", a, map[string]any{"joinCode": running.JoinCode, "teamId": rd, "consent": nil}, http.StatusBadRequest, "CONSENT_REQUIRED"},
+		{"no teamId, before the profile", unnamed, joinBody(running.JoinCode, ""), http.StatusBadRequest, "MISSING_FIELD"},
+		{"an unknown teamId, before the profile", unnamed, joinBody(running.JoinCode, "t999"), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a malformed teamId", a, joinBody(running.JoinCode, strings.Repeat("t", 300)), http.StatusBadRequest, "INVALID_FIELD"},
+		{"a teamId for an event without teams, before the profile", unnamed, joinBody(noTeams.JoinCode, rd), http.StatusBadRequest, "INVALID_FIELD"},
+		{"no nickname", unnamed, joinBody(running.JoinCode, rd), http.StatusUnprocessableEntity, "PROFILE_REQUIRED"},
+		{"no nickname, an event without teams", unnamed, joinBody(noTeams.JoinCode, ""), http.StatusUnprocessableEntity, "PROFILE_REQUIRED"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.who.refused(c.status, c.code, "POST", "/v1/events/join", c.body)
+		})
+	}
+	var got eventView
+	org.must(http.StatusOK, "GET", "/v1/events/"+running.EventID, nil, &got)
+	if got.Participants != 0 {
+		t.Errorf("the refused joins left %d participants", got.Participants)
+	}
+
+	// inTeam checks a join's answer: a's place, the team and the count.
+	inTeam := func(what string, ev eventView, code, teamID string, participants int) {
+		t.Helper()
+		m := ev.Me
+		if ev.JoinCode != code || ev.Participants != participants || m.Organizer || !m.Participant || m.MemberID != aID ||
+			(teamID == "") != (m.TeamID == nil) || m.TeamID != nil && *m.TeamID != teamID {
+			t.Errorf("%s: %+v, want a (%s) in team %q of %d", what, ev, aID, teamID, participants)
+		}
+	}
+	// Before the start: joining again with another team moves a, and so
+	// does leaving and joining another.
+	ud, um := upcoming.teamID("研发"), upcoming.teamID("市场")
+	inTeam("the first join", a.join(upcoming.JoinCode, ud), upcoming.JoinCode, ud, 1)
+	inTeam("the same team again", a.join(upcoming.JoinCode, ud), upcoming.JoinCode, ud, 1)
+	inTeam("another team before the start", a.join(upcoming.JoinCode, um), upcoming.JoinCode, um, 1)
+	a.must(http.StatusOK, "GET", "/v1/events/"+upcoming.EventID, nil, &got)
+	inTeam("read after the move", got, upcoming.JoinCode, um, 1)
+	a.must(http.StatusNoContent, "DELETE", "/v1/events/"+upcoming.EventID+"/participants/"+aID, nil, nil)
+	inTeam("another team after leaving before the start", a.join(upcoming.JoinCode, ud), upcoming.JoinCode, ud, 1)
+
+	// From the start on the team is locked, even across a leave.
+	inTeam("the first join of a running event", a.join(running.JoinCode, rd), running.JoinCode, rd, 1)
+	a.refused(http.StatusUnprocessableEntity, "TEAM_LOCKED", "POST", "/v1/events/join", joinBody(running.JoinCode, mk))
+	inTeam("the same team again", a.join(running.JoinCode, rd), running.JoinCode, rd, 1)
+	a.must(http.StatusNoContent, "DELETE", "/v1/events/"+running.EventID+"/participants/"+aID, nil, nil)
+	a.refused(http.StatusUnprocessableEntity, "TEAM_LOCKED", "POST", "/v1/events/join", joinBody(running.JoinCode, mk))
+	inTeam("the same team after leaving", a.join(running.JoinCode, rd), running.JoinCode, rd, 1)
+	inTeam("an event without teams", a.join(noTeams.JoinCode, ""), noTeams.JoinCode, "", 1)
+
+	// The organizer may take part too.
+	var both eventView
+	org.must(http.StatusOK, "POST", "/v1/events/join", joinBody(running.JoinCode, mk), &both)
+	if !both.Me.Organizer || !both.Me.Participant || both.Participants != 2 {
+		t.Errorf("the organizer's join: %+v", both)
+	}
+
+	// A user takes part in at most 20 events that have not ended: a has
+	// 3, so 17 more are taken and the next refused, until a leaves one.
+	var more []eventView
+	for range 18 {
+		more = append(more, org.create(eventBody(0, 1, nil)))
+	}
+	for _, ev := range more[:17] {
+		a.join(ev.JoinCode, "")
+	}
+	a.refused(http.StatusUnprocessableEntity, "LIMIT_REACHED", "POST", "/v1/events/join", joinBody(more[17].JoinCode, ""))
+	a.must(http.StatusNoContent, "DELETE", "/v1/events/"+more[0].EventID+"/participants/"+aID, nil, nil)
+	a.join(more[17].JoinCode, "")
+	answers.holdNone(t, secrets(t, org, removed, unnamed, a))
 }
