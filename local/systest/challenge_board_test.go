@@ -131,7 +131,7 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 				path += "?teamId=" + c.teamID
 			}
 			var b eventBoard
-			raw := c.who.must(http.StatusOK, "GET", path, nil, &b)
+			raw := c.who.as(t).must(http.StatusOK, "GET", path, nil, &b)
 			if b.EventID != ev.EventID || b.AsOf == nil || *b.AsOf != today || b.Participants != c.participants || len(b.Entries) != len(c.order) {
 				t.Fatalf("board %s, want %d participants, %d entries, as of %s", raw, c.participants, len(c.order), today)
 			}
@@ -192,7 +192,7 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 		{"the teams of a malformed id", early, "/v1/events/x/teams", http.StatusNotFound, "EVENT_NOT_FOUND"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			c.who.refused(c.status, c.code, "GET", c.path, nil)
+			c.who.as(t).refused(c.status, c.code, "GET", c.path, nil)
 		})
 	}
 	answers.holdNone(t, secrets(t, org, stranger, early, late, tied, last, excluded))

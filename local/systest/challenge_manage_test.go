@@ -84,3 +84,170 @@ func TestChallengeListThroughTheFunctions(t *testing.T) {
 	}
 	answers.holdNone(t, secrets(t, user, other))
 }
+
+// TestChallengeOrganizingThroughTheFunctions runs what an organizer does
+// through the built function: the participants list, a new join code,
+// leaving and removing (before and after endDate), cancelling; and each
+// event's status and final.
+func TestChallengeOrganizingThroughTheFunctions(t *testing.T) {
+	st := localStack(t, "challenge-organize")
+	answers := recordAnswers(t)
+	org, stranger := newClient(t, st.API, st.Sim, "org"), newClient(t, st.API, st.Sim, "stranger")
+	orgID := org.named("组织者")
+	stranger.named("路人")
+	joiner, newcomer := newClient(t, st.API, st.Sim, "joiner"), newClient(t, st.API, st.Sim, "newcomer")
+	joiner.named("新人")
+	ps := make([]*client, 4)
+	ids := make([]string, len(ps))
+	for i := range ps {
+		ps[i] = newClient(t, st.API, st.Sim, "p")
+		ids[i] = ps[i].named("参加者" + string(rune('A'+i)))
+	}
+	ev := org.create(eventBody(-1, 5, map[string]any{"teams": []string{"研发", "市场"}}))
+	teamOf := []string{ev.teamID("研发"), ev.teamID("市场"), ev.teamID("研发"), ev.teamID("市场")}
+	for i, p := range ps {
+		p.join(ev.JoinCode, teamOf[i])
+	}
+	base := "/v1/events/" + ev.EventID
+
+	// The participants list, in memberId order.
+	{
+		type row struct {
+			MemberID, Nickname string
+			TeamID             *string
+		}
+		var list struct {
+			Participants []row
+			Cursor       string
+		}
+		raw := org.must(http.StatusOK, "GET", base+"/participants", nil, &list)
+		var want []row
+		for i := range ps {
+			want = append(want, row{ids[i], "参加者" + string(rune('A'+i)), &teamOf[i]})
+		}
+		slices.SortFunc(want, func(a, b row) int { return cmp.Compare(a.MemberID, b.MemberID) })
+		if list.Cursor != "" || !slices.EqualFunc(list.Participants, want, func(a, b row) bool {
+			return a.MemberID == b.MemberID && a.Nickname == b.Nickname && a.TeamID != nil && *a.TeamID == *b.TeamID
+		}) {
+			t.Errorf("participants %s, want %+v", raw, want)
+		}
+		ps[0].refused(http.StatusForbidden, "NOT_ORGANIZER", "GET", base+"/participants", nil)
+		stranger.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", base+"/participants", nil)
+		org.refused(http.StatusBadRequest, "INVALID_FIELD", "GET", base+"/participants?cursor=not-a-cursor!", nil)
+	}
+
+	// A new join code replaces the old.
+	{
+		ps[0].refused(http.StatusForbidden, "NOT_ORGANIZER", "POST", base+"/joinCode", nil)
+		stranger.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "POST", base+"/joinCode", nil)
+		var code struct{ JoinCode string }
+		org.must(http.StatusOK, "POST", base+"/joinCode", nil, &code)
+		if code.JoinCode == "" || code.JoinCode == ev.JoinCode {
+			t.Fatalf("the new code %q, the old %q", code.JoinCode, ev.JoinCode)
+		}
+		joiner.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "POST", "/v1/events/join", joinBody(ev.JoinCode, teamOf[0]))
+		if got := joiner.join(code.JoinCode, teamOf[0]); got.EventID != ev.EventID || got.JoinCode != code.JoinCode {
+			t.Errorf("joined with the new code: %+v", got)
+		}
+		var got eventView
+		ps[1].must(http.StatusOK, "GET", base, nil, &got)
+		if got.JoinCode != code.JoinCode || got.Participants != 5 {
+			t.Errorf("a participant reads %+v, want the new code and 5 participants", got)
+		}
+	}
+
+	// Leaving and removing.
+	{
+		del := func(id string) string { return base + "/participants/" + id }
+		// A leave is not a ban.
+		ps[0].must(http.StatusNoContent, "DELETE", del(ids[0]), nil, nil)
+		ps[0].refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", base, nil)
+		ps[0].refused(http.StatusNotFound, "EVENT_NOT_FOUND", "DELETE", del(ids[0]), nil)
+		var got eventView
+		if got = ps[0].join(joinCodeOf(t, org, ev.EventID), teamOf[0]); got.Participants != 5 {
+			t.Errorf("back after leaving: %d participants, want 5", got.Participants)
+		}
+		ps[1].refused(http.StatusForbidden, "NOT_ORGANIZER", "DELETE", del(ids[0]), nil)
+		org.refused(http.StatusNotFound, "PARTICIPANT_NOT_FOUND", "DELETE", del(orgID), nil)
+		org.refused(http.StatusNotFound, "PARTICIPANT_NOT_FOUND", "DELETE", del(ids[0]+"x"), nil)
+		org.refused(http.StatusNotFound, "PARTICIPANT_NOT_FOUND", "DELETE", del("x"), nil)
+		newcomer.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "DELETE", del(ids[0]), nil)
+		newcomer.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "DELETE", del(newcomer.named("新来")), nil)
+
+		// The organizer's removal bans.
+		org.must(http.StatusNoContent, "DELETE", del(ids[3]), nil, nil)
+		ps[3].refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", base, nil)
+		ps[3].refused(http.StatusUnprocessableEntity, "JOIN_REFUSED", "POST", "/v1/events/join", joinBody(joinCodeOf(t, org, ev.EventID), teamOf[3]))
+		org.refused(http.StatusNotFound, "PARTICIPANT_NOT_FOUND", "DELETE", del(ids[3]), nil)
+		org.must(http.StatusOK, "GET", base, nil, &got)
+		if got.Participants != 4 {
+			t.Errorf("after the removal: %d participants, want 4", got.Participants)
+		}
+		// An organizer taking part leaves as anyone does, and may come back.
+		org.join(joinCodeOf(t, org, ev.EventID), teamOf[0])
+		org.must(http.StatusNoContent, "DELETE", del(orgID), nil, nil)
+		if got = org.join(joinCodeOf(t, org, ev.EventID), teamOf[0]); !got.Me.Participant || got.Participants != 5 {
+			t.Errorf("the organizer back after leaving: %+v", got)
+		}
+
+		// After endDate the results are a record.
+		ended := org.create(eventBody(-30, -2, nil))
+		enrol(t, ended.EventID, ps[0], ids[0])
+		enrol(t, ended.EventID, ps[1], ids[1])
+		ps[0].refused(http.StatusUnprocessableEntity, "EVENT_ENDED", "DELETE", "/v1/events/"+ended.EventID+"/participants/"+ids[0], nil)
+		org.refused(http.StatusUnprocessableEntity, "EVENT_ENDED", "DELETE", "/v1/events/"+ended.EventID+"/participants/"+ids[1], nil)
+		ps[0].must(http.StatusOK, "GET", "/v1/events/"+ended.EventID, nil, &got)
+		if !got.Me.Participant || got.Participants != 2 {
+			t.Errorf("the ended event after the refused leave: %+v", got)
+		}
+	}
+
+	// Status and final.
+	{
+		for _, c := range []struct {
+			name       string
+			start, end int
+			status     string
+			final      bool
+		}{
+			{"before startDate", 1, 3, "upcoming", false},
+			{"on startDate", 0, 3, "running", false},
+			{"on endDate", -3, 0, "running", false},
+			{"on endDate + 1", -3, -1, "ended", false},
+			{"after endDate + 1", -3, -2, "ended", true},
+		} {
+			ev := org.create(eventBody(c.start, c.end, nil))
+			var got eventView
+			org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID, nil, &got)
+			if ev.Status != c.status || ev.Final != c.final || got.Status != c.status || got.Final != c.final {
+				t.Errorf("%s: created %s/%v, read %s/%v, want %s/%v", c.name, ev.Status, ev.Final, got.Status, got.Final, c.status, c.final)
+			}
+		}
+	}
+
+	// Cancelling.
+	{
+		ps[1].refused(http.StatusForbidden, "NOT_ORGANIZER", "DELETE", base, nil)
+		stranger.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "DELETE", base, nil)
+		joinCode := joinCodeOf(t, org, ev.EventID)
+		org.must(http.StatusNoContent, "DELETE", base, nil, nil)
+		for _, who := range []*client{org, ps[1]} {
+			for _, r := range [][2]string{
+				{"GET", base}, {"GET", base + "/board"}, {"GET", base + "/teams"}, {"GET", base + "/participants"},
+				{"GET", base + "/export"}, {"POST", base + "/joinCode"}, {"DELETE", base + "/participants/" + ids[1]}, {"DELETE", base},
+			} {
+				who.refused(http.StatusNotFound, "EVENT_NOT_FOUND", r[0], r[1], nil)
+			}
+		}
+		ps[3].refused(http.StatusNotFound, "EVENT_NOT_FOUND", "POST", "/v1/events/join", joinBody(joinCode, teamOf[3]))
+	}
+	answers.holdNone(t, secrets(t, append(ps, org, stranger, joiner, newcomer)...))
+}
+
+// joinCodeOf is the event's join code, as its organizer reads it.
+func joinCodeOf(t *testing.T, org *client, eventID string) string {
+	t.Helper()
+	var ev eventView
+	org.must(http.StatusOK, "GET", "/v1/events/"+eventID, nil, &ev)
+	return ev.JoinCode
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/werun-sam/werun-sam/internal/services"
 	"github.com/werun-sam/werun-sam/local/stack"
+	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
@@ -90,6 +91,13 @@ func (c *client) named(nickname string) string {
 	var me struct{ MemberID string }
 	c.must(http.StatusOK, "GET", "/v1/me/profile", nil, &me)
 	return me.MemberID
+}
+
+// as is c reporting to t, a subtest: c's own t is its parent's.
+func (c *client) as(t *testing.T) *client {
+	d := *c
+	d.t = t
+	return &d
 }
 
 // refused checks that a call gets the error status and code.
@@ -194,7 +202,7 @@ func enrol(t *testing.T, eventID string, c *client, memberID string) {
 	}
 	p := eventstore.Participant{EventID: e.ID, MemberID: memberID, OpenID: c.openid}
 	m := store.EventMark{EventID: e.ID, MemberID: memberID, Start: e.Start, End: e.End, DailyGoal: e.DailyGoal, Hide: e.End, ExpiresAt: e.ExpiresAt}
-	if ok, err := evs.CountParticipants(ctx, e.ID, 1, 1); err != nil || !ok {
+	if ok, err := evs.CountParticipants(ctx, e.ID, 1, challenge.MaxParticipants); err != nil || !ok {
 		t.Fatalf("CountParticipants: %v %v", ok, err)
 	}
 	if ok, err := evs.AddParticipant(ctx, e, p, m); err != nil || !ok {
@@ -245,6 +253,7 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 			want{"健步走", cstDate(90), cstDate(90), 1, 0, 1, nil, "upcoming", false}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			org := org.as(t)
 			ev := org.create(c.body)
 			w := c.want
 			var teams []string
@@ -307,7 +316,7 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 		{"a risky team name", eventBody(0, 9, map[string]any{"teams": []string{"研发", wechattest.RiskyWord}}), http.StatusUnprocessableEntity, "CONTENT_REJECTED"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			org.refused(c.status, c.code, "POST", "/v1/events", c.body)
+			org.as(t).refused(c.status, c.code, "POST", "/v1/events", c.body)
 		})
 	}
 	var list struct{ Events []eventView }
@@ -335,7 +344,7 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 	} {
 		t.Run("read by "+c.name, func(t *testing.T) {
 			var got eventView
-			c.who.must(http.StatusOK, "GET", "/v1/events/"+c.id, nil, &got)
+			c.who.as(t).must(http.StatusOK, "GET", "/v1/events/"+c.id, nil, &got)
 			if got.EventID != ev.EventID || got.JoinCode != ev.JoinCode || got.Participants != c.participants ||
 				got.Me.Organizer != c.organizer || got.Me.Participant != c.participant {
 				t.Errorf("%+v", got)
@@ -357,7 +366,7 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 		{"an id of other characters", org, "%E8%B5%B0%20x%21"},
 	} {
 		t.Run("read by "+c.name, func(t *testing.T) {
-			c.who.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", "/v1/events/"+c.id, nil)
+			c.who.as(t).refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", "/v1/events/"+c.id, nil)
 		})
 	}
 	answers.holdNone(t, secrets(t, org, part, stranger))
@@ -425,7 +434,7 @@ func TestChallengeJoinThroughTheFunctions(t *testing.T) {
 		{"no nickname, an event without teams", unnamed, joinBody(noTeams.JoinCode, ""), http.StatusUnprocessableEntity, "PROFILE_REQUIRED"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			c.who.refused(c.status, c.code, "POST", "/v1/events/join", c.body)
+			c.who.as(t).refused(c.status, c.code, "POST", "/v1/events/join", c.body)
 		})
 	}
 	var got eventView
