@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -250,4 +251,59 @@ func joinCodeOf(t *testing.T, org *client, eventID string) string {
 	var ev eventView
 	org.must(http.StatusOK, "GET", "/v1/events/"+eventID, nil, &ev)
 	return ev.JoinCode
+}
+
+// TestChallengeAccountDeletionThroughTheFunctions deletes accounts
+// through the built account function: an organizer's events are cancelled
+// (their participants get 404 at once), a participant leaves theirs (the
+// count drops, the board and the list lose them); after the second pass
+// nothing in the table names them.
+func TestChallengeAccountDeletionThroughTheFunctions(t *testing.T) {
+	st := localStack(t, "challenge-deletion")
+	answers := recordAnswers(t)
+	organizer, keeper, stays, leaves := newClient(t, st.API, st.Sim, "organizer"), newClient(t, st.API, st.Sim, "keeper"),
+		newClient(t, st.API, st.Sim, "stays"), newClient(t, st.API, st.Sim, "leaves")
+	orgID, leavesID := organizer.named("组织者"), leaves.named("离开")
+	stays.named("留下")
+	cancelled := organizer.create(eventBody(0, 5, nil))
+	kept := keeper.create(eventBody(-2, 5, nil))
+	for _, c := range []*client{stays, leaves} {
+		c.join(cancelled.JoinCode, "")
+		c.join(kept.JoinCode, "")
+		c.sync(map[int]int64{-1: 9000})
+	}
+	organizer.join(kept.JoinCode, "")
+	before := secrets(t, organizer, keeper, stays, leaves)
+
+	organizer.must(http.StatusNoContent, "DELETE", "/v1/me", nil, nil)
+	stays.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", "/v1/events/"+cancelled.EventID, nil)
+	stays.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "POST", "/v1/events/join", joinBody(cancelled.JoinCode, ""))
+	leaves.must(http.StatusNoContent, "DELETE", "/v1/me", nil, nil)
+
+	// checkKept checks the kept event has only stays left, by every read.
+	checkKept := func(when string) {
+		t.Helper()
+		var ev eventView
+		keeper.must(http.StatusOK, "GET", "/v1/events/"+kept.EventID, nil, &ev)
+		var b eventBoard
+		raw := keeper.must(http.StatusOK, "GET", "/v1/events/"+kept.EventID+"/board", nil, &b)
+		var ps struct{ Participants []struct{ MemberID string } }
+		list := keeper.must(http.StatusOK, "GET", "/v1/events/"+kept.EventID+"/participants", nil, &ps)
+		if ev.Participants != 1 || b.Participants != 1 || len(b.Entries) != 1 || b.Entries[0].Total != 9000 || len(ps.Participants) != 1 ||
+			strings.Contains(raw+list, leavesID) || strings.Contains(raw+list, orgID) {
+			t.Errorf("%s: %d participants, board %s, participants %s; want stays alone", when, ev.Participants, raw, list)
+		}
+		var mine eventList
+		stays.must(http.StatusOK, "GET", "/v1/events", nil, &mine)
+		if len(mine.Events) != 1 || mine.Events[0].EventID != kept.EventID {
+			t.Errorf("%s: stays lists %+v, want the kept event alone", when, mine.Events)
+		}
+	}
+	checkKept("after the deletions' first pass")
+	secondPass(t, st)
+	checkKept("after the second pass")
+	if left := holding(tableItems(t), organizer.openid, orgID, leaves.openid, leavesID, cancelled.EventID, cancelled.JoinCode); len(left) != 0 {
+		t.Errorf("items naming the deleted organizer, participant or cancelled event left after the second pass:\n%s", strings.Join(left, "\n"))
+	}
+	answers.holdNone(t, before)
 }
