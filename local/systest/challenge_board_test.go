@@ -1,10 +1,19 @@
 package systest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/shared/challenge"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
+	"golang.org/x/sync/errgroup"
 )
 
 // eventBoard is GET /v1/events/{eventId}/board's answer.
@@ -199,3 +208,99 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestChallengeLargeEventThroughTheFunctions seeds 101 participants of an
+// event through the stores, as the worst-case export does, with stored
+// totals 1..101, and reads it through the built function: the board shows
+// the first 100 and a caller below them their own rank; the participants
+// list pages at 100; the event takes 5,000 participants and no more.
+func TestChallengeLargeEventThroughTheFunctions(t *testing.T) {
+	st := localStack(t, "challenge-large")
+	answers := recordAnswers(t)
+	org, me, extra := newClient(t, st.API, st.Sim, "org"), newClient(t, st.API, st.Sim, "me"), newClient(t, st.API, st.Sim, "extra")
+	meID := me.named("我")
+	extra.named("多余")
+	teams := make([]string, worstTeams)
+	for i := range teams {
+		teams[i] = "队" + strconv.Itoa(i)
+	}
+	ev := org.create(eventBody(-5, 5, map[string]any{"teams": teams}))
+	env := services.ForTests(t, services.Need{DynamoDB: true})
+	users := store.New(services.Client(env.DynamoDB), env.Table)
+	evs := eventstore.New(users.Table())
+	ctx := context.Background()
+	e, _, err := evs.Event(ctx, ev.EventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const seeded = 101
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i := range seeded {
+		g.Go(func() error { return seedParticipant(gctx, users, evs, e, i) })
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	ps, _, err := evs.Participants(ctx, e.ID, "", 0)
+	if err != nil || len(ps) != seeded {
+		t.Fatalf("%d seeded participants: %v", len(ps), err)
+	}
+	for i, p := range ps {
+		if ok, err := evs.SetTotals(ctx, p, int64(i+1), 0); err != nil || !ok {
+			t.Fatalf("SetTotals: %v %v", ok, err)
+		}
+	}
+	me.join(ev.JoinCode, ev.teamID("队0"))
+
+	var b eventBoard
+	raw := me.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/board", nil, &b)
+	if b.Participants != seeded+1 || len(b.Entries) != 100 || b.Entries[0].Total != seeded || b.Entries[0].MemberID != ps[seeded-1].MemberID ||
+		b.Entries[99].Rank != 100 || b.Entries[99].Total != 2 || b.Me == nil || b.Me.Rank == nil || *b.Me.Rank != seeded+1 || b.Me.Total != 0 {
+		t.Errorf("the board of %d: %.600s", seeded+1, raw)
+	}
+	if strings.Contains(raw, meID) {
+		t.Errorf("the caller at rank %d is among the entries", seeded+1)
+	}
+
+	var all []string
+	cursor := ""
+	for pages := 1; ; pages++ {
+		var page struct {
+			Participants []struct{ MemberID string }
+			Cursor       string
+		}
+		org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/participants?cursor="+cursor, nil, &page)
+		for _, p := range page.Participants {
+			all = append(all, p.MemberID)
+		}
+		if page.Cursor == "" {
+			if pages != 2 || len(page.Participants) != seeded+1-100 {
+				t.Errorf("the last page is page %d of %d participants", pages, len(page.Participants))
+			}
+			break
+		}
+		if len(page.Participants) != 100 || pages > 2 {
+			t.Fatalf("page %d: %d participants and a cursor", pages, len(page.Participants))
+		}
+		cursor = page.Cursor
+	}
+	if len(all) != seeded+1 || !slices.IsSorted(all) || !slices.Contains(all, meID) {
+		t.Errorf("%d participants listed, sorted %v", len(all), slices.IsSorted(all))
+	}
+
+	// The seeding left the event's count alone: raised to 4,999 as if
+	// others had joined, one more may join, the next is refused.
+	var now eventView
+	org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID, nil, &now)
+	if ok, err := evs.CountParticipants(ctx, e.ID, challenge.MaxParticipants-1-now.Participants, challenge.MaxParticipants); err != nil || !ok {
+		t.Fatalf("CountParticipants: %v %v", ok, err)
+	}
+	late := newClient(t, st.API, st.Sim, "late")
+	late.named("晚到")
+	if got := late.join(ev.JoinCode, ev.teamID("队1")); got.Participants != challenge.MaxParticipants {
+		t.Errorf("the 5,000th join: %d participants", got.Participants)
+	}
+	extra.refused(http.StatusUnprocessableEntity, "LIMIT_REACHED", "POST", "/v1/events/join", joinBody(ev.JoinCode, ev.teamID("队1")))
+	answers.holdNone(t, secrets(t, org, me, extra, late))
+}

@@ -201,6 +201,11 @@ func TestChallengeOrganizingThroughTheFunctions(t *testing.T) {
 		if !got.Me.Participant || got.Participants != 2 {
 			t.Errorf("the ended event after the refused leave: %+v", got)
 		}
+		var b eventBoard
+		ps[0].must(http.StatusOK, "GET", "/v1/events/"+ended.EventID+"/board", nil, &b)
+		if b.AsOf == nil || *b.AsOf != ended.EndDate || b.Participants != 2 {
+			t.Errorf("the ended event's board as of %v with %d participants, want as of endDate %s with 2", b.AsOf, b.Participants, ended.EndDate)
+		}
 	}
 
 	// Status and final.
