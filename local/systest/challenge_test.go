@@ -122,7 +122,8 @@ func challengeVar(t *testing.T, st *stack.Stack, name string) int64 {
 }
 
 // answerLog keeps the body of every answer of the challenge routes while
-// a test runs: every helper sends through http.DefaultClient.
+// a test runs: every helper sends through http.DefaultClient, and the
+// package's tests that use it run one at a time.
 type answerLog struct {
 	mu     sync.Mutex
 	next   http.RoundTripper
@@ -161,12 +162,17 @@ func secrets(t *testing.T, clients ...*client) []string {
 	items := tableItems(t)
 	for _, c := range clients {
 		out = append(out, c.openid)
+		keys := 0
 		for _, raw := range holding(items, "USER#"+c.openid) {
 			var it struct{ SessionKey string }
 			_ = json.Unmarshal([]byte(raw), &it)
 			if it.SessionKey != "" {
 				out = append(out, it.SessionKey)
+				keys++
 			}
+		}
+		if keys == 0 {
+			t.Fatalf("no session key stored for %s", c.openid)
 		}
 	}
 	return out
@@ -326,7 +332,7 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 	}
 
 	// Reading: the organizer and a participant; anyone else, an unknown
-	// and a malformed id get the same 404.
+	// and a malformed id get the same 404, on every route.
 	ev := org.create(eventBody(0, 9, map[string]any{"teams": []string{"研发"}}))
 	part, stranger := newClient(t, st.API, st.Sim, "part"), newClient(t, st.API, st.Sim, "stranger")
 	partID := part.named("参加者")
@@ -365,9 +371,21 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 		{"a long id", org, strings.Repeat("a", 300)},
 		{"an id of other characters", org, "%E8%B5%B0%20x%21"},
 	} {
-		t.Run("read by "+c.name, func(t *testing.T) {
-			c.who.as(t).refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", "/v1/events/"+c.id, nil)
+		// Every route on an event answers them alike.
+		t.Run("asked by "+c.name, func(t *testing.T) {
+			base := "/v1/events/" + c.id
+			for _, r := range [][2]string{
+				{"GET", base}, {"GET", base + "/board"}, {"GET", base + "/teams"}, {"GET", base + "/participants"}, {"GET", base + "/export"},
+				{"POST", base + "/joinCode"}, {"DELETE", base + "/participants/" + partID}, {"DELETE", base},
+			} {
+				c.who.as(t).refused(http.StatusNotFound, "EVENT_NOT_FOUND", r[0], r[1], nil)
+			}
 		})
+	}
+	var got eventView
+	part.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID, nil, &got)
+	if got.Participants != 1 || !got.Me.Participant {
+		t.Errorf("after the refused calls: %+v", got)
 	}
 	answers.holdNone(t, secrets(t, org, part, stranger))
 }
