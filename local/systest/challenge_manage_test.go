@@ -2,10 +2,17 @@ package systest
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/werun-sam/werun-sam/internal/services"
+	"github.com/werun-sam/werun-sam/local/ddbproxy"
+	"github.com/werun-sam/werun-sam/shared/challenge"
+	"github.com/werun-sam/werun-sam/shared/store"
+	"github.com/werun-sam/werun-sam/shared/store/eventstore"
 )
 
 // eventList is GET /v1/events's answer.
@@ -311,4 +318,51 @@ func TestChallengeAccountDeletionThroughTheFunctions(t *testing.T) {
 		t.Errorf("items naming the deleted organizer, participant or cancelled event left after the second pass:\n%s", strings.Join(left, "\n"))
 	}
 	answers.holdNone(t, before)
+}
+
+// TestChallengeRacingJoinsHoldTheLimitsThroughTheFunctions: of two joins
+// racing for an event's last place (both counts held until both are
+// sent), or for a user's 20th event not ended (both reads of the user's
+// events made before either writes), one is admitted and the other
+// refused.
+func TestChallengeRacingJoinsHoldTheLimitsThroughTheFunctions(t *testing.T) {
+	st := localStack(t, "challenge-limits")
+	org, a, b, c := newClient(t, st.API, st.Sim, "org"), newClient(t, st.API, st.Sim, "a"), newClient(t, st.API, st.Sim, "b"), newClient(t, st.API, st.Sim, "c")
+	a.named("甲")
+	b.named("乙")
+	cID := c.named("丙")
+	joining := func(who *client, code string) func() (int, string) {
+		return func() (int, string) { return who.call("POST", "/v1/events/join", joinBody(code, ""), nil) }
+	}
+
+	ev := org.create(eventBody(0, 3, nil))
+	env := services.ForTests(t, services.Need{DynamoDB: true})
+	evs := eventstore.New(store.New(services.Client(env.DynamoDB), env.Table).Table())
+	if ok, err := evs.CountParticipants(context.Background(), ev.EventID, challenge.MaxParticipants-1, challenge.MaxParticipants); err != nil || !ok {
+		t.Fatalf("CountParticipants: %v %v", ok, err)
+	}
+	status, body := race(t, st, ddbproxy.Rule{Op: "UpdateItem", KeyPrefix: "EVENT#" + ev.EventID},
+		[2]func() (int, string){joining(a, ev.JoinCode), joining(b, ev.JoinCode)})
+	oneAdmitted(t, "a and b racing for an event's last place", status, body)
+	var got eventView
+	org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID, nil, &got)
+	if got.Participants != challenge.MaxParticipants {
+		t.Errorf("the event has %d participants, want %d", got.Participants, challenge.MaxParticipants)
+	}
+
+	var more []eventView
+	for range 21 {
+		more = append(more, org.create(eventBody(0, 3, nil)))
+	}
+	for _, ev := range more[:19] {
+		c.join(ev.JoinCode, "")
+	}
+	status, body = race(t, st, ddbproxy.Rule{Op: "UpdateItem", KeyPrefix: "MEMBER#" + cID},
+		[2]func() (int, string){joining(c, more[19].JoinCode), joining(c, more[20].JoinCode)})
+	oneAdmitted(t, "c joining two events at once for the 20th place", status, body)
+	var list eventList
+	c.must(http.StatusOK, "GET", "/v1/events", nil, &list)
+	if len(list.Events) != 20 {
+		t.Errorf("c takes part in %d events, want 20", len(list.Events))
+	}
 }
