@@ -410,7 +410,7 @@ func reversed(code string) string {
 // function: each refusal in the contract's order (every later check would
 // also refuse the body), a team move before the start, the team locked
 // from the start on even across a leave, and the limit of events not
-// ended.
+// ended, freed by a leave or a cancel.
 func TestChallengeJoinThroughTheFunctions(t *testing.T) {
 	st := localStack(t, "challenge-join")
 	answers := recordAnswers(t)
@@ -509,5 +509,10 @@ func TestChallengeJoinThroughTheFunctions(t *testing.T) {
 	a.refused(http.StatusUnprocessableEntity, "LIMIT_REACHED", "POST", "/v1/events/join", joinBody(more[17].JoinCode, ""))
 	a.must(http.StatusNoContent, "DELETE", "/v1/events/"+more[0].EventID+"/participants/"+aID, nil, nil)
 	a.join(more[17].JoinCode, "")
+	// A cancelled event frees its place too.
+	last := org.create(eventBody(0, 1, nil))
+	a.refused(http.StatusUnprocessableEntity, "LIMIT_REACHED", "POST", "/v1/events/join", joinBody(last.JoinCode, ""))
+	org.must(http.StatusNoContent, "DELETE", "/v1/events/"+more[1].EventID, nil, nil)
+	a.join(last.JoinCode, "")
 	answers.holdNone(t, secrets(t, org, removed, unnamed, a))
 }
