@@ -255,8 +255,10 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 			eventBody(-30, 69, map[string]any{"name": strings.Repeat("😀", 32), "dailyGoal": 100000, "dailyCap": 100000, "goalDays": 100,
 				"teams": append(hundredTeams[:99:99], strings.Repeat("部", 16))}),
 			want{strings.Repeat("😀", 32), cstDate(-30), cstDate(69), 100000, 100000, 100, append(hundredTeams[:99:99], strings.Repeat("部", 16)), "running", false}},
-		{"the latest start, today+90", eventBody(90, 90, map[string]any{"dailyGoal": 1}),
+		{"the latest start, today+90, no cap given as 0", eventBody(90, 90, map[string]any{"dailyGoal": 1, "dailyCap": 0}),
 			want{"健步走", cstDate(90), cstDate(90), 1, 0, 1, nil, "upcoming", false}},
+		{"names stored in NFC", eventBody(0, 0, map[string]any{"name": "Cafe\u0301", "teams": []string{"Tea\u0301m"}}),
+			want{"Café", cstDate(0), cstDate(0), dailyGoal, 0, 1, []string{"Teám"}, "running", false}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			org := org.as(t)
@@ -327,8 +329,8 @@ func TestChallengeCreateAndReadThroughTheFunctions(t *testing.T) {
 	}
 	var list struct{ Events []eventView }
 	org.must(http.StatusOK, "GET", "/v1/events", nil, &list)
-	if len(list.Events) != 5 {
-		t.Errorf("the organizer has %d events, want the 5 created", len(list.Events))
+	if len(list.Events) != 6 {
+		t.Errorf("the organizer has %d events, want the 6 created", len(list.Events))
 	}
 
 	// Reading: the organizer and a participant; anyone else, an unknown
