@@ -85,9 +85,13 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 	if b.Me == nil || b.Me.Total != 15000 || b.Me.GoalDays != 1 {
 		t.Errorf("the late joiner's standing %+v, want the days synced before joining: 15000 and 1 goal day", b.Me)
 	}
-	late.sync(map[int]int64{-1: 8000})
+	late.sync(map[int]int64{-1: 15000})
+	// tied takes part in a second event with other rules: one sync
+	// credits both.
+	other := org.create(eventBody(-2, 2, map[string]any{"dailyGoal": 5000, "goalDays": 1}))
+	tied.join(other.JoinCode, "")
 	tied.join(ev.JoinCode, tb)
-	tied.sync(map[int]int64{-2: 3000, -1: 18000})
+	tied.sync(map[int]int64{-3: 7000, -2: 3000, -1: 18000})
 	last.join(ev.JoinCode, tb)
 	last.sync(map[int]int64{-1: 100})
 	excluded.join(ev.JoinCode, tb)
@@ -95,7 +99,8 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 	exclude(t, ids["excluded"])
 
 	// The credited days: early 12000 + 15000 (capped) + 0 (kept off) +
-	// 9999; late 10000 + 8000; tied 3000 + 15000 (capped); last 100.
+	// 9999; late 10000 + 15000; tied 7000 + 3000 + 15000 (capped); last
+	// 100.
 	type row struct {
 		who       string
 		rank      int
@@ -110,8 +115,8 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 	}
 	rows := map[string]row{
 		"early": {"early", 1, ta, 36999, 2, true},
-		"late":  {"late", 2, ta, 18000, 1, false},
-		"tied":  {"tied", 2, tb, 18000, 1, false},
+		"late":  {"late", 2, ta, 25000, 2, true},
+		"tied":  {"tied", 2, tb, 25000, 1, false},
 		"last":  {"last", 4, tb, 100, 0, false},
 	}
 	today := cstDate(0)
@@ -162,11 +167,16 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 		})
 	}
 
+	raw := tied.must(http.StatusOK, "GET", "/v1/events/"+other.EventID+"/board", nil, &b)
+	if b.Me == nil || b.Me.Total != 21000 || b.Me.GoalDays != 1 || !b.Me.Completed || len(b.Entries) != 1 {
+		t.Errorf("the second event's board %s, want tied's 3000 + 18000 uncapped, 1 goal day of 5000, completed", raw)
+	}
+
 	// Teams: the floor of the average, the excluded participant left out,
 	// the empty team ranked with 0.
 	var tm teamBoard
-	raw := tied.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/teams", nil, &tm)
-	want := fmt.Sprintf("[{1 %s 甲队 2 54999 27499} {2 %s 乙队 2 18100 9050} {3 %s 丙队 0 0 0}]", ta, tb, tc)
+	raw = tied.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/teams", nil, &tm)
+	want := fmt.Sprintf("[{1 %s 甲队 2 61999 30999} {2 %s 乙队 2 25100 12550} {3 %s 丙队 0 0 0}]", ta, tb, tc)
 	if fmt.Sprint(tm.Teams) != want || tm.EventID != ev.EventID || tm.AsOf == nil || *tm.AsOf != today {
 		t.Errorf("teams %s, want %s as of %s", raw, want, today)
 	}
