@@ -92,15 +92,24 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 	tied.join(other.JoinCode, "")
 	tied.join(ev.JoinCode, tb)
 	tied.sync(map[int]int64{-3: 7000, -2: 3000, -1: 18000})
+	// last's second sync lowers a day: the total is what the stored day
+	// gives, whichever count the store kept.
 	last.join(ev.JoinCode, tb)
+	last.sync(map[int]int64{-1: 2000})
 	last.sync(map[int]int64{-1: 100})
+	var hist struct{ Days []struct{ Steps int64 } }
+	last.must(http.StatusOK, "GET", "/v1/steps?from="+cstDate(-1)+"&to="+cstDate(-1), nil, &hist)
+	if len(hist.Days) != 1 {
+		t.Fatalf("last's stored days %+v", hist)
+	}
+	lastTotal := hist.Days[0].Steps
 	excluded.join(ev.JoinCode, tb)
 	excluded.sync(map[int]int64{-1: 15000})
 	exclude(t, ids["excluded"])
 
 	// The credited days: early 12000 + 15000 (capped) + 0 (kept off) +
 	// 9999; late 10000 + 15000; tied 7000 + 3000 + 15000 (capped); last
-	// 100.
+	// the stored day.
 	type row struct {
 		who       string
 		rank      int
@@ -117,7 +126,7 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 		"early": {"early", 1, ta, 36999, 2, true},
 		"late":  {"late", 2, ta, 25000, 2, true},
 		"tied":  {"tied", 2, tb, 25000, 1, false},
-		"last":  {"last", 4, tb, 100, 0, false},
+		"last":  {"last", 4, tb, lastTotal, 0, false},
 	}
 	today := cstDate(0)
 	for _, c := range []struct {
@@ -135,7 +144,7 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 		{"the whole board to the organizer", org, "", 5, []string{"early", second, third, "last"}, []int{1, 2, 2, 4}, nil, false},
 		{"the whole board to the excluded participant", excluded, "", 5, []string{"early", second, third, "last"}, []int{1, 2, 2, 4}, &row{"excluded", 0, tb, 15000, 1, false}, false},
 		{"one team, ranked among themselves", early, ta, 2, []string{"early", "late"}, []int{1, 2}, ptr(rows["early"]), true},
-		{"another team to a participant of it", last, tb, 3, []string{"tied", "last"}, []int{1, 2}, &row{"last", 2, tb, 100, 0, false}, true},
+		{"another team to a participant of it", last, tb, 3, []string{"tied", "last"}, []int{1, 2}, &row{"last", 2, tb, lastTotal, 0, false}, true},
 		{"another team to a participant of another", early, tb, 3, []string{"tied", "last"}, []int{1, 2}, nil, false},
 		{"an empty team", early, tc, 0, nil, nil, nil, false},
 	} {
@@ -176,7 +185,7 @@ func TestChallengeCountingThroughTheFunctions(t *testing.T) {
 	// the empty team ranked with 0.
 	var tm teamBoard
 	raw = tied.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/teams", nil, &tm)
-	want := fmt.Sprintf("[{1 %s 甲队 2 61999 30999} {2 %s 乙队 2 25100 12550} {3 %s 丙队 0 0 0}]", ta, tb, tc)
+	want := fmt.Sprintf("[{1 %s 甲队 2 61999 30999} {2 %s 乙队 2 %d %d} {3 %s 丙队 0 0 0}]", ta, tb, 25000+lastTotal, (25000+lastTotal)/2, tc)
 	if fmt.Sprint(tm.Teams) != want || tm.EventID != ev.EventID || tm.AsOf == nil || *tm.AsOf != today {
 		t.Errorf("teams %s, want %s as of %s", raw, want, today)
 	}
