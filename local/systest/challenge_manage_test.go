@@ -41,6 +41,17 @@ func (c *client) listAll() []eventView {
 	}
 }
 
+// listed is the event as c's list shows it, or false.
+func (c *client) listed(eventID string) (eventView, bool) {
+	c.t.Helper()
+	all := c.listAll()
+	i := slices.IndexFunc(all, func(e eventView) bool { return e.EventID == eventID })
+	if i < 0 {
+		return eventView{}, false
+	}
+	return all[i], true
+}
+
 // TestChallengeListThroughTheFunctions lists a user's 51 events (organized,
 // joined, both) through the built function: startDate latest first, then
 // eventId; 50 a page with a cursor, none on the last; each event once with
@@ -171,9 +182,15 @@ func TestChallengeOrganizingThroughTheFunctions(t *testing.T) {
 		ps[0].must(http.StatusNoContent, "DELETE", del(ids[0]), nil, nil)
 		ps[0].refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", base, nil)
 		ps[0].refused(http.StatusNotFound, "EVENT_NOT_FOUND", "DELETE", del(ids[0]), nil)
+		if _, ok := ps[0].listed(ev.EventID); ok {
+			t.Error("the event is still listed to the participant who left")
+		}
 		var got eventView
 		if got = ps[0].join(joinCodeOf(t, org, ev.EventID), teamOf[0]); got.Participants != 5 {
 			t.Errorf("back after leaving: %d participants, want 5", got.Participants)
+		}
+		if l, ok := ps[0].listed(ev.EventID); !ok || !l.Me.Participant || l.Me.TeamID == nil || *l.Me.TeamID != teamOf[0] {
+			t.Errorf("listed back after leaving: %v %+v", ok, l.Me)
 		}
 		ps[1].refused(http.StatusForbidden, "NOT_ORGANIZER", "DELETE", del(ids[0]), nil)
 		org.refused(http.StatusNotFound, "PARTICIPANT_NOT_FOUND", "DELETE", del(orgID), nil)
@@ -185,6 +202,9 @@ func TestChallengeOrganizingThroughTheFunctions(t *testing.T) {
 		// The organizer's removal bans.
 		org.must(http.StatusNoContent, "DELETE", del(ids[3]), nil, nil)
 		ps[3].refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", base, nil)
+		if _, ok := ps[3].listed(ev.EventID); ok {
+			t.Error("the event is still listed to the removed participant")
+		}
 		ps[3].refused(http.StatusUnprocessableEntity, "JOIN_REFUSED", "POST", "/v1/events/join", joinBody(joinCodeOf(t, org, ev.EventID), teamOf[3]))
 		org.refused(http.StatusNotFound, "PARTICIPANT_NOT_FOUND", "DELETE", del(ids[3]), nil)
 		org.must(http.StatusOK, "GET", base, nil, &got)
@@ -194,6 +214,9 @@ func TestChallengeOrganizingThroughTheFunctions(t *testing.T) {
 		// An organizer taking part leaves as anyone does, and may come back.
 		org.join(joinCodeOf(t, org, ev.EventID), teamOf[0])
 		org.must(http.StatusNoContent, "DELETE", del(orgID), nil, nil)
+		if l, ok := org.listed(ev.EventID); !ok || !l.Me.Organizer || l.Me.Participant || l.Me.TeamID != nil {
+			t.Errorf("listed to the organizer who left: %v %+v", ok, l.Me)
+		}
 		if got = org.join(joinCodeOf(t, org, ev.EventID), teamOf[0]); !got.Me.Participant || got.Participants != 5 {
 			t.Errorf("the organizer back after leaving: %+v", got)
 		}

@@ -485,6 +485,8 @@ func TestChallengeJoinThroughTheFunctions(t *testing.T) {
 	inTeam("another team before the start", a.join(upcoming.JoinCode, um), upcoming.JoinCode, um, 1)
 	a.must(http.StatusOK, "GET", "/v1/events/"+upcoming.EventID, nil, &got)
 	inTeam("read after the move", got, upcoming.JoinCode, um, 1)
+	got, _ = a.listed(upcoming.EventID)
+	inTeam("listed after the move", got, upcoming.JoinCode, um, 1)
 	a.must(http.StatusNoContent, "DELETE", "/v1/events/"+upcoming.EventID+"/participants/"+aID, nil, nil)
 	inTeam("another team after leaving before the start", a.join(upcoming.JoinCode, ud), upcoming.JoinCode, ud, 1)
 
