@@ -487,6 +487,13 @@ func TestChallengeJoinThroughTheFunctions(t *testing.T) {
 	inTeam("read after the move", got, upcoming.JoinCode, um, 1)
 	got, _ = a.listed(upcoming.EventID)
 	inTeam("listed after the move", got, upcoming.JoinCode, um, 1)
+	var tm teamBoard
+	raw := org.must(http.StatusOK, "GET", "/v1/events/"+upcoming.EventID+"/teams", nil, &tm)
+	for _, row := range tm.Teams {
+		if row.Members != map[string]int{ud: 0, um: 1}[row.TeamID] {
+			t.Errorf("the teams after the move: %s", raw)
+		}
+	}
 	a.must(http.StatusNoContent, "DELETE", "/v1/events/"+upcoming.EventID+"/participants/"+aID, nil, nil)
 	inTeam("another team after leaving before the start", a.join(upcoming.JoinCode, ud), upcoming.JoinCode, ud, 1)
 
