@@ -196,7 +196,7 @@ func (l *answerLog) holdNone(t *testing.T, secrets []string) {
 }
 
 // enrol makes c a participant of an event that has ended, which no join
-// allows any more, through the stores as a join writes it.
+// allows any more, through the stores.
 func enrol(t *testing.T, eventID string, c *client, memberID string) {
 	t.Helper()
 	env := services.ForTests(t, services.Need{DynamoDB: true})
