@@ -11,26 +11,21 @@ import (
 	"github.com/werun-sam/werun-sam/local/stack"
 )
 
-// joinRace runs two joins at once through the functions while the proxy
-// holds the first two Queries of partitions starting prefix (the set both
-// count) until both have arrived: both count the set before either writes,
-// and race for the one place left. It returns the two answers' statuses
-// and bodies.
-func joinRace(t *testing.T, st *stack.Stack, prefix string, racers [2]*client, groups [2]string) (status [2]int, body [2]string) {
+// race runs two calls at once through the functions while the proxy
+// holds the first two requests rule matches until both have arrived, and
+// returns the two answers' statuses and bodies.
+func race(t *testing.T, st *stack.Stack, rule ddbproxy.Rule, calls [2]func() (int, string)) (status [2]int, body [2]string) {
 	t.Helper()
-	h, err := st.Proxy.Add(ddbproxy.Rule{Op: "Query", KeyPrefix: prefix, Count: 2, Action: ddbproxy.Late, Hold: ddbproxy.UntilReleased})
+	rule.Count, rule.Action, rule.Hold = 2, ddbproxy.Late, ddbproxy.UntilReleased
+	h, err := st.Proxy.Add(rule)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Remove()
-	var data [2]map[string]string
-	for i, c := range racers {
-		data[i] = c.simulate("/_sim/group", map[string]any{"group": groups[i], "kind": "shareInfo"})
-	}
 	done := make(chan int, 2)
-	for i, c := range racers {
+	for i, call := range calls {
 		go func() {
-			status[i], body[i] = c.call("POST", "/v1/groups", map[string]string{"encryptedData": data[i]["encryptedData"], "iv": data[i]["iv"]}, nil)
+			status[i], body[i] = call()
 			done <- i
 		}()
 	}
@@ -38,13 +33,28 @@ func joinRace(t *testing.T, st *stack.Stack, prefix string, racers [2]*client, g
 	defer cancel()
 	for range 2 {
 		if _, err := h.Wait(ctx); err != nil {
-			t.Fatalf("the racers' counts of %s did not both arrive: %v", prefix, err)
+			t.Fatalf("the racers' %s of %s did not both arrive: %v", rule.Op, rule.KeyPrefix, err)
 		}
 	}
 	h.Release()
 	<-done
 	<-done
 	return status, body
+}
+
+// joinRace runs two group joins at once while the proxy holds the first
+// two Queries of partitions starting prefix (the set both count): both
+// count the set before either writes, and race for the one place left.
+func joinRace(t *testing.T, st *stack.Stack, prefix string, racers [2]*client, groups [2]string) (status [2]int, body [2]string) {
+	t.Helper()
+	var calls [2]func() (int, string)
+	for i, c := range racers {
+		data := c.simulate("/_sim/group", map[string]any{"group": groups[i], "kind": "shareInfo"})
+		calls[i] = func() (int, string) {
+			return c.call("POST", "/v1/groups", map[string]string{"encryptedData": data["encryptedData"], "iv": data["iv"]}, nil)
+		}
+	}
+	return race(t, st, ddbproxy.Rule{Op: "Query", KeyPrefix: prefix}, calls)
 }
 
 // oneAdmitted fails unless exactly one of two answers is 200 and the other

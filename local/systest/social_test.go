@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,13 +181,21 @@ func (c *client) must(want int, method, path string, body any, v any) string {
 	return raw
 }
 
-// walk syncs yesterday's count (stamped today, so any count up to
-// MAX_BOARD_STEPS is plausible at any hour) through the decrypt route.
-func (c *client) walk(yesterday int64) {
+// walk syncs yesterday's count.
+func (c *client) walk(yesterday int64) { c.sync(map[int]int64{-1: yesterday}) }
+
+// sync syncs the counts of days before today (-1 is yesterday), stamped
+// now, through the decrypt route: any count up to MAX_BOARD_STEPS is
+// plausible for a past day at any hour.
+func (c *client) sync(days map[int]int64) {
 	c.t.Helper()
 	now := time.Now().In(steps.CST)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, steps.CST).AddDate(0, 0, -1)
-	data := c.simulate("/_sim/werun", map[string]any{"stepInfoList": []map[string]int64{{"timestamp": day.Unix(), "step": yesterday}}})
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, steps.CST)
+	var list []map[string]int64
+	for _, offset := range slices.Sorted(maps.Keys(days)) {
+		list = append(list, map[string]int64{"timestamp": midnight.AddDate(0, 0, offset).Unix(), "step": days[offset]})
+	}
+	data := c.simulate("/_sim/werun", map[string]any{"stepInfoList": list})
 	c.must(http.StatusOK, "POST", "/v1/werun/decrypt", map[string]string{"encryptedData": data["encryptedData"], "iv": data["iv"]}, nil)
 }
 
