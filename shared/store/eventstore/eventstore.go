@@ -260,7 +260,7 @@ func (d *Store) PurgeEvent(ctx context.Context, e Event, hide string) error {
 	parts, err := d.t.Pages(ctx, "PurgeEvent", &dynamodb.QueryInput{
 		TableName: &d.t.Name, KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S("EVP#" + e.ID)},
-		ProjectionExpression:      aws.String("PK, SK, o"),
+		ProjectionExpression:      aws.String("PK, SK, openid"),
 	})
 	if err != nil {
 		return err
