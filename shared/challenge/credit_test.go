@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/store"
@@ -167,6 +168,41 @@ func TestACreditOrWriteGoneWrongIsRecountedAfterTheSettlingTime(t *testing.T) {
 			brd := w.board(u, e, "")
 			if got := fmt.Sprint(brd.Me.Total); got != "17000" {
 				t.Errorf("total %s, want 17000 (1,000 + 12,000 + 4,000)", got)
+			}
+		})
+	}
+}
+
+// TestTheLastDayCountsWhenSyncedTheDayAfterTheEnd: WeRun's count of the
+// last day arrives with the next morning's sync, so syncs on endDate + 1
+// still credit the event's days; from endDate + 2 the event is final and
+// a sync leaves its board as it was.
+func TestTheLastDayCountsWhenSyncedTheDayAfterTheEnd(t *testing.T) {
+	w := newWorld(t)
+	u := w.user("u")
+	w.clock.Set(now.AddDate(0, 0, -3)) // 2026-03-07
+	e := w.settled(u, challenge.NewEvent{Name: "Ends", StartDate: "2026-03-01", EndDate: "2026-03-08"})
+	for _, c := range []struct {
+		name  string
+		at    time.Time
+		steps int64
+		total int64
+		final bool
+	}{
+		{"on endDate", now.AddDate(0, 0, -2), 6000, 7000, false},
+		{"on endDate + 1", now.AddDate(0, 0, -1), 9000, 10000, false},
+		{"on endDate + 2", now, 12000, 10000, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w.clock.Set(c.at)
+			w.sync(u, stepsOn("2026-03-08", c.steps))
+			brd := w.board(u, e, "")
+			got, err := w.svc.Get(w.ctx, u, e.EventID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if brd.Me == nil || brd.Me.Total != c.total || got.Final != c.final {
+				t.Errorf("me %+v final %v, want total %d final %v", brd.Me, got.Final, c.total, c.final)
 			}
 		})
 	}
