@@ -67,6 +67,7 @@ type benchWorld struct {
 	rec   *recorder.Recorder
 	plain *dynamodb.Client // unrecorded, to write set-ups and read items back
 	svc   *usecases.Set
+	cfg   usecases.Config // svc's, for another container's (usecases.New(cfg))
 	sim   *wechattest.Server
 	table string
 }
@@ -89,8 +90,8 @@ func newBenchWorld(endpoint, plain, table string) (*benchWorld, error) {
 	}
 	sim := wechattest.NewServer(appID, secret)
 	wc := wechat.NewClient(sim.URL, appID, secret, nil)
-	svc := usecases.New(usecases.Config{AppID: appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: signer})
-	return &benchWorld{rec: rec, plain: services.Client(plain), sim: sim, svc: svc, table: table}, nil
+	cfg := usecases.Config{AppID: appID, Store: st, Events: eventstore.New(st.Table()), WeChat: wc, Signer: signer}
+	return &benchWorld{rec: rec, plain: services.Client(plain), sim: sim, svc: usecases.New(cfg), cfg: cfg, table: table}, nil
 }
 
 // scenario is one measured use of a route: run reports the days it

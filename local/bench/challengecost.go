@@ -19,6 +19,7 @@ import (
 	"github.com/werun-sam/werun-sam/shared/steps"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
+	"github.com/werun-sam/werun-sam/shared/usecases"
 	"github.com/werun-sam/werun-sam/shared/wechat/wechattest"
 )
 
@@ -118,9 +119,11 @@ func challengeScenarios(ctx context.Context, h handlers, setup *store.DynamoStor
 		// the first, ranks the participants it kept.
 		{fmt.Sprintf("event board, %d participants", benchEventSize), "GET /v1/events/{eventId}/board", board},
 		{fmt.Sprintf("event board, %d participants, the container's next view", benchEventSize), "GET /v1/events/{eventId}/board", board},
+		// The team board as another container's first view: this one's
+		// has kept the participants.
 		{fmt.Sprintf("event team board, %d participants in %d teams", benchEventSize, challenge.MaxTeams), "GET /v1/events/{eventId}/teams", func() (int, error) {
 			var b challenge.Teams
-			err := h.do(ctx, ch, "GET /v1/events/{eventId}/teams", tokens[org], nil, nil, map[string]string{"eventId": first.ID}, &b)
+			err := h.do(ctx, api.Challenge(usecases.New(h.w.cfg)), "GET /v1/events/{eventId}/teams", tokens[org], nil, nil, map[string]string{"eventId": first.ID}, &b)
 			if err == nil && len(b.Teams) != challenge.MaxTeams {
 				err = fmt.Errorf("%d teams, want %d", len(b.Teams), challenge.MaxTeams)
 			}
