@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/store"
 )
@@ -206,4 +210,29 @@ func TestTheLastDayCountsWhenSyncedTheDayAfterTheEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAMarkFlaggedBeforeMarksHadASinceIsSettledByItsRecount: marks
+// written by an earlier release carry joinedAt, not since; one flagged
+// for a recount is recounted by the next sync and then settled, not
+// recounted by every sync after.
+func TestAMarkFlaggedBeforeMarksHadASinceIsSettledByItsRecount(t *testing.T) {
+	w := newWorld(t)
+	u := w.user("u")
+	e := w.create(w.user("org"), challenge.NewEvent{Name: "Old", StartDate: "2026-03-01", EndDate: "2026-03-20"})
+	w.join(u, e, "")
+	m := w.marks(u)[0]
+	_, err := w.st.Table().DB.UpdateItem(w.ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(w.st.Table().Name), Key: store.MarkKey(u, m.Hide, m.EventID),
+		UpdateExpression:          aws.String("SET joinedAt = :j REMOVE since"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": &types.AttributeValueMemberN{Value: "1767225600000"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sync(u, stepsOn("2026-03-09", 5000))
+	if got := w.marks(u); len(got) != 1 || got[0].Recount {
+		t.Fatalf("the old mark after a sync: %+v, want it settled", got)
+	}
+	w.recomputeAll(e)
 }

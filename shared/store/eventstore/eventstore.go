@@ -566,12 +566,17 @@ func (d *Store) FlagMark(ctx context.Context, openid string, m store.EventMark, 
 // their writes again; not when the mark was flagged again after m was read
 // (its since moved) or is gone.
 func (d *Store) SettleMark(ctx context.Context, openid string, m store.EventMark, version int64) error {
+	cond, values := "attribute_exists(PK) AND since = :since", map[string]types.AttributeValue{
+		":v": ddb.N(version), ":since": ddb.N(m.Since.UnixMilli())}
+	if m.Since.IsZero() { // a mark written before marks had a since
+		cond = "attribute_exists(PK) AND attribute_not_exists(since)"
+		delete(values, ":since")
+	}
 	_, err := d.t.ConditionalUpdate(ctx, "SettleMark", &dynamodb.UpdateItemInput{
 		TableName: &d.t.Name, Key: store.MarkKey(openid, m.Hide, m.EventID),
-		UpdateExpression:    aws.String("SET v = :v REMOVE recount"),
-		ConditionExpression: aws.String("attribute_exists(PK) AND since = :since"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":v": ddb.N(version), ":since": ddb.N(m.Since.UnixMilli())},
+		UpdateExpression:          aws.String("SET v = :v REMOVE recount"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: values,
 	})
 	return err
 }
