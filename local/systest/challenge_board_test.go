@@ -13,7 +13,6 @@ import (
 	"github.com/werun-sam/werun-sam/shared/challenge"
 	"github.com/werun-sam/werun-sam/shared/store"
 	"github.com/werun-sam/werun-sam/shared/store/eventstore"
-	"golang.org/x/sync/errgroup"
 )
 
 // eventBoard is GET /v1/events/{eventId}/board's answer.
@@ -253,14 +252,7 @@ func TestChallengeLargeEventThroughTheFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	const seeded = 101
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for i := range seeded {
-		g.Go(func() error { return seedParticipant(gctx, users, evs, e, i) })
-	}
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	seedParticipants(t, users, evs, e, seeded)
 	ps, _, err := evs.Participants(ctx, e.ID, "", 0)
 	if err != nil || len(ps) != seeded {
 		t.Fatalf("%d seeded participants: %v", len(ps), err)

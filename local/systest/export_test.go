@@ -278,14 +278,7 @@ func TestTheWorstCaseExportFitsOneAnswer(t *testing.T) {
 		t.Fatalf("PutEvent: %v %v", ok, err)
 	}
 	start := time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	for i := range worstParticipants {
-		g.Go(func() error { return seedParticipant(gctx, users, evs, e, i) })
-	}
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	seedParticipants(t, users, evs, e, worstParticipants)
 	t.Logf("seeded %d participants x %d days in %v", worstParticipants, worstDays, time.Since(start).Round(time.Second))
 
 	for _, format := range []string{"csv", "xlsx"} {
@@ -326,6 +319,20 @@ func TestTheWorstCaseExportFitsOneAnswer(t *testing.T) {
 				t.Fatalf("%s: row %.80q: total %s, its days sum to %d", format, row, row[3+worstDays], sum)
 			}
 		}
+	}
+}
+
+// seedParticipants writes n participants of the worst case into e, 16 at
+// a time.
+func seedParticipants(t *testing.T, users *store.DynamoStore, evs *eventstore.Store, e eventstore.Event, n int) {
+	t.Helper()
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(16)
+	for i := range n {
+		g.Go(func() error { return seedParticipant(ctx, users, evs, e, i) })
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }
 
