@@ -526,3 +526,25 @@ func TestListOrdersByStartLatestFirst(t *testing.T) {
 		t.Errorf("status/final: %+v", l.Events)
 	}
 }
+
+// TestForgettingAnOrganizerWhoTakesPartPurgesTheEventAndItsMarks: the
+// organizer's deletion cancels the event they also take part in, and the
+// purge leaves no participant's mark for syncs to read.
+func TestForgettingAnOrganizerWhoTakesPartPurgesTheEventAndItsMarks(t *testing.T) {
+	w := newWorld(t)
+	org, u := w.user("org"), w.user("u")
+	e := w.create(org, challenge.NewEvent{Name: "Own", StartDate: "2026-03-01", EndDate: "2026-03-20"})
+	w.join(org, e, "")
+	w.join(u, e, "")
+	if err := w.svc.ForgetUser(w.ctx, w.mid(org)); err != nil {
+		t.Fatalf("ForgetUser: %v", err)
+	}
+	if _, err := w.svc.Get(w.ctx, u, e.EventID); !errors.Is(err, fault.EventNotFound) {
+		t.Errorf("the event after its organizer's deletion: %v, want EventNotFound", err)
+	}
+	for _, who := range []string{org, u} {
+		if m := w.marks(who); len(m) != 0 {
+			t.Errorf("marks left after the purge: %+v", m)
+		}
+	}
+}

@@ -322,6 +322,7 @@ func (t Table) batchGet(ctx context.Context, keys []Item, projection string) ([]
 // asking again for unprocessed ones. Deleting an item already gone is not
 // an error, so a DeleteAll may be repeated.
 func (t Table) DeleteAll(ctx context.Context, op string, keys []Item) error {
+	keys = distinct(keys) // a batch naming a key twice is refused whole
 	var calls []func(context.Context) error
 	for start := 0; start < len(keys); start += BatchWriteMax {
 		chunk := keys[start:min(start+BatchWriteMax, len(keys))]
@@ -347,4 +348,17 @@ func (t Table) DeleteAll(ctx context.Context, op string, keys []Item) error {
 		})
 	}
 	return Parallel(ctx, op, calls...)
+}
+
+// distinct is keys without repeats, in their order.
+func distinct(keys []Item) []Item {
+	seen := make(map[[2]string]bool, len(keys))
+	out := make([]Item, 0, len(keys))
+	for _, k := range keys {
+		if id := [2]string{Str(k["PK"]), Str(k["SK"])}; !seen[id] {
+			seen[id] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
