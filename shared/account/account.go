@@ -5,6 +5,7 @@
 package account
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -289,8 +290,10 @@ const finishMargin = 5 * time.Second
 // request racing the deletion wrote after its first pass is found from the
 // user (their partition, OpenIDIndex, their member partitions) and erased,
 // the user leaves the stored boards again, the account item goes, and the
-// revocation records the deletion as complete. A pass cut short is due
-// again at the next run. The scheduled refresher calls it first.
+// revocation records the deletion as complete. A pass cut short or failed
+// is due again at the next run, and one that fails does not hold back the
+// others: the first failure is returned after them. The scheduled
+// refresher calls it first.
 func (s *Service) FinishDeletions(ctx context.Context) (finished int, err error) {
 	defer fault.Classify(&err)
 	pending, err := s.store.Deletions(ctx)
@@ -298,30 +301,39 @@ func (s *Service) FinishDeletions(ctx context.Context) (finished int, err error)
 		return 0, err
 	}
 	deadline, bounded := ctx.Deadline()
+	var failed error
 	for _, d := range pending {
 		if s.now().Before(d.Due) {
 			continue
 		}
 		if bounded && time.Until(deadline) < finishMargin {
-			return finished, nil
+			break
 		}
-		current, _, err := s.store.CurrentAccount(ctx, d.OpenID)
-		if err != nil {
-			return finished, err
-		}
-		// A newer account is the user's own again: never touched.
-		if current == "" || current == d.Account {
-			if err := s.erase(ctx, d.OpenID, false); err != nil {
-				return finished, err
-			}
-		}
-		if err := s.store.Revoke(ctx, d.Account, d.Until, true); err != nil {
-			return finished, err
-		}
-		if err := s.store.FinishDeletion(ctx, d.Account); err != nil {
-			return finished, err
+		// One pass that keeps failing must not hold back the others: it
+		// is due again at the next run, and this run reports it.
+		if err := s.finish(ctx, d); err != nil {
+			failed = cmp.Or(failed, err)
+			continue
 		}
 		finished++
 	}
-	return finished, nil
+	return finished, failed
+}
+
+// finish runs one deletion's second pass.
+func (s *Service) finish(ctx context.Context, d store.Deletion) error {
+	current, _, err := s.store.CurrentAccount(ctx, d.OpenID)
+	if err != nil {
+		return err
+	}
+	// A newer account is the user's own again: never touched.
+	if current == "" || current == d.Account {
+		if err := s.erase(ctx, d.OpenID, false); err != nil {
+			return err
+		}
+	}
+	if err := s.store.Revoke(ctx, d.Account, d.Until, true); err != nil {
+		return err
+	}
+	return s.store.FinishDeletion(ctx, d.Account)
 }

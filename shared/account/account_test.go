@@ -3,6 +3,8 @@ package account_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +111,60 @@ func (e *eraseFails) Erase(ctx context.Context, h store.Holdings) error {
 		return store.ErrUnavailable
 	}
 	return e.Store.Erase(ctx, h)
+}
+
+// eraseFailsFor fails every Erase of one user's holdings.
+type eraseFailsFor struct {
+	usecases.Store
+	openid string
+}
+
+func (e *eraseFailsFor) Erase(ctx context.Context, h store.Holdings) error {
+	if h.OpenID == e.openid {
+		return store.ErrUnavailable
+	}
+	return e.Store.Erase(ctx, h)
+}
+
+// A second pass that keeps failing does not hold back the deletions after
+// it: they finish, and the run reports the failure.
+func TestASecondPassThatKeepsFailingDoesNotHoldBackTheOthers(t *testing.T) {
+	e := testenv.New(t, appID, secret, time.Now())
+	cfg := e.Config(t)
+	fails := &eraseFailsFor{Store: e.Store}
+	cfg.Store = fails
+	svc := usecases.New(cfg)
+	ctx := testenv.Timeout(t, 20*time.Second)
+	type user struct {
+		openid, account, token string
+	}
+	var users []user
+	for _, name := range []string{"poison", "healthy"} {
+		openid := testenv.UniqueID(name)
+		caller, token := loginCaller(t, e, svc, openid)
+		e.SyncCounts(t, svc, openid, 100)
+		users = append(users, user{openid, caller.Account, token})
+	}
+	// The pending passes are read in account order: the failing one first.
+	slices.SortFunc(users, func(a, b user) int { return strings.Compare(a.account, b.account) })
+	bad, good := users[0], users[1]
+	fails.openid = bad.openid
+	if err := svc.Account.DeleteAccount(ctx, bad.token); !errors.Is(err, fault.Unavailable) {
+		t.Fatalf("the failing deletion: %v, want ErrUnavailable", err)
+	}
+	if err := svc.Account.DeleteAccount(ctx, good.token); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(e.Clock.Now().Add(account.DefaultDeletionDelay + time.Second))
+	if _, err := svc.Account.FinishDeletions(ctx); !errors.Is(err, fault.Unavailable) {
+		t.Errorf("the run with a failing pass: %v, want it reported as ErrUnavailable", err)
+	}
+	if _, err := svc.Sessions.Login(ctx, e.Sim.Login(good.openid)); err != nil {
+		t.Errorf("a login after the healthy deletion's second pass: %v, want a new account", err)
+	}
+	if _, err := svc.Sessions.Login(ctx, e.Sim.Login(bad.openid)); !errors.Is(err, fault.DeletionInProgress) {
+		t.Errorf("a login while the failing deletion is pending: %v, want DeletionInProgress", err)
+	}
 }
 
 // cutShortDeletion logs a user in, syncs two days and deletes the account

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -37,20 +38,17 @@ func httpHandler(h func(*usecases.Set) api.Handler) func(*usecases.Set) lambda.H
 	return func(svc *usecases.Set) lambda.Handler { return lambda.NewHandler(h(svc)) }
 }
 
-// scheduled is the refresher: EventBridge Scheduler's event carries nothing
-// it needs.
-// scheduled is the refresher: first the second passes of the deletions due
-// (so every one finishes within the bound, whatever the boards cost), then
-// the access token and the boards.
+// scheduled is the refresher (EventBridge Scheduler's event carries nothing
+// it needs): first the second passes of the deletions due (so every one
+// finishes within the bound, whatever the boards cost), then the access
+// token and the boards, also when a second pass failed; the run fails
+// then, so the refresher's error alarm fires.
 func scheduled(svc *usecases.Set) lambda.Handler {
 	return lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) (boards.RefreshReport, error) {
-		finished, err := svc.Account.FinishDeletions(ctx)
-		if err != nil {
-			return boards.RefreshReport{Deletions: finished}, err
-		}
+		finished, derr := svc.Account.FinishDeletions(ctx)
 		rep, err := svc.Boards.Refresh(ctx)
 		rep.Deletions = finished
-		return rep, err
+		return rep, errors.Join(derr, err)
 	})
 }
 
