@@ -391,3 +391,67 @@ func TestChallengeRacingJoinsHoldTheLimitsThroughTheFunctions(t *testing.T) {
 		t.Errorf("c takes part in %d events, want 20", len(list.Events))
 	}
 }
+
+// TestChallengeASyncHeldAcrossALeaveRemovalOrCancelBringsNobodyBack holds
+// a participant's sync at its event credit until a leave, a removal or a
+// cancel has answered, then lets it land: the participant stays gone, no
+// item of theirs is left for the event, and a rejoin (where allowed)
+// counts the synced day exactly.
+func TestChallengeASyncHeldAcrossALeaveRemovalOrCancelBringsNobodyBack(t *testing.T) {
+	st := localStack(t, "challenge-credit-races")
+	for _, c := range []struct {
+		name   string
+		end    func(org, u *client, ev eventView, mid string)
+		rejoin bool
+	}{
+		{"a leave", func(_, u *client, ev eventView, mid string) {
+			u.must(http.StatusNoContent, "DELETE", "/v1/events/"+ev.EventID+"/participants/"+mid, nil, nil)
+		}, true},
+		{"a removal", func(org, _ *client, ev eventView, mid string) {
+			org.must(http.StatusNoContent, "DELETE", "/v1/events/"+ev.EventID+"/participants/"+mid, nil, nil)
+		}, false},
+		{"a cancel", func(org, _ *client, ev eventView, _ string) {
+			org.must(http.StatusNoContent, "DELETE", "/v1/events/"+ev.EventID, nil, nil)
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			org, u := newClient(t, st.API, st.Sim, "org"), newClient(t, st.API, st.Sim, "u")
+			mid := u.named("同步")
+			ev := org.create(eventBody(-2, 5, nil))
+			u.join(ev.JoinCode, "")
+			u.sync(map[int]int64{-1: 5000})
+			h, err := st.Proxy.Add(ddbproxy.Rule{Op: "UpdateItem", KeyPrefix: "EVP#" + ev.EventID, Count: 1,
+				Action: ddbproxy.Late, Hold: ddbproxy.UntilReleased})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sync := u.async("POST", "/v1/werun/decrypt", u.syncBody(map[int]int64{-1: 8000}))
+			held(t, sync, h)
+			c.end(org, u, ev, mid)
+			landed(t, sync, []*ddbproxy.Handle{h}, http.StatusOK)
+			for k := range tableItems(t) {
+				if k == "EVP#"+ev.EventID+" / "+mid || strings.HasPrefix(k, "USER#"+u.openid+" / ") && strings.HasSuffix(k, "#EVT#"+ev.EventID) {
+					t.Errorf("after the held sync landed, %s is back", k)
+				}
+			}
+			if c.name == "a cancel" {
+				org.refused(http.StatusNotFound, "EVENT_NOT_FOUND", "GET", "/v1/events/"+ev.EventID+"/board", nil)
+				return
+			}
+			var b eventBoard
+			org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/board", nil, &b)
+			if b.Participants != 0 || len(b.Entries) != 0 {
+				t.Fatalf("the board after the held sync landed: %+v, want nobody", b)
+			}
+			if !c.rejoin {
+				u.refused(http.StatusUnprocessableEntity, "JOIN_REFUSED", "POST", "/v1/events/join", joinBody(ev.JoinCode, ""))
+				return
+			}
+			u.join(ev.JoinCode, "")
+			org.must(http.StatusOK, "GET", "/v1/events/"+ev.EventID+"/board", nil, &b)
+			if len(b.Entries) != 1 || b.Entries[0].Total != 8000 {
+				t.Errorf("the board after the rejoin: %+v, want the synced 8,000 alone", b.Entries)
+			}
+		})
+	}
+}

@@ -189,6 +189,12 @@ func (c *client) walk(yesterday int64) { c.sync(map[int]int64{-1: yesterday}) }
 // plausible for a past day at any hour.
 func (c *client) sync(days map[int]int64) {
 	c.t.Helper()
+	c.must(http.StatusOK, "POST", "/v1/werun/decrypt", c.syncBody(days), nil)
+}
+
+// syncBody is the decrypt route's body for a sync of days (as sync).
+func (c *client) syncBody(days map[int]int64) map[string]string {
+	c.t.Helper()
 	now := time.Now().In(steps.CST)
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, steps.CST)
 	var list []map[string]int64
@@ -196,7 +202,7 @@ func (c *client) sync(days map[int]int64) {
 		list = append(list, map[string]int64{"timestamp": midnight.AddDate(0, 0, offset).Unix(), "step": days[offset]})
 	}
 	data := c.simulate("/_sim/werun", map[string]any{"stepInfoList": list})
-	c.must(http.StatusOK, "POST", "/v1/werun/decrypt", map[string]string{"encryptedData": data["encryptedData"], "iv": data["iv"]}, nil)
+	return map[string]string{"encryptedData": data["encryptedData"], "iv": data["iv"]}
 }
 
 type board struct {
