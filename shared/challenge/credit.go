@@ -1,6 +1,7 @@
 package challenge
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -61,7 +62,7 @@ func (s *Service) Credit(ctx context.Context, openid string, marks []store.Event
 		for i, m := range running {
 			calls[i] = func(ctx context.Context) error { return s.flag(ctx, openid, m) }
 		}
-		return written, errorsFirst(werr, parallel(ctx, calls...))
+		return written, cmp.Or(werr, parallel(ctx, calls...))
 	}
 	// After the writes: what they changed and the early credits did not
 	// count, or the recount a settling time after a flag.
@@ -189,16 +190,6 @@ func (s *Service) recount(ctx context.Context, openid string, m store.EventMark,
 	return fmt.Errorf("%w: the participant's totals kept changing", fault.Unavailable)
 }
 
-// errorsFirst is the first error that is not nil.
-func errorsFirst(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // parallel runs the calls at once and returns the first error.
 func parallel(ctx context.Context, calls ...func(context.Context) error) error {
 	var g errgroup.Group
@@ -207,5 +198,5 @@ func parallel(ctx context.Context, calls ...func(context.Context) error) error {
 		g.Go(func() error { errs[i] = call(ctx); return nil })
 	}
 	_ = g.Wait()
-	return errorsFirst(errs...)
+	return cmp.Or(errs...)
 }
