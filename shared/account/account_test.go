@@ -98,29 +98,15 @@ func TestASyncRacingADeletionDoesNotBringTheAccountBack(t *testing.T) {
 	}
 }
 
-// eraseFails fails the first Erase: a deletion cut short after the
+// eraseFails fails the Erases fail picks: a deletion cut short after the
 // revocation.
 type eraseFails struct {
 	usecases.Store
-	failed bool
+	fail func(store.Holdings) bool
 }
 
 func (e *eraseFails) Erase(ctx context.Context, h store.Holdings) error {
-	if !e.failed {
-		e.failed = true
-		return store.ErrUnavailable
-	}
-	return e.Store.Erase(ctx, h)
-}
-
-// eraseFailsFor fails every Erase of one user's holdings.
-type eraseFailsFor struct {
-	usecases.Store
-	openid string
-}
-
-func (e *eraseFailsFor) Erase(ctx context.Context, h store.Holdings) error {
-	if h.OpenID == e.openid {
+	if e.fail(h) {
 		return store.ErrUnavailable
 	}
 	return e.Store.Erase(ctx, h)
@@ -131,8 +117,8 @@ func (e *eraseFailsFor) Erase(ctx context.Context, h store.Holdings) error {
 func TestASecondPassThatKeepsFailingDoesNotHoldBackTheOthers(t *testing.T) {
 	e := testenv.New(t, appID, secret, time.Now())
 	cfg := e.Config(t)
-	fails := &eraseFailsFor{Store: e.Store}
-	cfg.Store = fails
+	var poisoned string
+	cfg.Store = &eraseFails{Store: e.Store, fail: func(h store.Holdings) bool { return h.OpenID == poisoned }}
 	svc := usecases.New(cfg)
 	ctx := testenv.Timeout(t, 20*time.Second)
 	type user struct {
@@ -148,7 +134,7 @@ func TestASecondPassThatKeepsFailingDoesNotHoldBackTheOthers(t *testing.T) {
 	// The pending passes are read in account order: the failing one first.
 	slices.SortFunc(users, func(a, b user) int { return strings.Compare(a.account, b.account) })
 	bad, good := users[0], users[1]
-	fails.openid = bad.openid
+	poisoned = bad.openid
 	if err := svc.Account.DeleteAccount(ctx, bad.token); !errors.Is(err, fault.Unavailable) {
 		t.Fatalf("the failing deletion: %v, want ErrUnavailable", err)
 	}
@@ -174,7 +160,8 @@ func cutShortDeletion(t *testing.T, prefix string) (*testenv.Env, *usecases.Set,
 	t.Helper()
 	e := testenv.New(t, appID, secret, time.Now())
 	cfg := e.Config(t)
-	cfg.Store = &eraseFails{Store: e.Store}
+	first := true // only the first erase fails
+	cfg.Store = &eraseFails{Store: e.Store, fail: func(store.Holdings) bool { f := first; first = false; return f }}
 	svc := usecases.New(cfg)
 	openid := testenv.UniqueID(prefix)
 	caller, token := loginCaller(t, e, svc, openid)
