@@ -221,12 +221,7 @@ func (r *raceStack) profileWriteRacing(t *testing.T, v *victim) {
 
 // todayData is the data of a sync of today's steps, which puts the user on
 // today's app-wide board (plausible at any minute but the first of the day).
-func (c *client) todayData() map[string]string {
-	now := time.Now().In(steps.CST)
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, steps.CST)
-	data := c.simulate("/_sim/werun", map[string]any{"stepInfoList": []map[string]int64{{"timestamp": midnight.Unix(), "step": 100}}})
-	return map[string]string{"encryptedData": data["encryptedData"], "iv": data["iv"]}
-}
+func (c *client) todayData() map[string]string { return c.syncBody(map[int]int64{0: 100}) }
 
 // joinBody is a body of POST /v1/groups: a cloudID for the simulator's
 // group.
